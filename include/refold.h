@@ -1,0 +1,254 @@
+/*
+ * refold.h - the public C interface of refold, an embeddable app-connection
+ * manager.
+ *
+ * This is the only public header. It is C89 and C++ compatible.
+ *
+ * Conventions that hold for every function below:
+ *
+ *  - Return codes. A function that can fail returns int: REFOLD_OK (0) on
+ *    success, a negative REFOLD_E* code otherwise. refold_strerror(code)
+ *    gives static text for a code; refold_last_error() gives the detail of
+ *    the last failure on the calling thread. A function returning void
+ *    cannot fail.
+ *  - Strings are NUL-terminated UTF-8. A string the library returns through
+ *    a `char **` out-parameter is owned by the caller and must be released
+ *    with refold_free(). On failure such an out-parameter is set to NULL.
+ *  - Structured data (configuration, payloads, listings, credentials,
+ *    events) crosses the boundary as JSON text.
+ *  - Threads. A refold_client may be used from many threads at once; see
+ *    docs/threading.md. refold_client_free() must not race with any other
+ *    call on the same client.
+ *  - Callbacks are never invoked while the library holds an internal lock,
+ *    so a callback may call back into the library.
+ *  - Secrets (keys, tokens, client secrets) never appear in error messages,
+ *    events or anything the library logs.
+ */
+#ifndef REFOLD_H
+#define REFOLD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(REFOLD_BUILDING)
+#    define REFOLD_EXTERN __declspec(dllexport)
+#  else
+#    define REFOLD_EXTERN __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define REFOLD_EXTERN __attribute__((visibility("default")))
+#else
+#  define REFOLD_EXTERN
+#endif
+
+/* Version of this header. Compare with refold_version() at run time. */
+#define REFOLD_VERSION_MAJOR 0
+#define REFOLD_VERSION_MINOR 1
+#define REFOLD_VERSION_PATCH 0
+#define REFOLD_VERSION_STRING "0.1.0"
+
+/* Error codes. The values are stable and will never change meaning. */
+#define REFOLD_OK          0   /* success */
+#define REFOLD_ERROR      -1   /* unexpected internal failure (out of memory, bug) */
+#define REFOLD_EINVALID   -2   /* bad argument, config, payload or catalog entry */
+#define REFOLD_ENOTFOUND  -3   /* unknown app, or no such connection */
+#define REFOLD_EREAUTH    -4   /* the connection needs its user to re-authenticate */
+#define REFOLD_EAUTH      -5   /* the provider rejected the credentials */
+#define REFOLD_ENETWORK   -6   /* the provider could not be reached */
+#define REFOLD_EPROVIDER  -7   /* the provider answered with an error */
+#define REFOLD_ESTATE     -8   /* unknown, reused or expired OAuth state */
+#define REFOLD_ESTORE     -9   /* the store could not be read or written */
+#define REFOLD_ECRYPTO   -10   /* wrong master key, or data failed authentication */
+#define REFOLD_ETIMEOUT  -11   /* an operation ran out of time */
+#define REFOLD_ECANCELLED -12  /* an operation was cancelled */
+
+/* A client: one open store, one catalog, one master key. Opaque. */
+typedef struct refold_client refold_client;
+
+/*
+ * Event handler. `event_json` is an object with "type"
+ * ("connection.created", "connection.updated", "connection.deleted"),
+ * "account", "app", "auth_type", "at" (RFC 3339 UTC) and, where one
+ * applies, "reason". It is valid only for the duration of the call.
+ * Called on the thread whose operation caused the event, after the change
+ * is committed, with no internal lock held.
+ */
+typedef void (*refold_event_cb)(const char *event_json, void *payload);
+
+/* ---- Library ----------------------------------------------------------- */
+
+/*
+ * The runtime library version, "MAJOR.MINOR.PATCH". Static storage; never
+ * NULL; thread-safe.
+ */
+REFOLD_EXTERN const char *refold_version(void);
+
+/*
+ * Static English text for an error code ("unknown error code" for a value
+ * that is not one). Never NULL; thread-safe; do not free.
+ */
+REFOLD_EXTERN const char *refold_strerror(int code);
+
+/*
+ * Detail of the last failure of a refold call on the calling thread, or ""
+ * when the last call succeeded. Never NULL. The text is owned by the library
+ * and valid until the next refold call on the same thread. It names what
+ * was wrong (a config key, a payload field, an app) and never holds a
+ * secret value.
+ */
+REFOLD_EXTERN const char *refold_last_error(void);
+
+/*
+ * Release a string or buffer returned by the library. Its bytes are wiped
+ * before the memory is released, so credential JSON does not linger in the
+ * heap. NULL is a no-op. Must only be given pointers the library returned.
+ */
+REFOLD_EXTERN void refold_free(void *ptr);
+
+/* ---- Client ------------------------------------------------------------ */
+
+/*
+ * Open a client. `config_json` may be NULL or "{}" for all defaults, or an
+ * object with these keys (any other key is rejected, naming it):
+ *
+ *   "store"       path of the SQLite store file. Default:
+ *                 $XDG_DATA_HOME/refold/refold.db, else
+ *                 ~/.local/share/refold/refold.db. Parent folders are
+ *                 created with mode 0700.
+ *   "master_key"  the 32-byte master key, base64 or hex.
+ *   "key_file"    path of a file holding the master key (base64 or hex).
+ *   "passphrase"  a passphrase; the master key is derived with Argon2id and
+ *                 a salt kept in the store.
+ *   "catalog"     extra apps: the path of a JSON file holding an array of
+ *                 app definitions, or an inline array (docs/catalog.md).
+ *                 An app with the slug of a built-in app replaces it.
+ *
+ * At most one of master_key, key_file and passphrase may be given. Without
+ * any, the key comes from the REFOLD_MASTER_KEY environment variable, then
+ * from the file "<store>.key", which is created with mode 0600 holding a new
+ * random key only when the store itself is new.
+ *
+ * On success *out holds a client to release with refold_client_free().
+ * Errors: REFOLD_EINVALID (bad config or catalog; the message names the
+ * key, app or field), REFOLD_ECRYPTO (wrong or missing master key; nothing
+ * on disk is changed), REFOLD_ESTORE (the store cannot be opened, is
+ * corrupt, or was written by a newer refold).
+ * Thread-safe: opening several clients on one store, in one or several
+ * processes, is supported.
+ */
+REFOLD_EXTERN int refold_client_open(refold_client **out, const char *config_json);
+
+/*
+ * Close a client and release everything it holds; the event handler's
+ * free_payload runs. NULL is a no-op. No other call on this client may be
+ * running or made afterwards.
+ */
+REFOLD_EXTERN void refold_client_free(refold_client *client);
+
+/* ---- Connections ------------------------------------------------------- */
+
+/*
+ * Connect `app` for `account` (an opaque, non-empty UTF-8 id of at most 256
+ * bytes chosen by the host).
+ *
+ * With a `payload_json` object, connects the app's "keybased" auth: every
+ * field is checked against the fields the app declares (required, type,
+ * select options, pattern, length); unknown fields are rejected. Errors
+ * name the field, never its value. Connecting again replaces the fields
+ * and keeps the creation time.
+ *
+ * With a NULL payload, connects the app's "oauth2" auth (see the OAuth
+ * section of the README; not available in this version: REFOLD_EINVALID).
+ *
+ * Emits "connection.created" for a new connection, "connection.updated"
+ * when it replaces one. Returns once the change is durably committed.
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), REFOLD_ESTORE,
+ * REFOLD_ECRYPTO. Thread-safe.
+ */
+REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
+                                 const char *app, const char *payload_json);
+
+/*
+ * Remove every connection of `app` for `account` and wipe its secrets.
+ * Disconnecting what is not connected succeeds and emits nothing; an app
+ * unknown to the catalog with nothing stored is REFOLD_ENOTFOUND. Emits
+ * "connection.deleted" (reason "disconnected") per removed connection.
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_disconnect(refold_client *client, const char *account,
+                                    const char *app);
+
+/*
+ * Remove every connection of `account` and wipe their secrets. An account
+ * with no connections succeeds and emits nothing. Emits
+ * "connection.deleted" (reason "account_deleted") per removed connection.
+ * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *account);
+
+/*
+ * The credentials of `account`'s connection to `app`, as JSON in *json_out:
+ *   {"auth_type":"keybased","fields":{...}}
+ * Release *json_out with refold_free().
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (no such connection),
+ * REFOLD_ECRYPTO (the stored record failed authentication: tampered or
+ * moved; other connections are unaffected), REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_get_credentials(refold_client *client, const char *account,
+                                         const char *app, char **json_out);
+
+/*
+ * The catalog as a JSON array of Application objects, with `account`'s
+ * connection state: slug, name, description, icon, tags, auth_types,
+ * auth_type_options ({"keybased":[input fields]}), connected,
+ * reauth_required, connected_accounts[{auth_type, connected_at, status}].
+ * With a NULL account, no app is connected. Release with refold_free().
+ * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
+                                   char **json_out);
+
+/*
+ * `account`'s connections (all accounts when NULL) as a JSON array of
+ * {account, app, auth_type, status, reason, created_at, updated_at}.
+ * Never contains a secret. Release with refold_free().
+ * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_list_connections(refold_client *client, const char *account,
+                                          char **json_out);
+
+/* ---- Events ------------------------------------------------------------ */
+
+/*
+ * Register the client's event handler, replacing any previous one (whose
+ * free_payload then runs once no call to it is in flight). A NULL `cb`
+ * removes the handler. `free_payload`, if not NULL, is called with
+ * `payload` when the registration ends: on replacement, removal or
+ * refold_client_free(). Errors: REFOLD_EINVALID (NULL client). Thread-safe.
+ */
+REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_cb cb,
+                                           void *payload,
+                                           void (*free_payload)(void *));
+
+/* ---- Keys -------------------------------------------------------------- */
+
+/*
+ * Replace the master key with `new_key` (32 bytes, base64 or hex): every
+ * data key is re-wrapped in one transaction, after which the store opens
+ * only with the new key. If the client's key came from a key file, the file
+ * is replaced with the new key (atomically; a crash mid-way leaves a key
+ * that opens the store). Otherwise the host must supply the new key from
+ * now on. Errors: REFOLD_EINVALID (malformed key), REFOLD_ESTORE,
+ * REFOLD_ECRYPTO. Thread-safe.
+ */
+REFOLD_EXTERN int refold_rotate_master_key(refold_client *client, const char *new_key);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REFOLD_H */

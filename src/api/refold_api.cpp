@@ -1,0 +1,187 @@
+// The C ABI: argument checks, exceptions to codes, the thread-local error
+// detail, ownership of returned strings. No logic lives here.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "core/client.hpp"
+#include "crypto/secure.hpp"
+#include "refold.h"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+struct refold_client {
+  refold::core::Client impl;
+};
+
+namespace {
+
+thread_local std::string t_last_error;
+
+// Returned buffers carry their size in a header so refold_free can wipe them.
+constexpr std::size_t kHeader = alignof(std::max_align_t);
+
+char* out_string(std::string_view s) {
+  auto* block = static_cast<char*>(std::malloc(kHeader + s.size() + 1));
+  if (!block) throw std::bad_alloc();
+  std::size_t n = s.size() + 1;
+  std::memcpy(block, &n, sizeof n);
+  char* p = block + kHeader;
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  return p;
+}
+
+// Runs `body`, turning every exception into a code and the error detail.
+template <class F>
+int guard(F&& body) noexcept {
+  try {
+    t_last_error.clear();
+    body();
+    return REFOLD_OK;
+  } catch (const refold::Error& e) {
+    try { t_last_error = e.what(); } catch (...) {}
+    return e.code();
+  } catch (const std::bad_alloc&) {
+    try { t_last_error = "out of memory"; } catch (...) {}
+    return REFOLD_ERROR;
+  } catch (const std::exception& e) {
+    try { t_last_error = std::string("internal error: ") + e.what(); } catch (...) {}
+    return REFOLD_ERROR;
+  } catch (...) {
+    try { t_last_error = "internal error"; } catch (...) {}
+    return REFOLD_ERROR;
+  }
+}
+
+refold::core::Client& need(refold_client* c) {
+  if (!c) refold::fail(REFOLD_EINVALID, "client is NULL");
+  return c->impl;
+}
+
+void need_out(void* out, const char* name) {
+  if (!out) refold::fail(REFOLD_EINVALID, std::string(name) + " is NULL");
+}
+
+std::optional<std::string> optional_account(const char* account) {
+  if (!account) return std::nullopt;
+  refold::text::check_account(account);
+  return std::string(account);
+}
+
+}  // namespace
+
+extern "C" {
+
+REFOLD_EXTERN const char* refold_version(void) { return REFOLD_VERSION_STRING; }
+
+REFOLD_EXTERN const char* refold_strerror(int code) {
+  switch (code) {
+    case REFOLD_OK: return "success";
+    case REFOLD_ERROR: return "internal error";
+    case REFOLD_EINVALID: return "invalid argument";
+    case REFOLD_ENOTFOUND: return "not found";
+    case REFOLD_EREAUTH: return "re-authentication required";
+    case REFOLD_EAUTH: return "credentials rejected by the provider";
+    case REFOLD_ENETWORK: return "network error";
+    case REFOLD_EPROVIDER: return "provider error";
+    case REFOLD_ESTATE: return "unknown, reused or expired OAuth state";
+    case REFOLD_ESTORE: return "store error";
+    case REFOLD_ECRYPTO: return "cryptographic failure (wrong key or tampered data)";
+    case REFOLD_ETIMEOUT: return "timed out";
+    case REFOLD_ECANCELLED: return "cancelled";
+    default: return "unknown error code";
+  }
+}
+
+REFOLD_EXTERN const char* refold_last_error(void) { return t_last_error.c_str(); }
+
+REFOLD_EXTERN void refold_free(void* ptr) {
+  if (!ptr) return;
+  char* block = static_cast<char*>(ptr) - kHeader;
+  std::size_t n;
+  std::memcpy(&n, block, sizeof n);
+  refold::crypto::wipe(block, kHeader + n);
+  std::free(block);
+}
+
+REFOLD_EXTERN int refold_client_open(refold_client** out, const char* config_json) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need_out(out, "out");
+    auto config = refold::core::parse_config(config_json);
+    *out = new refold_client{refold::core::Client(std::move(config))};
+  });
+}
+
+REFOLD_EXTERN void refold_client_free(refold_client* client) { delete client; }
+
+REFOLD_EXTERN int refold_connect(refold_client* client, const char* account, const char* app,
+                                 const char* payload_json) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.connect(account, app, payload_json);
+  });
+}
+
+REFOLD_EXTERN int refold_disconnect(refold_client* client, const char* account, const char* app) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.disconnect(account, app);
+  });
+}
+
+REFOLD_EXTERN int refold_delete_account(refold_client* client, const char* account) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    c.delete_account(account);
+  });
+}
+
+REFOLD_EXTERN int refold_get_credentials(refold_client* client, const char* account,
+                                         const char* app, char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    *json_out = c.credentials(account, app, [](std::string_view s) { return out_string(s); });
+  });
+}
+
+REFOLD_EXTERN int refold_list_apps(refold_client* client, const char* account, char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    *json_out = out_string(c.list_apps(optional_account(account)));
+  });
+}
+
+REFOLD_EXTERN int refold_list_connections(refold_client* client, const char* account,
+                                          char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    *json_out = out_string(c.list_connections(optional_account(account)));
+  });
+}
+
+REFOLD_EXTERN int refold_set_event_handler(refold_client* client, refold_event_cb cb,
+                                           void* payload, void (*free_payload)(void*)) {
+  return guard([&] { need(client).events().set(cb, payload, free_payload); });
+}
+
+REFOLD_EXTERN int refold_rotate_master_key(refold_client* client, const char* new_key) {
+  return guard([&] { need(client).rotate_master_key(new_key); });
+}
+
+}  // extern "C"

@@ -1,0 +1,231 @@
+#include "catalog/catalog.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "catalog/builtin.hpp"
+#include "util/error.hpp"
+#include "util/json.hpp"
+#include "util/text.hpp"
+
+namespace refold::catalog {
+
+namespace bj = boost::json;
+
+namespace {
+
+bool is_field_name(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::size_t length_limit(const json::Reader& r, std::string_view key, std::size_t dflt) {
+  auto v = r.integer(key, 0, 1 << 20);
+  return v ? static_cast<std::size_t>(*v) : dflt;
+}
+
+Field parse_field(const bj::value& v, const std::string& where) {
+  if (!v.is_object()) fail(REFOLD_EINVALID, where + ": must be an object");
+  json::Reader r(v.get_object(), where);
+  r.only({"name", "label", "type", "required", "secret", "placeholder", "help_text", "pattern",
+          "min_length", "max_length", "minimum", "maximum", "options"});
+  Field f;
+  f.name = *r.str("name", true);
+  if (!is_field_name(f.name))
+    r.bad("name", "must match ^[a-z][a-z0-9_]{0,63}$");
+  json::Reader fr(v.get_object(), where + " '" + f.name + "'");
+  f.label = *fr.str("label", true);
+  auto type = *fr.str("type", true);
+  if (type == "text") f.type = FieldType::text;
+  else if (type == "number") f.type = FieldType::number;
+  else if (type == "boolean") f.type = FieldType::boolean;
+  else if (type == "select") f.type = FieldType::select;
+  else fr.bad("type", "must be one of text, number, boolean, select");
+  f.required = fr.boolean("required").value_or(true);
+  f.secret = fr.boolean("secret").value_or(false);
+  f.placeholder = fr.str("placeholder").value_or("");
+  f.help_text = fr.str("help_text").value_or("");
+
+  auto only_for = [&](std::string_view key, FieldType t, const char* tname) {
+    if (v.get_object().contains(bj::string_view(key.data(), key.size())) && f.type != t)
+      fr.bad(key, std::string("applies only to ") + tname + " fields");
+  };
+  only_for("pattern", FieldType::text, "text");
+  only_for("min_length", FieldType::text, "text");
+  only_for("max_length", FieldType::text, "text");
+  only_for("minimum", FieldType::number, "number");
+  only_for("maximum", FieldType::number, "number");
+  only_for("options", FieldType::select, "select");
+
+  if (auto p = fr.str("pattern")) {
+    try {
+      f.pattern = std::make_shared<const std::regex>(*p, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      fr.bad("pattern", "is not a valid regular expression");
+    }
+    f.pattern_source = std::move(*p);
+  }
+  f.min_length = length_limit(fr, "min_length", 0);
+  f.max_length = length_limit(fr, "max_length", 4096);
+  if (f.min_length > f.max_length) fr.bad("min_length", "is larger than max_length");
+  f.minimum = fr.number("minimum");
+  f.maximum = fr.number("maximum");
+  if (f.minimum && f.maximum && *f.minimum > *f.maximum)
+    fr.bad("minimum", "is larger than maximum");
+  if (f.type == FieldType::select) {
+    const bj::array* opts = fr.array("options", true);
+    if (opts->empty()) fr.bad("options", "must not be empty");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < opts->size(); ++i) {
+      const auto& o = (*opts)[i];
+      std::string owhere = fr.where() + " options[" + std::to_string(i) + "]";
+      if (!o.is_object()) fail(REFOLD_EINVALID, owhere + ": must be an object");
+      json::Reader orr(o.get_object(), owhere);
+      orr.only({"name", "value"});
+      SelectOption opt{*orr.str("name", true), *orr.str("value", true)};
+      if (!seen.insert(opt.value).second) orr.bad("value", "repeats another option's value");
+      f.options.push_back(std::move(opt));
+    }
+  }
+  return f;
+}
+
+OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
+  json::Reader r(o, where);
+  r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
+          "scope_separator", "token_endpoint_auth_method", "pkce", "extra_authorize_params"});
+  OAuth2 a;
+  auto endpoint = [&](std::string_view key, bool required) {
+    auto url = r.str(key, required);
+    if (url && !acceptable_endpoint(*url))
+      r.bad(key, "must be an https URL (http only for loopback hosts)");
+    return url.value_or("");
+  };
+  a.authorization_endpoint = endpoint("authorization_endpoint", true);
+  a.token_endpoint = endpoint("token_endpoint", true);
+  a.revocation_endpoint = endpoint("revocation_endpoint", false);
+  a.scopes = r.strings("scopes");
+  a.scope_separator = r.str("scope_separator").value_or(" ");
+  if (a.scope_separator.empty()) r.bad("scope_separator", "must not be empty");
+  a.token_endpoint_auth_method = r.str("token_endpoint_auth_method").value_or("client_secret_basic");
+  if (a.token_endpoint_auth_method != "client_secret_basic" &&
+      a.token_endpoint_auth_method != "client_secret_post")
+    r.bad("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post");
+  a.pkce = r.boolean("pkce").value_or(true);
+  a.extra_authorize_params = r.strings("extra_authorize_params");
+  return a;
+}
+
+// 127.0.0.0/8 written as a dotted quad.
+bool is_loopback_ipv4(std::string_view host) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= host.size()) {
+    std::size_t j = host.find('.', i);
+    if (j == std::string_view::npos) j = host.size();
+    std::string_view part = host.substr(i, j - i);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(std::string(part)) > 255)
+      return false;
+    if (parts == 0 && part != "127") return false;
+    ++parts;
+    i = j + 1;
+  }
+  return parts == 4;
+}
+
+}  // namespace
+
+bool acceptable_endpoint(std::string_view url) {
+  auto after = [&](std::string_view scheme) -> std::optional<std::string_view> {
+    if (url.size() > scheme.size() && text::lower(url.substr(0, scheme.size())) == scheme)
+      return url.substr(scheme.size());
+    return std::nullopt;
+  };
+  auto host_of = [](std::string_view rest) {
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    if (!rest.empty() && rest[0] == '[') return rest.substr(0, rest.find(']') + 1);
+    return rest.substr(0, rest.find(':'));
+  };
+  if (auto rest = after("https://")) return !host_of(*rest).empty();
+  if (auto rest = after("http://")) {
+    std::string host = text::lower(host_of(*rest));
+    return host == "localhost" || host == "[::1]" || is_loopback_ipv4(host);
+  }
+  return false;
+}
+
+bool App::offers(std::string_view auth_type) const {
+  return std::find(auth_types.begin(), auth_types.end(), auth_type) != auth_types.end();
+}
+
+App parse_app(const bj::value& v, const std::string& origin) {
+  if (!v.is_object()) fail(REFOLD_EINVALID, "catalog: " + origin + ": an app must be an object");
+  const auto& o = v.get_object();
+  json::Reader pre(o, "catalog: " + origin);
+  App app;
+  app.slug = *pre.str("slug", true);
+  if (!text::is_slug(app.slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+  json::Reader r(o, "catalog: app '" + app.slug + "'");
+  r.only({"slug", "name", "description", "icon", "tags", "auth_types", "keybased", "oauth2"});
+  app.name = *r.str("name", true);
+  app.description = r.str("description").value_or("");
+  app.icon = r.str("icon").value_or("");
+  app.tags = r.strings("tags");
+  app.auth_types = r.strings("auth_types", true);
+  if (app.auth_types.empty()) r.bad("auth_types", "must name at least one auth type");
+  std::set<std::string> seen;
+  for (const auto& t : app.auth_types) {
+    if (t != "oauth2" && t != "keybased") r.bad("auth_types", "may hold only oauth2 and keybased");
+    if (!seen.insert(t).second) r.bad("auth_types", "repeats an auth type");
+  }
+  const bj::object* kb = r.object("keybased");
+  if (app.offers("keybased") != (kb != nullptr))
+    r.bad("keybased", "must be present exactly when auth_types has keybased");
+  if (kb) {
+    json::Reader kr(*kb, r.where() + " keybased");
+    kr.only({"fields"});
+    const bj::array* fields = kr.array("fields", true);
+    if (fields->empty()) kr.bad("fields", "must declare at least one field");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < fields->size(); ++i) {
+      Field f = parse_field((*fields)[i], r.where() + " field");
+      if (!names.insert(f.name).second)
+        fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "' is declared twice (name)");
+      app.fields.push_back(std::move(f));
+    }
+  }
+  const bj::object* oa = r.object("oauth2");
+  if (app.offers("oauth2") != (oa != nullptr))
+    r.bad("oauth2", "must be present exactly when auth_types has oauth2");
+  if (oa) app.oauth2 = parse_oauth2(*oa, r.where() + " oauth2");
+  return app;
+}
+
+Catalog::Catalog(const bj::array* extra) {
+  for (std::size_t i = 0; i < kBuiltinFileCount; ++i) {
+    const auto& f = kBuiltinFiles[i];
+    std::string origin = std::string("built-in file ") + f.name;
+    App app = parse_app(json::parse(std::string_view(f.data, f.size), "catalog: " + origin), origin);
+    apps_.insert_or_assign(app.slug, std::move(app));
+  }
+  if (!extra) return;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < extra->size(); ++i) {
+    App app = parse_app((*extra)[i], "config catalog[" + std::to_string(i) + "]");
+    if (!seen.insert(app.slug).second)
+      fail(REFOLD_EINVALID, "catalog: app '" + app.slug + "' is defined twice (slug)");
+    apps_.insert_or_assign(app.slug, std::move(app));
+  }
+}
+
+const App* Catalog::find(std::string_view slug) const {
+  auto it = apps_.find(slug);
+  return it == apps_.end() ? nullptr : &it->second;
+}
+
+}  // namespace refold::catalog

@@ -1,0 +1,93 @@
+// App definitions: the built-in catalog plus apps the host adds in config.
+// Definitions are validated on load; an error names the app and the field.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace refold::catalog {
+
+enum class FieldType { text, number, boolean, select };
+
+struct SelectOption {
+  std::string name;
+  std::string value;
+};
+
+// One input field of a key-based app.
+struct Field {
+  std::string name;
+  std::string label;
+  FieldType type = FieldType::text;
+  bool required = true;
+  bool secret = false;
+  std::string placeholder;
+  std::string help_text;
+  std::optional<std::string> pattern_source;
+  std::shared_ptr<const std::regex> pattern;  // whole-value match
+  std::size_t min_length = 0;
+  std::size_t max_length = 4096;  // characters
+  std::optional<double> minimum;
+  std::optional<double> maximum;
+  std::vector<SelectOption> options;
+
+  // Checks one payload value and returns it normalised (text as a string,
+  // number as a number, boolean as a bool, select as the option's value).
+  // Throws REFOLD_EINVALID naming the field, never quoting the value.
+  boost::json::value check(const boost::json::value& v) const;
+};
+
+struct OAuth2 {
+  std::string authorization_endpoint;
+  std::string token_endpoint;
+  std::string revocation_endpoint;  // empty: the provider has none
+  std::vector<std::string> scopes;
+  std::string scope_separator = " ";
+  std::string token_endpoint_auth_method = "client_secret_basic";
+  bool pkce = true;
+  std::vector<std::string> extra_authorize_params;
+};
+
+struct App {
+  std::string slug;
+  std::string name;
+  std::string description;
+  std::string icon;
+  std::vector<std::string> tags;
+  std::vector<std::string> auth_types;  // in declared order
+  std::vector<Field> fields;            // key-based input fields
+  std::optional<OAuth2> oauth2;
+
+  bool offers(std::string_view auth_type) const;
+  // Validates a key-based payload against `fields` and returns the
+  // normalised fields object. Throws REFOLD_EINVALID naming a field.
+  boost::json::object check_payload(const boost::json::object& payload) const;
+};
+
+class Catalog {
+ public:
+  // The built-in apps, then `extra` (an array of definitions; an app with a
+  // built-in slug replaces it). Throws REFOLD_EINVALID.
+  explicit Catalog(const boost::json::array* extra = nullptr);
+
+  const App* find(std::string_view slug) const;
+  const std::map<std::string, App, std::less<>>& apps() const { return apps_; }
+
+ private:
+  std::map<std::string, App, std::less<>> apps_;
+};
+
+// Parses and validates one app definition. `origin` says where it came from
+// for error messages ("built-in file twilio.json", "config catalog[2]").
+App parse_app(const boost::json::value& v, const std::string& origin);
+
+// True for an https URL, or an http URL whose host is loopback.
+bool acceptable_endpoint(std::string_view url);
+
+}  // namespace refold::catalog

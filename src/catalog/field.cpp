@@ -1,0 +1,104 @@
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "catalog/catalog.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace refold::catalog {
+
+namespace bj = boost::json;
+
+namespace {
+
+[[noreturn]] void bad(const Field& f, const std::string& why) {
+  fail(REFOLD_EINVALID, "payload: field '" + f.name + "' " + why);
+}
+
+std::string fmt(double d) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  double d = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
+}  // namespace
+
+bj::value Field::check(const bj::value& v) const {
+  switch (type) {
+    case FieldType::text: {
+      std::string s;
+      if (v.is_string()) s = std::string(v.get_string());
+      else if (v.is_int64()) s = std::to_string(v.get_int64());  // the hosted SDK sends numbers
+      else if (v.is_uint64()) s = std::to_string(v.get_uint64());
+      else bad(*this, "must be a string");
+      if (!text::valid_utf8(s)) bad(*this, "is not valid UTF-8");
+      std::size_t n = text::utf8_length(s);
+      if (n < min_length) bad(*this, "is shorter than " + std::to_string(min_length) + " characters");
+      if (n > max_length) bad(*this, "is longer than " + std::to_string(max_length) + " characters");
+      if (pattern && !std::regex_match(s, *pattern)) bad(*this, "does not match the pattern " + *pattern_source);
+      return bj::value(s, v.storage());
+    }
+    case FieldType::number: {
+      std::optional<double> d;
+      if (v.is_number()) d = v.to_number<double>();
+      else if (v.is_string()) d = parse_number(std::string_view(v.get_string()));
+      if (!d) bad(*this, "must be a number");
+      if (!std::isfinite(*d)) bad(*this, "must be a finite number");
+      if (minimum && *d < *minimum) bad(*this, "is below the minimum " + fmt(*minimum));
+      if (maximum && *d > *maximum) bad(*this, "is above the maximum " + fmt(*maximum));
+      if (v.is_int64() || v.is_uint64()) return v;
+      double whole = std::trunc(*d);
+      if (whole == *d && std::fabs(whole) < 9.0e15) return bj::value(static_cast<std::int64_t>(whole));
+      return bj::value(*d);
+    }
+    case FieldType::boolean:
+      if (v.is_bool()) return v;
+      if (v.is_string() && v.get_string() == "true") return bj::value(true);
+      if (v.is_string() && v.get_string() == "false") return bj::value(false);
+      bad(*this, "must be true or false");
+    case FieldType::select:
+      if (!v.is_string()) bad(*this, "must be a string naming one of its options");
+      for (const auto& o : options)
+        if (o.value == v.get_string()) return bj::value(o.value, v.storage());
+      bad(*this, "is not one of its options");
+  }
+  bad(*this, "has an unknown type");
+}
+
+bj::object App::check_payload(const bj::object& payload) const {
+  if (!offers("keybased")) fail(REFOLD_EINVALID, "app '" + slug + "' does not offer key-based auth");
+  for (const auto& kv : payload) {
+    bool known = std::any_of(fields.begin(), fields.end(),
+                             [&](const Field& f) { return f.name == kv.key(); });
+    if (!known) {
+      std::string key(kv.key());
+      bool plain = !key.empty() && key.size() <= 64 &&
+                   std::all_of(key.begin(), key.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                   });
+      if (!plain) key = "(unprintable name)";
+      fail(REFOLD_EINVALID, "payload: field '" + key + "' is not a field of app '" + slug + "'");
+    }
+  }
+  bj::object out(payload.storage());
+  for (const auto& f : fields) {
+    const bj::value* v = payload.if_contains(f.name);
+    if (!v || v->is_null()) {
+      if (f.required) bad(f, "is required");
+      continue;
+    }
+    out.emplace(f.name, f.check(*v));
+  }
+  return out;
+}
+
+}  // namespace refold::catalog

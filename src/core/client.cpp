@@ -1,0 +1,240 @@
+#include "core/client.hpp"
+
+#include <boost/json.hpp>
+#include <sodium.h>
+
+#include "crypto/encoding.hpp"
+#include "crypto/master_key.hpp"
+#include "store/sqlite_store.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/json.hpp"
+
+namespace refold::core {
+
+namespace bj = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+
+store::Bytes random_id() {
+  store::Bytes id(16);
+  randombytes_buf(id.data(), id.size());
+  return id;
+}
+
+// Opens the vault with `key`; where the key lives in a file, also recovers
+// from a rotation that crashed between committing the store and replacing
+// the file (the new key then waits in "<file>.next").
+std::unique_ptr<crypto::Vault> open_vault(store::Store& store, crypto::MasterKey& key,
+                                          const store::Bytes& store_id, const Clock& clock) {
+  if (!key.key_file) return std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
+  const std::string next = *key.key_file + ".next";
+  try {
+    auto vault = std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
+    if (files::exists(next)) std::remove(next.c_str());  // a rotation that never committed
+    return vault;
+  } catch (const Error& e) {
+    if (e.code() != REFOLD_ECRYPTO || !files::exists(next)) throw;
+    auto vault = std::make_unique<crypto::Vault>(store, crypto::read_key_file(next), store_id, clock);
+    files::replace(next, *key.key_file, REFOLD_ESTORE);
+    return vault;
+  }
+}
+
+bj::array field_options(const catalog::Field& f) {
+  bj::array opts;
+  for (const auto& o : f.options) opts.push_back(bj::object{{"name", o.name}, {"value", o.value}});
+  return opts;
+}
+
+bj::object input_field(const catalog::Field& f) {
+  static const char* kTypes[] = {"text", "number", "boolean", "select"};
+  bj::object o;
+  o["name"] = f.name;
+  o["label"] = f.label;
+  o["type"] = kTypes[static_cast<int>(f.type)];
+  o["required"] = f.required;
+  o["secret"] = f.secret;
+  o["placeholder"] = f.placeholder;
+  o["help_text"] = f.help_text;
+  if (f.pattern_source) o["pattern"] = *f.pattern_source;
+  if (f.type == catalog::FieldType::text) {
+    o["min_length"] = f.min_length;
+    o["max_length"] = f.max_length;
+  }
+  if (f.minimum) o["minimum"] = *f.minimum;
+  if (f.maximum) o["maximum"] = *f.maximum;
+  if (f.type == catalog::FieldType::select) o["options"] = field_options(f);
+  return o;
+}
+
+bj::object connection_json(const store::Connection& c) {
+  bj::object o;
+  o["account"] = c.id.account;
+  o["app"] = c.id.app;
+  o["auth_type"] = c.id.auth_type;
+  o["status"] = c.status;
+  o["reason"] = c.reason ? bj::value(*c.reason) : bj::value(nullptr);
+  o["created_at"] = rfc3339(c.created_at);
+  o["updated_at"] = rfc3339(c.updated_at);
+  return o;
+}
+
+}  // namespace
+
+Client::Client(Config config, std::unique_ptr<Clock> clock)
+    : clock_(clock ? std::move(clock) : std::make_unique<SystemClock>()),
+      catalog_(config.catalog ? &*config.catalog : nullptr),
+      store_path_(config.store_path) {
+  files::make_dirs(files::parent(store_path_));
+  store_ = std::make_unique<store::SqliteStore>(store_path_);
+  store::Meta meta = store_->meta();
+  if (!meta.initialized) meta = store_->initialize(random_id(), crypto::new_kdf_salt());
+  const bool has_data = !store_->data_keys().empty();
+  crypto::MasterKey key = crypto::resolve_master_key(config.keys, store_path_, meta, has_data);
+  key_file_ = key.key_file;
+  vault_ = open_vault(*store_, key, meta.store_id, *clock_);
+  store_->migrate();
+}
+
+Client::~Client() = default;
+
+const catalog::App& Client::app_or_throw(const std::string& slug) const {
+  const catalog::App* app = catalog_.find(slug);
+  if (!app) fail(REFOLD_ENOTFOUND, "unknown app '" + slug + "'");
+  return *app;
+}
+
+void Client::connect(const std::string& account, const std::string& slug, const char* payload_json) {
+  const catalog::App& app = app_or_throw(slug);
+  if (!payload_json) {
+    if (app.offers("oauth2"))
+      fail(REFOLD_EINVALID, "app '" + slug + "' connects through OAuth 2.0, which this version "
+                            "of refold does not support yet; only key-based apps can connect");
+    fail(REFOLD_EINVALID, "app '" + slug + "' is key-based: connect needs a payload with its fields");
+  }
+  std::string_view text(payload_json);
+  if (text.size() > kMaxPayloadBytes)
+    fail(REFOLD_EINVALID, "payload is larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
+  bj::value doc = json::parse(text, "payload", crypto::wiping_storage());
+  if (!doc.is_object()) fail(REFOLD_EINVALID, "payload must be a JSON object of field values");
+
+  bj::object record(crypto::wiping_storage());
+  record["auth_type"] = "keybased";
+  record["fields"] = app.check_payload(doc.get_object());
+  std::string plain = bj::serialize(record);
+
+  store::ConnectionId id{account, slug, "keybased"};
+  store::Sealed sealed = vault_->seal(
+      id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+  crypto::wipe(plain);
+  Millis now = clock_->now();
+  store::UpsertResult r = store_->upsert(id, sealed, now);
+  events_.emit({Event{r.created ? "connection.created" : "connection.updated", account, slug,
+                      "keybased", now, std::nullopt}});
+}
+
+crypto::SecretBytes Client::read_credentials(const std::string& account, const std::string& app) {
+  auto row = store_->find(account, app);
+  if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
+  return vault_->open(row->connection.id, row->sealed);
+}
+
+void Client::disconnect(const std::string& account, const std::string& app) {
+  auto removed = store_->remove(account, app);
+  if (removed.empty() && !catalog_.find(app)) fail(REFOLD_ENOTFOUND, "unknown app '" + app + "'");
+  Millis now = clock_->now();
+  std::vector<Event> events;
+  for (const auto& c : removed)
+    events.push_back({"connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, "disconnected"});
+  events_.emit(events);
+}
+
+void Client::delete_account(const std::string& account) {
+  auto removed = store_->remove(account, std::nullopt);
+  Millis now = clock_->now();
+  std::vector<Event> events;
+  for (const auto& c : removed)
+    events.push_back({"connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, "account_deleted"});
+  events_.emit(events);
+}
+
+std::string Client::list_apps(const std::optional<std::string>& account) {
+  std::vector<store::Connection> conns;
+  if (account) conns = store_->list(account);
+  bj::array out;
+  for (const auto& [slug, app] : catalog_.apps()) {
+    bj::object o;
+    o["slug"] = app.slug;
+    o["type"] = app.slug;
+    o["name"] = app.name;
+    o["description"] = app.description;
+    o["icon"] = app.icon;
+    bj::array tags;
+    for (const auto& t : app.tags) tags.push_back(bj::value(t));
+    o["tags"] = std::move(tags);
+    bj::array types;
+    for (const auto& t : app.auth_types) types.push_back(bj::value(t));
+    o["auth_type"] = app.auth_types.front();
+    o["auth_types"] = std::move(types);
+    bj::object options;
+    if (app.offers("keybased")) {
+      bj::array fields;
+      for (const auto& f : app.fields) fields.push_back(input_field(f));
+      options["keybased"] = std::move(fields);
+    }
+    if (app.offers("oauth2")) options["oauth2"] = bj::array();
+    o["auth_type_options"] = std::move(options);
+
+    bool connected = false, reauth = false;
+    bj::array accounts;
+    for (const auto& c : conns) {
+      if (c.id.app != slug) continue;
+      connected = true;
+      bool active = c.status == "active";
+      reauth = reauth || !active;
+      bj::object a;
+      a["auth_type"] = c.id.auth_type;
+      a["connected_at"] = rfc3339(c.created_at);
+      a["status"] = active ? "active" : "expired";
+      if (c.reason) a["reason"] = *c.reason;
+      accounts.push_back(std::move(a));
+    }
+    o["connected"] = connected;
+    o["reauth_required"] = reauth;
+    o["connected_accounts"] = std::move(accounts);
+    out.push_back(std::move(o));
+  }
+  return bj::serialize(out);
+}
+
+std::string Client::list_connections(const std::optional<std::string>& account) {
+  bj::array out;
+  for (const auto& c : store_->list(account)) out.push_back(connection_json(c));
+  return bj::serialize(out);
+}
+
+void Client::rotate_master_key(const char* new_key) {
+  if (!new_key) fail(REFOLD_EINVALID, "new_key is NULL");
+  crypto::SecretBytes kek = crypto::parse_key(new_key, "new_key", REFOLD_EINVALID);
+  if (!key_file_) {
+    vault_->rotate_master_key(std::move(kek), [] {});
+    return;
+  }
+  // The new key is durable in "<file>.next" before the store commits, and
+  // replaces the file after: a crash in between is repaired on next open.
+  const std::string next = *key_file_ + ".next";
+  std::remove(next.c_str());
+  crypto::write_key_file(next, kek);
+  try {
+    vault_->rotate_master_key(std::move(kek), [] {});
+  } catch (...) {
+    std::remove(next.c_str());
+    throw;
+  }
+  files::replace(next, *key_file_, REFOLD_ESTORE);
+}
+
+}  // namespace refold::core

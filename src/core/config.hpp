@@ -1,0 +1,25 @@
+// The client's configuration, parsed from the JSON given to
+// refold_client_open. Unknown keys are rejected by name.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <optional>
+#include <string>
+
+#include "crypto/master_key.hpp"
+
+namespace refold::core {
+
+struct Config {
+  std::string store_path;          // resolved: config, XDG_DATA_HOME, HOME
+  crypto::KeyOptions keys;
+  std::optional<boost::json::array> catalog;  // extra app definitions
+};
+
+// Throws REFOLD_EINVALID naming the offending key.
+Config parse_config(const char* json);
+
+// $XDG_DATA_HOME/refold/refold.db, else ~/.local/share/refold/refold.db.
+std::string default_store_path();
+
+}  // namespace refold::core

@@ -1,0 +1,49 @@
+// Delivery of connection events to the host's handler: after the change is
+// committed, on the thread that made it, with no internal lock held.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "refold.h"
+#include "util/time.hpp"
+
+namespace refold::core {
+
+struct Event {
+  std::string type;  // "connection.created", ...
+  std::string account;
+  std::string app;
+  std::string auth_type;
+  Millis at = 0;
+  std::optional<std::string> reason;
+
+  std::string to_json() const;
+};
+
+class EventHub {
+ public:
+  ~EventHub();
+  // Replaces the handler; the old one's free_payload runs once no delivery
+  // to it is in flight.
+  void set(refold_event_cb cb, void* payload, void (*free_payload)(void*));
+  // Delivers `events` in order. Must be called with no internal lock held.
+  void emit(const std::vector<Event>& events) const;
+
+ private:
+  struct Handler {
+    refold_event_cb cb;
+    void* payload;
+    void (*free_payload)(void*);
+    ~Handler() {
+      if (free_payload) free_payload(payload);
+    }
+  };
+  mutable std::mutex mu_;
+  std::shared_ptr<const Handler> handler_;
+};
+
+}  // namespace refold::core

@@ -1,0 +1,86 @@
+#include "crypto/secure.hpp"
+
+#include <boost/json/memory_resource.hpp>
+#include <cstring>
+#include <new>
+#include <sodium.h>
+
+#include "util/error.hpp"
+
+namespace refold::crypto {
+
+void ensure_sodium() {
+  static const int rc = sodium_init();
+  if (rc < 0) fail(REFOLD_ERROR, "libsodium failed to initialise");
+}
+
+SecretBytes::SecretBytes(std::size_t size) {
+  ensure_sodium();
+  if (size == 0) return;
+  data_ = static_cast<std::uint8_t*>(sodium_malloc(size));
+  if (!data_) throw std::bad_alloc();
+  size_ = size;
+}
+
+SecretBytes::SecretBytes(std::span<const std::uint8_t> bytes) : SecretBytes(bytes.size()) {
+  if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
+}
+
+SecretBytes::~SecretBytes() {
+  if (data_) sodium_free(data_);  // wipes before unmapping
+}
+
+SecretBytes::SecretBytes(SecretBytes&& o) noexcept : data_(o.data_), size_(o.size_) {
+  o.data_ = nullptr;
+  o.size_ = 0;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& o) noexcept {
+  if (this != &o) {
+    if (data_) sodium_free(data_);
+    data_ = o.data_;
+    size_ = o.size_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+void SecretBytes::truncate(std::size_t size) {
+  if (size < size_) {
+    sodium_memzero(data_ + size, size_ - size);
+    size_ = size;
+  }
+}
+
+void wipe(void* p, std::size_t n) {
+  if (p && n) sodium_memzero(p, n);
+}
+
+void wipe(std::string& s) {
+  // Wipe the whole capacity: a shrunk string may have held more.
+  wipe(s.data(), s.capacity());
+  s.clear();
+}
+
+namespace {
+
+class WipingResource final : public boost::json::memory_resource {
+  void* do_allocate(std::size_t n, std::size_t align) override {
+    return ::operator new(n, std::align_val_t(align));
+  }
+  void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+    sodium_memzero(p, n);
+    ::operator delete(p, std::align_val_t(align));
+  }
+  bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
+};
+
+}  // namespace
+
+boost::json::storage_ptr wiping_storage() {
+  static WipingResource resource;
+  return boost::json::storage_ptr(&resource);
+}
+
+}  // namespace refold::crypto

@@ -1,0 +1,362 @@
+#include "store/sqlite_store.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "util/error.hpp"
+
+namespace refold::store {
+
+namespace {
+
+constexpr std::int64_t kApplicationId = 0x52464C44;  // "RFLD"
+constexpr int kBusyTimeoutMs = 10000;
+
+// Schema migrations: entry i takes the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    // 0 -> 1: meta, data keys, connections.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+CREATE TABLE data_keys (
+  id         INTEGER PRIMARY KEY,
+  nonce      BLOB NOT NULL,
+  wrapped    BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE connections (
+  id               INTEGER PRIMARY KEY,
+  account          TEXT NOT NULL,
+  app              TEXT NOT NULL,
+  auth_type        TEXT NOT NULL CHECK (auth_type IN ('oauth2', 'keybased')),
+  status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'reauth_required')),
+  reason           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  expires_at       INTEGER,
+  refresh_failures INTEGER NOT NULL DEFAULT 0,
+  next_refresh_at  INTEGER,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  version          INTEGER NOT NULL DEFAULT 1,
+  key_id           INTEGER NOT NULL REFERENCES data_keys (id),
+  nonce            BLOB NOT NULL,
+  ciphertext       BLOB NOT NULL,
+  config           TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (account, app, auth_type)
+) STRICT;
+CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
+)sql",
+};
+constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
+
+constexpr const char* kConnectionColumns =
+    "account, app, auth_type, status, reason, created_at, updated_at, expires_at, config";
+
+Connection read_connection(const sqlite::Stmt& s, int first) {
+  Connection c;
+  c.id.account = s.text(first);
+  c.id.app = s.text(first + 1);
+  c.id.auth_type = s.text(first + 2);
+  c.status = s.text(first + 3);
+  c.reason = s.opt_text(first + 4);
+  c.created_at = s.integer(first + 5);
+  c.updated_at = s.integer(first + 6);
+  c.expires_at = s.opt_integer(first + 7);
+  c.config = s.text(first + 8);
+  return c;
+}
+
+}  // namespace
+
+// One SQLite connection with its prepared statements, used by one thread at
+// a time.
+struct SqliteStore::Conn {
+  explicit Conn(const std::string& path) : db(path) {}
+
+  // The cached statement for `sql` (a string literal: its address is the key).
+  sqlite::Stmt& stmt(const char* sql) {
+    auto it = stmts.find(sql);
+    if (it == stmts.end()) it = stmts.emplace(sql, sqlite::Stmt(db, sql)).first;
+    return it->second;
+  }
+
+  sqlite::Db db;
+  std::unordered_map<const char*, sqlite::Stmt> stmts;
+};
+
+// A pooled connection, returned to the pool when the lease ends.
+class SqliteStore::Lease {
+ public:
+  Lease(SqliteStore& store, std::unique_ptr<Conn> conn) : store_(store), conn_(std::move(conn)) {}
+  ~Lease() {
+    if (conn_) store_.release(std::move(conn_));
+  }
+  Lease(Lease&&) = default;
+  Conn* operator->() { return conn_.get(); }
+
+ private:
+  SqliteStore& store_;
+  std::unique_ptr<Conn> conn_;
+};
+
+namespace {
+
+// Resets a cached statement when the scope ends, so no read transaction
+// stays open (it would pin the WAL).
+class Use {
+ public:
+  explicit Use(sqlite::Stmt& s) : s_(s) {}
+  ~Use() { s_.reset(); }
+  sqlite::Stmt* operator->() { return &s_; }
+  sqlite::Stmt& operator*() { return s_; }
+
+ private:
+  sqlite::Stmt& s_;
+};
+
+std::int64_t pragma_int(sqlite::Db& db, const char* sql) {
+  sqlite::Stmt s(db, sql);
+  return s.step() ? s.integer(0) : 0;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
+  // Create the file owner-only; SQLite gives the -wal and -shm files the
+  // same permissions.
+  int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fail(REFOLD_ESTORE, "cannot open store '" + path_ + "': " + std::strerror(errno));
+  ::close(fd);
+  auto conn = connect();
+  // WAL is a property of the file: set once, a no-op when already set.
+  sqlite::Stmt wal(conn->db, "PRAGMA journal_mode=WAL");
+  if (!wal.step() || wal.text(0) != "wal")
+    fail(REFOLD_ESTORE, "store '" + path_ + "': cannot switch to WAL journal mode");
+  release(std::move(conn));
+}
+
+SqliteStore::~SqliteStore() = default;
+
+std::unique_ptr<SqliteStore::Conn> SqliteStore::connect() {
+  auto conn = std::make_unique<Conn>(path_);
+  sqlite3_busy_timeout(conn->db.raw(), kBusyTimeoutMs);
+  // FULL: a commit survives a power cut, not only a process crash.
+  // secure_delete: removed secrets are overwritten, not left in free pages.
+  conn->db.exec(
+      "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+      "PRAGMA cell_size_check=ON; PRAGMA trusted_schema=OFF;");
+  return conn;
+}
+
+SqliteStore::Lease SqliteStore::acquire() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(conn));
+    }
+  }
+  return Lease(*this, connect());
+}
+
+void SqliteStore::release(std::unique_ptr<Conn> conn) {
+  std::lock_guard lock(pool_mu_);
+  idle_.push_back(std::move(conn));
+}
+
+Meta SqliteStore::meta() {
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::deferred);
+  Meta m;
+  std::int64_t app_id = pragma_int(c->db, "PRAGMA application_id");
+  std::int64_t version = pragma_int(c->db, "PRAGMA user_version");
+  if (app_id != kApplicationId) {
+    if (app_id != 0 || pragma_int(c->db, "SELECT count(*) FROM sqlite_schema") != 0)
+      fail(REFOLD_ESTORE, "'" + path_ + "' is not a refold store");
+    return m;  // new and empty
+  }
+  if (version > kSchemaVersion)
+    fail(REFOLD_ESTORE, "store '" + path_ + "' has schema version " + std::to_string(version) +
+                            ", newer than this refold supports (" +
+                            std::to_string(kSchemaVersion) + "); upgrade refold");
+  m.initialized = true;
+  sqlite::Stmt s(c->db, "SELECT key, value FROM meta");
+  while (s.step()) {
+    auto key = s.text(0);
+    if (key == "store_id") m.store_id = s.blob(1);
+    else if (key == "kdf_salt") m.kdf_salt = s.blob(1);
+  }
+  if (m.store_id.size() != 16 || m.kdf_salt.empty())
+    fail(REFOLD_ESTORE, "store '" + path_ + "' is damaged: its meta table is incomplete");
+  return m;
+}
+
+Meta SqliteStore::initialize(const Bytes& store_id, const Bytes& kdf_salt) {
+  {
+    std::lock_guard wl(write_mu_);
+    auto c = acquire();
+    sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+    // Someone (another process) may have won the race since meta() looked.
+    if (pragma_int(c->db, "PRAGMA application_id") == 0 &&
+        pragma_int(c->db, "SELECT count(*) FROM sqlite_schema") == 0) {
+      for (const char* step : kMigrations) c->db.exec(step);
+      sqlite::Stmt ins(c->db, "INSERT INTO meta (key, value) VALUES (?1, ?2)");
+      ins.bind(1, std::string_view("store_id")).bind(2, std::span(store_id)).run();
+      ins.reset();
+      ins.bind(1, std::string_view("kdf_salt")).bind(2, std::span(kdf_salt)).run();
+      c->db.exec(("PRAGMA application_id=" + std::to_string(kApplicationId) +
+                  "; PRAGMA user_version=" + std::to_string(kSchemaVersion))
+                     .c_str());
+    }
+    tx.commit();
+  }
+  return meta();
+}
+
+void SqliteStore::migrate() {
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  std::int64_t version = pragma_int(c->db, "PRAGMA user_version");
+  if (version >= kSchemaVersion) return;  // rolls back the empty transaction
+  for (auto v = version; v < kSchemaVersion; ++v) c->db.exec(kMigrations[v]);
+  c->db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  tx.commit();
+}
+
+namespace {
+
+std::vector<DataKey> read_keys(sqlite::Db& db) {
+  std::vector<DataKey> keys;
+  sqlite::Stmt s(db, "SELECT id, nonce, wrapped, created_at FROM data_keys ORDER BY id");
+  while (s.step()) keys.push_back({s.integer(0), s.blob(1), s.blob(2), s.integer(3)});
+  return keys;
+}
+
+}  // namespace
+
+std::vector<DataKey> SqliteStore::data_keys() {
+  auto c = acquire();
+  return read_keys(c->db);
+}
+
+std::vector<DataKey> SqliteStore::ensure_data_key(
+    const std::function<DataKey(std::int64_t)>& make) {
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  auto keys = read_keys(c->db);
+  if (keys.empty()) {
+    DataKey k = make(1);
+    sqlite::Stmt s(c->db, "INSERT INTO data_keys (id, nonce, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)");
+    s.bind(1, k.id).bind(2, std::span(k.nonce)).bind(3, std::span(k.wrapped)).bind(4, k.created_at).run();
+    keys.push_back(std::move(k));
+  }
+  tx.commit();
+  return keys;
+}
+
+void SqliteStore::rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
+                                   const std::function<void()>& before_commit) {
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  sqlite::Stmt upd(c->db, "UPDATE data_keys SET nonce = ?2, wrapped = ?3 WHERE id = ?1");
+  for (const auto& k : read_keys(c->db)) {
+    DataKey n = rewrap(k);
+    upd.bind(1, k.id).bind(2, std::span(n.nonce)).bind(3, std::span(n.wrapped)).run();
+    upd.reset();
+  }
+  before_commit();
+  tx.commit();
+}
+
+UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, Millis now) {
+  static const char* kSelect =
+      "SELECT status, created_at FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  static const char* kUpdate =
+      "UPDATE connections SET status = 'active', reason = NULL, updated_at = ?4, key_id = ?5,"
+      " nonce = ?6, ciphertext = ?7, refresh_failures = 0, next_refresh_at = NULL,"
+      " version = version + 1 WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  static const char* kInsert =
+      "INSERT INTO connections (account, app, auth_type, created_at, updated_at, key_id, nonce,"
+      " ciphertext) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)";
+
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  UpsertResult r;
+  {
+    Use sel(c->stmt(kSelect));
+    sel->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type);
+    if (sel->step()) {
+      r.previous_status = sel->text(0);
+      r.created_at = sel->integer(1);
+    } else {
+      r.created = true;
+      r.created_at = now;
+    }
+  }
+  Use w(c->stmt(r.created ? kInsert : kUpdate));
+  w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
+      .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext));
+  w->run();
+  tx.commit();
+  return r;
+}
+
+std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account,
+                                                      const std::string& app) {
+  static const char* kFind =
+      "SELECT account, app, auth_type, status, reason, created_at, updated_at, expires_at, config,"
+      " key_id, nonce, ciphertext FROM connections WHERE account = ?1 AND app = ?2"
+      " ORDER BY updated_at DESC LIMIT 1";
+  auto c = acquire();
+  Use s(c->stmt(kFind));
+  s->bind(1, account).bind(2, app);
+  if (!s->step()) return std::nullopt;
+  ConnectionWithSecret out;
+  out.connection = read_connection(*s, 0);
+  out.sealed.key_id = s->integer(9);
+  out.sealed.nonce = s->blob(10);
+  out.sealed.ciphertext = s->blob(11);
+  return out;
+}
+
+std::vector<Connection> SqliteStore::remove(const std::string& account,
+                                            const std::optional<std::string>& app) {
+  static const std::string kDelete =
+      std::string("DELETE FROM connections WHERE account = ?1 AND (?2 IS NULL OR app = ?2) RETURNING ") +
+      kConnectionColumns;
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  std::vector<Connection> removed;
+  {
+    Use s(c->stmt(kDelete.c_str()));
+    s->bind(1, account).bind(2, app);
+    while (s->step()) removed.push_back(read_connection(*s, 0));
+  }
+  tx.commit();
+  return removed;
+}
+
+std::vector<Connection> SqliteStore::list(const std::optional<std::string>& account) {
+  static const std::string kList = std::string("SELECT ") + kConnectionColumns +
+                                   " FROM connections WHERE ?1 IS NULL OR account = ?1"
+                                   " ORDER BY account, app, auth_type";
+  auto c = acquire();
+  Use s(c->stmt(kList.c_str()));
+  s->bind(1, account);
+  std::vector<Connection> out;
+  while (s->step()) out.push_back(read_connection(*s, 0));
+  return out;
+}
+
+}  // namespace refold::store

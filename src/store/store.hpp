@@ -1,0 +1,103 @@
+// The storage interface the core talks to. Secrets reach it only as
+// ciphertext; it never sees a key.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/time.hpp"
+
+namespace refold::store {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// What identifies a connection: one (account, app, auth type) triple.
+struct ConnectionId {
+  std::string account;
+  std::string app;
+  std::string auth_type;
+};
+
+// An encrypted record: which data key sealed it, its nonce and ciphertext.
+struct Sealed {
+  std::int64_t key_id = 0;
+  Bytes nonce;
+  Bytes ciphertext;
+};
+
+// The non-secret columns of a connection row.
+struct Connection {
+  ConnectionId id;
+  std::string status;                 // "active" or "reauth_required"
+  std::optional<std::string> reason;  // why re-auth is required
+  Millis created_at = 0;
+  Millis updated_at = 0;
+  std::optional<Millis> expires_at;   // access token expiry, for scheduling
+  std::string config = "{}";          // non-secret JSON
+};
+
+struct ConnectionWithSecret {
+  Connection connection;
+  Sealed sealed;
+};
+
+// A data key wrapped by the master key.
+struct DataKey {
+  std::int64_t id = 0;
+  Bytes nonce;
+  Bytes wrapped;
+  Millis created_at = 0;
+};
+
+// Store-wide values fixed when the store is created.
+struct Meta {
+  bool initialized = false;
+  Bytes store_id;  // 16 random bytes; bound into every record's associated data
+  Bytes kdf_salt;  // Argon2id salt for passphrase-derived master keys
+};
+
+struct UpsertResult {
+  bool created = false;             // no row existed before
+  std::string previous_status;      // when one did
+  Millis created_at = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Store-wide values; `initialized` is false for a new, empty store.
+  virtual Meta meta() = 0;
+  // Creates the schema and meta values if no one has yet (safe against a
+  // concurrent creator in another process). Returns the meta that won.
+  virtual Meta initialize(const Bytes& store_id, const Bytes& kdf_salt) = 0;
+  // Brings an older schema up to date. Called after the key is verified.
+  virtual void migrate() = 0;
+
+  virtual std::vector<DataKey> data_keys() = 0;
+  // Adds a data key made by `make(id)` unless one exists; returns all keys.
+  virtual std::vector<DataKey> ensure_data_key(const std::function<DataKey(std::int64_t id)>& make) = 0;
+  // Replaces every data key's wrapping in one transaction. `rewrap` gets each
+  // stored key and returns it re-wrapped; `before_commit` runs last inside
+  // the transaction (a throw rolls everything back).
+  virtual void rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
+                                const std::function<void()>& before_commit) = 0;
+
+  // Inserts or replaces the connection's secret, keeping created_at and
+  // config of an existing row, setting it active. Durable when it returns.
+  virtual UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now) = 0;
+  // The most recently updated connection of (account, app), any auth type.
+  virtual std::optional<ConnectionWithSecret> find(const std::string& account,
+                                                   const std::string& app) = 0;
+  // Removes connections of `account` (of `app` only, when given) and returns
+  // what was removed.
+  virtual std::vector<Connection> remove(const std::string& account,
+                                         const std::optional<std::string>& app) = 0;
+  // Connections of `account`, or of every account, ordered by account, app.
+  virtual std::vector<Connection> list(const std::optional<std::string>& account) = 0;
+};
+
+}  // namespace refold::store

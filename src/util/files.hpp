@@ -1,0 +1,32 @@
+// File-system helpers for the store and key files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace refold::files {
+
+// Creates `dir` and missing parents with mode 0700. Throws REFOLD_ESTORE.
+void make_dirs(const std::string& dir);
+
+// Parent folder of `path` ("." when it has none).
+std::string parent(const std::string& path);
+
+bool exists(const std::string& path);
+
+// Reads a whole file of at most `limit` bytes; nullopt when it does not
+// exist. Throws `code` for other failures, naming the path.
+std::optional<std::string> read(const std::string& path, std::size_t limit, int code);
+
+// Writes `data` to a new file `path` with mode 0600 and fsyncs it and its
+// folder. Fails with `code` when the file exists (O_EXCL) or cannot be
+// written.
+void write_new_private(const std::string& path, const std::string& data, int code);
+
+// Atomically renames `from` to `to` and fsyncs the folder.
+void replace(const std::string& from, const std::string& to, int code);
+
+// Permission bits of `path`, or nullopt when it does not exist.
+std::optional<unsigned> mode(const std::string& path);
+
+}  // namespace refold::files

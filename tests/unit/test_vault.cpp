@@ -1,0 +1,94 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sodium.h>
+
+#include "crypto/vault.hpp"
+#include "store/sqlite_store.hpp"
+#include "util/error.hpp"
+
+using namespace refold;
+
+namespace {
+
+struct TempStore {
+  TempStore() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "refold-unit-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+    store = std::make_unique<store::SqliteStore>(dir + "/s.db");
+    meta = store->initialize(store::Bytes(16, 7), store::Bytes(16, 9));
+  }
+  ~TempStore() {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  std::unique_ptr<store::SqliteStore> store;
+  store::Meta meta;
+};
+
+crypto::SecretBytes key(std::uint8_t fill) {
+  crypto::SecretBytes k(32);
+  std::fill(k.data(), k.data() + 32, fill);
+  return k;
+}
+
+std::span<const std::uint8_t> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+TEST_CASE("vault seals and opens a record bound to its row") {
+  TempStore t;
+  SystemClock clock;
+  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  store::ConnectionId a{"acct", "twilio", "keybased"};
+  auto sealed = v.seal(a, bytes("secret-value"));
+  CHECK(sealed.nonce.size() == 24);
+  CHECK(std::string(v.open(a, sealed).view()) == "secret-value");
+
+  // The same ciphertext under another row identity fails authentication.
+  for (store::ConnectionId other : {store::ConnectionId{"acct2", "twilio", "keybased"},
+                                    store::ConnectionId{"acct", "stripe", "keybased"},
+                                    store::ConnectionId{"acct", "twilio", "oauth2"}}) {
+    CHECK_THROWS_AS(v.open(other, sealed), Error);
+  }
+  auto flipped = sealed;
+  flipped.ciphertext[0] ^= 1;
+  CHECK_THROWS_AS(v.open(a, flipped), Error);
+}
+
+TEST_CASE("vault refuses a wrong master key and writes nothing") {
+  TempStore t;
+  SystemClock clock;
+  { crypto::Vault v(*t.store, key(1), t.meta.store_id, clock); }
+  auto before = t.store->data_keys();
+  REQUIRE(before.size() == 1);
+  try {
+    crypto::Vault v(*t.store, key(2), t.meta.store_id, clock);
+    FAIL("opened with the wrong key");
+  } catch (const Error& e) {
+    CHECK(e.code() == REFOLD_ECRYPTO);
+  }
+  auto after = t.store->data_keys();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].wrapped == before[0].wrapped);
+}
+
+TEST_CASE("master key rotation rewraps data keys") {
+  TempStore t;
+  SystemClock clock;
+  store::ConnectionId a{"acct", "twilio", "keybased"};
+  store::Sealed sealed;
+  {
+    crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+    sealed = v.seal(a, bytes("kept"));
+    v.rotate_master_key(key(3), [] {});
+    CHECK(std::string(v.open(a, sealed).view()) == "kept");
+  }
+  CHECK_THROWS_AS(crypto::Vault(*t.store, key(1), t.meta.store_id, clock), Error);
+  crypto::Vault v(*t.store, key(3), t.meta.store_id, clock);
+  CHECK(std::string(v.open(a, sealed).view()) == "kept");
+}
