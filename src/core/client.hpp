@@ -38,7 +38,7 @@ class Client {
   EventHub& events() { return events_; }
 
  private:
-  crypto::SecretBytes read_credentials(const std::string& account, const std::string& app);
+  crypto::WipedBytes read_credentials(const std::string& account, const std::string& app);
   const catalog::App& app_or_throw(const std::string& slug) const;
 
   std::unique_ptr<Clock> clock_;

@@ -53,6 +53,22 @@ void SecretBytes::truncate(std::size_t size) {
   }
 }
 
+void WipedBytes::truncate(std::size_t size) {
+  if (size < size_) {
+    sodium_memzero(data_ + size, size_ - size);
+    size_ = size;
+  }
+}
+
+void WipedBytes::clear() {
+  if (data_) {
+    sodium_memzero(data_, size_);
+    delete[] data_;
+    data_ = nullptr;
+    size_ = 0;
+  }
+}
+
 void wipe(void* p, std::size_t n) {
   if (p && n) sodium_memzero(p, n);
 }

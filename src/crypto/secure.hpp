@@ -39,6 +39,44 @@ class SecretBytes {
   std::size_t size_ = 0;
 };
 
+// A heap buffer for short-lived secrets (a decrypted record on its way to
+// the caller): wiped on destruction, without the cost of sodium_malloc's
+// guard pages, which would dominate a credential read.
+class WipedBytes {
+ public:
+  WipedBytes() = default;
+  explicit WipedBytes(std::size_t size) : data_(new std::uint8_t[size ? size : 1]), size_(size) {}
+  ~WipedBytes() { clear(); }
+  WipedBytes(WipedBytes&& o) noexcept : data_(o.data_), size_(o.size_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  WipedBytes& operator=(WipedBytes&& o) noexcept {
+    if (this != &o) {
+      clear();
+      data_ = o.data_;
+      size_ = o.size_;
+      o.data_ = nullptr;
+      o.size_ = 0;
+    }
+    return *this;
+  }
+  WipedBytes(const WipedBytes&) = delete;
+  WipedBytes& operator=(const WipedBytes&) = delete;
+
+  std::uint8_t* data() { return data_; }
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
+  // Shrinks the visible size; the tail is wiped at once.
+  void truncate(std::size_t size);
+
+ private:
+  void clear();
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 // Overwrites memory in a way the compiler cannot elide.
 void wipe(void* p, std::size_t n);
 void wipe(std::string& s);

@@ -46,10 +46,11 @@ void encrypt(const SecretBytes& key, std::span<const std::uint8_t> plain, const 
   cipher.resize(static_cast<std::size_t>(len));
 }
 
+template <class Buffer>
 bool decrypt(const SecretBytes& key, const store::Bytes& nonce, const store::Bytes& cipher,
-             const store::Bytes& ad, SecretBytes& plain) {
+             const store::Bytes& ad, Buffer& plain) {
   if (nonce.size() != kNonceBytes || cipher.size() < kTagBytes) return false;
-  plain = SecretBytes(cipher.size() - kTagBytes + 1);  // +1: never a zero-size allocation
+  plain = Buffer(cipher.size() - kTagBytes + 1);  // +1: never a zero-size allocation
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr, cipher.data(),
                                                  cipher.size(), ad.data(), ad.size(),
@@ -124,9 +125,9 @@ store::Sealed Vault::seal(const store::ConnectionId& id,
   return s;
 }
 
-SecretBytes Vault::open(const store::ConnectionId& id, const store::Sealed& sealed) const {
+WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& sealed) const {
   auto it = deks_.find(sealed.key_id);
-  SecretBytes plain;
+  WipedBytes plain;
   if (it == deks_.end() ||
       !decrypt(it->second, sealed.nonce, sealed.ciphertext, record_ad(id, sealed.key_id), plain))
     fail(REFOLD_ECRYPTO, "the stored credentials of '" + id.app + "' for this account failed "

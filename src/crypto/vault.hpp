@@ -26,9 +26,9 @@ class Vault {
   // Encrypts `plaintext` for the row `id` under the active data key.
   store::Sealed seal(const store::ConnectionId& id, std::span<const std::uint8_t> plaintext) const;
 
-  // Decrypts a record of row `id` into secret memory. Throws REFOLD_ECRYPTO
+  // Decrypts a record of row `id` into memory wiped after use. Throws REFOLD_ECRYPTO
   // when it fails authentication (tampered, or moved from another row).
-  SecretBytes open(const store::ConnectionId& id, const store::Sealed& sealed) const;
+  WipedBytes open(const store::ConnectionId& id, const store::Sealed& sealed) const;
 
   // Re-wraps every data key under `new_kek` in one store transaction, then
   // switches to it. `before_commit` runs inside that transaction.

@@ -313,19 +313,23 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
 
 std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account,
                                                       const std::string& app) {
+  // At most one row per auth type; picking the newest here avoids the
+  // temporary b-tree an ORDER BY would build on every read.
   static const char* kFind =
       "SELECT account, app, auth_type, status, reason, created_at, updated_at, expires_at, config,"
-      " key_id, nonce, ciphertext FROM connections WHERE account = ?1 AND app = ?2"
-      " ORDER BY updated_at DESC LIMIT 1";
+      " key_id, nonce, ciphertext FROM connections WHERE account = ?1 AND app = ?2";
   auto c = acquire();
   Use s(c->stmt(kFind));
   s->bind(1, account).bind(2, app);
-  if (!s->step()) return std::nullopt;
-  ConnectionWithSecret out;
-  out.connection = read_connection(*s, 0);
-  out.sealed.key_id = s->integer(9);
-  out.sealed.nonce = s->blob(10);
-  out.sealed.ciphertext = s->blob(11);
+  std::optional<ConnectionWithSecret> out;
+  while (s->step()) {
+    if (out && out->connection.updated_at >= s->integer(6)) continue;
+    out.emplace();
+    out->connection = read_connection(*s, 0);
+    out->sealed.key_id = s->integer(9);
+    out->sealed.nonce = s->blob(10);
+    out->sealed.ciphertext = s->blob(11);
+  }
   return out;
 }
 

@@ -1,0 +1,159 @@
+// Core benchmarks: durable key-based connects, credential reads with many
+// connections stored, client open time and resident memory.
+//
+//   refold_bench_core [--connections N] [--reads N] [--dir DIR]
+//
+// Figures go in bench/RESULTS.md; nothing here is asserted in tests.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "refold.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double us_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+}
+
+long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+void must(int rc, const char* what) {
+  if (rc != REFOLD_OK) {
+    std::fprintf(stderr, "%s: %s (%s)\n", what, refold_strerror(rc), refold_last_error());
+    std::exit(1);
+  }
+}
+
+std::string config_for(const std::string& dir) {
+  return "{\"store\":\"" + dir + "/bench.db\",\"master_key\":\"" + std::string(64, 'b') + "\"}";
+}
+
+std::string account(int i) { return "account-" + std::to_string(i); }
+
+std::string payload(int i) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"sid\":\"AC%032x\",\"auth_token\":\"%032x%08x\",\"number\":\"+1555%07d\"}", i,
+                i * 7919, i, i % 10000000);
+  return buf;
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+// Child mode: open the client once and report open time and resident memory.
+int open_only(const std::string& dir) {
+  long before = rss_kib();
+  auto t0 = Clock::now();
+  refold_client* c = nullptr;
+  must(refold_client_open(&c, config_for(dir).c_str()), "open");
+  double us = us_since(t0);
+  char* json = nullptr;
+  must(refold_get_credentials(c, account(0).c_str(), "twilio", &json), "read");
+  refold_free(json);
+  std::printf("open: %.1f ms, resident memory after open and one read: %.1f MiB (process "
+              "baseline %.1f MiB)\n",
+              us / 1000.0, static_cast<double>(rss_kib()) / 1024.0,
+              static_cast<double>(before) / 1024.0);
+  refold_client_free(c);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int connections = 100000;
+  int reads = 200000;
+  std::string dir;
+  bool open_mode = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--connections" && i + 1 < argc) connections = std::atoi(argv[++i]);
+    else if (a == "--reads" && i + 1 < argc) reads = std::atoi(argv[++i]);
+    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--open-only") open_mode = true;
+    else {
+      std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR]\n", argv[0]);
+      return 2;
+    }
+  }
+  bool own_dir = dir.empty();
+  if (own_dir) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "refold-bench-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+  }
+  if (open_mode) return open_only(dir);
+
+  std::printf("refold %s, %d connections, store in %s\n", refold_version(), connections, dir.c_str());
+  refold_client* c = nullptr;
+  must(refold_client_open(&c, config_for(dir).c_str()), "open");
+
+  // Durable connects (synchronous=FULL: each commit fsyncs the WAL).
+  std::vector<double> connect_us;
+  connect_us.reserve(static_cast<std::size_t>(connections));
+  auto t_all = Clock::now();
+  for (int i = 0; i < connections; ++i) {
+    std::string acct = account(i), p = payload(i);
+    auto t0 = Clock::now();
+    must(refold_connect(c, acct.c_str(), "twilio", p.c_str()), "connect");
+    connect_us.push_back(us_since(t0));
+  }
+  double total_s = us_since(t_all) / 1e6;
+  std::printf("connect (durable): %.0f per second over %d; median %.1f us, p99 %.1f us\n",
+              connections / total_s, connections, median(connect_us), percentile(connect_us, 0.99));
+
+  // Reads of random connections.
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> pick(0, connections - 1);
+  std::vector<double> read_us;
+  read_us.reserve(static_cast<std::size_t>(reads));
+  std::vector<std::string> accts;
+  for (int i = 0; i < reads; ++i) accts.push_back(account(pick(rng)));
+  for (int i = 0; i < reads; ++i) {
+    char* json = nullptr;
+    auto t0 = Clock::now();
+    must(refold_get_credentials(c, accts[static_cast<std::size_t>(i)].c_str(), "twilio", &json), "read");
+    refold_free(json);
+    read_us.push_back(us_since(t0));
+  }
+  std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
+              median(read_us), percentile(read_us, 0.99), reads);
+  refold_client_free(c);
+
+  // Open time and memory, in a fresh process.
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/proc/self/exe", argv[0], "--open-only", "--dir", dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (own_dir) std::filesystem::remove_all(dir);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
