@@ -91,18 +91,24 @@ int main(int argc, char** argv) {
   int reads = 200000;
   std::string dir;
   bool open_mode = false;
+  bool reuse = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--connections" && i + 1 < argc) connections = std::atoi(argv[++i]);
     else if (a == "--reads" && i + 1 < argc) reads = std::atoi(argv[++i]);
     else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
     else if (a == "--open-only") open_mode = true;
+    else if (a == "--reuse") reuse = true;  // --dir already holds the connections
     else {
-      std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]]\n", argv[0]);
       return 2;
     }
   }
   bool own_dir = dir.empty();
+  if (reuse && own_dir) {
+    std::fprintf(stderr, "--reuse needs --dir\n");
+    return 2;
+  }
   if (own_dir) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "refold-bench-XXXXXX").string();
     dir = mkdtemp(tmpl.data());
@@ -117,14 +123,15 @@ int main(int argc, char** argv) {
   std::vector<double> connect_us;
   connect_us.reserve(static_cast<std::size_t>(connections));
   auto t_all = Clock::now();
-  for (int i = 0; i < connections; ++i) {
+  for (int i = 0; i < (reuse ? 0 : connections); ++i) {
     std::string acct = account(i), p = payload(i);
     auto t0 = Clock::now();
     must(refold_connect(c, acct.c_str(), "twilio", p.c_str()), "connect");
     connect_us.push_back(us_since(t0));
   }
   double total_s = us_since(t_all) / 1e6;
-  std::printf("connect (durable): %.0f per second over %d; median %.1f us, p99 %.1f us\n",
+  if (!reuse)
+    std::printf("connect (durable): %.0f per second over %d; median %.1f us, p99 %.1f us\n",
               connections / total_s, connections, median(connect_us), percentile(connect_us, 0.99));
 
   // Reads of random connections.

@@ -19,19 +19,8 @@ namespace {
 
 thread_local std::string t_last_error;
 
-// Returned buffers carry their size in a header so refold_free can wipe them.
-constexpr std::size_t kHeader = alignof(std::max_align_t);
-
-char* out_string(std::string_view s) {
-  auto* block = static_cast<char*>(std::malloc(kHeader + s.size() + 1));
-  if (!block) throw std::bad_alloc();
-  std::size_t n = s.size() + 1;
-  std::memcpy(block, &n, sizeof n);
-  char* p = block + kHeader;
-  std::memcpy(p, s.data(), s.size());
-  p[s.size()] = '\0';
-  return p;
-}
+// Every string handed to the caller is wiped again by refold_free.
+char* out_string(std::string_view s) { return refold::crypto::WipedBytes(s).release(); }
 
 // Runs `body`, turning every exception into a code and the error detail.
 template <class F>
@@ -97,14 +86,7 @@ REFOLD_EXTERN const char* refold_strerror(int code) {
 
 REFOLD_EXTERN const char* refold_last_error(void) { return t_last_error.c_str(); }
 
-REFOLD_EXTERN void refold_free(void* ptr) {
-  if (!ptr) return;
-  char* block = static_cast<char*>(ptr) - kHeader;
-  std::size_t n;
-  std::memcpy(&n, block, sizeof n);
-  refold::crypto::wipe(block, kHeader + n);
-  std::free(block);
-}
+REFOLD_EXTERN void refold_free(void* ptr) { refold::crypto::WipedBytes::free_released(ptr); }
 
 REFOLD_EXTERN int refold_client_open(refold_client** out, const char* config_json) {
   if (out) *out = nullptr;
@@ -152,7 +134,7 @@ REFOLD_EXTERN int refold_get_credentials(refold_client* client, const char* acco
     need_out(json_out, "json_out");
     refold::text::check_account(account);
     refold::text::check_slug(app);
-    *json_out = c.credentials(account, app, [](std::string_view s) { return out_string(s); });
+    *json_out = c.credentials(account, app).release();
   });
 }
 

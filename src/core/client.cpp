@@ -136,7 +136,7 @@ void Client::connect(const std::string& account, const std::string& slug, const 
                       "keybased", now, std::nullopt}});
 }
 
-crypto::WipedBytes Client::read_credentials(const std::string& account, const std::string& app) {
+crypto::WipedBytes Client::credentials(const std::string& account, const std::string& app) {
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
   return vault_->open(row->connection.id, row->sealed);

@@ -26,19 +26,14 @@ class Client {
   void connect(const std::string& account, const std::string& app, const char* payload_json);
   void disconnect(const std::string& account, const std::string& app);
   void delete_account(const std::string& account);
-  // The credentials JSON, built in wiped memory; `sink` receives it.
-  template <class Sink>
-  auto credentials(const std::string& account, const std::string& app, Sink&& sink) {
-    auto plain = read_credentials(account, app);
-    return sink(plain.view());
-  }
+  // The credentials JSON, in memory that is wiped when released.
+  crypto::WipedBytes credentials(const std::string& account, const std::string& app);
   std::string list_apps(const std::optional<std::string>& account);
   std::string list_connections(const std::optional<std::string>& account);
   void rotate_master_key(const char* new_key);
   EventHub& events() { return events_; }
 
  private:
-  crypto::WipedBytes read_credentials(const std::string& account, const std::string& app);
   const catalog::App& app_or_throw(const std::string& slug) const;
 
   std::unique_ptr<Clock> clock_;

@@ -1,7 +1,9 @@
 #include "crypto/secure.hpp"
 
 #include <boost/json/memory_resource.hpp>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <new>
 #include <sodium.h>
 
@@ -53,6 +55,33 @@ void SecretBytes::truncate(std::size_t size) {
   }
 }
 
+namespace {
+// Blocks carry their capacity in front so free_released can wipe them.
+constexpr std::size_t kHeader = alignof(std::max_align_t);
+}  // namespace
+
+WipedBytes::WipedBytes(std::size_t size) : size_(size) {
+  auto* block = static_cast<char*>(std::malloc(kHeader + size + 1));
+  if (!block) throw std::bad_alloc();
+  std::size_t capacity = size + 1;
+  std::memcpy(block, &capacity, sizeof capacity);
+  data_ = block + kHeader;
+  data_[size] = '\0';
+}
+
+WipedBytes::WipedBytes(std::string_view text) : WipedBytes(text.size()) {
+  if (!text.empty()) std::memcpy(data_, text.data(), text.size());
+}
+
+WipedBytes& WipedBytes::operator=(WipedBytes&& o) noexcept {
+  if (this != &o) {
+    free_released(data_);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
 void WipedBytes::truncate(std::size_t size) {
   if (size < size_) {
     sodium_memzero(data_ + size, size_ - size);
@@ -60,13 +89,18 @@ void WipedBytes::truncate(std::size_t size) {
   }
 }
 
-void WipedBytes::clear() {
-  if (data_) {
-    sodium_memzero(data_, size_);
-    delete[] data_;
-    data_ = nullptr;
-    size_ = 0;
-  }
+char* WipedBytes::release() {
+  size_ = 0;
+  return std::exchange(data_, nullptr);
+}
+
+void WipedBytes::free_released(void* p) noexcept {
+  if (!p) return;
+  char* block = static_cast<char*>(p) - kHeader;
+  std::size_t capacity;
+  std::memcpy(&capacity, block, sizeof capacity);
+  sodium_memzero(block, kHeader + capacity);
+  std::free(block);
 }
 
 void wipe(void* p, std::size_t n) {

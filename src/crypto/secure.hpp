@@ -40,40 +40,37 @@ class SecretBytes {
 };
 
 // A heap buffer for short-lived secrets (a decrypted record on its way to
-// the caller): wiped on destruction, without the cost of sodium_malloc's
-// guard pages, which would dominate a credential read.
+// the caller), always followed by a NUL byte, wiped on destruction. It
+// avoids sodium_malloc's guard pages, which would dominate a credential
+// read. release() hands the bytes to a C caller, who returns them through
+// free_released() (refold_free), which wipes them too.
 class WipedBytes {
  public:
   WipedBytes() = default;
-  explicit WipedBytes(std::size_t size) : data_(new std::uint8_t[size ? size : 1]), size_(size) {}
-  ~WipedBytes() { clear(); }
+  explicit WipedBytes(std::size_t size);
+  WipedBytes(std::string_view text);
+  ~WipedBytes() { free_released(data_); }
   WipedBytes(WipedBytes&& o) noexcept : data_(o.data_), size_(o.size_) {
     o.data_ = nullptr;
     o.size_ = 0;
   }
-  WipedBytes& operator=(WipedBytes&& o) noexcept {
-    if (this != &o) {
-      clear();
-      data_ = o.data_;
-      size_ = o.size_;
-      o.data_ = nullptr;
-      o.size_ = 0;
-    }
-    return *this;
-  }
+  WipedBytes& operator=(WipedBytes&& o) noexcept;
   WipedBytes(const WipedBytes&) = delete;
   WipedBytes& operator=(const WipedBytes&) = delete;
 
-  std::uint8_t* data() { return data_; }
-  const std::uint8_t* data() const { return data_; }
+  std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(data_); }
+  const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(data_); }
   std::size_t size() const { return size_; }
-  std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
+  std::string_view view() const { return {data_, size_}; }
   // Shrinks the visible size; the tail is wiped at once.
   void truncate(std::size_t size);
+  // Gives up ownership of the NUL-terminated bytes.
+  char* release();
+  // Wipes and frees what release() returned. NULL is a no-op.
+  static void free_released(void* p) noexcept;
 
  private:
-  void clear();
-  std::uint8_t* data_ = nullptr;
+  char* data_ = nullptr;
   std::size_t size_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "crypto/vault.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <sodium.h>
 
 #include "util/error.hpp"
@@ -12,18 +13,20 @@ constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kKeyBytes);
 
+using Ad = Vault::Ad;
+
 // Length-prefixed fields, so no two different tuples share an encoding.
-void put(store::Bytes& out, std::span<const std::uint8_t> field) {
+void put(Ad& out, std::span<const std::uint8_t> field) {
   auto n = static_cast<std::uint32_t>(field.size());
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
   out.insert(out.end(), field.begin(), field.end());
 }
 
-void put(store::Bytes& out, std::string_view s) {
+void put(Ad& out, std::string_view s) {
   put(out, std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
-void put(store::Bytes& out, std::int64_t v) {
+void put(Ad& out, std::int64_t v) {
   std::uint8_t b[8];
   for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
   put(out, std::span<const std::uint8_t>(b, 8));
@@ -35,7 +38,7 @@ store::Bytes random_bytes(std::size_t n) {
   return b;
 }
 
-void encrypt(const SecretBytes& key, std::span<const std::uint8_t> plain, const store::Bytes& ad,
+void encrypt(const SecretBytes& key, std::span<const std::uint8_t> plain, const Ad& ad,
              store::Bytes& nonce, store::Bytes& cipher) {
   nonce = random_bytes(kNonceBytes);
   cipher.resize(plain.size() + kTagBytes);
@@ -48,7 +51,7 @@ void encrypt(const SecretBytes& key, std::span<const std::uint8_t> plain, const 
 
 template <class Buffer>
 bool decrypt(const SecretBytes& key, const store::Bytes& nonce, const store::Bytes& cipher,
-             const store::Bytes& ad, Buffer& plain) {
+             const Ad& ad, Buffer& plain) {
   if (nonce.size() != kNonceBytes || cipher.size() < kTagBytes) return false;
   plain = Buffer(cipher.size() - kTagBytes + 1);  // +1: never a zero-size allocation
   unsigned long long len = 0;
@@ -80,17 +83,16 @@ Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const 
   }
 }
 
-store::Bytes Vault::key_ad(std::int64_t key_id) const {
-  store::Bytes ad;
+Ad Vault::key_ad(std::int64_t key_id) const {
+  Ad ad;
   put(ad, std::string_view("refold/data-key/v1"));
   put(ad, store_id_);
   put(ad, key_id);
   return ad;
 }
 
-store::Bytes Vault::record_ad(const store::ConnectionId& id, std::int64_t key_id) const {
-  store::Bytes ad;
-  ad.reserve(64 + id.account.size() + id.app.size());
+Ad Vault::record_ad(const store::ConnectionId& id, std::int64_t key_id) const {
+  Ad ad;
   put(ad, std::string_view("refold/connection/v1"));
   put(ad, store_id_);
   put(ad, id.account);

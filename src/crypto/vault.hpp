@@ -4,6 +4,7 @@
 // a ciphertext moved to another row or store fails to decrypt.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -18,6 +19,9 @@ inline constexpr std::size_t kKeyBytes = 32;
 
 class Vault {
  public:
+  // Associated data: built on the stack for typical sizes.
+  using Ad = boost::container::small_vector<std::uint8_t, 256>;
+
   // Unwraps the store's data keys with `kek`, creating the first one for a
   // new store. Throws REFOLD_ECRYPTO when `kek` is not the store's master
   // key; in that case nothing is written.
@@ -35,8 +39,8 @@ class Vault {
   void rotate_master_key(SecretBytes new_kek, const std::function<void()>& before_commit);
 
  private:
-  store::Bytes record_ad(const store::ConnectionId& id, std::int64_t key_id) const;
-  store::Bytes key_ad(std::int64_t key_id) const;
+  Ad record_ad(const store::ConnectionId& id, std::int64_t key_id) const;
+  Ad key_ad(std::int64_t key_id) const;
   SecretBytes unwrap(const SecretBytes& kek, const store::DataKey& k) const;
   store::DataKey wrap(const SecretBytes& kek, const SecretBytes& dek, std::int64_t id,
                       Millis created_at) const;
