@@ -70,6 +70,15 @@ extern "C" {
 typedef struct refold_client refold_client;
 
 /*
+ * URL opener for the interactive OAuth flow: open `url` (the provider's
+ * authorization page) for the user, typically in a browser, and return 0;
+ * any other value aborts the flow with REFOLD_ECANCELLED. `url` is valid
+ * only during the call. Called on the thread running refold_connect, with
+ * no internal lock held.
+ */
+typedef int (*refold_open_url_cb)(const char *url, void *payload);
+
+/*
  * Event handler. `event_json` is an object with "type"
  * ("connection.created", "connection.updated", "connection.deleted"),
  * "account", "app", "auth_type", "at" (RFC 3339 UTC) and, where one
@@ -126,6 +135,15 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *   "catalog"     extra apps: the path of a JSON file holding an array of
  *                 app definitions, or an inline array (docs/catalog.md).
  *                 An app with the slug of a built-in app replaces it.
+ *   "oauth_clients" {"<app>": {"client_id", "client_secret", "redirect_uri",
+ *                 "scopes"}}: OAuth client registrations. The secret is
+ *                 never echoed back.
+ *   "http"        {"ca_file", "connect_timeout_ms" (10000), "timeout_ms"
+ *                 (30000), "max_body_bytes" (1 MiB)}: the HTTPS client.
+ *                 Peers are always verified; plain http:// is allowed only
+ *                 to loopback hosts.
+ *   "oauth"       {"loopback_port" (0: ephemeral), "interactive_timeout_ms"
+ *                 (300000)}: the interactive flow.
  *
  * At most one of master_key, key_file and passphrase may be given. Without
  * any, the key comes from the REFOLD_MASTER_KEY environment variable, then
@@ -161,13 +179,26 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  * name the field, never its value. Connecting again replaces the fields
  * and keeps the creation time.
  *
- * With a NULL payload, connects the app's "oauth2" auth (see the OAuth
- * section of the README; not available in this version: REFOLD_EINVALID).
+ * With a NULL payload, connects the app's "oauth2" auth interactively
+ * (RFC 8252): listens on 127.0.0.1 (config oauth.loopback_port, default an
+ * ephemeral port) for the flow's duration only, opens the authorization URL
+ * through the URL opener (default: the system browser), takes exactly one
+ * request on /callback, answers it with a small page, completes the flow
+ * and returns 0 once the tokens are saved. The app needs an
+ * oauth_clients.<app> registration in config whose provider accepts a
+ * loopback redirect URI. Gives up after oauth.interactive_timeout_ms
+ * (default 5 minutes) with REFOLD_ETIMEOUT.
+ *
+ * Where a key-based app declares a verification request, the credentials
+ * are checked with the provider first: REFOLD_EAUTH when it rejects them
+ * (401/403), REFOLD_ENETWORK/REFOLD_ETIMEOUT when it can't be reached;
+ * either way nothing is saved.
  *
  * Emits "connection.created" for a new connection, "connection.updated"
  * when it replaces one. Returns once the change is durably committed.
- * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), REFOLD_ESTORE,
- * REFOLD_ECRYPTO. Thread-safe.
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), REFOLD_EAUTH,
+ * REFOLD_ENETWORK, REFOLD_ETIMEOUT, REFOLD_EPROVIDER, REFOLD_ECANCELLED,
+ * REFOLD_ESTATE, REFOLD_ESTORE, REFOLD_ECRYPTO. Thread-safe.
  */
 REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
                                  const char *app, const char *payload_json);
@@ -193,6 +224,10 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
 /*
  * The credentials of `account`'s connection to `app`, as JSON in *json_out:
  *   {"auth_type":"keybased","fields":{...}}
+ *   {"auth_type":"oauth2","access_token":"...","token_type":"Bearer",
+ *    "expires_at":"<RFC 3339>" or null,"scopes":[...]}
+ * The refresh token is never returned. When an account has both auth types
+ * of an app connected, the most recently updated one is returned.
  * Release *json_out with refold_free().
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (no such connection),
  * REFOLD_ECRYPTO (the stored record failed authentication: tampered or
@@ -220,6 +255,53 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
  */
 REFOLD_EXTERN int refold_list_connections(refold_client *client, const char *account,
                                           char **json_out);
+
+/* ---- OAuth 2.0: two steps, for hosts that own their redirect URI -------- */
+
+/*
+ * Start connecting `app` (an "oauth2" app with an oauth_clients.<app>
+ * registration in config) for `account`. Records a pending flow in the
+ * store (so refold_oauth_complete may run in another process sharing it)
+ * with a single-use state of 256 random bits, a PKCE S256 verifier (unless
+ * the app turns PKCE off) and a 10-minute lifetime, and returns in
+ * *authorize_url_out the provider URL to send the user to (release with
+ * refold_free). It holds no secret.
+ *
+ * `options_json` may be NULL or an object with "redirect_uri" (default: the
+ * registration's), "scopes" (array; default: the registration's, else the
+ * app's) and "params" (extra authorize parameters, only those the app
+ * lists in extra_authorize_params).
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_oauth_begin(refold_client *client, const char *account, const char *app,
+                                     const char *options_json, char **authorize_url_out);
+
+/*
+ * Finish a flow with the full callback URL the browser reached. Checks the
+ * state (unknown, reused or expired: REFOLD_ESTATE), the issuer where the
+ * provider sends one (RFC 9207; a mismatch or a missing iss the provider
+ * promises: REFOLD_ESTATE), refuses repeated parameters (REFOLD_EINVALID),
+ * maps error=access_denied to REFOLD_ECANCELLED and other authorization
+ * errors to REFOLD_EPROVIDER; in all these cases no token request is sent.
+ * Then exchanges the code with the same redirect_uri, stores the tokens
+ * encrypted, emits "connection.created" or "connection.updated", and
+ * returns {"account","app","auth_type":"oauth2","status":"active"} in
+ * *result_json_out (may be NULL; else release with refold_free).
+ * A state is consumed by its first use, whatever the outcome.
+ * Errors: also REFOLD_EAUTH (code or client rejected), REFOLD_ENETWORK,
+ * REFOLD_ETIMEOUT, REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_oauth_complete(refold_client *client, const char *callback_url,
+                                        char **result_json_out);
+
+/*
+ * Replace how the interactive flow opens the authorization URL (default:
+ * xdg-open / open). A NULL `cb` restores the default. free_payload, if not
+ * NULL, is called with `payload` when the registration ends (replacement,
+ * removal, refold_client_free). Errors: REFOLD_EINVALID. Thread-safe.
+ */
+REFOLD_EXTERN int refold_set_url_opener(refold_client *client, refold_open_url_cb cb,
+                                        void *payload, void (*free_payload)(void *));
 
 /* ---- Events ------------------------------------------------------------ */
 

@@ -157,6 +157,34 @@ REFOLD_EXTERN int refold_list_connections(refold_client* client, const char* acc
   });
 }
 
+REFOLD_EXTERN int refold_oauth_begin(refold_client* client, const char* account, const char* app,
+                                     const char* options_json, char** authorize_url_out) {
+  if (authorize_url_out) *authorize_url_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(authorize_url_out, "authorize_url_out");
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    *authorize_url_out = out_string(c.oauth_begin(account, app, options_json));
+  });
+}
+
+REFOLD_EXTERN int refold_oauth_complete(refold_client* client, const char* callback_url,
+                                        char** result_json_out) {
+  if (result_json_out) *result_json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    if (!callback_url) refold::fail(REFOLD_EINVALID, "callback_url is NULL");
+    std::string result = c.oauth_complete(callback_url);
+    if (result_json_out) *result_json_out = out_string(result);
+  });
+}
+
+REFOLD_EXTERN int refold_set_url_opener(refold_client* client, refold_open_url_cb cb, void* payload,
+                                        void (*free_payload)(void*)) {
+  return guard([&] { need(client).url_opener().set(cb, payload, free_payload); });
+}
+
 REFOLD_EXTERN int refold_set_event_handler(refold_client* client, refold_event_cb cb,
                                            void* payload, void (*free_payload)(void*)) {
   return guard([&] { need(client).events().set(cb, payload, free_payload); });

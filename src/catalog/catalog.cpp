@@ -95,7 +95,8 @@ Field parse_field(const bj::value& v, const std::string& where) {
 OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
-          "scope_separator", "token_endpoint_auth_method", "pkce", "extra_authorize_params"});
+          "scope_separator", "token_endpoint_auth_method", "pkce", "extra_authorize_params",
+          "token_path", "issuer", "authorization_response_iss_parameter_supported"});
   OAuth2 a;
   auto endpoint = [&](std::string_view key, bool required) {
     auto url = r.str(key, required);
@@ -115,7 +116,71 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
     r.bad("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post");
   a.pkce = r.boolean("pkce").value_or(true);
   a.extra_authorize_params = r.strings("extra_authorize_params");
+  for (const auto& p : a.extra_authorize_params) {
+    static const char* kReserved[] = {"response_type", "client_id", "redirect_uri", "scope", "state",
+                                      "code_challenge", "code_challenge_method"};
+    for (const char* k : kReserved)
+      if (p == k) r.bad("extra_authorize_params", "may not include '" + p + "', which refold sets");
+  }
+  a.token_path = r.str("token_path").value_or("");
+  a.issuer = r.str("issuer").value_or("");
+  a.iss_parameter_supported = r.boolean("authorization_response_iss_parameter_supported").value_or(false);
+  if (a.iss_parameter_supported && a.issuer.empty())
+    r.bad("issuer", "is required when authorization_response_iss_parameter_supported is true");
   return a;
+}
+
+// Every "{name}" in `tmpl` must name a declared field.
+void check_placeholders(const json::Reader& r, std::string_view key, std::string_view tmpl,
+                        const std::vector<Field>& fields) {
+  for (std::size_t pos = 0; (pos = tmpl.find('{', pos)) != std::string_view::npos;) {
+    auto end = tmpl.find('}', pos);
+    if (end == std::string_view::npos) r.bad(key, "has an unclosed '{'");
+    std::string_view name = tmpl.substr(pos + 1, end - pos - 1);
+    bool known = std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+    if (!known) r.bad(key, "refers to '{" + std::string(name) + "}', which is not a field");
+    pos = end + 1;
+  }
+}
+
+Verify parse_verify(const bj::object& o, const std::string& where, const std::vector<Field>& fields) {
+  json::Reader r(o, where);
+  r.only({"method", "url", "headers", "basic_auth", "expect_status"});
+  Verify v;
+  v.method = r.str("method").value_or("GET");
+  if (v.method != "GET" && v.method != "POST" && v.method != "HEAD")
+    r.bad("method", "must be GET, POST or HEAD");
+  v.url = *r.str("url", true);
+  check_placeholders(r, "url", v.url, fields);
+  auto host_end = v.url.find('/', v.url.find("//") == std::string::npos ? 0 : v.url.find("//") + 2);
+  if (v.url.substr(0, host_end).find('{') != std::string::npos)
+    r.bad("url", "may use fields only in its path and query, not its host");
+  if (!acceptable_endpoint(v.url)) r.bad("url", "must be an https URL (http only for loopback hosts)");
+  if (const bj::object* h = r.object("headers")) {
+    for (const auto& kv : *h) {
+      if (!kv.value().is_string()) r.bad("headers", "values must be strings");
+      std::string value(kv.value().get_string());
+      check_placeholders(r, "headers", value, fields);
+      v.headers.emplace_back(std::string(kv.key()), std::move(value));
+    }
+  }
+  if (const bj::object* b = r.object("basic_auth")) {
+    json::Reader br(*b, where + " basic_auth");
+    br.only({"username", "password"});
+    auto user = *br.str("username", true);
+    auto pass = br.str("password").value_or("");
+    check_placeholders(br, "username", user, fields);
+    check_placeholders(br, "password", pass, fields);
+    v.basic_auth.emplace(std::move(user), std::move(pass));
+  }
+  if (const bj::array* a = r.array("expect_status")) {
+    for (const auto& s : *a) {
+      if (!s.is_int64() || s.get_int64() < 100 || s.get_int64() > 599)
+        r.bad("expect_status", "must be an array of HTTP status codes");
+      v.expect_status.push_back(static_cast<int>(s.get_int64()));
+    }
+  }
+  return v;
 }
 
 // 127.0.0.0/8 written as a dotted quad.
@@ -188,7 +253,7 @@ App parse_app(const bj::value& v, const std::string& origin) {
     r.bad("keybased", "must be present exactly when auth_types has keybased");
   if (kb) {
     json::Reader kr(*kb, r.where() + " keybased");
-    kr.only({"fields"});
+    kr.only({"fields", "verify"});
     const bj::array* fields = kr.array("fields", true);
     if (fields->empty()) kr.bad("fields", "must declare at least one field");
     std::set<std::string> names;
@@ -198,6 +263,8 @@ App parse_app(const bj::value& v, const std::string& origin) {
         fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "' is declared twice (name)");
       app.fields.push_back(std::move(f));
     }
+    if (const bj::object* vr = kr.object("verify"))
+      app.verify = parse_verify(*vr, r.where() + " keybased verify", app.fields);
   }
   const bj::object* oa = r.object("oauth2");
   if (app.offers("oauth2") != (oa != nullptr))

@@ -52,6 +52,24 @@ struct OAuth2 {
   std::string token_endpoint_auth_method = "client_secret_basic";
   bool pkce = true;
   std::vector<std::string> extra_authorize_params;
+  // Where the tokens sit in the token response ("" = top level; Slack user
+  // tokens: "authed_user"), dotted for deeper paths.
+  std::string token_path;
+  // RFC 8414 issuer and RFC 9207 support: when the provider sends `iss` in
+  // the authorization response, it must equal `issuer`.
+  std::string issuer;
+  bool iss_parameter_supported = false;
+};
+
+// A request that proves key-based credentials work before they are saved.
+// "{field}" in url, header values, username and password is replaced by the
+// payload's value (percent-encoded in the url).
+struct Verify {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::pair<std::string, std::string>> basic_auth;  // username, password
+  std::vector<int> expect_status;  // empty: any 2xx
 };
 
 struct App {
@@ -62,6 +80,7 @@ struct App {
   std::vector<std::string> tags;
   std::vector<std::string> auth_types;  // in declared order
   std::vector<Field> fields;            // key-based input fields
+  std::optional<Verify> verify;         // key-based verification request
   std::optional<OAuth2> oauth2;
 
   bool offers(std::string_view auth_type) const;

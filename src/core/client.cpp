@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "crypto/encoding.hpp"
+#include "core/oauth_record.hpp"
 #include "crypto/master_key.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/error.hpp"
@@ -87,7 +88,17 @@ bj::object connection_json(const store::Connection& c) {
 Client::Client(Config config, std::unique_ptr<Clock> clock)
     : clock_(clock ? std::move(clock) : std::make_unique<SystemClock>()),
       catalog_(config.catalog ? &*config.catalog : nullptr),
-      store_path_(config.store_path) {
+      store_path_(config.store_path),
+      oauth_clients_(std::move(config.oauth_clients)),
+      loopback_port_(config.loopback_port),
+      interactive_timeout_(config.interactive_timeout) {
+  for (const auto& [slug, reg] : oauth_clients_) {
+    const catalog::App* app = catalog_.find(slug);
+    if (!app || !app->oauth2)
+      fail(REFOLD_EINVALID, "config: oauth_clients." + slug + ": no OAuth 2.0 app '" + slug +
+                                "' in the catalog");
+  }
+  http_ = http::make_http_client(config.http);
   files::make_dirs(files::parent(store_path_));
   store_ = std::make_unique<store::SqliteStore>(store_path_);
   store::Meta meta = store_->meta();
@@ -97,6 +108,7 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   key_file_ = key.key_file;
   vault_ = open_vault(*store_, key, meta.store_id, *clock_);
   store_->migrate();
+  flows_ = std::make_unique<oauth::Flows>(catalog_, *store_, *vault_, *http_, *clock_, oauth_clients_);
 }
 
 Client::~Client() = default;
@@ -109,12 +121,14 @@ const catalog::App& Client::app_or_throw(const std::string& slug) const {
 
 void Client::connect(const std::string& account, const std::string& slug, const char* payload_json) {
   const catalog::App& app = app_or_throw(slug);
-  if (!payload_json) {
-    if (app.offers("oauth2"))
-      fail(REFOLD_EINVALID, "app '" + slug + "' connects through OAuth 2.0, which this version "
-                            "of refold does not support yet; only key-based apps can connect");
+  if (payload_json) return connect_keybased(account, app, payload_json);
+  if (!app.offers("oauth2"))
     fail(REFOLD_EINVALID, "app '" + slug + "' is key-based: connect needs a payload with its fields");
-  }
+  connect_interactive(account, app);
+}
+
+void Client::connect_keybased(const std::string& account, const catalog::App& app,
+                              const char* payload_json) {
   std::string_view text(payload_json);
   if (text.size() > kMaxPayloadBytes)
     fail(REFOLD_EINVALID, "payload is larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
@@ -124,22 +138,25 @@ void Client::connect(const std::string& account, const std::string& slug, const 
   bj::object record(crypto::wiping_storage());
   record["auth_type"] = "keybased";
   record["fields"] = app.check_payload(doc.get_object());
+  if (app.verify) verify_keys(app, record["fields"].get_object());
   std::string plain = bj::serialize(record);
 
-  store::ConnectionId id{account, slug, "keybased"};
+  store::ConnectionId id{account, app.slug, "keybased"};
   store::Sealed sealed = vault_->seal(
       id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
   crypto::wipe(plain);
   Millis now = clock_->now();
   store::UpsertResult r = store_->upsert(id, sealed, now);
-  events_.emit({Event{r.created ? "connection.created" : "connection.updated", account, slug,
+  events_.emit({Event{r.created ? "connection.created" : "connection.updated", account, app.slug,
                       "keybased", now, std::nullopt}});
 }
 
 crypto::WipedBytes Client::credentials(const std::string& account, const std::string& app) {
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
-  return vault_->open(row->connection.id, row->sealed);
+  crypto::WipedBytes plain = vault_->open(row->connection.id, row->sealed);
+  if (row->connection.id.auth_type == "keybased") return plain;  // stored as returned
+  return oauth_credentials(plain.view());
 }
 
 void Client::disconnect(const std::string& account, const std::string& app) {

@@ -9,6 +9,9 @@
 #include "catalog/catalog.hpp"
 #include "core/config.hpp"
 #include "core/events.hpp"
+#include "core/url_opener.hpp"
+#include "http/client.hpp"
+#include "oauth/flow.hpp"
 #include "crypto/vault.hpp"
 #include "store/store.hpp"
 #include "util/time.hpp"
@@ -22,8 +25,14 @@ class Client {
   explicit Client(Config config, std::unique_ptr<Clock> clock = nullptr);
   ~Client();
 
-  // Key-based connect: validates `payload_json` against the app's fields.
+  // With a payload: key-based connect, validated against the app's fields
+  // (and verified with the provider where the app declares how). Without:
+  // the interactive OAuth flow through the browser.
   void connect(const std::string& account, const std::string& app, const char* payload_json);
+  // The two-step OAuth flow for hosts that own their redirect URI.
+  std::string oauth_begin(const std::string& account, const std::string& app, const char* options_json);
+  // Returns {account, app, auth_type, status}.
+  std::string oauth_complete(const std::string& callback_url);
   void disconnect(const std::string& account, const std::string& app);
   void delete_account(const std::string& account);
   // The credentials JSON, in memory that is wiped when released.
@@ -32,9 +41,15 @@ class Client {
   std::string list_connections(const std::optional<std::string>& account);
   void rotate_master_key(const char* new_key);
   EventHub& events() { return events_; }
+  UrlOpener& url_opener() { return opener_; }
 
  private:
   const catalog::App& app_or_throw(const std::string& slug) const;
+  void connect_keybased(const std::string& account, const catalog::App& app, const char* payload_json);
+  void connect_interactive(const std::string& account, const catalog::App& app);
+  // Seals and stores completed OAuth tokens, emits the event.
+  void save_tokens(const oauth::Completed& done);
+  void verify_keys(const catalog::App& app, const boost::json::object& fields);
 
   std::unique_ptr<Clock> clock_;
   catalog::Catalog catalog_;
@@ -42,7 +57,13 @@ class Client {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crypto::Vault> vault_;
   std::optional<std::string> key_file_;  // where the master key lives, if in a file
+  std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients_;
+  unsigned short loopback_port_;
+  std::chrono::milliseconds interactive_timeout_;
+  std::unique_ptr<http::HttpClient> http_;
+  std::unique_ptr<oauth::Flows> flows_;
   EventHub events_;
+  UrlOpener opener_;
 };
 
 }  // namespace refold::core

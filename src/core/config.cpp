@@ -32,6 +32,44 @@ bj::array load_catalog(const bj::value& v) {
   return std::move(doc.get_array());
 }
 
+std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(const bj::value& v) {
+  if (!v.is_object()) fail(REFOLD_EINVALID, "config: 'oauth_clients' must be an object keyed by app slug");
+  std::map<std::string, oauth::ClientRegistration, std::less<>> out;
+  for (const auto& kv : v.get_object()) {
+    std::string app(kv.key());
+    std::string where = "config: oauth_clients." + (app.size() <= 64 ? app : std::string("?"));
+    if (!kv.value().is_object()) fail(REFOLD_EINVALID, where + " must be an object");
+    json::Reader r(kv.value().get_object(), where);
+    r.only({"client_id", "client_secret", "redirect_uri", "scopes"});
+    oauth::ClientRegistration reg;
+    reg.client_id = *r.str("client_id", true);
+    if (reg.client_id.empty()) r.bad("client_id", "must not be empty");
+    reg.client_secret = r.str("client_secret");
+    reg.redirect_uri = r.str("redirect_uri").value_or("");
+    if (kv.value().get_object().contains("scopes")) reg.scopes = r.strings("scopes");
+    out.emplace(std::move(app), std::move(reg));
+  }
+  return out;
+}
+
+std::chrono::milliseconds millis(const json::Reader& r, std::string_view key,
+                                 std::chrono::milliseconds dflt) {
+  auto v = r.integer(key, 1, 24LL * 3600 * 1000);
+  return v ? std::chrono::milliseconds(*v) : dflt;
+}
+
+http::Options parse_http(const bj::value& v) {
+  if (!v.is_object()) fail(REFOLD_EINVALID, "config: 'http' must be an object");
+  json::Reader r(v.get_object(), "config: http");
+  r.only({"ca_file", "connect_timeout_ms", "timeout_ms", "max_body_bytes"});
+  http::Options o;
+  o.ca_file = r.str("ca_file").value_or("");
+  o.connect_timeout = millis(r, "connect_timeout_ms", o.connect_timeout);
+  o.total_timeout = millis(r, "timeout_ms", o.total_timeout);
+  if (auto b = r.integer("max_body_bytes", 1024, 64LL << 20)) o.max_body = static_cast<std::size_t>(*b);
+  return o;
+}
+
 }  // namespace
 
 std::string default_store_path() {
@@ -51,7 +89,8 @@ Config parse_config(const char* text) {
   const bj::object& o = text ? doc.get_object() : empty;
 
   json::Reader r(o, "config");
-  r.only({"store", "master_key", "key_file", "passphrase", "catalog"});
+  r.only({"store", "master_key", "key_file", "passphrase", "catalog", "oauth_clients", "http",
+          "oauth"});
   int key_sources = 0;
   if (o.contains("master_key")) {
     cfg.keys.master_key = secret_string(o, "master_key");
@@ -73,6 +112,14 @@ Config parse_config(const char* text) {
   if (store && store->empty()) r.bad("store", "must not be empty");
   cfg.store_path = store ? std::move(*store) : default_store_path();
   if (const bj::value* c = o.if_contains("catalog")) cfg.catalog = load_catalog(*c);
+  if (const bj::value* c = o.if_contains("oauth_clients")) cfg.oauth_clients = parse_clients(*c);
+  if (const bj::value* h = o.if_contains("http")) cfg.http = parse_http(*h);
+  if (const bj::object* oa = r.object("oauth")) {
+    json::Reader orr(*oa, "config: oauth");
+    orr.only({"loopback_port", "interactive_timeout_ms"});
+    if (auto p = orr.integer("loopback_port", 0, 65535)) cfg.loopback_port = static_cast<unsigned short>(*p);
+    cfg.interactive_timeout = millis(orr, "interactive_timeout_ms", cfg.interactive_timeout);
+  }
   return cfg;
 }
 

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <boost/json/array.hpp>
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "crypto/master_key.hpp"
+#include "http/client.hpp"
+#include "oauth/flow.hpp"
 
 namespace refold::core {
 
@@ -14,6 +18,10 @@ struct Config {
   std::string store_path;          // resolved: config, XDG_DATA_HOME, HOME
   crypto::KeyOptions keys;
   std::optional<boost::json::array> catalog;  // extra app definitions
+  std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients;
+  http::Options http;
+  unsigned short loopback_port = 0;                      // 0: ephemeral
+  std::chrono::milliseconds interactive_timeout{5 * 60 * 1000};
 };
 
 // Throws REFOLD_EINVALID naming the offending key.

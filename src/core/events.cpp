@@ -1,6 +1,7 @@
 #include "core/events.hpp"
 
 #include <boost/json.hpp>
+#include <utility>
 
 namespace refold::core {
 

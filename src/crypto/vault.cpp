@@ -119,22 +119,48 @@ SecretBytes Vault::unwrap(const SecretBytes& kek, const store::DataKey& k) const
   return dek;
 }
 
-store::Sealed Vault::seal(const store::ConnectionId& id,
-                          std::span<const std::uint8_t> plaintext) const {
+store::Sealed Vault::seal_with(const Ad& ad, std::span<const std::uint8_t> plaintext) const {
   store::Sealed s;
   s.key_id = active_;
-  encrypt(deks_.at(active_), plaintext, record_ad(id, active_), s.nonce, s.ciphertext);
+  encrypt(deks_.at(active_), plaintext, ad, s.nonce, s.ciphertext);
   return s;
 }
 
-WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& sealed) const {
+WipedBytes Vault::open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const {
   auto it = deks_.find(sealed.key_id);
   WipedBytes plain;
-  if (it == deks_.end() ||
-      !decrypt(it->second, sealed.nonce, sealed.ciphertext, record_ad(id, sealed.key_id), plain))
-    fail(REFOLD_ECRYPTO, "the stored credentials of '" + id.app + "' for this account failed "
-                         "authentication (tampered or moved); reconnect the app");
+  if (it == deks_.end() || !decrypt(it->second, sealed.nonce, sealed.ciphertext, ad, plain))
+    fail(REFOLD_ECRYPTO, what + " failed authentication (tampered or moved)");
   return plain;
+}
+
+store::Sealed Vault::seal(const store::ConnectionId& id,
+                          std::span<const std::uint8_t> plaintext) const {
+  return seal_with(record_ad(id, active_), plaintext);
+}
+
+WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& sealed) const {
+  return open_with(record_ad(id, sealed.key_id), sealed,
+                   "the stored credentials of '" + id.app + "' for this account");
+}
+
+Ad Vault::flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id) const {
+  Ad ad;
+  put(ad, std::string_view("refold/oauth-flow/v1"));
+  put(ad, store_id_);
+  put(ad, state_hash);
+  put(ad, key_id);
+  return ad;
+}
+
+store::Sealed Vault::seal_flow(std::span<const std::uint8_t> state_hash,
+                               std::span<const std::uint8_t> plaintext) const {
+  return seal_with(flow_ad(state_hash, active_), plaintext);
+}
+
+WipedBytes Vault::open_flow(std::span<const std::uint8_t> state_hash,
+                            const store::Sealed& sealed) const {
+  return open_with(flow_ad(state_hash, sealed.key_id), sealed, "the pending OAuth flow");
 }
 
 void Vault::rotate_master_key(SecretBytes new_kek, const std::function<void()>& before_commit) {

@@ -34,6 +34,11 @@ class Vault {
   // when it fails authentication (tampered, or moved from another row).
   WipedBytes open(const store::ConnectionId& id, const store::Sealed& sealed) const;
 
+  // Seals and opens a pending OAuth flow, bound to its state hash.
+  store::Sealed seal_flow(std::span<const std::uint8_t> state_hash,
+                          std::span<const std::uint8_t> plaintext) const;
+  WipedBytes open_flow(std::span<const std::uint8_t> state_hash, const store::Sealed& sealed) const;
+
   // Re-wraps every data key under `new_kek` in one store transaction, then
   // switches to it. `before_commit` runs inside that transaction.
   void rotate_master_key(SecretBytes new_kek, const std::function<void()>& before_commit);
@@ -41,6 +46,9 @@ class Vault {
  private:
   Ad record_ad(const store::ConnectionId& id, std::int64_t key_id) const;
   Ad key_ad(std::int64_t key_id) const;
+  Ad flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id) const;
+  store::Sealed seal_with(const Ad& ad, std::span<const std::uint8_t> plaintext) const;
+  WipedBytes open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const;
   SecretBytes unwrap(const SecretBytes& kek, const store::DataKey& k) const;
   store::DataKey wrap(const SecretBytes& kek, const SecretBytes& dek, std::int64_t id,
                       Millis created_at) const;

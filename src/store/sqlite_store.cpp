@@ -50,6 +50,18 @@ CREATE TABLE connections (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
 )sql",
+    // 1 -> 2: pending OAuth flows, so begin and complete may run in
+    // different processes.
+    R"sql(
+CREATE TABLE oauth_flows (
+  state_hash BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL REFERENCES data_keys (id),
+  nonce      BLOB NOT NULL,
+  ciphertext BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
 
@@ -280,16 +292,18 @@ void SqliteStore::rewrap_data_keys(const std::function<DataKey(const DataKey&)>&
   tx.commit();
 }
 
-UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, Millis now) {
+UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+                                 std::optional<Millis> expires_at) {
   static const char* kSelect =
       "SELECT status, created_at FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   static const char* kUpdate =
       "UPDATE connections SET status = 'active', reason = NULL, updated_at = ?4, key_id = ?5,"
-      " nonce = ?6, ciphertext = ?7, refresh_failures = 0, next_refresh_at = NULL,"
-      " version = version + 1 WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+      " nonce = ?6, ciphertext = ?7, expires_at = ?8, refresh_failures = 0,"
+      " next_refresh_at = NULL, version = version + 1"
+      " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   static const char* kInsert =
       "INSERT INTO connections (account, app, auth_type, created_at, updated_at, key_id, nonce,"
-      " ciphertext) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)";
+      " ciphertext, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)";
 
   std::lock_guard wl(write_mu_);
   auto c = acquire();
@@ -308,10 +322,58 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
   }
   Use w(c->stmt(r.created ? kInsert : kUpdate));
   w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
-      .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext));
+      .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
+      .bind(8, expires_at);
   w->run();
   tx.commit();
   return r;
+}
+
+void SqliteStore::put_flow(const Flow& flow, Millis now) {
+  static const char* kPurge = "DELETE FROM oauth_flows WHERE expires_at < ?1";
+  static const char* kInsert =
+      "INSERT INTO oauth_flows (state_hash, created_at, expires_at, key_id, nonce, ciphertext)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  {
+    Use purge(c->stmt(kPurge));
+    purge->bind(1, now).run();
+  }
+  {
+    Use ins(c->stmt(kInsert));
+    ins->bind(1, std::span(flow.state_hash)).bind(2, flow.created_at).bind(3, flow.expires_at)
+        .bind(4, flow.sealed.key_id).bind(5, std::span(flow.sealed.nonce))
+        .bind(6, std::span(flow.sealed.ciphertext));
+    ins->run();
+  }
+  tx.commit();
+}
+
+std::optional<Flow> SqliteStore::take_flow(const Bytes& state_hash) {
+  static const char* kTake =
+      "DELETE FROM oauth_flows WHERE state_hash = ?1"
+      " RETURNING created_at, expires_at, key_id, nonce, ciphertext";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  std::optional<Flow> out;
+  {
+    Use s(c->stmt(kTake));
+    s->bind(1, std::span(state_hash));
+    while (s->step()) {
+      out.emplace();
+      out->state_hash = state_hash;
+      out->created_at = s->integer(0);
+      out->expires_at = s->integer(1);
+      out->sealed.key_id = s->integer(2);
+      out->sealed.nonce = s->blob(3);
+      out->sealed.ciphertext = s->blob(4);
+    }
+  }
+  tx.commit();
+  return out;
 }
 
 std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account,

@@ -28,7 +28,10 @@ class SqliteStore final : public Store {
   std::vector<DataKey> ensure_data_key(const std::function<DataKey(std::int64_t)>& make) override;
   void rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
                         const std::function<void()>& before_commit) override;
-  UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now) override;
+  UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+                      std::optional<Millis> expires_at) override;
+  void put_flow(const Flow& flow, Millis now) override;
+  std::optional<Flow> take_flow(const Bytes& state_hash) override;
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
   std::vector<Connection> remove(const std::string& account,

@@ -59,6 +59,15 @@ struct Meta {
   Bytes kdf_salt;  // Argon2id salt for passphrase-derived master keys
 };
 
+// A pending OAuth authorization (begin done, complete not yet), found by
+// the SHA-256 of its state; everything else about it is sealed.
+struct Flow {
+  Bytes state_hash;
+  Millis created_at = 0;
+  Millis expires_at = 0;
+  Sealed sealed;
+};
+
 struct UpsertResult {
   bool created = false;             // no row existed before
   std::string previous_status;      // when one did
@@ -88,7 +97,14 @@ class Store {
 
   // Inserts or replaces the connection's secret, keeping created_at and
   // config of an existing row, setting it active. Durable when it returns.
-  virtual UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now) = 0;
+  virtual UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+                              std::optional<Millis> expires_at = std::nullopt) = 0;
+
+  // Saves a pending flow, first dropping flows that expired before `now`.
+  virtual void put_flow(const Flow& flow, Millis now) = 0;
+  // Removes and returns the flow with this state hash: a state is usable
+  // once, whatever happens next.
+  virtual std::optional<Flow> take_flow(const Bytes& state_hash) = 0;
   // The most recently updated connection of (account, app), any auth type.
   virtual std::optional<ConnectionWithSecret> find(const std::string& account,
                                                    const std::string& app) = 0;

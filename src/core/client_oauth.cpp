@@ -1,0 +1,125 @@
+// The Client's OAuth 2.0 and provider-facing parts: the two-step and
+// interactive flows, and verification of key-based credentials.
+#include <boost/json.hpp>
+
+#include "core/client.hpp"
+#include "core/oauth_record.hpp"
+#include "crypto/encoding.hpp"
+#include "http/url.hpp"
+#include "oauth/loopback.hpp"
+#include "util/error.hpp"
+
+namespace refold::core {
+
+namespace bj = boost::json;
+
+namespace {
+
+// Replaces each "{field}" in `tmpl` with the field's value, percent-encoded
+// when it goes into a URL.
+std::string fill(const std::string& tmpl, const bj::object& fields, bool url) {
+  std::string out;
+  for (std::size_t pos = 0; pos < tmpl.size();) {
+    auto open = tmpl.find('{', pos);
+    if (open == std::string::npos) {
+      out += tmpl.substr(pos);
+      break;
+    }
+    auto close = tmpl.find('}', open);
+    out += tmpl.substr(pos, open - pos);
+    std::string name = tmpl.substr(open + 1, close - open - 1);
+    std::string value;
+    if (const bj::value* v = fields.if_contains(name)) {
+      if (v->is_string()) value = std::string(v->get_string());
+      else value = bj::serialize(*v);
+    }
+    out += url ? http::form_encode({{"a", value}}).substr(2) : value;
+    crypto::wipe(value);
+    pos = close + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
+  const catalog::Verify& v = *app.verify;
+  http::Request req;
+  req.method = v.method;
+  req.url = fill(v.url, fields, true);
+  for (const auto& [name, value] : v.headers) req.headers.push_back({name, fill(value, fields, false)});
+  if (v.basic_auth) {
+    std::string pair = fill(v.basic_auth->first, fields, false) + ":" + fill(v.basic_auth->second, fields, false);
+    req.headers.push_back({"Authorization", "Basic " + crypto::to_base64(std::span(
+        reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()))});
+    crypto::wipe(pair);
+  }
+  http::Response resp = http_->send(req);
+  for (auto& h : req.headers) crypto::wipe(h.value);
+  crypto::wipe(req.url);
+  bool ok = v.expect_status.empty()
+                ? resp.status >= 200 && resp.status < 300
+                : std::find(v.expect_status.begin(), v.expect_status.end(), resp.status) != v.expect_status.end();
+  if (ok) return;
+  if (resp.status == 401 || resp.status == 403)
+    fail(REFOLD_EAUTH, "app '" + app.slug + "' rejected the credentials (HTTP " +
+                           std::to_string(resp.status) + "); nothing was saved");
+  fail(REFOLD_EPROVIDER, "app '" + app.slug + "': verifying the credentials failed (HTTP " +
+                             std::to_string(resp.status) + "); nothing was saved");
+}
+
+std::string Client::oauth_begin(const std::string& account, const std::string& app,
+                                const char* options_json) {
+  app_or_throw(app);
+  return flows_->begin(account, app, oauth::parse_begin_options(options_json));
+}
+
+void Client::save_tokens(const oauth::Completed& done) {
+  std::string plain = oauth_record(done.tokens);
+  store::ConnectionId id{done.account, done.app, "oauth2"};
+  store::Sealed sealed = vault_->seal(
+      id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+  crypto::wipe(plain);
+  Millis now = clock_->now();
+  store::UpsertResult r = store_->upsert(id, sealed, now, done.tokens.expires_at);
+  events_.emit({Event{r.created ? "connection.created" : "connection.updated", done.account,
+                      done.app, "oauth2", now, std::nullopt}});
+}
+
+std::string Client::oauth_complete(const std::string& callback_url) {
+  oauth::Completed done = flows_->complete(callback_url);
+  save_tokens(done);
+  crypto::wipe(done.tokens.access_token);
+  if (done.tokens.refresh_token) crypto::wipe(*done.tokens.refresh_token);
+  bj::object o;
+  o["account"] = done.account;
+  o["app"] = done.app;
+  o["auth_type"] = "oauth2";
+  o["status"] = "active";
+  return bj::serialize(o);
+}
+
+void Client::connect_interactive(const std::string& account, const catalog::App& app) {
+  // RFC 8252: a loopback redirect on a port of our choosing, open only for
+  // the flow's duration.
+  oauth::LoopbackListener listener(loopback_port_);
+  oauth::BeginOptions options;
+  options.redirect_uri = listener.redirect_uri();
+  std::string url = flows_->begin(account, app.slug, options);
+  auto deadline = std::chrono::steady_clock::now() + interactive_timeout_;
+  opener_.open(url);
+  std::string callback = listener.wait(deadline);
+  try {
+    oauth::Completed done = flows_->complete(callback);
+    save_tokens(done);
+    crypto::wipe(done.tokens.access_token);
+    if (done.tokens.refresh_token) crypto::wipe(*done.tokens.refresh_token);
+  } catch (const Error& e) {
+    listener.respond(false, e.what());
+    throw;
+  }
+  crypto::wipe(callback);
+  listener.respond(true, "Your " + app.name + " account is connected.");
+}
+
+}  // namespace refold::core

@@ -1,0 +1,37 @@
+#include "core/oauth_record.hpp"
+
+#include <boost/json.hpp>
+
+#include "util/json.hpp"
+#include "util/time.hpp"
+
+namespace refold::core {
+
+namespace bj = boost::json;
+
+std::string oauth_record(const oauth::TokenSet& t) {
+  bj::object o(crypto::wiping_storage());
+  o["auth_type"] = "oauth2";
+  o["access_token"] = t.access_token;
+  o["token_type"] = t.token_type;
+  o["expires_at"] = t.expires_at ? bj::value(*t.expires_at) : bj::value(nullptr);
+  bj::array scopes;
+  for (const auto& s : t.scopes) scopes.emplace_back(s);
+  o["scopes"] = std::move(scopes);
+  if (t.refresh_token) o["refresh_token"] = *t.refresh_token;
+  return bj::serialize(o);
+}
+
+crypto::WipedBytes oauth_credentials(std::string_view record) {
+  bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
+  bj::object& o = v.as_object();
+  o.erase("refresh_token");
+  bj::value& exp = o["expires_at"];
+  if (exp.is_int64()) exp = rfc3339(exp.get_int64());
+  std::string out = bj::serialize(o);
+  crypto::WipedBytes bytes(out);
+  crypto::wipe(out);
+  return bytes;
+}
+
+}  // namespace refold::core

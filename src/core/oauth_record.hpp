@@ -1,0 +1,21 @@
+// How OAuth tokens are kept inside a sealed connection record, and what of
+// them a credential read hands out (never the refresh token).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "crypto/secure.hpp"
+#include "oauth/token_response.hpp"
+
+namespace refold::core {
+
+// The plaintext to seal: {"auth_type":"oauth2","access_token",
+// "token_type","expires_at"(ms or null),"scopes",["refresh_token"]}.
+std::string oauth_record(const oauth::TokenSet& tokens);
+
+// The credentials JSON of a stored record: {"auth_type":"oauth2",
+// "access_token","token_type","expires_at"(RFC 3339 or null),"scopes"}.
+crypto::WipedBytes oauth_credentials(std::string_view record);
+
+}  // namespace refold::core

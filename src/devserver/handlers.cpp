@@ -1,0 +1,177 @@
+#include "handlers.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "consent_page.hpp"
+#include "responses.hpp"
+
+namespace json = boost::json;
+
+namespace refold::devserver {
+
+namespace {
+
+// Neither quite JSON nor quite truncated at a token boundary: a client must
+// treat it as an unusable answer, not as an empty one.
+constexpr std::string_view kMalformedJson = R"({"access_token":"at_malformed","token_type":"Bearer",)";
+
+HttpResponse method_not_allowed(std::string_view allow) {
+  HttpResponse r = json_response(405, json::object{{"error", "method_not_allowed"}});
+  r.set("Allow", std::string(allow));
+  return r;
+}
+
+}  // namespace
+
+std::optional<std::string> bearer_token(const HttpRequest& request) {
+  auto values = request.header_values("authorization");
+  if (values.size() != 1) return std::nullopt;
+  std::string_view v = values.front();
+  if (!starts_with_nocase(v, "bearer ")) return std::nullopt;
+  v.remove_prefix(7);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  return std::string(v);
+}
+
+Router::Router(Provider& provider, Counters& counters, Faults& faults, Site site)
+    : provider_(provider), counters_(counters), faults_(faults), site_(std::move(site)) {}
+
+HttpResponse Router::handle(const HttpRequest& req) {
+  const std::string& path = req.path;
+  const bool get = req.method == "GET";
+  const bool post = req.method == "POST";
+
+  if (path == "/.well-known/oauth-authorization-server")
+    return get ? metadata() : method_not_allowed("GET");
+  if (path == "/oauth/authorize")
+    return get ? counted("authorize", req, [&] { return authorize(req); })
+               : method_not_allowed("GET");
+  if (path == "/oauth/authorize/decision")
+    return post ? authorize_decision(req) : method_not_allowed("POST");
+  if (path == "/oauth/token")
+    return post ? counted("token", req, [&] { return token(req); }) : method_not_allowed("POST");
+  if (path == "/oauth/revoke")
+    return post ? counted("revoke", req, [&] { return revoke(req); }) : method_not_allowed("POST");
+  if (path == "/api/me")
+    return get ? counted("me", req, [&] { return me(req); }) : method_not_allowed("GET");
+  if (path == "/keys/verify")
+    return get ? counted("keys_verify", req, [&] { return keys_verify(req); })
+               : method_not_allowed("GET");
+  if (path.starts_with("/admin/")) return admin(req);
+  return json_response(404, json::object{{"error", "not_found"}});
+}
+
+HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
+                             const Endpoint& endpoint) {
+  if (name == "authorize") ++counters_.authorize;
+  else if (name == "revoke") ++counters_.revoke;
+  else if (name == "me") ++counters_.me;
+  else if (name == "keys_verify") ++counters_.keys_verify;
+  else if (name == "token") {
+    ++counters_.token;
+    // Counted by grant type even when a failure is injected, so a test can
+    // tell "the client tried to refresh" from "the client did not".
+    if (auto params = parse_form(req.body)) {
+      auto grant_type = param(*params, "grant_type");
+      if (grant_type == "authorization_code") ++counters_.token_authorization_code;
+      else if (grant_type == "refresh_token") ++counters_.token_refresh;
+    }
+  }
+
+  auto fault = faults_.take(name);
+  if (!fault) return endpoint();
+  if (fault->mode == FaultMode::slow) {
+    // The request takes effect now and its answer comes late, like a
+    // provider that commits and then stalls: a client that times out may
+    // have lost a rotated refresh token, which is what it must survive.
+    HttpResponse r = endpoint();
+    r.after = After::delay;
+    r.delay = std::chrono::milliseconds(fault->delay_ms);
+    return r;
+  }
+  return injected(*fault, name);
+}
+
+HttpResponse Router::injected(const Fault& fault, std::string_view name) const {
+  const bool html = name == "authorize";
+  switch (fault.mode) {
+    case FaultMode::http500:
+      if (html) {
+        HttpResponse r = html_response(500, error_page("Server error", "Injected failure."));
+        return r;
+      }
+      return oauth_error(500, "server_error", "injected failure");
+    case FaultMode::http429: {
+      HttpResponse r = html ? html_response(429, error_page("Too many requests", "Injected."))
+                            : oauth_error(429, "temporarily_unavailable", "injected rate limit");
+      r.set("Retry-After", std::to_string(fault.retry_after));
+      return r;
+    }
+    case FaultMode::malformed_json: {
+      HttpResponse r;
+      r.set("Content-Type", "application/json");
+      r.body = kMalformedJson;
+      return r;
+    }
+    case FaultMode::invalid_client:
+      if (html) return html_response(400, error_page("Unknown client", "Injected failure."));
+      if (name == "me" || name == "keys_verify")
+        return invalid_token("injected failure", json::object{{"error", "invalid_token"}});
+      return invalid_client("injected failure");
+    case FaultMode::hang: {
+      HttpResponse r;
+      r.after = After::hang;
+      return r;
+    }
+    case FaultMode::slow:
+      break;  // handled by counted()
+  }
+  return oauth_error(500, "server_error", "unknown injected failure");
+}
+
+HttpResponse Router::metadata() const {
+  const json::array auth_methods{"client_secret_basic", "client_secret_post"};
+  json::object m;
+  m["issuer"] = site_.issuer;
+  m["authorization_endpoint"] = site_.base_url + "/oauth/authorize";
+  m["token_endpoint"] = site_.base_url + "/oauth/token";
+  m["revocation_endpoint"] = site_.base_url + "/oauth/revoke";
+  m["response_types_supported"] = json::array{"code"};
+  m["response_modes_supported"] = json::array{"query"};
+  m["grant_types_supported"] = json::array{"authorization_code", "refresh_token"};
+  m["code_challenge_methods_supported"] = json::array{"S256"};
+  m["token_endpoint_auth_methods_supported"] = auth_methods;
+  m["revocation_endpoint_auth_methods_supported"] = auth_methods;
+  m["authorization_response_iss_parameter_supported"] = true;
+  // Any well-formed scope is granted; these are the ones worth advertising
+  // (RFC 8414 lets a server list only some).
+  m["scopes_supported"] = json::array{"read", "write", "profile"};
+  return json_response(200, m);
+}
+
+HttpResponse Router::me(const HttpRequest& req) {
+  auto token = bearer_token(req);
+  if (!token)
+    return invalid_token("a Bearer access token is required",
+                         json::object{{"error", "invalid_token"}});
+  AccessOutcome out = provider_.check_access(*token);
+  if (!out.info)
+    return invalid_token(out.reason, json::object{{"error", "invalid_token"},
+                                                  {"error_description", out.reason}});
+  return json_response(200, json::object{{"sub", out.info->sub},
+                                         {"client_id", out.info->client_id},
+                                         {"scope", out.info->scope}});
+}
+
+HttpResponse Router::keys_verify(const HttpRequest& req) const {
+  auto key = bearer_token(req);
+  if (key && key->starts_with("sk_sandbox_") && key->size() >= 24)
+    return json_response(200, json::object{{"ok", true}});
+  return invalid_token("the key is not a valid sandbox key",
+                       json::object{{"ok", false}, {"error", "invalid_key"}});
+}
+
+}  // namespace refold::devserver

@@ -1,0 +1,73 @@
+// Routes a request to its endpoint, counts it, and applies injected
+// failures. The endpoints themselves live in authorize_handlers.cpp,
+// token_handlers.cpp and admin_handlers.cpp.
+//
+// Thread safety: handle() may run on several threads at once; all state it
+// touches is in Provider, Counters and Faults, which lock for themselves.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "counters.hpp"
+#include "faults.hpp"
+#include "form.hpp"
+#include "http_types.hpp"
+#include "provider.hpp"
+
+namespace refold::devserver {
+
+struct Site {
+  std::string base_url;  // where the endpoints are, e.g. http://127.0.0.1:8080
+  std::string issuer;    // the "issuer" and "iss" value (RFC 8414, RFC 9207)
+};
+
+class Router {
+ public:
+  Router(Provider& provider, Counters& counters, Faults& faults, Site site);
+
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  using Endpoint = std::function<HttpResponse()>;
+  // Counts a request to `name`, then answers it normally or with the
+  // failure queued for it.
+  HttpResponse counted(std::string_view name, const HttpRequest& request, const Endpoint& endpoint);
+  HttpResponse injected(const Fault& fault, std::string_view name) const;
+
+  HttpResponse metadata() const;
+  HttpResponse me(const HttpRequest& request);
+  HttpResponse keys_verify(const HttpRequest& request) const;
+
+  // authorize_handlers.cpp
+  HttpResponse authorize(const HttpRequest& request);
+  HttpResponse authorize_decision(const HttpRequest& request);
+  HttpResponse approve(const AuthorizeRequest& request);
+  HttpResponse redirect_error(const std::string& redirect_uri, const std::string* state,
+                              std::string_view error, std::string_view description) const;
+
+  // token_handlers.cpp
+  HttpResponse token(const HttpRequest& request);
+  HttpResponse revoke(const HttpRequest& request);
+
+  // admin_handlers.cpp
+  HttpResponse admin(const HttpRequest& request);
+  HttpResponse admin_config(const HttpRequest& request);
+  HttpResponse admin_fail(const HttpRequest& request);
+  HttpResponse admin_grants_revoke(const HttpRequest& request);
+  HttpResponse admin_grants() const;
+  HttpResponse admin_counters() const;
+
+  Provider& provider_;
+  Counters& counters_;
+  Faults& faults_;
+  const Site site_;
+};
+
+// The token of an "Authorization: Bearer <token>" header; nullopt when the
+// header is missing, repeated or of another scheme.
+std::optional<std::string> bearer_token(const HttpRequest& request);
+
+}  // namespace refold::devserver

@@ -1,0 +1,170 @@
+// The authorization server's state: registered clients, pending consent
+// requests, authorization codes, grants and their tokens. Everything lives in
+// memory and is gone when the process exits.
+//
+// Thread safety: every member function may be called from any thread; one
+// mutex guards the mutable state (the server runs its handlers on two
+// threads). Clients are fixed at construction and read without the lock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace refold::devserver {
+
+struct Client {
+  std::string id;
+  std::string secret;
+  // Empty: any loopback redirect URI (http or https on 127.0.0.1, [::1] or
+  // localhost, any port) is allowed. Otherwise a redirect URI must start
+  // with this text and continue at a URL boundary.
+  std::string redirect_prefix;
+};
+
+// A validated authorization request, waiting for consent or turned into a
+// code.
+struct AuthorizeRequest {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;
+  std::string state;  // empty when the client sent none
+  std::string code_challenge;
+  std::string sub;  // the sandbox user the grant belongs to
+};
+
+struct TokenSet {
+  std::string access_token;
+  std::string refresh_token;
+  std::string scope;
+  std::int64_t expires_in = 0;
+};
+
+// The answer of a token operation: tokens, or an RFC 6749 5.2 error code.
+struct TokenOutcome {
+  std::optional<TokenSet> tokens;
+  std::string error;
+  std::string description;
+};
+
+struct AccessInfo {
+  std::string sub;
+  std::string client_id;
+  std::string scope;
+};
+
+// Why an access token was refused (for the WWW-Authenticate description).
+struct AccessOutcome {
+  std::optional<AccessInfo> info;
+  std::string reason;
+};
+
+struct GrantSummary {
+  std::uint64_t id = 0;
+  std::string client_id;
+  std::string sub;
+  std::string scope;
+  bool revoked = false;
+  std::string revoked_reason;
+  std::uint64_t access_tokens_issued = 0;
+  std::uint64_t refreshes = 0;
+  std::int64_t created_at = 0;  // Unix seconds
+};
+
+class Provider {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Provider(std::vector<Client> clients, std::int64_t access_token_ttl, bool auto_approve);
+
+  const Client* find_client(std::string_view id) const;
+  bool redirect_allowed(const Client& client, std::string_view uri) const;
+  // Constant-time secret check; false for an unknown client.
+  bool authenticate(std::string_view client_id, std::string_view secret) const;
+
+  // Consent: a pending request is kept server-side under a random id that
+  // the consent page posts back; the page carries no parameters.
+  std::string add_pending(AuthorizeRequest request);
+  std::optional<AuthorizeRequest> take_pending(std::string_view id);
+
+  // A fresh single-use code, valid for 60 seconds.
+  std::string issue_code(const AuthorizeRequest& request);
+
+  TokenOutcome redeem_code(std::string_view client_id, std::string_view code,
+                           std::string_view redirect_uri, std::string_view code_verifier);
+  // `scope` empty: the grant's whole scope.
+  TokenOutcome refresh(std::string_view client_id, std::string_view refresh_token,
+                       std::string_view scope);
+  // RFC 7009: unknown tokens and tokens of other clients are ignored.
+  void revoke(std::string_view client_id, std::string_view token);
+
+  AccessOutcome check_access(std::string_view access_token);
+
+  // Admin.
+  std::int64_t access_token_ttl() const;
+  bool auto_approve() const;
+  void set_access_token_ttl(std::int64_t seconds);
+  void set_auto_approve(bool on);
+  bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
+  bool revoke_grant_id(std::uint64_t id, const std::string& reason);
+  std::size_t revoke_all(const std::string& reason);
+  std::vector<GrantSummary> grants() const;
+
+ private:
+  struct Code {
+    AuthorizeRequest request;
+    Clock::time_point expires_at;
+    bool used = false;
+    std::optional<std::uint64_t> grant_id;  // set once redeemed successfully
+  };
+  struct Pending {
+    AuthorizeRequest request;
+    Clock::time_point expires_at;
+  };
+  struct Grant {
+    GrantSummary summary;
+  };
+  struct AccessToken {
+    std::uint64_t grant_id = 0;
+    std::string scope;
+    Clock::time_point expires_at;
+    bool revoked = false;
+  };
+  struct RefreshToken {
+    std::uint64_t grant_id = 0;
+    bool rotated = false;  // superseded by a newer refresh token
+  };
+
+  // All below: call with mutex_ held.
+  TokenSet issue_tokens(Grant& grant, const std::string& scope);
+  void revoke_grant(Grant& grant, const std::string& reason);
+  void sweep(Clock::time_point now);
+
+  const std::vector<Client> clients_;
+  mutable std::mutex mutex_;
+  std::int64_t access_token_ttl_;
+  bool auto_approve_;
+  std::uint64_t next_grant_id_ = 1;
+  std::uint64_t issued_since_sweep_ = 0;
+  std::map<std::string, Pending, std::less<>> pending_;
+  std::map<std::string, Code, std::less<>> codes_;
+  std::map<std::uint64_t, Grant> grants_;
+  std::map<std::string, AccessToken, std::less<>> access_tokens_;
+  std::map<std::string, RefreshToken, std::less<>> refresh_tokens_;
+};
+
+// RFC 6749 3.3 scope: space-delimited scope-tokens of %x21 / %x23-5B /
+// %x5D-7E. Returns the tokens de-duplicated and single-spaced, or nullopt
+// when a character is not allowed.
+std::optional<std::string> normalize_scope(std::string_view scope);
+
+// True for a redirect URI on a loopback host (RFC 8252 7.3), without
+// userinfo or fragment.
+bool is_loopback_redirect(std::string_view uri);
+
+}  // namespace refold::devserver

@@ -1,0 +1,180 @@
+// POST /oauth/token (RFC 6749 4.1.3, 6; RFC 7636 4.5) and POST /oauth/revoke
+// (RFC 7009), with client_secret_basic and client_secret_post.
+#include <algorithm>
+
+#include <boost/json/object.hpp>
+
+#include "crypto.hpp"
+#include "handlers.hpp"
+#include "responses.hpp"
+
+namespace json = boost::json;
+
+namespace refold::devserver {
+
+namespace {
+
+struct ClientAuth {
+  std::string client_id;              // set when authenticated
+  std::optional<HttpResponse> error;  // set otherwise
+};
+
+bool is_form(const HttpRequest& req) {
+  auto types = req.header_values("content-type");
+  return types.size() == 1 && starts_with_nocase(types.front(), "application/x-www-form-urlencoded");
+}
+
+// RFC 6749 2.3.1: the id and secret are form-urlencoded, joined by ':', then
+// Base64-encoded. Decoding runs that backwards, so a secret may hold ':',
+// '+', '%' or non-ASCII bytes.
+ClientAuth authenticate(const Provider& provider, const HttpRequest& req, const Params& params) {
+  auto headers = req.header_values("authorization");
+  if (headers.size() > 1)
+    return {{}, oauth_error(400, "invalid_request", "Authorization header repeated")};
+  const bool has_header = headers.size() == 1;
+  if (has_header && !starts_with_nocase(headers.front(), "basic "))
+    return {{}, invalid_client("only the Basic scheme authenticates clients here")};
+  if (has_header && count_param(params, "client_secret") > 0)
+    return {{}, oauth_error(400, "invalid_request",
+                            "use one client authentication method, not client_secret_basic "
+                            "and client_secret_post together")};
+
+  std::string id;
+  std::string secret;
+  if (has_header) {
+    std::string_view b64 = headers.front().substr(6);
+    while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
+    while (!b64.empty() && b64.back() == ' ') b64.remove_suffix(1);
+    std::string decoded;
+    if (!base64_decode(b64, decoded))
+      return {{}, invalid_client("Basic credentials are not valid Base64")};
+    std::size_t colon = decoded.find(':');
+    if (colon == std::string::npos)
+      return {{}, invalid_client("Basic credentials lack the ':' separator")};
+    auto raw_id = percent_decode(std::string_view(decoded).substr(0, colon), true);
+    auto raw_secret = percent_decode(std::string_view(decoded).substr(colon + 1), true);
+    if (!raw_id || !raw_secret)
+      return {{}, invalid_client("Basic credentials are not form-urlencoded")};
+    id = std::move(*raw_id);
+    secret = std::move(*raw_secret);
+    auto body_id = param(params, "client_id");
+    if (body_id && *body_id != id)
+      return {{}, oauth_error(400, "invalid_request",
+                              "client_id in the body differs from the authenticated client")};
+  } else {
+    auto body_id = param(params, "client_id");
+    auto body_secret = param(params, "client_secret");
+    if (!body_id || !body_secret)
+      return {{}, invalid_client("client authentication is required")};
+    id = std::move(*body_id);
+    secret = std::move(*body_secret);
+  }
+  if (!provider.authenticate(id, secret))
+    return {{}, invalid_client("client authentication failed")};
+  return {std::move(id), std::nullopt};
+}
+
+// Parses and authenticates a form request to the token or revocation
+// endpoint; on failure `error` holds the answer.
+struct FormRequest {
+  Params params;
+  std::string client_id;
+  std::optional<HttpResponse> error;
+};
+
+FormRequest read_form_request(const Provider& provider, const HttpRequest& req) {
+  FormRequest out;
+  if (!is_form(req)) {
+    out.error = oauth_error(400, "invalid_request",
+                            "the body must be application/x-www-form-urlencoded");
+    return out;
+  }
+  auto params = parse_form(req.body);
+  if (!params) {
+    out.error = oauth_error(400, "invalid_request", "the body is not valid form-urlencoding");
+    return out;
+  }
+  if (auto dup = duplicate_param(*params)) {
+    out.error = oauth_error(400, "invalid_request", "parameter " + *dup + " is repeated");
+    return out;
+  }
+  ClientAuth auth = authenticate(provider, req, *params);
+  if (auth.error) {
+    out.error = std::move(auth.error);
+    return out;
+  }
+  out.params = std::move(*params);
+  out.client_id = std::move(auth.client_id);
+  return out;
+}
+
+bool valid_verifier(std::string_view s) {
+  if (s.size() < 43 || s.size() > 128) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+  });
+}
+
+HttpResponse token_answer(const TokenOutcome& out) {
+  if (!out.tokens) return oauth_error(400, out.error, out.description);
+  json::object body;
+  body["access_token"] = out.tokens->access_token;
+  body["token_type"] = "Bearer";
+  body["expires_in"] = out.tokens->expires_in;
+  body["refresh_token"] = out.tokens->refresh_token;
+  body["scope"] = out.tokens->scope;
+  HttpResponse r = json_response(200, body);
+  no_store(r);
+  return r;
+}
+
+}  // namespace
+
+HttpResponse Router::token(const HttpRequest& req) {
+  FormRequest form = read_form_request(provider_, req);
+  if (form.error) return std::move(*form.error);
+  const Params& p = form.params;
+
+  auto grant_type = param(p, "grant_type");
+  if (!grant_type) return oauth_error(400, "invalid_request", "grant_type is missing");
+
+  if (*grant_type == "authorization_code") {
+    auto code = param(p, "code");
+    auto redirect_uri = param(p, "redirect_uri");
+    auto verifier = param(p, "code_verifier");
+    if (!code) return oauth_error(400, "invalid_request", "code is missing");
+    if (!redirect_uri) return oauth_error(400, "invalid_request", "redirect_uri is missing");
+    if (!verifier) return oauth_error(400, "invalid_request", "code_verifier is missing");
+    if (!valid_verifier(*verifier))
+      return oauth_error(400, "invalid_request",
+                         "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]");
+    return token_answer(provider_.redeem_code(form.client_id, *code, *redirect_uri, *verifier));
+  }
+  if (*grant_type == "refresh_token") {
+    auto refresh_token = param(p, "refresh_token");
+    if (!refresh_token) return oauth_error(400, "invalid_request", "refresh_token is missing");
+    auto scope = normalize_scope(param(p, "scope").value_or(""));
+    if (!scope)
+      return oauth_error(400, "invalid_scope",
+                         "scope contains characters RFC 6749 3.3 does not allow");
+    return token_answer(provider_.refresh(form.client_id, *refresh_token, *scope));
+  }
+  return oauth_error(400, "unsupported_grant_type",
+                     "grant_type must be authorization_code or refresh_token");
+}
+
+HttpResponse Router::revoke(const HttpRequest& req) {
+  FormRequest form = read_form_request(provider_, req);
+  if (form.error) return std::move(*form.error);
+  auto token = param(form.params, "token");
+  if (!token) return oauth_error(400, "invalid_request", "token is missing");
+  // token_type_hint is only a hint (RFC 7009 2.1): both kinds are searched
+  // anyway, so it is not even read.
+  provider_.revoke(form.client_id, *token);
+  HttpResponse r = json_response(200, json::object{});
+  no_store(r);
+  return r;
+}
+
+}  // namespace refold::devserver

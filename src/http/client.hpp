@@ -1,0 +1,78 @@
+// The HTTP client the OAuth code talks to providers with: HTTPS with peer
+// and host name verification, bounded time and body size, no redirects,
+// pooled keep-alive connections. Tests swap in a real local server, not a
+// mock of this interface.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/url.hpp"  // Url, Params and the encodings callers build requests with
+#include "refold.h"
+
+namespace refold::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// The `{}` initializers let designated initializers leave fields out
+// without -Wmissing-field-initializers.
+struct Request {
+  std::string method = "GET";
+  std::string url{};  // absolute https:// URL; http:// only to a loopback host
+  // Sent as given, except that the client owns Host, Content-Length,
+  // Transfer-Encoding and Connection (caller values for these are dropped).
+  // User-Agent and Accept ("application/json") are added when absent.
+  std::vector<Header> headers{};
+  std::string body{};  // sent with Content-Length; empty means no body
+};
+
+struct Response {
+  int status = 0;
+  std::vector<Header> headers{};  // in the order received, duplicates kept
+  std::string body{};
+  // The first header with this name, compared case-insensitively.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+struct Options {
+  // Name resolution, TCP connect and TLS handshake of a new connection.
+  // Name resolution itself cannot be interrupted and is bounded by the
+  // system resolver's own timeout.
+  std::chrono::milliseconds connect_timeout{10000};
+  // The whole send(), connecting and a possible retry included.
+  std::chrono::milliseconds total_timeout{30000};
+  std::size_t max_body = 1 << 20;  // response body bytes
+  std::string ca_file;             // extra trusted CA (PEM), in addition to the system store
+  std::string user_agent = std::string("refold/") + REFOLD_VERSION_STRING;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Sends one request and returns the response whatever its status; 3xx
+  // responses are returned as they are, never followed. Safe to call from
+  // many threads at once.
+  //
+  // Throws refold::Error:
+  //  - REFOLD_EINVALID: malformed URL, http:// to a non-loopback host, an
+  //    invalid method or header (checked before any connection is made);
+  //  - REFOLD_ETIMEOUT: connect_timeout or total_timeout ran out;
+  //  - REFOLD_ENETWORK: the server could not be reached, TLS verification
+  //    failed, the response was malformed or its body over max_body.
+  // Messages name the method and the URL without its query and say why in
+  // plain words; they never hold the query, headers or body.
+  virtual Response send(const Request& req) = 0;
+};
+
+// Throws REFOLD_EINVALID when options.ca_file cannot be loaded.
+std::unique_ptr<HttpClient> make_http_client(const Options& options);
+
+}  // namespace refold::http

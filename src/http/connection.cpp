@@ -1,0 +1,233 @@
+#include "http/connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+#include <vector>
+
+#include "http/tls.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+namespace refold::http::detail {
+
+namespace {
+
+// Big enough for any sane provider's headers, small enough that a hostile
+// server cannot make us buffer much before the body limit applies.
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+// Plain words for socket-level failures; the rest use the system's text.
+std::string words(const error_code& ec) {
+  if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == asio::error::connection_reset) return "connection reset by the server";
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again)
+    return "could not resolve the host name";
+  if (ec == asio::error::network_unreachable) return "network unreachable";
+  if (ec == asio::error::host_unreachable) return "host unreachable";
+  if (ec == asio::error::broken_pipe) return "connection closed by the server";
+  if (ec == asio::error::eof || ec == bhttp::error::end_of_stream) return "connection closed by the server";
+  if (ec == asio::ssl::error::stream_truncated) return "connection closed by the server without a TLS close";
+  if (ec == bhttp::error::partial_message) return "connection closed in the middle of the response";
+  std::string m = ec.message();
+  if (m.size() > 1 && m[0] >= 'A' && m[0] <= 'Z' && !(m[1] >= 'A' && m[1] <= 'Z'))
+    m[0] = static_cast<char>(m[0] - 'A' + 'a');
+  return m;
+}
+
+[[noreturn]] void timed_out(const std::string& context, const char* doing, const Deadline& d, bool connecting) {
+  bool by_connect = connecting && d.connect < d.total;
+  auto ms = by_connect ? d.connect_timeout : d.total_timeout;
+  fail(REFOLD_ETIMEOUT, context + ": timed out " + doing + " (" + (by_connect ? "connect" : "total") +
+                            " timeout of " + std::to_string(ms.count()) + " ms)");
+}
+
+bool needs_content_length(const std::string& method, const std::string& body) {
+  return !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+bool is_client_owned(std::string_view name) {
+  for (std::string_view owned : {"host", "content-length", "transfer-encoding", "connection"})
+    if (beast::iequals(name, owned)) return true;
+  return false;
+}
+
+bool has_header(const Request& req, std::string_view name) {
+  for (const auto& h : req.headers)
+    if (beast::iequals(h.name, name)) return true;
+  return false;
+}
+
+}  // namespace
+
+struct Connection::Impl {
+  asio::io_context ioc{1};
+  tcp::socket plain{ioc};
+  std::optional<TlsStream> tls;  // set for https; then `plain` stays unused
+  beast::flat_buffer buffer;
+
+  tcp::socket& socket() { return tls ? tls->next_layer() : plain; }
+
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls) f(*tls); else f(plain);
+  }
+
+  // Runs this connection's handlers until the pending operation sets `done`
+  // or `deadline` passes; then closing the socket makes that operation
+  // complete (aborted), so no handler outlives the caller's stack frame.
+  // Returns false when the deadline passed.
+  template <class Cancel>
+  bool run(const bool& done, Clock::time_point deadline, Cancel cancel) {
+    ioc.restart();
+    while (!done) {
+      if (Clock::now() >= deadline) {
+        cancel();
+        ioc.restart();
+        while (!done && ioc.run_one() > 0) {
+        }
+        return false;
+      }
+      ioc.run_one_until(deadline);
+      if (ioc.stopped() && !done) fail(REFOLD_ERROR, "internal: an I/O operation finished without completing");
+    }
+    return true;
+  }
+  bool run(const bool& done, Clock::time_point deadline) {
+    return run(done, deadline, [this] {
+      error_code ignored;
+      socket().close(ignored);
+    });
+  }
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+Response Connection::exchange(const Request& req, const Url& url, const Options& options,
+                              const Deadline& deadline, const std::string& context, bool& reusable) {
+  reusable = false;
+  Impl& s = *impl_;
+
+  // span_body sends the caller's body in place: no extra copy of what is
+  // often a secret.
+  bhttp::request<bhttp::span_body<const char>> msg;
+  bhttp::verb verb = bhttp::string_to_verb(req.method);
+  if (verb == bhttp::verb::unknown) msg.method_string(req.method); else msg.method(verb);
+  msg.target(url.target);
+  msg.version(11);
+  for (const auto& h : req.headers)
+    if (!is_client_owned(h.name)) msg.insert(h.name, h.value);
+  msg.set(bhttp::field::host, url.authority());
+  if (!has_header(req, "user-agent")) msg.set(bhttp::field::user_agent, options.user_agent);
+  if (!has_header(req, "accept")) msg.set(bhttp::field::accept, "application/json");
+  msg.body() = {req.body.data(), req.body.size()};
+  if (needs_content_length(req.method, req.body)) msg.content_length(req.body.size());
+
+  error_code ec;
+  bool done = false;
+  s.with_stream([&](auto& stream) {
+    bhttp::async_write(stream, msg, [&](error_code e, std::size_t) { ec = e; done = true; });
+  });
+  if (!s.run(done, deadline.total)) timed_out(context, "sending the request", deadline, false);
+  if (ec) throw NoResponse(REFOLD_ENETWORK, context + ": sending the request failed: " + words(ec));
+
+  bool received = false;
+  for (;;) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(options.max_body);
+    if (verb == bhttp::verb::head) parser.skip(true);
+    done = false;
+    s.with_stream([&](auto& stream) {
+      bhttp::async_read(stream, s.buffer, parser, [&](error_code e, std::size_t) { ec = e; done = true; });
+    });
+    if (!s.run(done, deadline.total)) timed_out(context, "waiting for the response", deadline, false);
+    received = received || parser.got_some();
+    if (ec == bhttp::error::body_limit)
+      fail(REFOLD_ENETWORK, context + ": response body larger than " + std::to_string(options.max_body) + " bytes");
+    if (ec == bhttp::error::header_limit)
+      fail(REFOLD_ENETWORK, context + ": response header larger than " + std::to_string(kHeaderLimit) + " bytes");
+    if (ec && !received) throw NoResponse(REFOLD_ENETWORK, context + ": no response: " + words(ec));
+    if (ec) fail(REFOLD_ENETWORK, context + ": reading the response failed: " + words(ec));
+
+    auto& res = parser.get();
+    // An interim response (100 Continue, 103 Early Hints) precedes the real one.
+    if (res.result_int() >= 100 && res.result_int() < 200 && res.result_int() != 101) continue;
+    Response out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& field : res) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    out.body = std::move(res.body());
+    // Leftover bytes would be the start of a response nobody asked for.
+    reusable = res.keep_alive() && s.buffer.size() == 0;
+    return out;
+  }
+}
+
+struct Connector::Impl {
+  asio::ssl::context tls;
+};
+
+Connector::Connector(const Options& options)
+    : impl_(std::make_unique<Impl>(Impl{make_tls_context(options.ca_file)})) {}
+Connector::~Connector() = default;
+
+std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& deadline,
+                                               const std::string& context) const {
+  auto s = std::make_unique<Connection::Impl>();
+  error_code ec;
+  bool done = false;
+
+  std::vector<tcp::endpoint> endpoints;
+  auto port = static_cast<unsigned short>(std::stoi(url.port));
+  auto address = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(address, port);
+  } else {
+    tcp::resolver resolver(s->ioc);
+    resolver.async_resolve(url.host, url.port, [&](error_code e, const tcp::resolver::results_type& r) {
+      ec = e;
+      for (const auto& entry : r) endpoints.push_back(entry.endpoint());
+      done = true;
+    });
+    if (!s->run(done, deadline.connect, [&] { resolver.cancel(); }))
+      timed_out(context, "resolving the host name", deadline, true);
+    if (ec) fail(REFOLD_ENETWORK, context + ": could not resolve the host name: " + words(ec));
+  }
+
+  done = false;
+  asio::async_connect(s->socket(), endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; done = true; });
+  if (!s->run(done, deadline.connect)) timed_out(context, "connecting", deadline, true);
+  if (ec) fail(REFOLD_ENETWORK, context + ": " + words(ec));
+  // Requests are small and written at once; Nagle would only add latency.
+  s->socket().set_option(tcp::no_delay(true), ec);
+
+  if (url.tls()) {
+    s->tls.emplace(std::move(s->plain), impl_->tls);
+    expect_host(s->tls->native_handle(), url.host);
+    done = false;
+    s->tls->async_handshake(asio::ssl::stream_base::client, [&](error_code e) { ec = e; done = true; });
+    if (!s->run(done, deadline.connect)) timed_out(context, "in the TLS handshake", deadline, true);
+    if (ec)
+      fail(REFOLD_ENETWORK, context + ": " + describe_handshake_failure(s->tls->native_handle(), ec, url.host));
+  }
+  return std::make_unique<Connection>(std::move(s));
+}
+
+}  // namespace refold::http::detail

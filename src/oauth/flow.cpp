@@ -1,0 +1,223 @@
+#include "oauth/flow.hpp"
+
+#include <boost/json.hpp>
+#include <sodium.h>
+
+#include "crypto/encoding.hpp"
+#include "http/url.hpp"
+#include "oauth/pkce.hpp"
+#include "util/error.hpp"
+#include "util/json.hpp"
+
+namespace refold::oauth {
+
+namespace bj = boost::json;
+
+namespace {
+
+std::span<const std::uint8_t> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+// The callback's parameters, refusing repeats (RFC 6749 3.1: parameters
+// must not be included more than once; a repeat smells of injection).
+std::map<std::string, std::string> callback_params(const std::string& callback_url) {
+  http::Url url = http::parse_url(callback_url);
+  auto q = url.target.find('?');
+  std::map<std::string, std::string> out;
+  if (q == std::string::npos) return out;
+  for (auto& [k, v] : http::parse_query(std::string_view(url.target).substr(q + 1))) {
+    std::string key = k;
+    if (!out.emplace(std::move(key), std::move(v)).second)
+      fail(REFOLD_EINVALID, "callback URL repeats the parameter '" + (k.size() <= 40 ? k : "?") + "'");
+  }
+  return out;
+}
+
+std::string get(const std::map<std::string, std::string>& m, const char* key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+BeginOptions parse_begin_options(const char* text) {
+  BeginOptions o;
+  if (!text) return o;
+  bj::value doc = json::parse(text, "options");
+  if (!doc.is_object()) fail(REFOLD_EINVALID, "options must be a JSON object");
+  json::Reader r(doc.get_object(), "options");
+  r.only({"redirect_uri", "scopes", "params"});
+  o.redirect_uri = r.str("redirect_uri");
+  if (doc.get_object().contains("scopes")) o.scopes = r.strings("scopes");
+  if (const bj::object* p = r.object("params")) {
+    for (const auto& kv : *p) {
+      if (!kv.value().is_string()) r.bad("params", "values must be strings");
+      o.params.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+    }
+  }
+  return o;
+}
+
+void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
+                  const ClientRegistration& reg) {
+  if (!reg.client_secret) {
+    form.emplace_back("client_id", reg.client_id);
+  } else if (def.token_endpoint_auth_method == "client_secret_post") {
+    form.emplace_back("client_id", reg.client_id);
+    form.emplace_back("client_secret", *reg.client_secret);
+  } else {
+    // RFC 6749 2.3.1: each part is form-encoded before the Base64 step.
+    std::string pair = http::form_encode({{"a", reg.client_id}}).substr(2) + ":" +
+                       http::form_encode({{"a", *reg.client_secret}}).substr(2);
+    std::string b64 = crypto::to_base64(bytes(pair));
+    crypto::wipe(pair);
+    req.headers.push_back({"Authorization", "Basic " + b64});
+    crypto::wipe(b64);
+  }
+}
+
+const catalog::App& Flows::oauth_app(const std::string& slug) const {
+  const catalog::App* app = catalog_.find(slug);
+  if (!app) fail(REFOLD_ENOTFOUND, "unknown app '" + slug + "'");
+  if (!app->oauth2) fail(REFOLD_EINVALID, "app '" + slug + "' does not offer OAuth 2.0");
+  return *app;
+}
+
+const ClientRegistration& Flows::registration(const std::string& app) const {
+  auto it = clients_.find(app);
+  if (it == clients_.end())
+    fail(REFOLD_EINVALID, "app '" + app + "' has no OAuth client: add oauth_clients." + app +
+                              " (client_id, client_secret) to the config");
+  return it->second;
+}
+
+std::string Flows::begin(const std::string& account, const std::string& slug,
+                         const BeginOptions& options) {
+  const catalog::App& app = oauth_app(slug);
+  const catalog::OAuth2& def = *app.oauth2;
+  const ClientRegistration& reg = registration(slug);
+
+  std::string redirect_uri = options.redirect_uri.value_or(reg.redirect_uri);
+  if (redirect_uri.empty())
+    fail(REFOLD_EINVALID, "app '" + slug + "' has no redirect_uri: set oauth_clients." + slug +
+                              ".redirect_uri or pass one in the options");
+  http::parse_url(redirect_uri);  // malformed: REFOLD_EINVALID
+  std::vector<std::string> scopes = options.scopes ? *options.scopes : reg.scopes.value_or(def.scopes);
+  for (const auto& [k, v] : options.params) {
+    bool allowed = std::find(def.extra_authorize_params.begin(), def.extra_authorize_params.end(),
+                             k) != def.extra_authorize_params.end();
+    if (!allowed)
+      fail(REFOLD_EINVALID, "options: parameter '" + k + "' is not allowed by app '" + slug + "'");
+  }
+
+  std::string state = make_state();
+  std::string verifier = def.pkce ? make_verifier() : std::string();
+  http::Params q{{"response_type", "code"}, {"client_id", reg.client_id}, {"redirect_uri", redirect_uri}};
+  if (!scopes.empty()) q.emplace_back("scope", join(scopes, def.scope_separator));
+  q.emplace_back("state", state);
+  if (def.pkce) {
+    q.emplace_back("code_challenge", s256_challenge(verifier));
+    q.emplace_back("code_challenge_method", "S256");
+  }
+  for (const auto& p : options.params) q.push_back(p);
+
+  bj::object rec(crypto::wiping_storage());
+  rec["account"] = account;
+  rec["app"] = slug;
+  rec["redirect_uri"] = redirect_uri;
+  bj::array sc;
+  for (const auto& s : scopes) sc.emplace_back(s);
+  rec["scopes"] = std::move(sc);
+  rec["verifier"] = verifier;
+  std::string plain = bj::serialize(rec);
+  crypto::wipe(verifier);
+
+  store::Flow flow;
+  std::string hash = sha256(state);
+  flow.state_hash.assign(hash.begin(), hash.end());
+  flow.created_at = clock_.now();
+  flow.expires_at = flow.created_at + kFlowLifetime;
+  flow.sealed = vault_.seal_flow(flow.state_hash, bytes(plain));
+  crypto::wipe(plain);
+  store_.put_flow(flow, flow.created_at);
+
+  const std::string& ep = def.authorization_endpoint;
+  return ep + (ep.find('?') == std::string::npos ? "?" : "&") + http::form_encode(q);
+}
+
+Completed Flows::complete(const std::string& callback_url) {
+  auto params = callback_params(callback_url);
+  std::string state = get(params, "state");
+  if (state.empty()) fail(REFOLD_ESTATE, "the callback URL has no state");
+  std::string hash = sha256(state);
+  auto flow = store_.take_flow(store::Bytes(hash.begin(), hash.end()));
+  if (!flow) fail(REFOLD_ESTATE, "unknown or already used state: start the connection again");
+  if (flow->expires_at < clock_.now())
+    fail(REFOLD_ESTATE, "the authorization took longer than 10 minutes: start the connection again");
+
+  crypto::WipedBytes plain = vault_.open_flow(flow->state_hash, flow->sealed);
+  bj::value rec = json::parse(plain.view(), "pending flow", crypto::wiping_storage());
+  const bj::object& r = rec.as_object();
+  Completed done;
+  done.account = std::string(r.at("account").as_string());
+  done.app = std::string(r.at("app").as_string());
+  const catalog::App& app = oauth_app(done.app);
+  const catalog::OAuth2& def = *app.oauth2;
+
+  // RFC 9207: the response must come from the issuer we sent the user to.
+  auto iss = params.find("iss");
+  if (iss != params.end() && !def.issuer.empty() && iss->second != def.issuer)
+    fail(REFOLD_ESTATE, "app '" + done.app + "': the authorization response names another "
+                        "issuer than the app's (possible mix-up attack); nothing was exchanged");
+  if (iss == params.end() && def.iss_parameter_supported)
+    fail(REFOLD_ESTATE, "app '" + done.app + "': the authorization response lacks the iss "
+                        "parameter its provider always sends; nothing was exchanged");
+
+  std::string error = get(params, "error");
+  if (!error.empty()) {
+    std::string desc = sanitize(get(params, "error_description"), {});
+    if (error == "access_denied")
+      fail(REFOLD_ECANCELLED, "app '" + done.app + "': the user denied access");
+    fail(REFOLD_EPROVIDER, "app '" + done.app + "': the provider refused the authorization (" +
+                               sanitize(error, {}) + ")" + (desc.empty() ? "" : ": " + desc));
+  }
+  std::string code = get(params, "code");
+  if (code.empty()) fail(REFOLD_EPROVIDER, "app '" + done.app + "': the callback URL has no code");
+
+  const ClientRegistration& reg = registration(done.app);
+  std::string verifier(r.at("verifier").as_string());
+  http::Request req;
+  req.method = "POST";
+  req.url = def.token_endpoint;
+  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  http::Params form{{"grant_type", "authorization_code"}, {"code", code},
+                    {"redirect_uri", std::string(r.at("redirect_uri").as_string())}};
+  if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
+  authenticate(req, form, def, reg);
+  req.body = http::form_encode(form);
+  for (auto& [k, v] : form) crypto::wipe(v);
+
+  std::vector<std::string> requested;
+  for (const auto& s : r.at("scopes").as_array()) requested.emplace_back(s.as_string());
+  http::Response resp = http_.send(req);
+  crypto::wipe(req.body);
+  std::vector<std::string> secrets{code, verifier};
+  if (reg.client_secret) secrets.push_back(*reg.client_secret);
+  done.tokens = parse_token_response(resp.status, resp.body, app, requested, clock_.now(), secrets);
+  crypto::wipe(resp.body);
+  crypto::wipe(code);
+  crypto::wipe(verifier);
+  return done;
+}
+
+}  // namespace refold::oauth

@@ -1,0 +1,86 @@
+// The authorization code flow (RFC 6749 4.1 with PKCE, RFC 7636; iss check,
+// RFC 9207): begin builds the authorize URL and records a pending flow in
+// the store; complete validates the callback and exchanges the code.
+// begin and complete may run in different processes sharing a store.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "crypto/secure.hpp"
+#include "crypto/vault.hpp"
+#include "http/client.hpp"
+#include "oauth/token_response.hpp"
+#include "store/store.hpp"
+#include "util/time.hpp"
+
+namespace refold::oauth {
+
+// An OAuth client registration from config (oauth_clients.<app>).
+struct ClientRegistration {
+  std::string client_id;
+  std::optional<std::string> client_secret;  // absent for public clients
+  std::string redirect_uri;                  // default redirect
+  std::optional<std::vector<std::string>> scopes;  // default: the app's
+};
+
+struct BeginOptions {
+  std::optional<std::string> redirect_uri;
+  std::optional<std::vector<std::string>> scopes;
+  std::vector<std::pair<std::string, std::string>> params;  // extra authorize parameters
+};
+
+// Parses begin's options JSON (NULL means none). Throws REFOLD_EINVALID.
+BeginOptions parse_begin_options(const char* json);
+
+struct Completed {
+  std::string account;
+  std::string app;
+  TokenSet tokens;
+};
+
+inline constexpr Millis kFlowLifetime = 10 * 60 * 1000;
+
+class Flows {
+ public:
+  Flows(const catalog::Catalog& catalog, store::Store& store, const crypto::Vault& vault,
+        http::HttpClient& http, const Clock& clock,
+        const std::map<std::string, ClientRegistration, std::less<>>& clients)
+      : catalog_(catalog), store_(store), vault_(vault), http_(http), clock_(clock),
+        clients_(clients) {}
+
+  // Records a pending flow and returns the URL to send the user to.
+  // Throws REFOLD_EINVALID (no client registration, no redirect URI, a
+  // parameter the app does not allow), REFOLD_ENOTFOUND, REFOLD_ESTORE.
+  std::string begin(const std::string& account, const std::string& app, const BeginOptions& options);
+
+  // Validates the callback URL the browser reached and exchanges its code.
+  // Throws REFOLD_ESTATE (unknown, reused or expired state; issuer mismatch),
+  // REFOLD_EINVALID (malformed or repeated parameters), REFOLD_ECANCELLED
+  // (the user denied access), REFOLD_EPROVIDER, REFOLD_EAUTH, network codes.
+  // No token request is sent unless state and iss check out.
+  Completed complete(const std::string& callback_url);
+
+  const ClientRegistration& registration(const std::string& app) const;
+
+ private:
+  const catalog::App& oauth_app(const std::string& slug) const;
+
+  const catalog::Catalog& catalog_;
+  store::Store& store_;
+  const crypto::Vault& vault_;
+  http::HttpClient& http_;
+  const Clock& clock_;
+  const std::map<std::string, ClientRegistration, std::less<>>& clients_;
+};
+
+// Adds client authentication to a token or revocation request:
+// client_secret_basic (RFC 6749 2.3.1: form-encode id and secret, then
+// Base64) or client_secret_post; a public client sends its client_id.
+void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
+                  const ClientRegistration& reg);
+
+}  // namespace refold::oauth

@@ -1,0 +1,152 @@
+#include "oauth/token_response.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "crypto/secure.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace refold::oauth {
+
+namespace bj = boost::json;
+
+std::string sanitize(std::string_view text, const std::vector<std::string>& secrets) {
+  std::string s(text);
+  for (const auto& secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to find reliably; never echoed by us anyway
+    for (std::size_t pos; (pos = s.find(secret)) != std::string::npos;)
+      s.replace(pos, secret.size(), "[redacted]");
+  }
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= 200) {
+      out += "...";
+      break;
+    }
+    out += (c >= 0x20 && c < 0x7F) ? c : '?';
+  }
+  return out;
+}
+
+namespace {
+
+std::optional<bj::object> parse_object(const std::string& body) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(body, ec, crypto::wiping_storage());
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+std::string str_or(const bj::object& o, std::string_view key) {
+  const bj::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// expires_in: a number or a numeric string; zero, negative or unparsable
+// means the provider gave no usable lifetime, so none is recorded (the
+// token is used until the provider rejects it).
+std::optional<Millis> lifetime_ms(const bj::value* v) {
+  if (!v) return std::nullopt;
+  double secs = 0;
+  if (v->is_number()) {
+    secs = v->to_number<double>();
+  } else if (v->is_string()) {
+    std::string_view s(v->get_string());
+    auto r = std::from_chars(s.data(), s.data() + s.size(), secs);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!std::isfinite(secs) || secs <= 0) return std::nullopt;
+  double ms = secs * 1000.0;
+  return ms >= static_cast<double>(kMaxLifetime) ? kMaxLifetime : static_cast<Millis>(ms);
+}
+
+std::vector<std::string> split_scopes(std::string_view s, std::string_view sep) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto pos = s.find(sep);
+    std::string_view part = s.substr(0, pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    if (pos == std::string_view::npos) break;
+    s.remove_prefix(pos + sep.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<TokenError> token_error(int http_status, const std::string& body,
+                                      const std::vector<std::string>& secrets) {
+  auto o = parse_object(body);
+  std::string error = o ? str_or(*o, "error") : "";
+  if (http_status >= 200 && http_status < 300 && error.empty()) return std::nullopt;
+  TokenError e;
+  e.http_status = http_status;
+  e.error = sanitize(error, secrets);
+  if (o) e.description = sanitize(str_or(*o, "error_description"), secrets);
+  return e;
+}
+
+int classify(const TokenError& e) {
+  if (e.error == "invalid_grant" || e.error == "invalid_client" || e.error == "unauthorized_client")
+    return REFOLD_EAUTH;
+  return REFOLD_EPROVIDER;
+}
+
+TokenSet parse_token_response(int http_status, const std::string& body, const catalog::App& app,
+                              const std::vector<std::string>& requested, Millis now,
+                              const std::vector<std::string>& secrets) {
+  const auto& def = *app.oauth2;
+  if (auto e = token_error(http_status, body, secrets)) {
+    std::string msg = "app '" + app.slug + "': token endpoint ";
+    if (e->error.empty()) {
+      msg += "answered HTTP " + std::to_string(e->http_status);
+    } else {
+      msg += "refused the request (" + e->error + ")";
+      if (!e->description.empty()) msg += ": " + e->description;
+    }
+    if (e->error == "invalid_client" || e->error == "unauthorized_client")
+      msg += "; check oauth_clients." + app.slug + " in the config";
+    fail(classify(*e), msg);
+  }
+  auto doc = parse_object(body);
+  if (!doc) fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token endpoint returned malformed JSON");
+
+  const bj::object* o = &*doc;
+  for (std::string_view path = def.token_path; !path.empty();) {
+    auto dot = path.find('.');
+    std::string_view key = path.substr(0, dot);
+    const bj::value* next = o->if_contains(key);
+    if (!next || !next->is_object())
+      fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token response has no object at '" +
+                                 def.token_path + "'");
+    o = &next->get_object();
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  }
+
+  TokenSet t;
+  t.access_token = str_or(*o, "access_token");
+  if (t.access_token.empty())
+    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token response has no access_token");
+  std::string type = str_or(*o, "token_type");
+  t.token_type = type.empty() || text::lower(type) == "bearer" ? "Bearer" : type;
+  if (auto ms = lifetime_ms(o->if_contains("expires_in"))) t.expires_at = now + *ms;
+  if (std::string rt = str_or(*o, "refresh_token"); !rt.empty()) t.refresh_token = std::move(rt);
+  const bj::value* scope = o->if_contains("scope");
+  if (scope && scope->is_string()) {
+    t.scopes = split_scopes(std::string_view(scope->get_string()), def.scope_separator);
+  } else if (scope && scope->is_array()) {
+    for (const auto& s : scope->get_array())
+      if (s.is_string()) t.scopes.emplace_back(s.get_string());
+  } else {
+    t.scopes = requested;  // RFC 6749 5.1: omitted means as requested
+  }
+  return t;
+}
+
+}  // namespace refold::oauth

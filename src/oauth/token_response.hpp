@@ -1,0 +1,55 @@
+// Parsing token endpoint responses (RFC 6749 5.1 and 5.2) with the quirks
+// real providers have: lower-case token types, string or missing
+// expires_in, provider-specific scope separators, tokens nested in a
+// sub-object (Slack's authed_user), errors inside a 200 (Slack's ok:false).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "util/time.hpp"
+
+namespace refold::oauth {
+
+struct TokenSet {
+  std::string access_token;                 // secret
+  std::string token_type = "Bearer";
+  std::optional<Millis> expires_at;         // absent: the provider gave no usable lifetime
+  std::vector<std::string> scopes;
+  std::optional<std::string> refresh_token; // secret
+};
+
+// Lifetimes above this are clamped: nothing we store needs to outlive it,
+// and it keeps the arithmetic far from overflow.
+inline constexpr Millis kMaxLifetime = 10LL * 365 * 24 * 3600 * 1000;
+
+// What the token endpoint said, for classifying failures (issue: refresh).
+struct TokenError {
+  int http_status = 0;
+  std::string error;        // RFC 6749 error code, "" when there was none
+  std::string description;  // sanitised, secrets redacted
+};
+
+// Parses a token response. On success returns the tokens; on an error
+// response throws refold::Error with a code from classify() and a message
+// naming `app` and the provider's error code. `requested` are the scopes
+// asked for (used when the response omits scope). `secrets` are values
+// that must never be echoed into an error message.
+TokenSet parse_token_response(int http_status, const std::string& body,
+                              const catalog::App& app, const std::vector<std::string>& requested,
+                              Millis now, const std::vector<std::string>& secrets);
+
+// Extracts the error of a failed response (nullopt when it is a success).
+std::optional<TokenError> token_error(int http_status, const std::string& body,
+                                      const std::vector<std::string>& secrets);
+
+// The refold error code for a token endpoint error.
+int classify(const TokenError& e);
+
+// Printable ASCII only, at most 200 characters, with every occurrence of a
+// secret replaced by "[redacted]".
+std::string sanitize(std::string_view text, const std::vector<std::string>& secrets);
+
+}  // namespace refold::oauth
