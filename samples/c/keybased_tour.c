@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
   rc = refold_connect(client, account, "twilio",
                       "{\"sid\":\"not-a-sid\",\"auth_token\":\"0123456789abcdef0123456789abcdef\"}");
   printf("  %s: %s\n", refold_strerror(rc), refold_last_error());
+  if (rc != REFOLD_EINVALID) goto fail;
 
   printf("\n3. Connecting Twilio with a good payload:\n");
   if (check(refold_connect(client, account, "twilio",
@@ -92,6 +93,7 @@ int main(int argc, char **argv) {
   if (check(refold_disconnect(client, account, "twilio"), "refold_disconnect")) goto fail;
   rc = refold_get_credentials(client, account, "twilio", &json);
   printf("  reading again: %s\n", refold_strerror(rc));
+  if (rc != REFOLD_ENOTFOUND) goto fail;
 
   refold_client_free(client);
   printf("\nDone.\n");
