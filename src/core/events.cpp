@@ -20,7 +20,7 @@ EventHub::~EventHub() = default;
 
 void EventHub::set(refold_event_cb cb, void* payload, void (*free_payload)(void*)) {
   std::shared_ptr<const Handler> next;
-  if (cb) next = std::make_shared<const Handler>(Handler{cb, payload, free_payload});
+  if (cb) next = std::make_shared<const Handler>(cb, payload, free_payload);
   else if (free_payload) free_payload(payload);  // nothing registered: release at once
   std::shared_ptr<const Handler> old;
   {

@@ -13,7 +13,7 @@ namespace refold::core {
 
 void UrlOpener::set(refold_open_url_cb cb, void* payload, void (*free_payload)(void*)) {
   std::shared_ptr<const Handler> next;
-  if (cb) next = std::make_shared<const Handler>(Handler{cb, payload, free_payload});
+  if (cb) next = std::make_shared<const Handler>(cb, payload, free_payload);
   else if (free_payload) free_payload(payload);
   std::shared_ptr<const Handler> old;
   {

@@ -21,6 +21,11 @@ class UrlOpener {
 
  private:
   struct Handler {
+    // Built in place (never copied): a copy's destructor would release the
+    // payload while the registration is still live.
+    Handler(refold_open_url_cb c, void* p, void (*f)(void*)) : cb(c), payload(p), free_payload(f) {}
+    Handler(const Handler&) = delete;
+    Handler& operator=(const Handler&) = delete;
     refold_open_url_cb cb;
     void* payload;
     void (*free_payload)(void*);

@@ -1,6 +1,5 @@
 #include "crypto/master_key.hpp"
 
-#include <cstdlib>
 #include <sodium.h>
 
 #include "crypto/encoding.hpp"
@@ -74,15 +73,12 @@ void write_key_file(const std::string& path, const SecretBytes& key) {
 
 MasterKey resolve_master_key(const KeyOptions& options, const std::string& store_path,
                              const store::Meta& meta, bool store_has_data) {
-  if (options.master_key)
-    return {parse_key(options.master_key->view(), "config: 'master_key'", REFOLD_EINVALID), {}};
+  if (options.master_key) return {SecretBytes(options.master_key->span()), {}};
   if (options.key_file) return {read_key_file(*options.key_file), options.key_file};
   if (options.passphrase) {
     if (options.passphrase->empty()) fail(REFOLD_EINVALID, "config: 'passphrase' is empty");
     return {derive(*options.passphrase, meta.kdf_salt), {}};
   }
-  if (const char* env = std::getenv("REFOLD_MASTER_KEY"); env && *env)
-    return {parse_key(env, "REFOLD_MASTER_KEY", REFOLD_EINVALID), {}};
 
   std::string path = store_path + ".key";
   if (!files::exists(path)) {

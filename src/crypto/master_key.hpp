@@ -11,7 +11,7 @@
 namespace refold::crypto {
 
 struct KeyOptions {
-  std::optional<SecretBytes> master_key;  // text as given in config
+  std::optional<SecretBytes> master_key;  // the 32 key bytes, from config or REFOLD_MASTER_KEY
   std::optional<std::string> key_file;
   std::optional<SecretBytes> passphrase;
 };

@@ -116,12 +116,17 @@ void wipe(std::string& s) {
 namespace {
 
 class WipingResource final : public boost::json::memory_resource {
+  // Boost.JSON may free a block with another alignment than it asked for
+  // (both within the default), so only over-aligned requests go to the
+  // aligned operators.
+  static bool over_aligned(std::size_t align) { return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__; }
   void* do_allocate(std::size_t n, std::size_t align) override {
-    return ::operator new(n, std::align_val_t(align));
+    return over_aligned(align) ? ::operator new(n, std::align_val_t(align)) : ::operator new(n);
   }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
     sodium_memzero(p, n);
-    ::operator delete(p, std::align_val_t(align));
+    if (over_aligned(align)) ::operator delete(p, std::align_val_t(align));
+    else ::operator delete(p);
   }
   bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
 };

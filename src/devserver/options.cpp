@@ -67,7 +67,8 @@ bool is_loopback_host(const std::string& host) {
 Client parse_client(const std::string& spec) {
   std::size_t colon = spec.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
-    throw std::invalid_argument("--client needs ID:SECRET[:REDIRECT_PREFIX], not '" + spec + "'");
+    // The value is not echoed: it may hold a secret.
+    throw std::invalid_argument("--client needs ID:SECRET[:REDIRECT_PREFIX]");
   Client c;
   c.id = spec.substr(0, colon);
   std::string rest = spec.substr(colon + 1);
@@ -129,7 +130,8 @@ Options parse_options(const std::vector<std::string>& args) {
       no_value();
       o.verbose = true;
     } else {
-      throw std::invalid_argument("unknown option '" + args[i] + "' (see --help)");
+      // The flag only, not an inline value, which might be a secret.
+      throw std::invalid_argument("unknown option '" + flag + "' (see --help)");
     }
   }
   if (o.tls_cert.empty() != o.tls_key.empty())
