@@ -4,6 +4,7 @@
 #include <set>
 
 #include "catalog/builtin.hpp"
+#include "http/url.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 #include "util/text.hpp"
@@ -183,45 +184,18 @@ Verify parse_verify(const bj::object& o, const std::string& where, const std::ve
   return v;
 }
 
-// 127.0.0.0/8 written as a dotted quad.
-bool is_loopback_ipv4(std::string_view host) {
-  int parts = 0;
-  std::size_t i = 0;
-  while (i <= host.size()) {
-    std::size_t j = host.find('.', i);
-    if (j == std::string_view::npos) j = host.size();
-    std::string_view part = host.substr(i, j - i);
-    if (part.empty() || part.size() > 3 ||
-        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoi(std::string(part)) > 255)
-      return false;
-    if (parts == 0 && part != "127") return false;
-    ++parts;
-    i = j + 1;
-  }
-  return parts == 4;
-}
-
 }  // namespace
 
 bool acceptable_endpoint(std::string_view url) {
-  auto after = [&](std::string_view scheme) -> std::optional<std::string_view> {
-    if (url.size() > scheme.size() && text::lower(url.substr(0, scheme.size())) == scheme)
-      return url.substr(scheme.size());
-    return std::nullopt;
-  };
-  auto host_of = [](std::string_view rest) {
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-    if (!rest.empty() && rest[0] == '[') return rest.substr(0, rest.find(']') + 1);
-    return rest.substr(0, rest.find(':'));
-  };
-  if (auto rest = after("https://")) return !host_of(*rest).empty();
-  if (auto rest = after("http://")) {
-    std::string host = text::lower(host_of(*rest));
-    return host == "localhost" || host == "[::1]" || is_loopback_ipv4(host);
+  // Templates ("{field}" in a path) are checked with the placeholders as
+  // they stand: they may only appear after the host.
+  try {
+    http::Url u = http::parse_url(std::string(url));
+    http::require_secure(u);
+    return true;
+  } catch (const Error&) {
+    return false;
   }
-  return false;
 }
 
 bool App::offers(std::string_view auth_type) const {

@@ -1,11 +1,3 @@
-// GCC 12 warns under -fsanitize=thread that TSan cannot see Asio's
-// std::atomic_thread_fence. Asio also hands handlers over under its
-// scheduler's mutex, which TSan does see, so the warning (an error with
-// -Werror) is noise here.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-
 #include "http/connection.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -24,6 +24,7 @@ TEST_CASE("endpoints must be https or loopback http") {
   CHECK(acceptable_endpoint("http://127.0.0.1:8080/token"));
   CHECK(acceptable_endpoint("http://localhost/token"));
   CHECK(acceptable_endpoint("http://[::1]:9000/x"));
+  CHECK(acceptable_endpoint("https://api.example.com/Accounts/{sid}.json?x={k}"));
   CHECK_FALSE(acceptable_endpoint("http://example.com/token"));
   CHECK_FALSE(acceptable_endpoint("http://127.0.0.1.evil.com/token"));
   CHECK_FALSE(acceptable_endpoint("http://localhost.evil.com/"));
