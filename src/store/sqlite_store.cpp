@@ -65,8 +65,10 @@ CREATE TABLE oauth_flows (
 };
 constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
 
-constexpr const char* kConnectionColumns =
-    "account, app, auth_type, status, reason, created_at, updated_at, expires_at, config";
+// The columns read_connection() expects, as a literal so statements can be
+// assembled at compile time.
+#define REFOLD_CONNECTION_COLUMNS \
+  "account, app, auth_type, status, reason, created_at, updated_at, expires_at, config"
 
 Connection read_connection(const sqlite::Stmt& s, int first) {
   Connection c;
@@ -407,15 +409,15 @@ std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account
 
 std::vector<Connection> SqliteStore::remove(const std::string& account,
                                             const std::optional<std::string>& app) {
-  static const std::string kDelete =
-      std::string("DELETE FROM connections WHERE account = ?1 AND (?2 IS NULL OR app = ?2) RETURNING ") +
-      kConnectionColumns;
+  static const char* kDelete =
+      "DELETE FROM connections WHERE account = ?1 AND (?2 IS NULL OR app = ?2)"
+      " RETURNING " REFOLD_CONNECTION_COLUMNS;
   std::lock_guard wl(write_mu_);
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   std::vector<Connection> removed;
   {
-    Use s(c->stmt(kDelete.c_str()));
+    Use s(c->stmt(kDelete));
     s->bind(1, account).bind(2, app);
     while (s->step()) removed.push_back(read_connection(*s, 0));
   }
@@ -424,11 +426,11 @@ std::vector<Connection> SqliteStore::remove(const std::string& account,
 }
 
 std::vector<Connection> SqliteStore::list(const std::optional<std::string>& account) {
-  static const std::string kList = std::string("SELECT ") + kConnectionColumns +
-                                   " FROM connections WHERE ?1 IS NULL OR account = ?1"
-                                   " ORDER BY account, app, auth_type";
+  static const char* kList = "SELECT " REFOLD_CONNECTION_COLUMNS
+                            " FROM connections WHERE ?1 IS NULL OR account = ?1"
+                            " ORDER BY account, app, auth_type";
   auto c = acquire();
-  Use s(c->stmt(kList.c_str()));
+  Use s(c->stmt(kList));
   s->bind(1, account);
   std::vector<Connection> out;
   while (s->step()) out.push_back(read_connection(*s, 0));
