@@ -98,7 +98,9 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
       fail(REFOLD_EINVALID, "config: oauth_clients." + slug + ": no OAuth 2.0 app '" + slug +
                                 "' in the catalog");
   }
-  http_ = http::make_http_client(config.http);
+  http_options_ = config.http;
+  if (!http_options_.ca_file.empty() && !files::exists(http_options_.ca_file))
+    fail(REFOLD_EINVALID, "config: http.ca_file '" + http_options_.ca_file + "' does not exist");
   files::make_dirs(files::parent(store_path_));
   store_ = std::make_unique<store::SqliteStore>(store_path_);
   store::Meta meta = store_->meta();
@@ -108,10 +110,17 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   key_file_ = key.key_file;
   vault_ = open_vault(*store_, key, meta.store_id, *clock_);
   store_->migrate();
-  flows_ = std::make_unique<oauth::Flows>(catalog_, *store_, *vault_, *http_, *clock_, oauth_clients_);
+  flows_ = std::make_unique<oauth::Flows>(
+      catalog_, *store_, *vault_, [this]() -> http::HttpClient& { return http(); }, *clock_,
+      oauth_clients_);
 }
 
 Client::~Client() = default;
+
+http::HttpClient& Client::http() {
+  std::call_once(http_once_, [this] { http_ = http::make_http_client(http_options_); });
+  return *http_;
+}
 
 const catalog::App& Client::app_or_throw(const std::string& slug) const {
   const catalog::App* app = catalog_.find(slug);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -60,7 +61,10 @@ class Client {
   std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients_;
   unsigned short loopback_port_;
   std::chrono::milliseconds interactive_timeout_;
-  std::unique_ptr<http::HttpClient> http_;
+  http::HttpClient& http();
+  http::Options http_options_;
+  std::once_flag http_once_;
+  std::unique_ptr<http::HttpClient> http_;  // made on first use, see http()
   std::unique_ptr<oauth::Flows> flows_;
   EventHub events_;
   UrlOpener opener_;

@@ -54,7 +54,7 @@ void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
         reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()))});
     crypto::wipe(pair);
   }
-  http::Response resp = http_->send(req);
+  http::Response resp = http().send(req);
   for (auto& h : req.headers) crypto::wipe(h.value);
   crypto::wipe(req.url);
   bool ok = v.expect_status.empty()

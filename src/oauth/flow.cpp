@@ -209,7 +209,7 @@ Completed Flows::complete(const std::string& callback_url) {
 
   std::vector<std::string> requested;
   for (const auto& s : r.at("scopes").as_array()) requested.emplace_back(s.as_string());
-  http::Response resp = http_.send(req);
+  http::Response resp = http_().send(req);
   crypto::wipe(req.body);
   std::vector<std::string> secrets{code, verifier};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);

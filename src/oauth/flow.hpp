@@ -4,6 +4,7 @@
 // begin and complete may run in different processes sharing a store.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,10 +47,12 @@ inline constexpr Millis kFlowLifetime = 10 * 60 * 1000;
 
 class Flows {
  public:
+  // `http` gives the HTTP client when a request is due (it is made lazily:
+  // loading the system CA store is most of a client's open time).
   Flows(const catalog::Catalog& catalog, store::Store& store, const crypto::Vault& vault,
-        http::HttpClient& http, const Clock& clock,
+        std::function<http::HttpClient&()> http, const Clock& clock,
         const std::map<std::string, ClientRegistration, std::less<>>& clients)
-      : catalog_(catalog), store_(store), vault_(vault), http_(http), clock_(clock),
+      : catalog_(catalog), store_(store), vault_(vault), http_(std::move(http)), clock_(clock),
         clients_(clients) {}
 
   // Records a pending flow and returns the URL to send the user to.
@@ -72,7 +75,7 @@ class Flows {
   const catalog::Catalog& catalog_;
   store::Store& store_;
   const crypto::Vault& vault_;
-  http::HttpClient& http_;
+  std::function<http::HttpClient&()> http_;
   const Clock& clock_;
   const std::map<std::string, ClientRegistration, std::less<>>& clients_;
 };

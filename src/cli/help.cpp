@@ -1,0 +1,132 @@
+#include "help.hpp"
+
+#include <refold.h>
+
+#include <cstdio>
+#include <string>
+
+namespace refold_cli {
+
+namespace {
+
+const char* kGlobal = R"(Options of every command:
+  --account NAME   the account (your end customer) to act for; default "default"
+  --store PATH     the store file; overrides the config file's "store"
+  --config FILE    a JSON config file, as refold_client_open takes it;
+                   default: the file named by $REFOLD_CONFIG, else built-in defaults
+  --json           machine-readable output (one JSON document on stdout)
+  -h, --help       show help
+)";
+
+const char* kTop = R"(refold - connect apps for an account and read their credentials
+
+Usage: refold [OPTIONS] COMMAND [ARGS]
+
+Commands:
+  apps              list the app catalog and what the account has connected
+  connect APP       connect an app: key-based fields, or OAuth in the browser
+  connections       list connections with status and times
+  token APP         show an app's credentials (secrets hidden unless --reveal)
+  disconnect APP    remove the account's connection to an app and its secrets
+  help [COMMAND]    show help
+
+{options}      --version    show the versions of the tool and the library
+
+Exit status:
+  0 success            4 re-authentication required   7 cancelled
+  1 other error        5 credentials rejected         8 store or master key
+  2 usage or invalid   6 network error or timeout
+  3 not found
+
+Run 'refold COMMAND --help' for a command's options.
+)";
+
+const char* kApps = R"(Usage: refold apps [OPTIONS]
+
+Lists the app catalog (built-in apps plus the config's "catalog"), each with
+its auth types and whether the account has connected it.
+
+{options}
+With --json, prints the library's listing: an array of apps with slug, name,
+description, auth_types, auth_type_options (key-based input fields),
+connected, reauth_required and connected_accounts.
+)";
+
+const char* kConnect = R"(Usage: refold connect APP [--field NAME=VALUE ...] [OPTIONS]
+
+Connects APP for the account; connecting again replaces the credentials.
+
+Key-based apps take their fields from --field. On a terminal, refold asks
+for every required field not given (and, when no --field is given at all,
+for the optional ones too), without echo for secret fields. Otherwise a
+missing required field is an error that names it.
+
+OAuth apps open the provider's authorization page and wait for the browser
+to come back to a listener on 127.0.0.1. The config must register the app's
+OAuth client under "oauth_clients". For an app offering both, --field means
+key-based and no --field means OAuth.
+
+Options:
+  --field NAME=VALUE  a field of a key-based app; repeat for each field.
+                      Values on a command line are visible to other local
+                      users (ps); prefer the prompt for secrets
+  --auth-type TYPE    'keybased' or 'oauth2', for apps offering both
+  --no-browser        print the authorization URL to stderr instead of
+                      opening a browser, then wait
+  --open-with CMD     open the authorization URL with a shell command, run
+                      as: /bin/sh -c 'CMD "$1"' sh URL (in the background;
+                      its output goes to stderr)
+
+{options})";
+
+const char* kConnections = R"(Usage: refold connections [--all] [OPTIONS]
+
+Lists the account's connections: app, auth type, status (active or
+reauth_required), reason, and when each was created and last updated (UTC).
+Never shows a secret.
+
+Options:
+  --all            list every account's connections
+
+{options})";
+
+const char* kToken = R"(Usage: refold token APP [--reveal] [OPTIONS]
+
+Shows the account's credentials for APP, with every secret hidden: for an
+OAuth connection the auth type, token type, expiry and scopes; for a
+key-based one each field, secret fields' values hidden.
+
+Options:
+  --reveal         print the secret itself: the access token alone on stdout
+                   (OAuth), or the fields as a JSON object (key-based), so
+                   TOKEN=$(refold token APP --reveal) works. With --json,
+                   the library's whole credentials object
+
+{options})";
+
+const char* kDisconnect = R"(Usage: refold disconnect APP [OPTIONS]
+
+Removes the account's connections to APP (every auth type) and wipes their
+secrets from the store. Disconnecting what is not connected succeeds.
+
+{options})";
+
+}  // namespace
+
+void print_help(const std::string& command) {
+  const char* text = kTop;
+  if (command == "apps") text = kApps;
+  else if (command == "connect") text = kConnect;
+  else if (command == "connections") text = kConnections;
+  else if (command == "token") text = kToken;
+  else if (command == "disconnect") text = kDisconnect;
+  std::string out = text;
+  if (auto at = out.find("{options}"); at != std::string::npos) out.replace(at, 9, kGlobal);
+  std::fputs(out.c_str(), stdout);
+}
+
+void print_version() {
+  std::printf("refold %s (library %s)\n", REFOLD_VERSION_STRING, refold_version());
+}
+
+}  // namespace refold_cli

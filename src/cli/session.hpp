@@ -1,0 +1,52 @@
+// One open refold client for a command: the config (file, $REFOLD_CONFIG,
+// --store) and the listings most commands need.
+#pragma once
+
+#include <refold.h>
+
+#include <boost/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "args.hpp"
+#include "secret.hpp"
+
+namespace refold_cli {
+
+class Session {
+ public:
+  // Opens the client the options describe. Throws a Failure: exit 2 for an
+  // unreadable or invalid config file, else the library's code mapped.
+  explicit Session(const Args& args);
+
+  refold_client* client() const { return client_.get(); }
+  const std::string& account() const { return account_; }
+
+  // refold_list_apps for the account, as the library's JSON text.
+  std::string apps_text() const;
+  // refold_list_apps, parsed.
+  boost::json::array apps() const;
+  // The app `slug` in the listing, if the catalog has it.
+  std::optional<boost::json::object> find_app(const std::string& slug) const;
+  // The app `slug` in the listing; a not-found Failure (exit 3) when the
+  // catalog has no such app. `what` prefixes the error.
+  boost::json::object app(const std::string& slug, const std::string& what) const;
+
+  // refold_list_connections for the account (every account when `all`).
+  std::string connections_text(bool all) const;
+  boost::json::array connections(bool all) const;
+
+ private:
+  struct ClientFree {
+    void operator()(refold_client* c) const noexcept { refold_client_free(c); }
+  };
+  std::unique_ptr<refold_client, ClientFree> client_;
+  std::string account_;
+};
+
+// Whether an app's listing offers an auth type ("oauth2", "keybased").
+bool offers(const boost::json::object& app, std::string_view auth_type);
+
+}  // namespace refold_cli
