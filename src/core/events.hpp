@@ -3,11 +3,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/registration.hpp"
 #include "refold.h"
 #include "util/time.hpp"
 
@@ -26,7 +26,6 @@ struct Event {
 
 class EventHub {
  public:
-  ~EventHub();
   // Replaces the handler; the old one's free_payload runs once no delivery
   // to it is in flight.
   void set(refold_event_cb cb, void* payload, void (*free_payload)(void*));
@@ -34,21 +33,7 @@ class EventHub {
   void emit(const std::vector<Event>& events) const;
 
  private:
-  struct Handler {
-    // Built in place (never copied): a copy's destructor would release the
-    // payload while the registration is still live.
-    Handler(refold_event_cb c, void* p, void (*f)(void*)) : cb(c), payload(p), free_payload(f) {}
-    Handler(const Handler&) = delete;
-    Handler& operator=(const Handler&) = delete;
-    refold_event_cb cb;
-    void* payload;
-    void (*free_payload)(void*);
-    ~Handler() {
-      if (free_payload) free_payload(payload);
-    }
-  };
-  mutable std::mutex mu_;
-  std::shared_ptr<const Handler> handler_;
+  Registration<refold_event_cb> handler_;
 };
 
 }  // namespace refold::core

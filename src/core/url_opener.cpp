@@ -12,14 +12,7 @@ extern char** environ;
 namespace refold::core {
 
 void UrlOpener::set(refold_open_url_cb cb, void* payload, void (*free_payload)(void*)) {
-  std::shared_ptr<const Handler> next;
-  if (cb) next = std::make_shared<const Handler>(cb, payload, free_payload);
-  else if (free_payload) free_payload(payload);
-  std::shared_ptr<const Handler> old;
-  {
-    std::lock_guard lock(mu_);
-    old = std::exchange(handler_, std::move(next));
-  }
+  handler_.set(cb, payload, free_payload);
 }
 
 namespace {
@@ -51,11 +44,7 @@ void system_open(const std::string& url) {
 }  // namespace
 
 void UrlOpener::open(const std::string& url) const {
-  std::shared_ptr<const Handler> h;
-  {
-    std::lock_guard lock(mu_);
-    h = handler_;
-  }
+  auto h = handler_.get();
   if (!h) return system_open(url);
   int rc = h->cb(url.c_str(), h->payload);
   if (rc != 0)

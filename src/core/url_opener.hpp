@@ -3,9 +3,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "core/registration.hpp"
 #include "refold.h"
 
 namespace refold::core {
@@ -20,21 +20,7 @@ class UrlOpener {
   void open(const std::string& url) const;
 
  private:
-  struct Handler {
-    // Built in place (never copied): a copy's destructor would release the
-    // payload while the registration is still live.
-    Handler(refold_open_url_cb c, void* p, void (*f)(void*)) : cb(c), payload(p), free_payload(f) {}
-    Handler(const Handler&) = delete;
-    Handler& operator=(const Handler&) = delete;
-    refold_open_url_cb cb;
-    void* payload;
-    void (*free_payload)(void*);
-    ~Handler() {
-      if (free_payload) free_payload(payload);
-    }
-  };
-  mutable std::mutex mu_;
-  std::shared_ptr<const Handler> handler_;
+  Registration<refold_open_url_cb> handler_;
 };
 
 }  // namespace refold::core

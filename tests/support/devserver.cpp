@@ -20,9 +20,9 @@ namespace bj = boost::json;
 
 namespace {
 
-// Runs argv, returns {exit status, stdout}. stdin is /dev/null; stderr too
-// when `quiet` (openssl chatters there).
-std::pair<int, std::string> run(std::vector<std::string> argv, bool quiet = false) {
+// Starts argv with stdout into a new pipe (returned: its read end), stdin
+// from /dev/null, and stderr to /dev/null when `quiet`.
+std::pair<pid_t, int> spawn(std::vector<std::string> argv, bool quiet, bool search_path) {
   int out[2];
   REQUIRE(pipe2(out, O_CLOEXEC) == 0);
   posix_spawn_file_actions_t fa;
@@ -34,18 +34,27 @@ std::pair<int, std::string> run(std::vector<std::string> argv, bool quiet = fals
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  int rc = search_path ? posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ)
+                       : posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
+  if (rc != 0) close(out[0]);
   REQUIRE_MESSAGE(rc == 0, "cannot start " << argv[0]);
+  return {pid, out[0]};
+}
+
+// Runs argv to its end; returns {exit status, stdout}. stderr is dropped
+// when `quiet` (openssl chatters there).
+std::pair<int, std::string> run(std::vector<std::string> argv, bool quiet = false) {
+  auto [pid, fd] = spawn(std::move(argv), quiet, true);
   std::string text;
   char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
-  close(out[0]);
+  close(fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -61,26 +70,13 @@ Devserver::Devserver(std::vector<std::string> args,
     argv.insert(argv.end(), {"--tls-cert", tls->first, "--tls-key", tls->second});
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  int out[2];
-  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> cargs;
-  for (auto& a : argv) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, cargs[0], &fa, nullptr, cargs.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  REQUIRE_MESSAGE(rc == 0, "cannot start the devserver");
+  auto [pid, fd] = spawn(std::move(argv), false, false);
   pid_ = pid;
   // The first line of stdout: {"port":N,"base_url":...}.
   std::string line;
   char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-  close(out[0]);
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  close(fd);
   boost::system::error_code ec;
   bj::value v = bj::parse(line, ec);
   REQUIRE_MESSAGE(!ec, "the devserver did not announce its port");
