@@ -1,6 +1,8 @@
 #include "catalog/catalog.hpp"
 
 #include <algorithm>
+#include <locale>
+#include <mutex>
 #include <set>
 
 #include "catalog/builtin.hpp"
@@ -25,6 +27,18 @@ bool is_field_name(std::string_view s) {
 std::size_t length_limit(const json::Reader& r, std::string_view key, std::size_t dflt) {
   auto v = r.integer(key, 0, 1 << 20);
   return v ? static_cast<std::size_t>(*v) : dflt;
+}
+
+// std::regex narrows pattern characters through the locale's ctype facet,
+// whose cache libstdc++ fills lazily without synchronisation: clients
+// opened on several threads at once would race on it (ThreadSanitizer
+// reports it). Filling the cache once, first, leaves only reads.
+void warm_ctype_cache() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const auto& ct = std::use_facet<std::ctype<char>>(std::locale());
+    for (int c = 0; c < 256; ++c) (void)ct.narrow(static_cast<char>(c), '\0');
+  });
 }
 
 Field parse_field(const bj::value& v, const std::string& where) {
@@ -61,6 +75,7 @@ Field parse_field(const bj::value& v, const std::string& where) {
   only_for("options", FieldType::select, "select");
 
   if (auto p = fr.str("pattern")) {
+    warm_ctype_cache();
     try {
       f.pattern = std::make_shared<const std::regex>(*p, std::regex::ECMAScript);
     } catch (const std::regex_error&) {
