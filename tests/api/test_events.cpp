@@ -13,11 +13,7 @@ using namespace refold_test;
 
 namespace {
 
-struct Fixture {
-  Store store;
-  ClientPtr client = open_client(store.config_with_catalog(widget_catalog()));
-  refold_client* c() const { return client.get(); }
-};
+using Fixture = WidgetClient;
 
 void check_event(const json::object& e, std::string_view type, std::string_view account,
                  std::string_view app) {

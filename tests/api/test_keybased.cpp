@@ -12,11 +12,7 @@ using namespace refold_test;
 
 namespace {
 
-struct Fixture {
-  Store store;
-  ClientPtr client = open_client(store.config_with_catalog(widget_catalog()));
-  refold_client* c() const { return client.get(); }
-};
+using Fixture = WidgetClient;
 
 std::set<std::string> keys_of(const json::object& o) {
   std::set<std::string> out;

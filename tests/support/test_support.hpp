@@ -130,6 +130,13 @@ ClientPtr open_client(const std::string& config);
 int try_open(const std::string& config, ClientPtr& out);
 int try_open(const char* config, ClientPtr& out);
 
+// A store and a client on it whose catalog adds the widget app.
+struct WidgetClient {
+  Store store;
+  ClientPtr client = open_client(store.config_with_catalog(widget_catalog()));
+  refold_client* c() const { return client.get(); }
+};
+
 // Turns a string returned by refold into std::string and refold_free()s it.
 // NULL gives "".
 std::string take(char* s);

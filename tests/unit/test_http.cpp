@@ -10,6 +10,7 @@
 #include "http/client.hpp"
 #include "http/url.hpp"
 #include "http_test_server.hpp"
+#include "failure.hpp"
 #include "util/error.hpp"
 
 using namespace std::chrono_literals;
@@ -22,24 +23,12 @@ using refold::test::ServerResponse;
 using refold::test::TestPki;
 using refold::test::TestServer;
 
+using refold_unit::contains;
+using refold_unit::Failure;
+using refold_unit::failure_of;
+
 namespace {
 
-struct Failure {
-  int code = 0;  // 0: no exception
-  std::string message;
-};
-
-template <class F>
-Failure failure_of(F&& f) {
-  try {
-    f();
-  } catch (const refold::Error& e) {
-    return {e.code(), e.what()};
-  }
-  return {};
-}
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 ServerResponse echo(const ServerRequest& r) {
   return {.status = 200, .headers = {{"Content-Type", "text/plain"}, {"X-Method", r.method}},

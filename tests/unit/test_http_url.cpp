@@ -4,28 +4,17 @@
 #include <string_view>
 
 #include "http/url.hpp"
+#include "failure.hpp"
 #include "util/error.hpp"
 
 using refold::http::Url;
 
+using refold_unit::contains;
+using refold_unit::Failure;
+using refold_unit::failure_of;
+
 namespace {
 
-struct Failure {
-  int code = 0;  // 0: no exception
-  std::string message;
-};
-
-template <class F>
-Failure failure_of(F&& f) {
-  try {
-    f();
-  } catch (const refold::Error& e) {
-    return {e.code(), e.what()};
-  }
-  return {};
-}
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "catalog/catalog.hpp"
+#include "failure.hpp"
 #include "oauth/pkce.hpp"
 #include "oauth/token_response.hpp"
 #include "util/error.hpp"
@@ -17,14 +18,7 @@ catalog::App app_with(const char* extra_oauth = "") {
   return catalog::parse_app(json::parse(def, "test"), "test");
 }
 
-int code_of(const std::function<void()>& f) {
-  try {
-    f();
-    return 0;
-  } catch (const Error& e) {
-    return e.code();
-  }
-}
+int code_of(const std::function<void()>& f) { return refold_unit::failure_of(f).code; }
 
 }  // namespace
 
