@@ -51,8 +51,8 @@ Millis backoff(int failures, Millis base, Millis cap) {
 
 // True when the credentials can be handed out as they are.
 bool servable(const CredentialState& s, Millis now) {
-  if (s.keybased) return true;
   if (!s.active) return false;
+  if (s.keybased) return true;
   if (s.expires_at && now >= *s.expires_at) return false;
   return !s.due_at || now < *s.due_at;
 }
@@ -72,6 +72,17 @@ int code_for(const std::optional<std::string>& reason) {
 std::string reauth_message(const std::string& app, const std::optional<std::string>& reason) {
   return "the connection to app '" + app + "' needs its user to connect again (reason: " +
          reason.value_or("unknown") + ")";
+}
+
+// What a read is told while a failed refresh backs off.
+std::string backoff_message(const std::string& app, const std::optional<std::string>& reason,
+                            Millis retry_at, bool gone) {
+  std::string m = "app '" + app + "': " + (gone ? "the access token expired and " : "") +
+                  "refreshing it failed (" + reason.value_or("unknown") + "); next attempt after " +
+                  rfc3339(retry_at);
+  if (code_for(reason) == REFOLD_EAUTH)
+    m += "; the provider refused the app's OAuth client: check oauth_clients." + app + " in the config";
+  return m;
 }
 
 Credentials copy(const Credentials& c) { return Credentials{c.state, crypto::WipedBytes(c.json.view())}; }
@@ -192,8 +203,8 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
 crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app,
                                    Credentials cur) {
   const CredentialState& s = cur.state;
-  if (s.keybased) return std::move(cur.json);
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
+  if (s.keybased) return std::move(cur.json);
   Millis now = clock_.now();
   if (servable(s, now)) return std::move(cur.json);
   bool gone = expired(s, now);
@@ -203,9 +214,7 @@ crypto::WipedBytes Client::resolve(const std::string& account, const std::string
            "app '" + app + "': the access token expired and there is no refresh token");
   }
   if (gone && s.failures > 0 && s.due_at && now < *s.due_at)
-    fail(code_for(s.reason), "app '" + app + "': the access token expired and refreshing it failed (" +
-                                 s.reason.value_or("unknown") + "); next attempt after " +
-                                 rfc3339(*s.due_at));
+    fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, true));
   Credentials fresh = refresh_shared(account, app, std::move(cur), gone, std::nullopt, nullptr);
   return std::move(fresh.json);
 }
@@ -332,9 +341,7 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
     }
     if (s.failures > 0 && s.due_at && now < *s.due_at) {  // backing off
       release();
-      fail(code_for(s.reason), "app '" + app + "': refreshing the access token failed (" +
-                                   s.reason.value_or("unknown") + "); next attempt after " +
-                                   rfc3339(*s.due_at));
+      fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, gone));
     }
     if (!held) {
       // Another process is refreshing. A valid token is served meanwhile;
