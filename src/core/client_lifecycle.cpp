@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <sodium.h>
 
 #include "core/client.hpp"
@@ -494,26 +495,42 @@ void Client::mark_reauth(const std::string& account, const std::string& app, con
 }
 
 void Client::background_loop() {
+  // Connections it could not move forward (unreadable record, an auth type
+  // that shadows the OAuth one): left alone for a while, so they cannot
+  // crowd out the others at the head of the due list.
+  std::map<std::string, std::chrono::steady_clock::time_point> skip;
   while (!closing_.load(std::memory_order_acquire)) {
     std::chrono::milliseconds sleep = kBackgroundMaxSleep;
     try {
-      for (const auto& id : store_->due(clock_.now(), 32)) {
+      auto steady = std::chrono::steady_clock::now();
+      std::erase_if(skip, [&](const auto& kv) { return kv.second <= steady; });
+      for (const auto& id : store_->due(clock_.now(), 256)) {
         if (closing_.load(std::memory_order_acquire)) return;
+        std::string key;
+        CredentialCache::key(key, id.account, id.app);
+        if (skip.count(key)) continue;
+        bool moved = false;
         try {
           Credentials cur = load(id.account, id.app);
-          if (cur.state.keybased || !cur.state.active) continue;
-          Millis now = clock_.now();
-          if (!cur.state.has_refresh_token) {
-            if (expired(cur.state, now))
-              expire(id.account, id.app, "oauth2", "expired", std::nullopt,
-                     "app '" + id.app + "': the access token expired and there is no refresh token");
-            continue;
+          if (!cur.state.keybased && cur.state.active) {
+            Millis now = clock_.now();
+            if (!cur.state.has_refresh_token) {
+              if (expired(cur.state, now))
+                expire(id.account, id.app, "oauth2", "expired", std::nullopt,
+                       "app '" + id.app + "': the access token expired and there is no refresh token");
+            } else {
+              bool gone = expired(cur.state, now);
+              refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, &closing_);
+              moved = true;
+            }
           }
-          bool gone = expired(cur.state, now);
-          refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, &closing_);
-        } catch (const Error&) {
-          // Recorded in the store and reported as an event where it matters.
+        } catch (const Error& e) {
+          // Refresh failures are recorded in the store (with their back-off)
+          // and reported as events; only the others leave the row stuck.
+          moved = e.code() != REFOLD_ESTORE && e.code() != REFOLD_ECRYPTO && e.code() != REFOLD_ERROR;
+          if (e.code() == REFOLD_ECANCELLED) return;
         }
+        if (!moved) skip[key] = steady + std::chrono::minutes(5);
       }
       // Sleep until the next refresh is due (plus jitter), but look again
       // within kBackgroundMaxSleep: another process or a clock set by the
