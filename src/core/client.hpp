@@ -87,7 +87,9 @@ class Client {
 
   // ---- token lifecycle (client_lifecycle.cpp) ----
   struct Flight;
+  // Reads the connection from the store (bypassing the cache) and caches it.
   Credentials load(const std::string& account, const std::string& app);
+  Credentials load(const std::string& account, const std::string& app, std::string_view key);
   Credentials decrypt(const store::ConnectionWithSecret& row) const;
   crypto::WipedBytes resolve(const std::string& account, const std::string& app, Credentials cur);
   // One refresh per connection in this process: the first caller leads,

@@ -181,11 +181,15 @@ Credentials Client::decrypt(const store::ConnectionWithSecret& row) const {
 
 Credentials Client::load(const std::string& account, const std::string& app) {
   std::string buffer;
+  return load(account, app, CredentialCache::key(buffer, account, app));
+}
+
+Credentials Client::load(const std::string& account, const std::string& app, std::string_view key) {
   std::uint64_t seen = cache_->generation();
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
   Credentials c = decrypt(*row);
-  cache_->put(CredentialCache::key(buffer, account, app), c, seen);
+  cache_->put(key, c, seen);
   return c;
 }
 
@@ -194,10 +198,10 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
   thread_local std::string buffer;
   Millis now = clock_.now();
   Credentials cur;
-  auto found = cache_->find(CredentialCache::key(buffer, account, app),
-                           [now](const CredentialState& s) { return servable(s, now); }, cur);
+  const std::string_view key = CredentialCache::key(buffer, account, app);
+  auto found = cache_->find(key, [now](const CredentialState& s) { return servable(s, now); }, cur);
   if (found == CredentialCache::Found::served) return std::move(cur.json);
-  if (found == CredentialCache::Found::no) cur = load(account, app);
+  if (found == CredentialCache::Found::no) cur = load(account, app, key);
   return resolve(account, app, std::move(cur));
 }
 

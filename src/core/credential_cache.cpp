@@ -2,8 +2,42 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace refold::core {
+
+namespace {
+
+std::size_t this_thread_slot(std::size_t slots) {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine % slots;
+}
+
+}  // namespace
+
+std::size_t ReadMostlyLock::lock_shared() const noexcept {
+  const std::size_t i = this_thread_slot(kSlots);
+  for (;;) {
+    slots_[i].readers.fetch_add(1, std::memory_order_seq_cst);
+    if (!writer_.load(std::memory_order_seq_cst)) return i;
+    // A writer is in (or coming): step back and wait for it.
+    slots_[i].readers.fetch_sub(1, std::memory_order_release);
+    while (writer_.load(std::memory_order_acquire)) std::this_thread::yield();
+  }
+}
+
+void ReadMostlyLock::lock() noexcept {
+  writers_.lock();
+  writer_.store(true, std::memory_order_seq_cst);
+  for (auto& s : slots_)
+    while (s.readers.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+}
+
+void ReadMostlyLock::unlock() noexcept {
+  writer_.store(false, std::memory_order_release);
+  writers_.unlock();
+}
 
 CredentialCache::CredentialCache(std::size_t capacity) : capacity_(capacity) {}
 
@@ -34,11 +68,37 @@ std::string_view CredentialCache::key(std::string& buffer, std::string_view acco
   return buffer;
 }
 
+namespace {
+
+// When a shard is full, one miss in kAdmitOneIn replaces an arbitrary
+// entry: a working set larger than the cache then costs its reads little
+// (most misses skip the copy and the write lock), while a new hot
+// connection still gets in after a few reads.
+constexpr std::uint32_t kAdmitOneIn = 8;
+
+bool admit_when_full() {
+  thread_local std::uint32_t x = 2463534242u ^ static_cast<std::uint32_t>(this_thread_slot(1u << 30));
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x % kAdmitOneIn == 0;
+}
+
+}  // namespace
+
 void CredentialCache::put(std::string_view key, const Credentials& c, std::uint64_t seen) {
   if (capacity_ == 0) return;
   Shard& sh = shard(key);
+  const std::size_t per_shard = (capacity_ + kShards - 1) / kShards;
+  bool full;
+  {
+    std::size_t slot = sh.mu.lock_shared();
+    full = sh.map.size() >= per_shard && sh.map.find(key) == sh.map.end();
+    sh.mu.unlock_shared(slot);
+  }
+  if (full && !admit_when_full()) return;
   Credentials copy{c.state, crypto::WipedBytes(c.json.view())};
-  std::unique_lock lock(sh.mu);
+  std::lock_guard lock(sh.mu);
   // Compared under the shard lock that invalidate() bumps it under, so a
   // load that raced an invalidation of this key is never cached.
   if (generation_.load(std::memory_order_acquire) != seen) return;
@@ -47,15 +107,14 @@ void CredentialCache::put(std::string_view key, const Credentials& c, std::uint6
     it->second = std::move(copy);
     return;
   }
-  // Full: drop an arbitrary entry (the first of the shard's table).
-  if (sh.map.size() >= (capacity_ + kShards - 1) / kShards && !sh.map.empty()) sh.map.erase(sh.map.begin());
+  if (sh.map.size() >= per_shard && !sh.map.empty()) sh.map.erase(sh.map.begin());
   sh.map.emplace(std::string(key), std::move(copy));
 }
 
 void CredentialCache::invalidate(std::string_view key) {
   if (capacity_ == 0) return;
   Shard& sh = shard(key);
-  std::unique_lock lock(sh.mu);
+  std::lock_guard lock(sh.mu);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   if (auto it = sh.map.find(key); it != sh.map.end()) sh.map.erase(it);
 }
@@ -63,7 +122,7 @@ void CredentialCache::invalidate(std::string_view key) {
 void CredentialCache::clear() {
   if (capacity_ == 0) return;
   for (auto& sh : shards_) {
-    std::unique_lock lock(sh.mu);
+    std::lock_guard lock(sh.mu);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     sh.map.clear();
   }

@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 #include <optional>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,6 +43,33 @@ struct Credentials {
   crypto::WipedBytes json;  // what refold_get_credentials hands out
 };
 
+// A reader-writer lock for a read-mostly structure: each reader counts
+// itself in one of several cache-line-sized slots (chosen per thread), so
+// readers on different cores do not bounce one cache line between them,
+// which a single reader count (std::shared_mutex) does on every read.
+// Writers are rare (cache fills and invalidations): a writer raises a flag
+// and waits for every slot to drain. Reader and writer check each other's
+// marks with sequentially consistent operations (the Dekker pattern).
+class ReadMostlyLock {
+ public:
+  // Returns the slot to pass to unlock_shared().
+  std::size_t lock_shared() const noexcept;
+  void unlock_shared(std::size_t slot) const noexcept {
+    slots_[slot].readers.fetch_sub(1, std::memory_order_release);
+  }
+  void lock() noexcept;
+  void unlock() noexcept;
+
+ private:
+  static constexpr std::size_t kSlots = 16;
+  struct alignas(64) Slot {
+    std::atomic<int> readers{0};
+  };
+  mutable std::array<Slot, kSlots> slots_;
+  std::atomic<bool> writer_{false};
+  std::mutex writers_;
+};
+
 class CredentialCache {
  public:
   // At most `capacity` entries; 0 disables the cache.
@@ -66,7 +93,11 @@ class CredentialCache {
   Found find(std::string_view key, Servable&& servable, Credentials& out) const {
     if (capacity_ == 0) return Found::no;
     const Shard& sh = shard(key);
-    std::shared_lock lock(sh.mu);
+    struct Reader {
+      const ReadMostlyLock& lock;
+      std::size_t slot;
+      ~Reader() { lock.unlock_shared(slot); }
+    } reader{sh.mu, sh.mu.lock_shared()};
     auto it = sh.map.find(key);
     if (it == sh.map.end()) return Found::no;
     const Credentials& c = it->second;
@@ -89,7 +120,7 @@ class CredentialCache {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   struct Shard {
-    mutable std::shared_mutex mu;
+    mutable ReadMostlyLock mu;
     std::unordered_map<std::string, Credentials, Hash, std::equal_to<>> map;
   };
   static constexpr std::size_t kShards = 16;
