@@ -1,0 +1,416 @@
+// Package refold is the Go binding of refold, an embeddable app-connection
+// manager: OAuth 2.0 and key-based credentials, stored encrypted, read back
+// on demand.
+//
+// It is a thin layer over the C library (include/refold.h): every
+// function of the header has a method here, errors are *Error values that
+// work with errors.Is (refold.ErrReauthRequired, refold.ErrNotFound, ...),
+// and handlers are Go functions. A Client is safe for concurrent use by many
+// goroutines.
+//
+// The library is found with pkg-config (see README.md).
+package refold
+
+/*
+#cgo pkg-config: refold
+#include <stdlib.h>
+#include <string.h>
+#include "refold.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Version is the version of the loaded library, "MAJOR.MINOR.PATCH".
+func Version() string { return C.GoString(C.refold_version()) }
+
+// Client is an open refold store with its catalog and master key. Its
+// methods may be called from many goroutines at once. Close it when done;
+// a finalizer closes a Client that becomes unreachable, but a handler
+// closure that refers to its own Client keeps it reachable, so do not rely
+// on that.
+type Client struct {
+	mu       sync.Mutex
+	ptr      *C.refold_client // nil once closed
+	inflight sync.WaitGroup   // calls in progress, which Close waits for
+}
+
+// Open opens a client with cfg (the zero Config: every default).
+func Open(cfg Config) (*Client, error) {
+	text, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalid, Message: "config: " + err.Error()}
+	}
+	return OpenJSON(string(text))
+}
+
+// OpenJSON opens a client with a configuration given as JSON text, as
+// refold_client_open takes it ("" means every default).
+func OpenJSON(config string) (*Client, error) {
+	var cfg *C.char
+	if config != "" {
+		var err error
+		if cfg, err = cString(config, "config"); err != nil {
+			return nil, err
+		}
+		defer C.free(unsafe.Pointer(cfg))
+	}
+	var ptr *C.refold_client
+	err := locked(func() C.int { return C.refold_client_open(&ptr, cfg) })
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{ptr: ptr}
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c, nil
+}
+
+// Close releases the client after the calls in progress on it return, and
+// ends its handler registrations. Calls made after Close return ErrClosed.
+// Closing twice is a no-op. Do not call Close from inside a handler.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	ptr := c.ptr
+	c.ptr = nil
+	c.mu.Unlock()
+	if ptr == nil {
+		return nil
+	}
+	runtime.SetFinalizer(c, nil)
+	c.inflight.Wait()
+	C.refold_client_free(ptr)
+	return nil
+}
+
+// call runs one C call on the client with the OS thread locked, so that the
+// error detail is read on the thread that failed, and raises again a panic
+// that a handler raised during the call.
+func (c *Client) call(f func(p *C.refold_client) C.int) error {
+	c.mu.Lock()
+	ptr := c.ptr
+	if ptr != nil {
+		c.inflight.Add(1)
+	}
+	c.mu.Unlock()
+	if ptr == nil {
+		return ErrClosed
+	}
+	defer c.inflight.Done()
+	return locked(func() C.int { return f(ptr) })
+}
+
+// locked is the one place that turns a C return code into an error.
+func locked(f func() C.int) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := enterCall()
+	rc := f()
+	var err *Error
+	if rc != C.REFOLD_OK {
+		err = lastError(rc)
+	}
+	panicked, panicVal, openerErr := leaveCall(tid)
+	if panicked {
+		panic(panicVal)
+	}
+	if err == nil {
+		return nil
+	}
+	if err.Code == CodeCancelled {
+		err.cause = openerErr
+	}
+	return err
+}
+
+// cString copies s for C; the caller frees it. A NUL byte inside s would cut
+// it short in C, so it is refused.
+func cString(s, what string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, &Error{Code: CodeInvalid, Message: what + " contains a NUL byte"}
+	}
+	return C.CString(s), nil
+}
+
+// cArgs holds the C copies of a call's string arguments; free releases
+// them. An empty optional string becomes NULL.
+type cArgs struct{ ptrs []*C.char }
+
+func (a *cArgs) add(s, what string) (*C.char, error) {
+	p, err := cString(s, what)
+	if err == nil {
+		a.ptrs = append(a.ptrs, p)
+	}
+	return p, err
+}
+
+func (a *cArgs) optional(s, what string) (*C.char, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return a.add(s, what)
+}
+
+func (a *cArgs) free() {
+	for _, p := range a.ptrs {
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+// takeString copies a string the library returned and releases it with
+// refold_free, which wipes it.
+func takeString(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	defer C.refold_free(unsafe.Pointer(p))
+	return C.GoString(p)
+}
+
+// ConnectKeyBased connects app's key-based auth for account with fields
+// (the app's input fields by name; values are strings, numbers or
+// booleans). Connecting again replaces the fields. Errors name the field
+// that is wrong, never its value: ErrInvalid, ErrNotFound (unknown app),
+// ErrAuth (the provider rejected the keys), ErrNetwork, ErrTimeout, ...
+func (c *Client) ConnectKeyBased(account, app string, fields map[string]any) error {
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	payload, err := json.Marshal(fields)
+	if err != nil {
+		return &Error{Code: CodeInvalid, Message: "fields: " + err.Error()}
+	}
+	return c.connect(account, app, string(payload), true)
+}
+
+// ConnectOAuth connects app's OAuth 2.0 auth for account interactively:
+// it opens the authorization page through the URL opener (the system
+// browser unless SetURLOpener replaced it), waits for the browser's
+// redirect to a loopback listener and saves the tokens. It blocks until
+// then or the configured interactive timeout (ErrTimeout). An opener that
+// returns an error cancels it: ErrCancelled, wrapping that error.
+func (c *Client) ConnectOAuth(account, app string) error {
+	return c.connect(account, app, "", false)
+}
+
+func (c *Client) connect(account, app, payload string, keyBased bool) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	var pl *C.char
+	if keyBased {
+		if pl, err = a.add(payload, "fields"); err != nil {
+			return err
+		}
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_connect(p, acc, ap, pl) })
+}
+
+// Disconnect removes every connection of app for account and wipes its
+// secrets. Disconnecting what is not connected succeeds.
+func (c *Client) Disconnect(account, app string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_disconnect(p, acc, ap) })
+}
+
+// DeleteAccount removes every connection of account and wipes their secrets.
+func (c *Client) DeleteAccount(account string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_delete_account(p, acc) })
+}
+
+// jsonCall runs a call that returns JSON text through a char** and decodes
+// it into out.
+func (c *Client) jsonCall(out any, f func(p *C.refold_client, text **C.char) C.int) error {
+	var text *C.char
+	if err := c.call(func(p *C.refold_client) C.int { return f(p, &text) }); err != nil {
+		return err
+	}
+	defer C.refold_free(unsafe.Pointer(text))
+	return decodeJSON(C.GoBytes(unsafe.Pointer(text), C.int(C.strlen(text))), out)
+}
+
+// Credentials reads account's credentials for app. ErrNotFound when it is
+// not connected; ErrReauthRequired when its user must connect it again.
+func (c *Client) Credentials(account, app string) (*Credentials, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return nil, err
+	}
+	var creds Credentials
+	err = c.jsonCall(&creds, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_get_credentials(p, acc, ap, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &creds, nil
+}
+
+// ListApps lists the catalog with account's connection state ("": none).
+func (c *Client) ListApps(account string) ([]App, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.optional(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	apps := []App{}
+	err = c.jsonCall(&apps, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_list_apps(p, acc, out)
+	})
+	return apps, err
+}
+
+// ListConnections lists account's connections ("": every account's). It
+// never holds a secret.
+func (c *Client) ListConnections(account string) ([]Connection, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.optional(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	conns := []Connection{}
+	err = c.jsonCall(&conns, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_list_connections(p, acc, out)
+	})
+	return conns, err
+}
+
+// BeginOAuth starts connecting app for account, for a host that owns its
+// redirect URI, and returns the authorization URL to send the user to
+// (it holds no secret). opts may be nil.
+func (c *Client) BeginOAuth(account, app string, opts *OAuthOptions) (string, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return "", err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return "", err
+	}
+	var op *C.char
+	if opts != nil {
+		text, err := json.Marshal(opts)
+		if err != nil {
+			return "", &Error{Code: CodeInvalid, Message: "options: " + err.Error()}
+		}
+		if op, err = a.add(string(text), "options"); err != nil {
+			return "", err
+		}
+	}
+	var url *C.char
+	err = c.call(func(p *C.refold_client) C.int { return C.refold_oauth_begin(p, acc, ap, op, &url) })
+	if err != nil {
+		return "", err
+	}
+	return takeString(url), nil
+}
+
+// CompleteOAuth finishes a flow with the full callback URL the browser
+// reached. ErrState for an unknown, reused or expired state; ErrCancelled
+// when the user denied access.
+func (c *Client) CompleteOAuth(callbackURL string) (*OAuthResult, error) {
+	var a cArgs
+	defer a.free()
+	cb, err := a.add(callbackURL, "callback URL")
+	if err != nil {
+		return nil, err
+	}
+	var res OAuthResult
+	err = c.jsonCall(&res, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_oauth_complete(p, cb, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SetEventHandler registers fn to receive every event of the client,
+// replacing the previous handler; nil removes it. fn runs on the goroutine
+// whose call caused the event, after the change is committed; it may call
+// the client again. Events of different goroutines may arrive
+// concurrently. A panic in fn comes out of the Client method that caused
+// the event (after its change is committed), never through C.
+func (c *Client) SetEventHandler(fn func(Event)) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_event_handler(p, 0) })
+	}
+	return c.register(eventHandler(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_event_handler(p, h)
+	})
+}
+
+// SetURLOpener replaces how ConnectOAuth opens the authorization URL; nil
+// restores the default (the system browser). fn runs on the goroutine
+// calling ConnectOAuth before the library waits for the browser's
+// redirect, so it must hand the URL off (to a browser, another goroutine)
+// and return. A non-nil error cancels the flow.
+func (c *Client) SetURLOpener(fn func(url string) error) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_url_opener(p, 0) })
+	}
+	return c.register(urlOpener(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_url_opener(p, h)
+	})
+}
+
+// register hands v to the library as a cgo.Handle payload; the library
+// releases it (refoldGoRelease) when the registration ends.
+func (c *Client) register(v any, set func(p *C.refold_client, h C.uintptr_t) C.int) error {
+	h := newHandle(v)
+	err := c.call(func(p *C.refold_client) C.int { return set(p, C.uintptr_t(h)) })
+	if err != nil {
+		deleteHandle(h) // never registered
+	}
+	return err
+}
+
+// RotateMasterKey replaces the master key with newKey (32 bytes, base64 or
+// hex); the store then opens only with the new key.
+func (c *Client) RotateMasterKey(newKey string) error {
+	var a cArgs
+	defer a.free()
+	k, err := a.add(newKey, "key")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_rotate_master_key(p, k) })
+}
