@@ -79,14 +79,44 @@ typedef struct refold_client refold_client;
 typedef int (*refold_open_url_cb)(const char *url, void *payload);
 
 /*
- * Event handler. `event_json` is an object with "type"
- * ("connection.created", "connection.updated", "connection.deleted"),
- * "account", "app", "auth_type", "at" (RFC 3339 UTC) and, where one
- * applies, "reason". It is valid only for the duration of the call.
- * Called on the thread whose operation caused the event, after the change
- * is committed, with no internal lock held.
+ * Event handler. `event_json` is an object with "type", "account", "app",
+ * "auth_type", "at" (RFC 3339 UTC) and, where one applies, "reason":
+ *
+ *   connection.created          a new connection was saved
+ *   connection.reauthenticated  an existing connection was connected again
+ *                               (new credentials; config and creation time kept)
+ *   connection.refreshed        an OAuth token was refreshed
+ *   connection.refresh_failed   a refresh failed and will be retried; "reason"
+ *                               ("server_error", "rate_limited", "timeout",
+ *                               "network", "malformed_response", or the
+ *                               provider's error for a client config problem)
+ *                               and "retry_at" (RFC 3339) say why and when
+ *   connection.expired          the connection needs its user to connect
+ *                               again; "reason" ("invalid_grant", "expired",
+ *                               "unauthorized", or what the host passed to
+ *                               refold_mark_reauth). Sent once per change.
+ *   connection.deleted          disconnected ("reason" "disconnected" or
+ *                               "account_deleted"); for an OAuth connection
+ *                               whose app has a revocation endpoint,
+ *                               "revoked" (true/false) says whether the
+ *                               provider confirmed revoking its tokens
+ *
+ * Events describe what this client did; another process sharing the store
+ * reports its own. `event_json` is valid only for the duration of the call.
+ * Called on the thread whose operation caused the event (the background
+ * refresher's thread for its refreshes), after the change is committed,
+ * with no internal lock held.
  */
 typedef void (*refold_event_cb)(const char *event_json, void *payload);
+
+/*
+ * Clock: the current time as milliseconds since the Unix epoch (a whole
+ * number; a double keeps the header C89). Used for token expiry, refresh
+ * scheduling and timestamps. May be called from any thread, including the
+ * background refresher's, with no internal lock held; must be fast and must
+ * not call back into the library.
+ */
+typedef double (*refold_clock_cb)(void *payload);
 
 /* ---- Library ----------------------------------------------------------- */
 
@@ -144,6 +174,14 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 to loopback hosts.
  *   "oauth"       {"loopback_port" (0: ephemeral), "interactive_timeout_ms"
  *                 (300000)}: the interactive flow.
+ *   "refresh_ahead_ms"   how long before expiry an OAuth token is refreshed
+ *                 (default 300000; at most half a token's lifetime, so short-
+ *                 lived tokens refresh later; a little jitter is subtracted).
+ *   "background_refresh" true: a thread refreshes tokens as they come due,
+ *                 so reads rarely wait for one (default false).
+ *   "credential_cache"   how many connections' decrypted credentials are
+ *                 kept in memory for fast reads (default 10000; 0: none;
+ *                 docs/security.md).
  *
  * At most one of master_key, key_file and passphrase may be given. Without
  * any, the key comes from the REFOLD_MASTER_KEY environment variable, then
@@ -162,8 +200,10 @@ REFOLD_EXTERN int refold_client_open(refold_client **out, const char *config_jso
 
 /*
  * Close a client and release everything it holds; the event handler's
- * free_payload runs. NULL is a no-op. No other call on this client may be
- * running or made afterwards.
+ * free_payload runs. Stops the background refresher first: at once when it
+ * is idle, within about 50 ms when a refresh request is in flight (the
+ * request is abandoned; the lease it held expires). NULL is a no-op. No
+ * other call on this client may be running or made afterwards.
  */
 REFOLD_EXTERN void refold_client_free(refold_client *client);
 
@@ -194,8 +234,11 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  * (401/403), REFOLD_ENETWORK/REFOLD_ETIMEOUT when it can't be reached;
  * either way nothing is saved.
  *
- * Emits "connection.created" for a new connection, "connection.updated"
- * when it replaces one. Returns once the change is durably committed.
+ * Emits "connection.created" for a new connection. Connecting again
+ * replaces the credentials, keeps the connection's config and creation
+ * time, makes it active (also after re-auth was required) and emits
+ * "connection.reauthenticated". Returns once the change is durably
+ * committed.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), REFOLD_EAUTH,
  * REFOLD_ENETWORK, REFOLD_ETIMEOUT, REFOLD_EPROVIDER, REFOLD_ECANCELLED,
  * REFOLD_ESTATE, REFOLD_ESTORE, REFOLD_ECRYPTO. Thread-safe.
@@ -205,17 +248,23 @@ REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
 
 /*
  * Remove every connection of `app` for `account` and wipe its secrets.
- * Disconnecting what is not connected succeeds and emits nothing; an app
- * unknown to the catalog with nothing stored is REFOLD_ENOTFOUND. Emits
- * "connection.deleted" (reason "disconnected") per removed connection.
+ * The rows are deleted (durably) first; then, for an OAuth connection whose
+ * app declares a revocation endpoint, the refresh token and then the access
+ * token are revoked there (RFC 7009, with token_type_hint), best effort,
+ * each bounded by 5 seconds (or http.timeout_ms if shorter). Whatever the
+ * provider answers, nothing stays stored. Disconnecting what is not
+ * connected succeeds and emits nothing; an app unknown to the catalog with
+ * nothing stored is REFOLD_ENOTFOUND. Emits "connection.deleted" (reason
+ * "disconnected", and "revoked" as described above) per removed connection.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_ESTORE. Thread-safe.
  */
 REFOLD_EXTERN int refold_disconnect(refold_client *client, const char *account,
                                     const char *app);
 
 /*
- * Remove every connection of `account` and wipe their secrets. An account
- * with no connections succeeds and emits nothing. Emits
+ * Remove every connection of `account` and wipe their secrets, revoking
+ * OAuth tokens as refold_disconnect does. An account with no connections
+ * succeeds and emits nothing. Emits
  * "connection.deleted" (reason "account_deleted") per removed connection.
  * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
  */
@@ -229,7 +278,29 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  * The refresh token is never returned. When an account has both auth types
  * of an app connected, the most recently updated one is returned.
  * Release *json_out with refold_free().
+ *
+ * An OAuth token is returned as stored while it is comfortably valid. Once
+ * it is inside the refresh-ahead window (config refresh_ahead_ms) the call
+ * refreshes it first and returns the new token; callers that arrive while
+ * that refresh runs get the still-valid token at once. An expired token is
+ * never returned: callers wait for the one refresh in flight, whether this
+ * process or another one sharing the store sends it (a lease on the row).
+ * A rotated refresh token is durably stored before the new access token is
+ * returned. When the refresh fails for a passing reason (5xx, 429, timeout,
+ * network, malformed answer) the still-valid token is returned, the next
+ * attempt backs off (honouring Retry-After) and "connection.refresh_failed"
+ * is emitted; with the token expired the call fails with that failure's
+ * code until the back-off ends, sending nothing. When the provider refuses
+ * the refresh token (invalid_grant), or a token without a refresh token
+ * expires, the connection becomes reauth_required ("connection.expired"
+ * once) and from then on this call fails at once with REFOLD_EREAUTH,
+ * without touching the network, until the user connects again.
+ *
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (no such connection),
+ * REFOLD_EREAUTH (the user must connect again; refold_last_error says
+ * why), REFOLD_EAUTH (the provider refused the app's OAuth client:
+ * a config problem; tokens are kept), REFOLD_ENETWORK, REFOLD_ETIMEOUT,
+ * REFOLD_EPROVIDER (a refresh of an expired token failed),
  * REFOLD_ECRYPTO (the stored record failed authentication: tampered or
  * moved; other connections are unaffected), REFOLD_ESTORE. Thread-safe.
  */
@@ -249,7 +320,11 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
 
 /*
  * `account`'s connections (all accounts when NULL) as a JSON array of
- * {account, app, auth_type, status, reason, created_at, updated_at}.
+ * {account, app, auth_type, status, reason, created_at, updated_at,
+ * expires_at, next_refresh_at, refresh_failures}: status "active" or
+ * "reauth_required"; reason says why re-auth is required, or, for an
+ * active connection, why its last refresh failed; times are RFC 3339 or
+ * null.
  * Never contains a secret. Release with refold_free().
  * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
  */
@@ -284,7 +359,7 @@ REFOLD_EXTERN int refold_oauth_begin(refold_client *client, const char *account,
  * maps error=access_denied to REFOLD_ECANCELLED and other authorization
  * errors to REFOLD_EPROVIDER; in all these cases no token request is sent.
  * Then exchanges the code with the same redirect_uri, stores the tokens
- * encrypted, emits "connection.created" or "connection.updated", and
+ * encrypted, emits "connection.created" or "connection.reauthenticated", and
  * returns {"account","app","auth_type":"oauth2","status":"active"} in
  * *result_json_out (may be NULL; else release with refold_free).
  * A state is consumed by its first use, whatever the outcome.
@@ -315,6 +390,53 @@ REFOLD_EXTERN int refold_set_url_opener(refold_client *client, refold_open_url_c
 REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_cb cb,
                                            void *payload,
                                            void (*free_payload)(void *));
+
+/* ---- Token lifecycle --------------------------------------------------- */
+
+/*
+ * Tell the client that an API call made with `account`'s current
+ * credentials for `app` got HTTP 401. For an OAuth connection holding a
+ * refresh token, the token is refreshed once (shared with any refresh
+ * already running) and 0 is returned: read the credentials again and
+ * retry. If the token the host used was already replaced (another thread
+ * or process refreshed it), nothing is sent and 0 is returned. If the
+ * provider refuses the refresh, or the token being reported came from such
+ * a forced refresh (a second 401 in a row), or there is nothing to refresh
+ * with (a key-based connection, no refresh token), the connection becomes
+ * reauth_required (reason "unauthorized", or "invalid_grant"),
+ * "connection.expired" is emitted and REFOLD_EREAUTH is returned.
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the
+ * refresh errors of refold_get_credentials. Thread-safe.
+ */
+REFOLD_EXTERN int refold_report_unauthorized(refold_client *client, const char *account,
+                                             const char *app);
+
+/*
+ * Mark `account`'s connection to `app` (every auth type of it) as needing
+ * re-authentication, for a host that learned from the provider (a webhook)
+ * that the app was uninstalled, access revoked or the app deleted.
+ * `reason` is a short word such as "uninstalled", "revoked" or "deleted"
+ * (1 to 64 characters of A-Z a-z 0-9 _ . : -; NULL means "revoked"). Emits
+ * "connection.expired" with that reason for each connection it changes;
+ * marking one already reauth_required succeeds and changes nothing. Reads
+ * then fail with REFOLD_EREAUTH until the user connects again. Takes
+ * effect in other processes sharing the store within 100 ms.
+ * Errors: REFOLD_EINVALID (bad reason), REFOLD_ENOTFOUND (no connection),
+ * REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_mark_reauth(refold_client *client, const char *account, const char *app,
+                                     const char *reason);
+
+/*
+ * Replace the clock the client uses (for tests and simulations; see
+ * refold_clock_cb). A NULL `cb` restores the system clock. free_payload,
+ * if not NULL, is called with `payload` when the registration ends
+ * (replacement, removal, refold_client_free). A value that is not a finite
+ * number between 0 and 1e15 is ignored in favour of the system clock.
+ * Errors: REFOLD_EINVALID (NULL client). Thread-safe.
+ */
+REFOLD_EXTERN int refold_set_clock(refold_client *client, refold_clock_cb cb, void *payload,
+                                   void (*free_payload)(void *));
 
 /* ---- Keys -------------------------------------------------------------- */
 

@@ -190,6 +190,31 @@ REFOLD_EXTERN int refold_set_event_handler(refold_client* client, refold_event_c
   return guard([&] { need(client).events().set(cb, payload, free_payload); });
 }
 
+REFOLD_EXTERN int refold_report_unauthorized(refold_client* client, const char* account,
+                                             const char* app) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.report_unauthorized(account, app);
+  });
+}
+
+REFOLD_EXTERN int refold_mark_reauth(refold_client* client, const char* account, const char* app,
+                                     const char* reason) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.mark_reauth(account, app, reason);
+  });
+}
+
+REFOLD_EXTERN int refold_set_clock(refold_client* client, refold_clock_cb cb, void* payload,
+                                   void (*free_payload)(void*)) {
+  return guard([&] { need(client).clock().set(cb, payload, free_payload); });
+}
+
 REFOLD_EXTERN int refold_rotate_master_key(refold_client* client, const char* new_key) {
   return guard([&] { need(client).rotate_master_key(new_key); });
 }

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "crypto/encoding.hpp"
 #include "core/oauth_record.hpp"
@@ -71,6 +72,10 @@ bj::object input_field(const catalog::Field& f) {
   return o;
 }
 
+bj::value time_or_null(const std::optional<Millis>& t) {
+  return t ? bj::value(rfc3339(*t)) : bj::value(nullptr);
+}
+
 bj::object connection_json(const store::Connection& c) {
   bj::object o;
   o["account"] = c.id.account;
@@ -80,18 +85,32 @@ bj::object connection_json(const store::Connection& c) {
   o["reason"] = c.reason ? bj::value(*c.reason) : bj::value(nullptr);
   o["created_at"] = rfc3339(c.created_at);
   o["updated_at"] = rfc3339(c.updated_at);
+  o["expires_at"] = time_or_null(c.expires_at);
+  o["next_refresh_at"] = time_or_null(c.status == "active" ? c.next_refresh_at : std::nullopt);
+  o["refresh_failures"] = c.refresh_failures;
   return o;
+}
+
+// A lease owner name unique to this client: pid (for a person reading the
+// store) and 64 random bits.
+std::string lease_owner() {
+  std::uint8_t r[8];
+  randombytes_buf(r, sizeof r);
+  return std::to_string(::getpid()) + ":" + crypto::to_hex(std::span<const std::uint8_t>(r, sizeof r));
 }
 
 }  // namespace
 
 Client::Client(Config config, std::unique_ptr<Clock> clock)
-    : clock_(clock ? std::move(clock) : std::make_unique<SystemClock>()),
+    : clock_(std::move(clock)),
       catalog_(config.catalog ? &*config.catalog : nullptr),
       store_path_(config.store_path),
       oauth_clients_(std::move(config.oauth_clients)),
       loopback_port_(config.loopback_port),
-      interactive_timeout_(config.interactive_timeout) {
+      interactive_timeout_(config.interactive_timeout),
+      refresh_ahead_(config.refresh_ahead_ms),
+      lease_ms_(config.http.total_timeout.count() + 15000),
+      owner_(lease_owner()) {
   for (const auto& [slug, reg] : oauth_clients_) {
     const catalog::App* app = catalog_.find(slug);
     if (!app || !app->oauth2)
@@ -108,14 +127,23 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   const bool has_data = !store_->data_keys().empty();
   crypto::MasterKey key = crypto::resolve_master_key(config.keys, store_path_, meta, has_data);
   key_file_ = key.key_file;
-  vault_ = open_vault(*store_, key, meta.store_id, *clock_);
+  vault_ = open_vault(*store_, key, meta.store_id, clock_);
   store_->migrate();
+  cache_ = CredentialCache::for_store(meta.store_id, config.credential_cache);
   flows_ = std::make_unique<oauth::Flows>(
-      catalog_, *store_, *vault_, [this]() -> http::HttpClient& { return http(); }, *clock_,
+      catalog_, *store_, *vault_, [this]() -> http::HttpClient& { return http(); }, clock_,
       oauth_clients_);
+  if (config.background_refresh) refresher_ = std::thread([this] { background_loop(); });
 }
 
-Client::~Client() = default;
+Client::~Client() {
+  {
+    std::lock_guard lock(bg_mu_);
+    closing_.store(true, std::memory_order_release);
+  }
+  bg_cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
 
 http::HttpClient& Client::http() {
   std::call_once(http_once_, [this] { http_ = http::make_http_client(http_options_); });
@@ -149,42 +177,44 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
   record["fields"] = app.check_payload(doc.get_object());
   if (app.verify) verify_keys(app, record["fields"].get_object());
   std::string plain = bj::serialize(record);
+  save_connection({account, app.slug, "keybased"}, plain, std::nullopt, false);
+}
 
-  store::ConnectionId id{account, app.slug, "keybased"};
+void Client::save_connection(const store::ConnectionId& id, std::string& plain,
+                             std::optional<Millis> expires_at, bool has_refresh_token) {
   store::Sealed sealed = vault_->seal(
       id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
   crypto::wipe(plain);
-  Millis now = clock_->now();
-  store::UpsertResult r = store_->upsert(id, sealed, now);
-  events_.emit({Event{r.created ? "connection.created" : "connection.updated", account, app.slug,
-                      "keybased", now, std::nullopt}});
+  Millis now = clock_.now();
+  store::UpsertResult r =
+      store_->upsert(id, sealed, now, expires_at, schedule(now, expires_at, has_refresh_token));
+  invalidate(id.account, id.app);
+  events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
+                      id.app, id.auth_type, now)});
 }
 
-crypto::WipedBytes Client::credentials(const std::string& account, const std::string& app) {
-  auto row = store_->find(account, app);
-  if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
-  crypto::WipedBytes plain = vault_->open(row->connection.id, row->sealed);
-  if (row->connection.id.auth_type == "keybased") return plain;  // stored as returned
-  return oauth_credentials(plain.view());
+void Client::removed(const std::vector<store::ConnectionWithSecret>& rows, const char* reason) {
+  Millis now = clock_.now();
+  std::vector<Event> events;
+  for (const auto& row : rows) {
+    const store::Connection& c = row.connection;
+    invalidate(c.id.account, c.id.app);
+    events.emplace_back("connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, reason);
+  }
+  // The rows are gone (durably) before anything is sent: a crash while
+  // revoking leaves nothing stored.
+  for (std::size_t i = 0; i < rows.size(); ++i) events[i].revoked = revoke(rows[i]);
+  events_.emit(events);
 }
 
 void Client::disconnect(const std::string& account, const std::string& app) {
-  auto removed = store_->remove(account, app);
-  if (removed.empty() && !catalog_.find(app)) fail(REFOLD_ENOTFOUND, "unknown app '" + app + "'");
-  Millis now = clock_->now();
-  std::vector<Event> events;
-  for (const auto& c : removed)
-    events.push_back({"connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, "disconnected"});
-  events_.emit(events);
+  auto rows = store_->remove(account, app);
+  if (rows.empty() && !catalog_.find(app)) fail(REFOLD_ENOTFOUND, "unknown app '" + app + "'");
+  removed(rows, "disconnected");
 }
 
 void Client::delete_account(const std::string& account) {
-  auto removed = store_->remove(account, std::nullopt);
-  Millis now = clock_->now();
-  std::vector<Event> events;
-  for (const auto& c : removed)
-    events.push_back({"connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, "account_deleted"});
-  events_.emit(events);
+  removed(store_->remove(account, std::nullopt), "account_deleted");
 }
 
 std::string Client::list_apps(const std::optional<std::string>& account) {

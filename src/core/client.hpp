@@ -2,13 +2,18 @@
 // to call from many threads at once.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "catalog/catalog.hpp"
 #include "core/config.hpp"
+#include "core/credential_cache.hpp"
 #include "core/events.hpp"
 #include "core/url_opener.hpp"
 #include "http/client.hpp"
@@ -19,11 +24,26 @@
 
 namespace refold::core {
 
+// The client's clock: the host's (refold_set_clock) when it set one, else
+// `base` (the system clock unless a test passed another).
+class HostClock final : public Clock {
+ public:
+  explicit HostClock(std::unique_ptr<Clock> base);
+  Millis now() const override;
+  void set(refold_clock_cb cb, void* payload, void (*free_payload)(void*));
+
+ private:
+  std::unique_ptr<Clock> base_;
+  std::atomic<bool> custom_{false};
+  Registration<refold_clock_cb> host_;
+};
+
 class Client {
  public:
   // Opens the store, resolves and verifies the master key. Throws
   // refold::Error (REFOLD_EINVALID, REFOLD_ECRYPTO, REFOLD_ESTORE).
   explicit Client(Config config, std::unique_ptr<Clock> clock = nullptr);
+  // Stops the background refresher (cancelling its request in flight).
   ~Client();
 
   // With a payload: key-based connect, validated against the app's fields
@@ -36,8 +56,14 @@ class Client {
   std::string oauth_complete(const std::string& callback_url);
   void disconnect(const std::string& account, const std::string& app);
   void delete_account(const std::string& account);
-  // The credentials JSON, in memory that is wiped when released.
+  // The credentials JSON, in memory that is wiped when released. Refreshes
+  // an OAuth token that is due (client_lifecycle.cpp).
   crypto::WipedBytes credentials(const std::string& account, const std::string& app);
+  // The host's API call got 401 with the current credentials.
+  void report_unauthorized(const std::string& account, const std::string& app);
+  // A provider told the host the connection is gone (webhook).
+  void mark_reauth(const std::string& account, const std::string& app, const char* reason);
+  HostClock& clock() { return clock_; }
   std::string list_apps(const std::optional<std::string>& account);
   std::string list_connections(const std::optional<std::string>& account);
   void rotate_master_key(const char* new_key);
@@ -51,8 +77,43 @@ class Client {
   // Seals and stores completed OAuth tokens, emits the event.
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);
+  // Saves a connect's sealed record, emits created or reauthenticated.
+  void save_connection(const store::ConnectionId& id, std::string& plain,
+                       std::optional<Millis> expires_at, bool has_refresh_token);
+  // Revokes what a removed connection held (best effort); nullopt when
+  // there was nothing to revoke at.
+  std::optional<bool> revoke(const store::ConnectionWithSecret& removed);
+  void removed(const std::vector<store::ConnectionWithSecret>& rows, const char* reason);
 
-  std::unique_ptr<Clock> clock_;
+  // ---- token lifecycle (client_lifecycle.cpp) ----
+  struct Flight;
+  Credentials load(const std::string& account, const std::string& app);
+  Credentials decrypt(const store::ConnectionWithSecret& row) const;
+  crypto::WipedBytes resolve(const std::string& account, const std::string& app, Credentials cur);
+  // One refresh per connection in this process: the first caller leads,
+  // the others wait for its result (or, with a still-valid token and no
+  // need for a new one, return at once).
+  Credentials refresh_shared(const std::string& account, const std::string& app, Credentials seen,
+                             bool need_new, std::optional<std::int64_t> forced,
+                             const std::atomic<bool>* cancel);
+  // Takes the row's lease (waiting for another process's refresh when the
+  // token has expired), re-reads it and refreshes only if still needed.
+  // Events to emit are appended to `events`.
+  Credentials refresh_leader(const std::string& account, const std::string& app,
+                             std::optional<std::int64_t> forced, const std::atomic<bool>* cancel,
+                             std::vector<Event>& events);
+  // Marks reauth_required, emits (or defers) connection.expired, throws
+  // REFOLD_EREAUTH with `why`.
+  [[noreturn]] void expire(const std::string& account, const std::string& app,
+                           const std::string& auth_type, const std::string& reason,
+                           const std::optional<std::string>& owner, const std::string& why,
+                           std::vector<Event>* deferred = nullptr);
+  std::optional<Millis> schedule(Millis now, std::optional<Millis> expires_at, bool has_refresh_token) const;
+  void recheck_cache();
+  void invalidate(const std::string& account, const std::string& app);
+  void background_loop();
+
+  HostClock clock_;
   catalog::Catalog catalog_;
   std::string store_path_;
   std::unique_ptr<store::Store> store_;
@@ -68,6 +129,21 @@ class Client {
   std::unique_ptr<oauth::Flows> flows_;
   EventHub events_;
   UrlOpener opener_;
+
+  // Token lifecycle.
+  Millis refresh_ahead_;
+  Millis lease_ms_;      // outlives the HTTP timeout
+  std::string owner_;    // this client's name on refresh leases
+  std::shared_ptr<CredentialCache> cache_;  // shared with other clients of this store
+  std::mutex recheck_mu_;
+  std::atomic<std::int64_t> next_recheck_{0};  // steady clock, ns
+  std::int64_t data_version_ = -1;             // guarded by recheck_mu_
+  std::mutex flights_mu_;
+  std::map<std::string, std::shared_ptr<Flight>, std::less<>> flights_;  // one refresh per connection
+  std::atomic<bool> closing_{false};
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  std::thread refresher_;  // background_refresh; joined first thing in ~Client
 };
 
 }  // namespace refold::core

@@ -7,6 +7,7 @@
 #include "crypto/encoding.hpp"
 #include "http/url.hpp"
 #include "oauth/loopback.hpp"
+#include "oauth/refresh.hpp"
 #include "util/error.hpp"
 
 namespace refold::core {
@@ -76,14 +77,32 @@ std::string Client::oauth_begin(const std::string& account, const std::string& a
 
 void Client::save_tokens(const oauth::Completed& done) {
   std::string plain = oauth_record(done.tokens);
-  store::ConnectionId id{done.account, done.app, "oauth2"};
-  store::Sealed sealed = vault_->seal(
-      id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
-  crypto::wipe(plain);
-  Millis now = clock_->now();
-  store::UpsertResult r = store_->upsert(id, sealed, now, done.tokens.expires_at);
-  events_.emit({Event{r.created ? "connection.created" : "connection.updated", done.account,
-                      done.app, "oauth2", now, std::nullopt}});
+  save_connection({done.account, done.app, "oauth2"}, plain, done.tokens.expires_at,
+                  done.tokens.refresh_token.has_value());
+}
+
+std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
+  const store::ConnectionId& id = row.connection.id;
+  if (id.auth_type != "oauth2") return std::nullopt;
+  const catalog::App* app = catalog_.find(id.app);
+  if (!app || !app->oauth2 || app->oauth2->revocation_endpoint.empty()) return std::nullopt;
+  auto reg = oauth_clients_.find(id.app);
+  if (reg == oauth_clients_.end()) return false;  // no client to authenticate as
+  try {
+    oauth::TokenSet t = read_oauth_record(vault_->open(id, row.sealed).view());
+    // RFC 7009 2.1: revoking the refresh token first lets a provider that
+    // revokes the whole grant with it do so.
+    bool ok = true;
+    if (t.refresh_token) {
+      ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token");
+      crypto::wipe(*t.refresh_token);
+    }
+    ok = oauth::revoke(http(), *app, reg->second, t.access_token, "access_token") && ok;
+    crypto::wipe(t.access_token);
+    return ok;
+  } catch (const Error&) {
+    return false;  // unreadable record or no HTTP client: nothing revoked
+  }
 }
 
 std::string Client::oauth_complete(const std::string& callback_url) {

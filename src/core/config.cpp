@@ -90,7 +90,7 @@ Config parse_config(const char* text) {
 
   json::Reader r(o, "config");
   r.only({"store", "master_key", "key_file", "passphrase", "catalog", "oauth_clients", "http",
-          "oauth"});
+          "oauth", "refresh_ahead_ms", "background_refresh", "credential_cache"});
   int key_sources = 0;
   if (o.contains("master_key")) {
     // Decoded now, so a malformed key fails before anything touches disk.
@@ -124,6 +124,9 @@ Config parse_config(const char* text) {
     if (auto p = orr.integer("loopback_port", 0, 65535)) cfg.loopback_port = static_cast<unsigned short>(*p);
     cfg.interactive_timeout = millis(orr, "interactive_timeout_ms", cfg.interactive_timeout);
   }
+  if (auto v = r.integer("refresh_ahead_ms", 0, 24LL * 3600 * 1000)) cfg.refresh_ahead_ms = *v;
+  if (auto v = r.boolean("background_refresh")) cfg.background_refresh = *v;
+  if (auto v = r.integer("credential_cache", 0, 10000000)) cfg.credential_cache = static_cast<std::size_t>(*v);
   return cfg;
 }
 

@@ -22,6 +22,10 @@ struct Config {
   http::Options http;
   unsigned short loopback_port = 0;                      // 0: ephemeral
   std::chrono::milliseconds interactive_timeout{5 * 60 * 1000};
+  // Token lifecycle.
+  std::int64_t refresh_ahead_ms = 5 * 60 * 1000;  // shorter for short-lived tokens
+  bool background_refresh = false;
+  std::size_t credential_cache = 10000;  // decrypted credentials kept in memory; 0: none
 };
 
 // Throws REFOLD_EINVALID naming the offending key.

@@ -13,6 +13,8 @@ std::string Event::to_json() const {
   o["auth_type"] = auth_type;
   o["at"] = rfc3339(at);
   if (reason) o["reason"] = *reason;
+  if (revoked) o["revoked"] = *revoked;
+  if (retry_at) o["retry_at"] = rfc3339(*retry_at);
   return boost::json::serialize(o);
 }
 

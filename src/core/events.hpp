@@ -14,12 +14,19 @@
 namespace refold::core {
 
 struct Event {
+  Event(std::string type_, std::string account_, std::string app_, std::string auth_type_, Millis at_,
+        std::optional<std::string> reason_ = std::nullopt)
+      : type(std::move(type_)), account(std::move(account_)), app(std::move(app_)),
+        auth_type(std::move(auth_type_)), at(at_), reason(std::move(reason_)) {}
+
   std::string type;  // "connection.created", ...
   std::string account;
   std::string app;
   std::string auth_type;
   Millis at = 0;
   std::optional<std::string> reason;
+  std::optional<bool> revoked;     // connection.deleted: did the provider confirm revocation
+  std::optional<Millis> retry_at;  // connection.refresh_failed: when the next attempt is due
 
   std::string to_json() const;
 };

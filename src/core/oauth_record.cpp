@@ -22,6 +22,21 @@ std::string oauth_record(const oauth::TokenSet& t) {
   return bj::serialize(o);
 }
 
+oauth::TokenSet read_oauth_record(std::string_view record) {
+  bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
+  const bj::object& o = v.as_object();
+  oauth::TokenSet t;
+  t.access_token = std::string(o.at("access_token").as_string());
+  t.token_type = std::string(o.at("token_type").as_string());
+  if (const bj::value* e = o.if_contains("expires_at"); e && e->is_int64()) t.expires_at = e->get_int64();
+  if (const bj::value* s = o.if_contains("scopes"); s && s->is_array())
+    for (const auto& x : s->get_array())
+      if (x.is_string()) t.scopes.emplace_back(x.get_string());
+  if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
+    t.refresh_token = std::string(r->get_string());
+  return t;
+}
+
 crypto::WipedBytes oauth_credentials(std::string_view record) {
   bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
   bj::object& o = v.as_object();

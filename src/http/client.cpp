@@ -63,9 +63,9 @@ class PooledClient final : public HttpClient {
     check_request(req, context);
 
     auto start = Clock::now();
-    detail::Deadline deadline{std::min(start + options_.connect_timeout, start + options_.total_timeout),
-                              start + options_.total_timeout, options_.connect_timeout,
-                              options_.total_timeout};
+    auto total = req.timeout ? std::min(*req.timeout, options_.total_timeout) : options_.total_timeout;
+    detail::Deadline deadline{std::min(start + options_.connect_timeout, start + total),
+                              start + total, options_.connect_timeout, total, req.cancel};
     std::string origin = url.origin();
     // One retry at most: a second failure on a fresh connection is real.
     for (bool retried = false;; retried = true) {

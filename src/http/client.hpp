@@ -4,6 +4,7 @@
 // mock of this interface.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -32,6 +33,11 @@ struct Request {
   // User-Agent and Accept ("application/json") are added when absent.
   std::vector<Header> headers{};
   std::string body{};  // sent with Content-Length; empty means no body
+  // A shorter total timeout than the client's, for best-effort requests.
+  std::optional<std::chrono::milliseconds> timeout{};
+  // When set, send() gives up soon after it becomes true, with
+  // REFOLD_ECANCELLED (a client closing while a request is in flight).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

@@ -77,7 +77,9 @@ bool has_header(const Request& req, std::string_view name) {
 }  // namespace
 
 struct Connection::Impl {
+  static constexpr std::chrono::milliseconds kCancelPoll{50};
   asio::io_context ioc{1};
+  const std::atomic<bool>* cancel_flag = nullptr;
   tcp::socket plain{ioc};
   std::optional<TlsStream> tls;  // set for https; then `plain` stays unused
   beast::flat_buffer buffer;
@@ -93,18 +95,22 @@ struct Connection::Impl {
   // or `deadline` passes; then closing the socket makes that operation
   // complete (aborted), so no handler outlives the caller's stack frame.
   // Returns false when the deadline passed.
+  // A set `*cancel_flag` ends the wait the same way, within kCancelPoll,
+  // with REFOLD_ECANCELLED.
   template <class Cancel>
   bool run(const bool& done, Clock::time_point deadline, Cancel cancel) {
     ioc.restart();
     while (!done) {
-      if (Clock::now() >= deadline) {
+      bool cancelled = cancel_flag && cancel_flag->load(std::memory_order_acquire);
+      if (cancelled || Clock::now() >= deadline) {
         cancel();
         ioc.restart();
         while (!done && ioc.run_one() > 0) {
         }
+        if (cancelled) fail(REFOLD_ECANCELLED, "the request was cancelled: the client is closing");
         return false;
       }
-      ioc.run_one_until(deadline);
+      ioc.run_one_until(cancel_flag ? std::min(deadline, Clock::now() + kCancelPoll) : deadline);
       if (ioc.stopped() && !done) fail(REFOLD_ERROR, "internal: an I/O operation finished without completing");
     }
     return true;
@@ -124,6 +130,7 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
                               const Deadline& deadline, const std::string& context, bool& reusable) {
   reusable = false;
   Impl& s = *impl_;
+  s.cancel_flag = deadline.cancel;
 
   // span_body sends the caller's body in place: no extra copy of what is
   // often a secret.
@@ -191,6 +198,7 @@ Connector::~Connector() = default;
 std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& deadline,
                                                const std::string& context) const {
   auto s = std::make_unique<Connection::Impl>();
+  s->cancel_flag = deadline.cancel;
   error_code ec;
   bool done = false;
 

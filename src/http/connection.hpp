@@ -3,6 +3,7 @@
 // and tls.cpp pay for compiling them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@ struct Deadline {
   Clock::time_point total;
   std::chrono::milliseconds connect_timeout;
   std::chrono::milliseconds total_timeout;
+  const std::atomic<bool>* cancel = nullptr;  // set: give up with REFOLD_ECANCELLED
 };
 
 // Thrown when a request failed before any byte of the response arrived.

@@ -1,5 +1,7 @@
 #include "store/sqlite_store.hpp"
 
+#include "store/sqlite_internal.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -13,64 +15,15 @@ namespace {
 
 constexpr std::int64_t kApplicationId = 0x52464C44;  // "RFLD"
 constexpr int kBusyTimeoutMs = 10000;
+const std::int64_t kSchemaVersion = static_cast<std::int64_t>(detail::migrations().size());
 
-// Schema migrations: entry i takes the schema from version i to i + 1.
-const char* const kMigrations[] = {
-    // 0 -> 1: meta, data keys, connections.
-    R"sql(
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-) STRICT;
-CREATE TABLE data_keys (
-  id         INTEGER PRIMARY KEY,
-  nonce      BLOB NOT NULL,
-  wrapped    BLOB NOT NULL,
-  created_at INTEGER NOT NULL
-) STRICT;
-CREATE TABLE connections (
-  account          TEXT NOT NULL,
-  app              TEXT NOT NULL,
-  auth_type        TEXT NOT NULL CHECK (auth_type IN ('oauth2', 'keybased')),
-  status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'reauth_required')),
-  reason           TEXT,
-  created_at       INTEGER NOT NULL,
-  updated_at       INTEGER NOT NULL,
-  expires_at       INTEGER,
-  refresh_failures INTEGER NOT NULL DEFAULT 0,
-  next_refresh_at  INTEGER,
-  lease_owner      TEXT,
-  lease_expires_at INTEGER,
-  version          INTEGER NOT NULL DEFAULT 1,
-  key_id           INTEGER NOT NULL REFERENCES data_keys (id),
-  nonce            BLOB NOT NULL,
-  ciphertext       BLOB NOT NULL,
-  config           TEXT NOT NULL DEFAULT '{}',
-  PRIMARY KEY (account, app, auth_type)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
-)sql",
-    // 1 -> 2: pending OAuth flows, so begin and complete may run in
-    // different processes.
-    R"sql(
-CREATE TABLE oauth_flows (
-  state_hash BLOB PRIMARY KEY,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  key_id     INTEGER NOT NULL REFERENCES data_keys (id),
-  nonce      BLOB NOT NULL,
-  ciphertext BLOB NOT NULL
-) STRICT, WITHOUT ROWID;
-)sql",
-};
-constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
+}  // namespace
 
-// The columns read_connection() expects, as a literal so statements can be
-// assembled at compile time.
-#define REFOLD_CONNECTION_COLUMNS \
-  "account, app, auth_type, status, reason, created_at, updated_at, expires_at, config"
+using detail::pragma_int;
+using detail::read_connection;
+using detail::Use;
 
-Connection read_connection(const sqlite::Stmt& s, int first) {
+Connection detail::read_connection(const sqlite::Stmt& s, int first) {
   Connection c;
   c.id.account = s.text(first);
   c.id.app = s.text(first + 1);
@@ -81,63 +34,11 @@ Connection read_connection(const sqlite::Stmt& s, int first) {
   c.updated_at = s.integer(first + 6);
   c.expires_at = s.opt_integer(first + 7);
   c.config = s.text(first + 8);
+  c.version = s.integer(first + 9);
+  c.refresh_failures = static_cast<int>(s.integer(first + 10));
+  c.next_refresh_at = s.opt_integer(first + 11);
   return c;
 }
-
-}  // namespace
-
-// One SQLite connection with its prepared statements, used by one thread at
-// a time.
-struct SqliteStore::Conn {
-  explicit Conn(const std::string& path) : db(path) {}
-
-  // The cached statement for `sql` (a string literal: its address is the key).
-  sqlite::Stmt& stmt(const char* sql) {
-    auto it = stmts.find(sql);
-    if (it == stmts.end()) it = stmts.emplace(sql, sqlite::Stmt(db, sql)).first;
-    return it->second;
-  }
-
-  sqlite::Db db;
-  std::unordered_map<const char*, sqlite::Stmt> stmts;
-};
-
-// A pooled connection, returned to the pool when the lease ends.
-class SqliteStore::Lease {
- public:
-  Lease(SqliteStore& store, std::unique_ptr<Conn> conn) : store_(store), conn_(std::move(conn)) {}
-  ~Lease() {
-    if (conn_) store_.release(std::move(conn_));
-  }
-  Lease(Lease&&) = default;
-  Conn* operator->() { return conn_.get(); }
-
- private:
-  SqliteStore& store_;
-  std::unique_ptr<Conn> conn_;
-};
-
-namespace {
-
-// Resets a cached statement when the scope ends, so no read transaction
-// stays open (it would pin the WAL).
-class Use {
- public:
-  explicit Use(sqlite::Stmt& s) : s_(s) {}
-  ~Use() { s_.reset(); }
-  sqlite::Stmt* operator->() { return &s_; }
-  sqlite::Stmt& operator*() { return s_; }
-
- private:
-  sqlite::Stmt& s_;
-};
-
-std::int64_t pragma_int(sqlite::Db& db, const char* sql) {
-  sqlite::Stmt s(db, sql);
-  return s.step() ? s.integer(0) : 0;
-}
-
-}  // namespace
 
 SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
   // Create the file owner-only; SQLite gives the -wal and -shm files the
@@ -170,16 +71,16 @@ std::unique_ptr<SqliteStore::Conn> SqliteStore::connect() {
   return conn;
 }
 
-SqliteStore::Lease SqliteStore::acquire() {
+SqliteStore::Pooled SqliteStore::acquire() {
   {
     std::lock_guard lock(pool_mu_);
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(*this, std::move(conn));
+      return Pooled(*this, std::move(conn));
     }
   }
-  return Lease(*this, connect());
+  return Pooled(*this, connect());
 }
 
 void SqliteStore::release(std::unique_ptr<Conn> conn) {
@@ -222,7 +123,7 @@ Meta SqliteStore::initialize(const Bytes& store_id, const Bytes& kdf_salt) {
     // Someone (another process) may have won the race since meta() looked.
     if (pragma_int(c->db, "PRAGMA application_id") == 0 &&
         pragma_int(c->db, "SELECT count(*) FROM sqlite_schema") == 0) {
-      for (const char* step : kMigrations) c->db.exec(step);
+      for (const char* step : detail::migrations()) c->db.exec(step);
       sqlite::Stmt ins(c->db, "INSERT INTO meta (key, value) VALUES (?1, ?2)");
       ins.bind(1, std::string_view("store_id")).bind(2, std::span(store_id)).run();
       ins.reset();
@@ -242,7 +143,7 @@ void SqliteStore::migrate() {
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   std::int64_t version = pragma_int(c->db, "PRAGMA user_version");
   if (version >= kSchemaVersion) return;  // rolls back the empty transaction
-  for (auto v = version; v < kSchemaVersion; ++v) c->db.exec(kMigrations[v]);
+  for (auto v = version; v < kSchemaVersion; ++v) c->db.exec(detail::migrations()[static_cast<std::size_t>(v)]);
   c->db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
 }
@@ -295,17 +196,19 @@ void SqliteStore::rewrap_data_keys(const std::function<DataKey(const DataKey&)>&
 }
 
 UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
-                                 std::optional<Millis> expires_at) {
+                                 std::optional<Millis> expires_at,
+                                 std::optional<Millis> next_refresh_at) {
   static const char* kSelect =
       "SELECT status, created_at FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   static const char* kUpdate =
       "UPDATE connections SET status = 'active', reason = NULL, updated_at = ?4, key_id = ?5,"
       " nonce = ?6, ciphertext = ?7, expires_at = ?8, refresh_failures = 0,"
-      " next_refresh_at = NULL, version = version + 1"
+      " next_refresh_at = ?9, forced_refresh = 0, lease_owner = NULL, lease_expires_at = NULL,"
+      " version = version + 1"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   static const char* kInsert =
       "INSERT INTO connections (account, app, auth_type, created_at, updated_at, key_id, nonce,"
-      " ciphertext, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)";
+      " ciphertext, expires_at, next_refresh_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
 
   std::lock_guard wl(write_mu_);
   auto c = acquire();
@@ -325,7 +228,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
   Use w(c->stmt(r.created ? kInsert : kUpdate));
   w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
       .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
-      .bind(8, expires_at);
+      .bind(8, expires_at).bind(9, next_refresh_at);
   w->run();
   tx.commit();
   return r;
@@ -385,7 +288,8 @@ std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account
   // an ORDER BY (which builds a temporary b-tree on every call).
   static const char* kFind =
       "SELECT auth_type, status, reason, created_at, updated_at, expires_at, key_id, nonce,"
-      " ciphertext FROM connections WHERE account = ?1 AND app = ?2";
+      " ciphertext, version, refresh_failures, next_refresh_at, forced_refresh"
+      " FROM connections WHERE account = ?1 AND app = ?2";
   auto c = acquire();
   Use s(c->stmt(kFind));
   s->bind(1, account).bind(2, app);
@@ -403,23 +307,28 @@ std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account
     out->sealed.key_id = s->integer(6);
     out->sealed.nonce = s->blob(7);
     out->sealed.ciphertext = s->blob(8);
+    conn.version = s->integer(9);
+    conn.refresh_failures = static_cast<int>(s->integer(10));
+    conn.next_refresh_at = s->opt_integer(11);
+    conn.forced_refresh = s->integer(12) != 0;
   }
   return out;
 }
 
-std::vector<Connection> SqliteStore::remove(const std::string& account,
-                                            const std::optional<std::string>& app) {
+std::vector<ConnectionWithSecret> SqliteStore::remove(const std::string& account,
+                                                      const std::optional<std::string>& app) {
   static const char* kDelete =
       "DELETE FROM connections WHERE account = ?1 AND (?2 IS NULL OR app = ?2)"
-      " RETURNING " REFOLD_CONNECTION_COLUMNS;
+      " RETURNING " REFOLD_CONNECTION_COLUMNS ", key_id, nonce, ciphertext";
   std::lock_guard wl(write_mu_);
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
-  std::vector<Connection> removed;
+  std::vector<ConnectionWithSecret> removed;
   {
     Use s(c->stmt(kDelete));
     s->bind(1, account).bind(2, app);
-    while (s->step()) removed.push_back(read_connection(*s, 0));
+    while (s->step())
+      removed.push_back({read_connection(*s, 0), Sealed{s->integer(12), s->blob(13), s->blob(14)}});
   }
   tx.commit();
   return removed;

@@ -29,12 +29,27 @@ class SqliteStore final : public Store {
   void rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
                         const std::function<void()>& before_commit) override;
   UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
-                      std::optional<Millis> expires_at) override;
+                      std::optional<Millis> expires_at,
+                      std::optional<Millis> next_refresh_at) override;
+  LeaseResult acquire_lease(const ConnectionId& id, const std::string& owner, Millis now,
+                            Millis until) override;
+  void release_lease(const ConnectionId& id, const std::string& owner) override;
+  bool save_refreshed(const ConnectionId& id, const std::string& owner, std::int64_t version,
+                      const RefreshedTokens& tokens, Millis now) override;
+  bool record_refresh_failure(const ConnectionId& id, const std::string& owner, Millis now,
+                              Millis retry_at, const std::string& reason) override;
+  std::vector<Connection> mark_reauth(const std::string& account, const std::string& app,
+                                      const std::optional<std::string>& auth_type,
+                                      const std::string& reason, Millis now,
+                                      const std::optional<std::string>& owner) override;
+  std::vector<ConnectionId> due(Millis now, std::size_t limit) override;
+  std::optional<Millis> next_due() override;
+  std::int64_t data_version() override;
   void put_flow(const Flow& flow, Millis now) override;
   std::optional<Flow> take_flow(const Bytes& state_hash) override;
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
-  std::vector<Connection> remove(const std::string& account,
+  std::vector<ConnectionWithSecret> remove(const std::string& account,
                                  const std::optional<std::string>& app) override;
   std::vector<Connection> list(const std::optional<std::string>& account) override;
 
@@ -42,9 +57,9 @@ class SqliteStore final : public Store {
 
  private:
   struct Conn;
-  class Lease;
+  class Pooled;
   std::unique_ptr<Conn> connect();
-  Lease acquire();
+  Pooled acquire();
   void release(std::unique_ptr<Conn> conn);
 
   std::string path_;
@@ -53,6 +68,9 @@ class SqliteStore final : public Store {
   // SQLite allows one writer per file; taking this first keeps this
   // process's threads from spinning in the busy handler against each other.
   std::mutex write_mu_;
+  // A connection of its own for data_version(): the value is per connection.
+  std::mutex watch_mu_;
+  std::unique_ptr<Conn> watch_;
 };
 
 }  // namespace refold::store

@@ -37,6 +37,14 @@ struct Connection {
   Millis updated_at = 0;
   std::optional<Millis> expires_at;   // access token expiry, for scheduling
   std::string config = "{}";          // non-secret JSON
+  // Token lifecycle (oauth2): the row's version (bumped by every change of
+  // credentials or status; fences late writers), failed refreshes in a row,
+  // and when the next refresh is due (the refresh-ahead point, or the end of
+  // a back-off after a failure).
+  std::int64_t version = 0;
+  int refresh_failures = 0;
+  std::optional<Millis> next_refresh_at;
+  bool forced_refresh = false;  // the token came from a refresh forced by a 401
 };
 
 struct ConnectionWithSecret {
@@ -68,6 +76,21 @@ struct Flow {
   Sealed sealed;
 };
 
+// What acquire_lease() found.
+struct LeaseResult {
+  enum class State { acquired, busy, missing } state = State::missing;
+  std::optional<ConnectionWithSecret> row;  // read under the write lock
+  Millis lease_expires_at = 0;              // busy: when the holder's lease runs out
+};
+
+// A refresh's outcome to write, fenced by the lease and the row version.
+struct RefreshedTokens {
+  Sealed sealed;
+  std::optional<Millis> expires_at;
+  std::optional<Millis> next_refresh_at;
+  bool forced = false;
+};
+
 struct UpsertResult {
   bool created = false;             // no row existed before
   std::string previous_status;      // when one did
@@ -97,8 +120,43 @@ class Store {
 
   // Inserts or replaces the connection's secret, keeping created_at and
   // config of an existing row, setting it active. Durable when it returns.
+  // Clears any refresh lease and failure count.
   virtual UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
-                              std::optional<Millis> expires_at = std::nullopt) = 0;
+                              std::optional<Millis> expires_at = std::nullopt,
+                              std::optional<Millis> next_refresh_at = std::nullopt) = 0;
+
+  // ---- Token lifecycle: the cross-process refresh lease ----
+  // In one write transaction: reads the row and, unless another owner holds
+  // an unexpired lease, takes the lease for `owner` until `until`.
+  virtual LeaseResult acquire_lease(const ConnectionId& id, const std::string& owner, Millis now,
+                                    Millis until) = 0;
+  // Gives the lease up if `owner` still holds it.
+  virtual void release_lease(const ConnectionId& id, const std::string& owner) = 0;
+  // Saves refreshed credentials and releases the lease, only if `owner`
+  // still holds the lease and the row is still at `version`. Durable when it
+  // returns true; false means someone else changed the row meanwhile.
+  virtual bool save_refreshed(const ConnectionId& id, const std::string& owner,
+                              std::int64_t version, const RefreshedTokens& tokens, Millis now) = 0;
+  // Counts a failed refresh, sets when to try again and why it failed, and
+  // releases the lease; only if `owner` holds it.
+  virtual bool record_refresh_failure(const ConnectionId& id, const std::string& owner, Millis now,
+                                      Millis retry_at, const std::string& reason) = 0;
+  // Marks the active connections of (account, app) (of `auth_type` only,
+  // when given) reauth_required with `reason` and returns those it changed.
+  // With `owner`, only a row whose lease `owner` holds (and the lease is
+  // released).
+  virtual std::vector<Connection> mark_reauth(const std::string& account, const std::string& app,
+                                              const std::optional<std::string>& auth_type,
+                                              const std::string& reason, Millis now,
+                                              const std::optional<std::string>& owner) = 0;
+  // Active oauth2 connections whose next refresh is due at `now`, soonest
+  // first, at most `limit`.
+  virtual std::vector<ConnectionId> due(Millis now, std::size_t limit) = 0;
+  // When the soonest refresh of any active oauth2 connection is due.
+  virtual std::optional<Millis> next_due() = 0;
+  // Changes whenever another connection (this process's others included)
+  // has committed to the store since the last call.
+  virtual std::int64_t data_version() = 0;
 
   // Saves a pending flow, first dropping flows that expired before `now`.
   virtual void put_flow(const Flow& flow, Millis now) = 0;
@@ -109,8 +167,8 @@ class Store {
   virtual std::optional<ConnectionWithSecret> find(const std::string& account,
                                                    const std::string& app) = 0;
   // Removes connections of `account` (of `app` only, when given) and returns
-  // what was removed.
-  virtual std::vector<Connection> remove(const std::string& account,
+  // what was removed (so tokens can be revoked after the local delete).
+  virtual std::vector<ConnectionWithSecret> remove(const std::string& account,
                                          const std::optional<std::string>& app) = 0;
   // Connections of `account`, or of every account, ordered by account, app.
   virtual std::vector<Connection> list(const std::optional<std::string>& account) = 0;

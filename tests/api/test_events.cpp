@@ -49,7 +49,7 @@ void free_payload(void* p) {
 
 }  // namespace
 
-TEST_CASE("events: created updated and deleted") {
+TEST_CASE("events: created reauthenticated and deleted") {
   Fixture f;
   EventRecorder rec;
   rec.install(f.c());
@@ -64,7 +64,7 @@ TEST_CASE("events: created updated and deleted") {
   {
     const auto ev = rec.events();
     REQUIRE(ev.size() == 2);
-    check_event(ev[1], "connection.updated", "A", "twilio");
+    check_event(ev[1], "connection.reauthenticated", "A", "twilio");
   }
   REQUIRE(refold_disconnect(f.c(), "A", "twilio") == REFOLD_OK);
   {
@@ -250,7 +250,7 @@ TEST_CASE("events: the handler may read through the library") {
   std::lock_guard<std::mutex> lock(r.mu);
   REQUIRE(r.types.size() == 3);
   CHECK(r.types[0] == "connection.created");
-  CHECK(r.types[1] == "connection.updated");
+  CHECK(r.types[1] == "connection.reauthenticated");
   CHECK(r.types[2] == "connection.deleted");
   // The change is committed before the handler runs.
   CHECK(r.get_rc[0] == REFOLD_OK);

@@ -1,0 +1,105 @@
+// Decrypted credentials kept in memory so a read of a valid token costs a
+// hash lookup and a copy, not a store read, a decryption and a JSON pass.
+//
+// Coherence: every change this process makes invalidates the entry it
+// touches (and bumps a generation, so a read that loaded the old row while
+// the change committed cannot put it back); changes by other processes are
+// noticed through the store's data version, checked by the client at most
+// every 100 ms (docs/threading.md). Clients of one process on one store
+// share a cache.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "crypto/secure.hpp"
+#include "util/time.hpp"
+
+namespace refold::core {
+
+// What a read needs to decide about a connection without the store.
+struct CredentialState {
+  bool keybased = false;
+  bool active = true;
+  std::optional<std::string> reason;  // why re-auth is required, or why refreshing fails
+  std::int64_t version = 0;
+  std::optional<Millis> expires_at;
+  std::optional<Millis> due_at;       // next refresh (or retry after a failure)
+  int failures = 0;                   // failed refreshes in a row
+  bool has_refresh_token = false;
+  bool forced_refresh = false;        // the token came from a refresh forced by a 401
+};
+
+struct Credentials {
+  CredentialState state;
+  crypto::WipedBytes json;  // what refold_get_credentials hands out
+};
+
+class CredentialCache {
+ public:
+  // At most `capacity` entries; 0 disables the cache.
+  explicit CredentialCache(std::size_t capacity);
+
+  // The cache every client of this process shares for the store with this
+  // id, so a change one client makes is seen by the others at once. The
+  // first client to ask sets the capacity; a capacity of 0 gets a private,
+  // disabled cache.
+  static std::shared_ptr<CredentialCache> for_store(const std::vector<std::uint8_t>& store_id,
+                                                    std::size_t capacity);
+
+  // The cache key of a connection: account and app, NUL-separated.
+  static std::string_view key(std::string& buffer, std::string_view account, std::string_view app);
+
+  enum class Found { no, served, stale };
+  // Looks `key` up. When `servable(state)` holds, copies the credentials
+  // into `out.json` and returns served; otherwise copies state and
+  // credentials into `out` and returns stale.
+  template <class Servable>
+  Found find(std::string_view key, Servable&& servable, Credentials& out) const {
+    if (capacity_ == 0) return Found::no;
+    const Shard& sh = shard(key);
+    std::shared_lock lock(sh.mu);
+    auto it = sh.map.find(key);
+    if (it == sh.map.end()) return Found::no;
+    const Credentials& c = it->second;
+    out.json = crypto::WipedBytes(c.json.view());
+    if (servable(c.state)) return Found::served;
+    out.state = c.state;
+    return Found::stale;
+  }
+
+  // The generation to pass to put(): read it before loading from the store.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Caches `c` unless an invalidation happened since `seen` was read.
+  void put(std::string_view key, const Credentials& c, std::uint64_t seen);
+  void invalidate(std::string_view key);
+  void clear();
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, Credentials, Hash, std::equal_to<>> map;
+  };
+  static constexpr std::size_t kShards = 16;
+
+  const Shard& shard(std::string_view key) const { return shards_[Hash{}(key) % kShards]; }
+  Shard& shard(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
+
+  std::size_t capacity_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace refold::core

@@ -1,0 +1,149 @@
+#include "oauth/refresh.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include "crypto/secure.hpp"
+#include "http/url.hpp"
+#include "util/error.hpp"
+
+namespace refold::oauth {
+
+namespace {
+
+// Error codes that mean the grant behind the refresh token is gone. The
+// standard one, and what Slack says in its 200 ok:false answers.
+bool is_grant_error(const std::string& e) {
+  return e == "invalid_grant" || e == "invalid_refresh_token" || e == "token_revoked" ||
+         e == "token_expired";
+}
+
+RefreshResult failure(RefreshFailure kind, std::string reason, int code, std::string message) {
+  RefreshResult r;
+  r.failure = kind;
+  r.reason = std::move(reason);
+  r.code = code;
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+std::optional<Millis> parse_retry_after(const std::string& value, Millis now) {
+  std::string_view v(value);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  if (v.front() >= '0' && v.front() <= '9') {
+    std::int64_t secs = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
+    return std::min<std::int64_t>(secs, 24 * 3600) * 1000;
+  }
+  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT".
+  std::tm tm{};
+  std::string s(v);
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  Millis at = static_cast<Millis>(timegm(&tm)) * 1000;
+  return std::clamp<Millis>(at - now, 0, 24 * 3600 * 1000);
+}
+
+RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                      const std::string& refresh_token, const std::vector<std::string>& scopes,
+                      Millis now, const std::atomic<bool>* cancel) {
+  const catalog::OAuth2& def = *app.oauth2;
+  const std::string who = "app '" + app.slug + "': refreshing the access token";
+  http::Request req;
+  req.method = "POST";
+  req.url = def.token_endpoint;
+  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
+  authenticate(req, form, def, reg);
+  req.body = http::form_encode(form);
+  req.cancel = cancel;
+  for (auto& [k, v] : form) crypto::wipe(v);
+
+  http::Response resp;
+  try {
+    resp = http.send(req);
+  } catch (const Error& e) {
+    crypto::wipe(req.body);
+    for (auto& h : req.headers) crypto::wipe(h.value);
+    if (e.code() == REFOLD_ECANCELLED) throw;
+    if (e.code() == REFOLD_ETIMEOUT)
+      return failure(RefreshFailure::transient, "timeout", REFOLD_ETIMEOUT, who + " failed: " + e.what());
+    if (e.code() == REFOLD_EINVALID)
+      return failure(RefreshFailure::client, "invalid_endpoint", REFOLD_EINVALID, who + " failed: " + e.what());
+    return failure(RefreshFailure::transient, "network", REFOLD_ENETWORK, who + " failed: " + e.what());
+  }
+  crypto::wipe(req.body);
+  for (auto& h : req.headers) crypto::wipe(h.value);
+
+  std::vector<std::string> secrets{refresh_token};
+  if (reg.client_secret) secrets.push_back(*reg.client_secret);
+  RefreshResult r;
+  if (auto e = token_error(resp.status, resp.body, secrets)) {
+    crypto::wipe(resp.body);
+    std::string said = e->error.empty() ? "HTTP " + std::to_string(e->http_status)
+                                        : e->error + " (HTTP " + std::to_string(e->http_status) + ")";
+    if (!e->description.empty()) said += ": " + e->description;
+    if (is_grant_error(e->error))
+      return failure(RefreshFailure::grant, e->error, REFOLD_EREAUTH,
+                     who + ": the provider refused the refresh token (" + said +
+                         "); the user must connect again");
+    if (e->http_status == 429) {
+      r = failure(RefreshFailure::transient, "rate_limited", REFOLD_EPROVIDER,
+                  who + ": the provider is rate limiting (" + said + ")");
+      if (auto ra = resp.header("Retry-After")) r.retry_after = parse_retry_after(*ra, now);
+      return r;
+    }
+    if (e->http_status >= 500 || e->error == "temporarily_unavailable" || e->error == "server_error") {
+      r = failure(RefreshFailure::transient, "server_error", REFOLD_EPROVIDER,
+                  who + ": the token endpoint failed (" + said + ")");
+      if (auto ra = resp.header("Retry-After")) r.retry_after = parse_retry_after(*ra, now);
+      return r;
+    }
+    std::string reason = e->error.empty() ? "http_" + std::to_string(e->http_status) : e->error;
+    return failure(RefreshFailure::client, reason, REFOLD_EAUTH,
+                   who + ": the provider refused the app's OAuth client (" + said +
+                       "); check oauth_clients." + app.slug + " in the config");
+  }
+  try {
+    r.tokens = parse_token_response(resp.status, resp.body, app, scopes, now, secrets);
+  } catch (const Error& e) {
+    crypto::wipe(resp.body);
+    return failure(RefreshFailure::transient, "malformed_response", REFOLD_EPROVIDER,
+                   who + ": " + e.what());
+  }
+  crypto::wipe(resp.body);
+  return r;
+}
+
+bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+            const std::string& token, const char* hint) {
+  const catalog::OAuth2& def = *app.oauth2;
+  if (def.revocation_endpoint.empty()) return false;
+  http::Request req;
+  req.method = "POST";
+  req.url = def.revocation_endpoint;
+  req.timeout = std::chrono::milliseconds(5000);
+  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  http::Params form{{"token", token}, {"token_type_hint", hint}};
+  authenticate(req, form, def, reg);
+  req.body = http::form_encode(form);
+  for (auto& [k, v] : form) crypto::wipe(v);
+  bool ok = false;
+  try {
+    http::Response resp = http.send(req);
+    crypto::wipe(resp.body);
+    ok = resp.status == 200;  // RFC 7009 2.2: 200 also for a token already invalid
+  } catch (const Error&) {
+    ok = false;
+  }
+  crypto::wipe(req.body);
+  for (auto& h : req.headers) crypto::wipe(h.value);
+  return ok;
+}
+
+}  // namespace refold::oauth

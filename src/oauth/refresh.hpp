@@ -1,0 +1,59 @@
+// Refreshing (RFC 6749 section 6) and revoking (RFC 7009) tokens, with every
+// failure sorted into what the lifecycle does about it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "http/client.hpp"
+#include "oauth/flow.hpp"
+#include "oauth/token_response.hpp"
+#include "util/time.hpp"
+
+namespace refold::oauth {
+
+// What a failed refresh means for the connection.
+enum class RefreshFailure {
+  none,
+  // The refresh token is expired, revoked or reused (invalid_grant and the
+  // like): the user must connect again.
+  grant,
+  // The app's OAuth client is misconfigured or not allowed
+  // (invalid_client, unauthorized_client, other 4xx): tokens are kept, the
+  // host must fix its config.
+  client,
+  // 5xx, 429, a malformed answer, a timeout or a network error: try again
+  // later.
+  transient,
+};
+
+struct RefreshResult {
+  RefreshFailure failure = RefreshFailure::none;
+  TokenSet tokens;            // when failure == none
+  std::string reason;         // short machine word: "invalid_grant", "server_error", ...
+  int code = REFOLD_OK;       // the refold error code a read that needed the token gets
+  std::string message;        // names the app, never a secret
+  std::optional<Millis> retry_after;  // from a Retry-After header, as a duration
+};
+
+// Sends a refresh_token grant for `app` and classifies the outcome. Never
+// throws for what the provider or the network did; throws only for
+// cancellation (REFOLD_ECANCELLED, when `*cancel` became true). `scopes` are
+// the stored scopes (kept unless the response names others).
+RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                      const std::string& refresh_token, const std::vector<std::string>& scopes,
+                      Millis now, const std::atomic<bool>* cancel = nullptr);
+
+// Revokes one token at the app's revocation endpoint (RFC 7009 2.1, with
+// token_type_hint). Returns true when the provider confirmed it (200);
+// false for any failure, which is never thrown: revocation is best effort.
+bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+            const std::string& token, const char* hint);
+
+// A Retry-After value (delta-seconds or an HTTP-date) as a duration from
+// `now`; nullopt when absent or unparsable.
+std::optional<Millis> parse_retry_after(const std::string& value, Millis now);
+
+}  // namespace refold::oauth

@@ -1,0 +1,176 @@
+// The SQLite store's token-lifecycle operations: the refresh lease that
+// lets processes sharing a store send one refresh per connection, and the
+// fenced writes that end a refresh.
+#include "store/sqlite_internal.hpp"
+#include "util/error.hpp"
+
+namespace refold::store {
+
+using detail::Use;
+
+LeaseResult SqliteStore::acquire_lease(const ConnectionId& id, const std::string& owner,
+                                       Millis now, Millis until) {
+  static const char* kRead =
+      "SELECT status, reason, created_at, updated_at, expires_at, key_id, nonce, ciphertext,"
+      " version, refresh_failures, next_refresh_at, forced_refresh, config, lease_owner,"
+      " lease_expires_at FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  static const char* kTake =
+      "UPDATE connections SET lease_owner = ?4, lease_expires_at = ?5"
+      " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  LeaseResult r;
+  std::optional<std::string> holder;
+  Millis holder_until = 0;
+  {
+    Use s(c->stmt(kRead));
+    s->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type);
+    if (!s->step()) return r;  // missing; the empty transaction rolls back
+    r.row.emplace();
+    Connection& conn = r.row->connection;
+    conn.id = id;
+    conn.status = s->text(0);
+    conn.reason = s->opt_text(1);
+    conn.created_at = s->integer(2);
+    conn.updated_at = s->integer(3);
+    conn.expires_at = s->opt_integer(4);
+    r.row->sealed.key_id = s->integer(5);
+    r.row->sealed.nonce = s->blob(6);
+    r.row->sealed.ciphertext = s->blob(7);
+    conn.version = s->integer(8);
+    conn.refresh_failures = static_cast<int>(s->integer(9));
+    conn.next_refresh_at = s->opt_integer(10);
+    conn.forced_refresh = s->integer(11) != 0;
+    conn.config = s->text(12);
+    holder = s->opt_text(13);
+    holder_until = s->opt_integer(14).value_or(0);
+  }
+  if (holder && *holder != owner && holder_until > now) {
+    r.state = LeaseResult::State::busy;
+    r.lease_expires_at = holder_until;
+    return r;
+  }
+  {
+    Use w(c->stmt(kTake));
+    w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, until);
+    w->run();
+  }
+  tx.commit();
+  r.state = LeaseResult::State::acquired;
+  return r;
+}
+
+void SqliteStore::release_lease(const ConnectionId& id, const std::string& owner) {
+  static const char* kRelease =
+      "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL"
+      " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  {
+    Use w(c->stmt(kRelease));
+    w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner);
+    w->run();
+  }
+  tx.commit();
+}
+
+bool SqliteStore::save_refreshed(const ConnectionId& id, const std::string& owner,
+                                 std::int64_t version, const RefreshedTokens& t, Millis now) {
+  static const char* kSave =
+      "UPDATE connections SET key_id = ?6, nonce = ?7, ciphertext = ?8, expires_at = ?9,"
+      " next_refresh_at = ?10, forced_refresh = ?11, updated_at = ?12, reason = NULL,"
+      " refresh_failures = 0, lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
+      " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4 AND version = ?5"
+      " AND status = 'active'";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  {
+    Use w(c->stmt(kSave));
+    w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, version)
+        .bind(6, t.sealed.key_id).bind(7, std::span(t.sealed.nonce))
+        .bind(8, std::span(t.sealed.ciphertext)).bind(9, t.expires_at).bind(10, t.next_refresh_at)
+        .bind(11, std::int64_t{t.forced ? 1 : 0}).bind(12, now);
+    w->run();
+  }
+  if (c->db.changes() == 0) return false;  // rolls back
+  tx.commit();
+  return true;
+}
+
+bool SqliteStore::record_refresh_failure(const ConnectionId& id, const std::string& owner,
+                                         Millis now, Millis retry_at, const std::string& reason) {
+  static const char* kFail =
+      "UPDATE connections SET refresh_failures = refresh_failures + 1, next_refresh_at = ?5,"
+      " reason = ?6, updated_at = ?7, lease_owner = NULL, lease_expires_at = NULL"
+      " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4"
+      " AND status = 'active'";
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  {
+    Use w(c->stmt(kFail));
+    w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, retry_at)
+        .bind(6, reason).bind(7, now);
+    w->run();
+  }
+  if (c->db.changes() == 0) return false;
+  tx.commit();
+  return true;
+}
+
+std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, const std::string& app,
+                                                 const std::optional<std::string>& auth_type,
+                                                 const std::string& reason, Millis now,
+                                                 const std::optional<std::string>& owner) {
+  static const char* kMark =
+      "UPDATE connections SET status = 'reauth_required', reason = ?4, updated_at = ?5,"
+      " lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
+      " WHERE account = ?1 AND app = ?2 AND (?3 IS NULL OR auth_type = ?3)"
+      " AND status = 'active' AND (?6 IS NULL OR lease_owner = ?6)"
+      " RETURNING " REFOLD_CONNECTION_COLUMNS;
+  std::lock_guard wl(write_mu_);
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
+  std::vector<Connection> changed;
+  {
+    Use w(c->stmt(kMark));
+    w->bind(1, account).bind(2, app).bind(3, auth_type).bind(4, reason).bind(5, now).bind(6, owner);
+    while (w->step()) changed.push_back(detail::read_connection(*w, 0));
+  }
+  tx.commit();
+  return changed;
+}
+
+std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit) {
+  static const char* kDue =
+      "SELECT account, app FROM connections WHERE auth_type = 'oauth2' AND status = 'active'"
+      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1 ORDER BY next_refresh_at"
+      " LIMIT ?2";
+  auto c = acquire();
+  Use s(c->stmt(kDue));
+  s->bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<ConnectionId> out;
+  while (s->step()) out.push_back({s->text(0), s->text(1), "oauth2"});
+  return out;
+}
+
+std::optional<Millis> SqliteStore::next_due() {
+  static const char* kNext =
+      "SELECT min(next_refresh_at) FROM connections WHERE auth_type = 'oauth2'"
+      " AND status = 'active' AND next_refresh_at IS NOT NULL";
+  auto c = acquire();
+  Use s(c->stmt(kNext));
+  return s->step() ? s->opt_integer(0) : std::nullopt;
+}
+
+std::int64_t SqliteStore::data_version() {
+  std::lock_guard lock(watch_mu_);
+  if (!watch_) watch_ = connect();
+  Use s(watch_->stmt("PRAGMA data_version"));
+  return s->step() ? s->integer(0) : 0;
+}
+
+}  // namespace refold::store

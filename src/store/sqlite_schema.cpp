@@ -1,0 +1,72 @@
+// The SQLite store's schema, as the list of migrations that build it.
+#include "store/sqlite_internal.hpp"
+
+namespace refold::store::detail {
+
+namespace {
+
+// Schema migrations: entry i takes the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    // 0 -> 1: meta, data keys, connections.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+CREATE TABLE data_keys (
+  id         INTEGER PRIMARY KEY,
+  nonce      BLOB NOT NULL,
+  wrapped    BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE connections (
+  account          TEXT NOT NULL,
+  app              TEXT NOT NULL,
+  auth_type        TEXT NOT NULL CHECK (auth_type IN ('oauth2', 'keybased')),
+  status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'reauth_required')),
+  reason           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  expires_at       INTEGER,
+  refresh_failures INTEGER NOT NULL DEFAULT 0,
+  next_refresh_at  INTEGER,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  version          INTEGER NOT NULL DEFAULT 1,
+  key_id           INTEGER NOT NULL REFERENCES data_keys (id),
+  nonce            BLOB NOT NULL,
+  ciphertext       BLOB NOT NULL,
+  config           TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (account, app, auth_type)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
+)sql",
+    // 1 -> 2: pending OAuth flows, so begin and complete may run in
+    // different processes.
+    R"sql(
+CREATE TABLE oauth_flows (
+  state_hash BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL REFERENCES data_keys (id),
+  nonce      BLOB NOT NULL,
+  ciphertext BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
+    // 2 -> 3: refresh scheduling. Connections saved before this version get
+    // the default refresh-ahead window; a token that came from a refresh the
+    // host forced after a 401 is marked, so a second 401 means re-auth.
+    R"sql(
+ALTER TABLE connections ADD COLUMN forced_refresh INTEGER NOT NULL DEFAULT 0;
+UPDATE connections SET next_refresh_at = expires_at - 300000
+  WHERE auth_type = 'oauth2' AND expires_at IS NOT NULL AND next_refresh_at IS NULL;
+CREATE INDEX connections_due ON connections (next_refresh_at)
+  WHERE auth_type = 'oauth2' AND status = 'active' AND next_refresh_at IS NOT NULL;
+)sql",
+};
+
+}  // namespace
+
+std::span<const char* const> migrations() { return kMigrations; }
+
+}  // namespace refold::store::detail
