@@ -5,11 +5,13 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime/cgo"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // How a handler's panic gets back to Go code without crossing C frames:
@@ -89,6 +91,7 @@ func park(panicVal any, panicked bool, openerErr error) {
 
 type eventHandler func(Event)
 type urlOpener func(url string) error
+type clock func() time.Time
 
 func newHandle(v any) cgo.Handle {
 	liveHandles.Add(1)
@@ -130,6 +133,18 @@ func refoldGoOpenURL(url *C.char, handle C.uintptr_t) (rc C.int) {
 		return 1
 	}
 	return 0
+}
+
+//export refoldGoClock
+func refoldGoClock(handle C.uintptr_t) (ms C.double) {
+	ms = C.double(math.NaN()) // the library then uses the system clock
+	defer func() {
+		if r := recover(); r != nil {
+			park(r, true, nil)
+		}
+	}()
+	fn := cgo.Handle(handle).Value().(clock)
+	return C.double(fn().UnixMilli())
 }
 
 //export refoldGoRelease

@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -401,6 +402,63 @@ func (c *Client) register(v any, set func(p *C.refold_client, h C.uintptr_t) C.i
 		deleteHandle(h) // never registered
 	}
 	return err
+}
+
+// SetClock replaces the clock the client uses for token expiry, refresh
+// scheduling and timestamps (for tests and simulations); nil restores the
+// system clock. fn may run on any thread, including the background
+// refresher's; it must be fast and must not call the client. A panic in it
+// falls back to the system clock for that reading.
+func (c *Client) SetClock(fn func() time.Time) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_clock(p, 0) })
+	}
+	return c.register(clock(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_clock(p, h)
+	})
+}
+
+// MarkReauth marks account's connection to app as needing
+// re-authentication, for a host that learned from the provider (a webhook)
+// that access ended. reason is a short word such as "uninstalled",
+// "revoked" or "deleted" ("" means "revoked"). Emits EventExpired for each
+// connection it changes; reads then fail with ErrReauthRequired until the
+// user connects again. ErrNotFound when there is no such connection.
+func (c *Client) MarkReauth(account, app, reason string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	rs, err := a.optional(reason, "reason")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_mark_reauth(p, acc, ap, rs) })
+}
+
+// ReportUnauthorized tells the client that an API call made with account's
+// current credentials for app got HTTP 401. When the OAuth token could be
+// refreshed it returns nil: read the credentials again and retry. When the
+// user must connect again it returns ErrReauthRequired (and EventExpired is
+// emitted).
+func (c *Client) ReportUnauthorized(account, app string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_report_unauthorized(p, acc, ap) })
 }
 
 // RotateMasterKey replaces the master key with newKey (32 bytes, base64 or

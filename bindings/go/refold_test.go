@@ -214,6 +214,13 @@ func TestOAuthConnectThroughTheURLOpener(t *testing.T) {
 	if err := c.Disconnect("acct", "sandbox"); err != nil {
 		t.Fatal(err)
 	}
+	if status := s.apiMe(t, creds.AccessToken); status != 401 {
+		t.Errorf("disconnect did not revoke the token: %d", status)
+	}
+	got = rec.all()
+	if last := got[len(got)-1]; last.Type != EventDeleted || last.Revoked == nil || !*last.Revoked {
+		t.Errorf("the deletion event does not say the tokens were revoked: %+v", last)
+	}
 }
 
 func TestOAuthBeginAndComplete(t *testing.T) {
@@ -508,4 +515,180 @@ func TestAHandlerMayCallTheClient(t *testing.T) {
 		t.Errorf("the handler saw %v", seen)
 	}
 	c.SetEventHandler(nil)
+}
+
+func TestAReauthEventReachesTheHandler(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	expired := make(chan Event, 4)
+	var rec events
+	if err := c.SetEventHandler(func(ev Event) {
+		rec.handler(ev)
+		if ev.Type == EventExpired {
+			expired <- ev
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+
+	// The provider told the host (say, by a webhook) that the app was
+	// uninstalled.
+	if err := c.MarkReauth("acct", "sandbox", "uninstalled"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-expired:
+		if ev.Account != "acct" || ev.App != "sandbox" || ev.Reason != "uninstalled" || ev.AuthType != AuthOAuth2 {
+			t.Errorf("event: %+v", ev)
+		}
+	default:
+		t.Fatal("no connection.expired event")
+	}
+	_, err := c.Credentials("acct", "sandbox")
+	if !errors.Is(err, ErrReauthRequired) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("reading a connection that needs re-auth: %v", err)
+	}
+	conns, err := c.ListConnections("acct")
+	if err != nil || len(conns) != 1 || conns[0].Status != "reauth_required" || conns[0].Reason != "uninstalled" {
+		t.Errorf("listing: %+v %v", conns, err)
+	}
+	apps, err := c.ListApps("acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.Slug == "sandbox" && (!a.ReauthRequired || a.ConnectedAccounts[0].Status != "expired") {
+			t.Errorf("app listing: %+v", a)
+		}
+	}
+	// Marking again changes nothing and emits nothing.
+	if err := c.MarkReauth("acct", "sandbox", ""); err != nil {
+		t.Error(err)
+	}
+	if err := c.MarkReauth("acct", "sandbox", "not a word!"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a bad reason: %v", err)
+	}
+	if err := c.MarkReauth("nobody", "sandbox", "revoked"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("no such connection: %v", err)
+	}
+
+	// Connecting again makes it usable.
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	if _, err := c.Credentials("acct", "sandbox"); err != nil {
+		t.Errorf("after reconnecting: %v", err)
+	}
+	var kinds []string
+	for _, ev := range rec.all() {
+		kinds = append(kinds, ev.Type)
+	}
+	if strings.Join(kinds, " ") != "connection.created connection.expired connection.reauthenticated" {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestReportUnauthorized(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	before, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 401 with an OAuth token: refreshed once, read again and retry.
+	if err := c.ReportUnauthorized("acct", "sandbox"); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	after, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.AccessToken == before.AccessToken || s.apiMe(t, after.AccessToken) != 200 {
+		t.Errorf("the token was not refreshed")
+	}
+	// A key-based connection has nothing to refresh: re-auth.
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ReportUnauthorized("acct", "sandbox-keys"); !errors.Is(err, ErrReauthRequired) {
+		t.Errorf("a key-based 401: %v", err)
+	}
+	var kinds []string
+	for _, ev := range rec.all() {
+		kinds = append(kinds, ev.Type+":"+ev.App)
+	}
+	want := "connection.created:sandbox connection.refreshed:sandbox connection.created:sandbox-keys connection.expired:sandbox-keys"
+	if strings.Join(kinds, " ") != want {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestSetClock(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	first, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks atomic.Int64
+	later := time.Now().Add(2 * time.Hour) // past the sandbox's one-hour tokens
+	if err := c.SetClock(func() time.Time { ticks.Add(1); return later }); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ticks.Load() == 0 || second.AccessToken == first.AccessToken || !second.ExpiresAt.After(later) {
+		t.Errorf("the client did not use the clock: %d readings", ticks.Load())
+	}
+	// A panicking clock falls back to the system clock for that reading; the
+	// panic comes out of the call that read it.
+	if err := c.SetClock(func() time.Time { panic("clock") }); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "clock" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		_, _ = c.Credentials("acct", "sandbox")
+		t.Errorf("no panic came out")
+	}()
+	if err := c.SetClock(nil); err != nil {
+		t.Error(err)
+	}
+	if _, err := c.Credentials("acct", "sandbox"); err != nil {
+		t.Error(err)
+	}
 }

@@ -10,5 +10,6 @@
 
 int refold_go_set_event_handler(refold_client *client, uintptr_t handle);
 int refold_go_set_url_opener(refold_client *client, uintptr_t handle);
+int refold_go_set_clock(refold_client *client, uintptr_t handle);
 
 #endif

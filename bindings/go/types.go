@@ -17,9 +17,12 @@ const (
 
 // Event types (Event.Type).
 const (
-	EventCreated = "connection.created"
-	EventUpdated = "connection.updated"
-	EventDeleted = "connection.deleted"
+	EventCreated         = "connection.created"
+	EventReauthenticated = "connection.reauthenticated"
+	EventRefreshed       = "connection.refreshed"
+	EventRefreshFailed   = "connection.refresh_failed"
+	EventExpired         = "connection.expired" // the user must connect again; Reason says why
+	EventDeleted         = "connection.deleted"
 )
 
 // Config is the configuration of Open; empty fields take the library's
@@ -33,6 +36,10 @@ type Config struct {
 	OAuthClients map[string]OAuthClient `json:"oauth_clients,omitempty"`
 	HTTP         *HTTPConfig            `json:"http,omitempty"`
 	OAuth        *OAuthConfig           `json:"oauth,omitempty"`
+
+	RefreshAheadMS    *int `json:"refresh_ahead_ms,omitempty"`   // refresh this long before expiry (default 300000)
+	BackgroundRefresh bool `json:"background_refresh,omitempty"` // a thread refreshes tokens as they come due
+	CredentialCache   *int `json:"credential_cache,omitempty"`   // connections kept decrypted in memory (default 10000; 0: none)
 }
 
 // OAuthClient is an OAuth client registration with an app's provider.
@@ -141,13 +148,18 @@ type ConnectedAccount struct {
 // Connection is one (account, app, auth type) connection. It holds no
 // secret.
 type Connection struct {
-	Account   string    `json:"account"`
-	App       string    `json:"app"`
-	AuthType  string    `json:"auth_type"`
-	Status    string    `json:"status"` // active or reauth_required
-	Reason    string    `json:"reason"` // "" when none
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Account  string `json:"account"`
+	App      string `json:"app"`
+	AuthType string `json:"auth_type"`
+	Status   string `json:"status"` // active or reauth_required
+	// Why re-auth is required, or for an active connection why its last
+	// refresh failed; "" when none.
+	Reason          string     `json:"reason"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	ExpiresAt       *time.Time `json:"expires_at"`      // the OAuth token's expiry, if any
+	NextRefreshAt   *time.Time `json:"next_refresh_at"` // when a refresh is due, if any
+	RefreshFailures int        `json:"refresh_failures"`
 }
 
 // Event tells that a connection changed.
@@ -158,6 +170,11 @@ type Event struct {
 	AuthType string    `json:"auth_type"`
 	At       time.Time `json:"at"`
 	Reason   string    `json:"reason,omitempty"`
+	// EventRefreshFailed: when the refresh is retried.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
+	// EventDeleted of an OAuth connection whose app can revoke tokens:
+	// whether the provider confirmed revoking them.
+	Revoked *bool `json:"revoked,omitempty"`
 }
 
 // OAuthOptions adjust BeginOAuth; zero values keep the registration's.
