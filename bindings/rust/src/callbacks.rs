@@ -12,11 +12,13 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{self, AssertUnwindSafe};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::types::Event;
 
 pub(crate) type EventFn = dyn Fn(&Event) + Send + Sync + 'static;
 pub(crate) type OpenerFn = dyn Fn(&str) -> std::io::Result<()> + Send + Sync + 'static;
+pub(crate) type ClockFn = dyn Fn() -> SystemTime + Send + Sync + 'static;
 
 thread_local! {
     static DEPTH: Cell<usize> = const { Cell::new(0) };
@@ -108,6 +110,18 @@ pub(crate) unsafe extern "C" fn opener_trampoline(
     })
 }
 
+pub(crate) unsafe extern "C" fn clock_trampoline(payload: *mut c_void) -> f64 {
+    // NaN makes the library use the system clock for this reading.
+    catching(f64::NAN, || {
+        // SAFETY: as for event_trampoline.
+        let clock = unsafe { &*(payload as *const Box<ClockFn>) };
+        match clock().duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as f64,
+            Err(_) => f64::NAN,
+        }
+    })
+}
+
 pub(crate) unsafe extern "C" fn free_event_handler(payload: *mut c_void) {
     // SAFETY: called once, when the registration of this payload ends.
     catching((), || {
@@ -119,5 +133,12 @@ pub(crate) unsafe extern "C" fn free_opener(payload: *mut c_void) {
     // SAFETY: as for free_event_handler.
     catching((), || {
         drop(unsafe { Box::from_raw(payload as *mut Box<OpenerFn>) })
+    })
+}
+
+pub(crate) unsafe extern "C" fn free_clock(payload: *mut c_void) {
+    // SAFETY: as for free_event_handler.
+    catching((), || {
+        drop(unsafe { Box::from_raw(payload as *mut Box<ClockFn>) })
     })
 }

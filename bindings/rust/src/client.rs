@@ -1,7 +1,7 @@
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr::{self, NonNull};
 
-use crate::callbacks::{self, CallScope, EventFn, OpenerFn};
+use crate::callbacks::{self, CallScope, ClockFn, EventFn, OpenerFn};
 use crate::error::{Error, Result};
 use crate::json::Value;
 use crate::sys;
@@ -283,6 +283,67 @@ impl Client {
     pub fn reset_url_opener(&self) -> Result<()> {
         // SAFETY: NULL restores the default.
         call(|| unsafe { sys::refold_set_url_opener(self.ptr(), None, ptr::null_mut(), None) })
+    }
+
+    /// Marks `account`'s connection to `app` as needing re-authentication,
+    /// for a host that learned from the provider (a webhook) that access
+    /// ended. `reason` is a short word such as `"uninstalled"`, `"revoked"`
+    /// or `"deleted"` (`None`: `"revoked"`). Emits `connection.expired` for
+    /// each connection it changes; reads then fail with
+    /// [`Error::ReauthRequired`] until the user connects again.
+    pub fn mark_reauth(&self, account: &str, app: &str, reason: Option<&str>) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let reason = reason.map(|r| c_arg(r, "reason")).transpose()?;
+        // SAFETY: valid C strings (or a NULL reason) for the duration of the call.
+        call(|| unsafe {
+            sys::refold_mark_reauth(self.ptr(), account.as_ptr(), app.as_ptr(), opt_ptr(&reason))
+        })
+    }
+
+    /// Tells the client that an API call made with `account`'s current
+    /// credentials for `app` got HTTP 401. `Ok` when the OAuth token could
+    /// be refreshed: read the credentials again and retry.
+    /// [`Error::ReauthRequired`] (and a `connection.expired` event) when the
+    /// user must connect again.
+    pub fn report_unauthorized(&self, account: &str, app: &str) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe {
+            sys::refold_report_unauthorized(self.ptr(), account.as_ptr(), app.as_ptr())
+        })
+    }
+
+    /// Replaces the clock the client uses for token expiry, refresh
+    /// scheduling and timestamps (for tests and simulations). It may run on
+    /// any thread, including the background refresher's; it must be fast
+    /// and must not call the client. A panic in it falls back to the system
+    /// clock for that reading.
+    pub fn set_clock<F>(&self, clock: F) -> Result<()>
+    where
+        F: Fn() -> std::time::SystemTime + Send + Sync + 'static,
+    {
+        let boxed: Box<Box<ClockFn>> = Box::new(Box::new(clock));
+        let payload = Box::into_raw(boxed) as *mut c_void;
+        // SAFETY: as for set_event_handler.
+        let r = call(|| unsafe {
+            sys::refold_set_clock(
+                self.ptr(),
+                Some(callbacks::clock_trampoline),
+                payload,
+                Some(callbacks::free_clock),
+            )
+        });
+        if r.is_err() {
+            // SAFETY: a failed registration did not take the payload.
+            drop(unsafe { Box::from_raw(payload as *mut Box<ClockFn>) });
+        }
+        r
+    }
+
+    /// Restores the system clock.
+    pub fn reset_clock(&self) -> Result<()> {
+        // SAFETY: NULL restores the system clock.
+        call(|| unsafe { sys::refold_set_clock(self.ptr(), None, ptr::null_mut(), None) })
     }
 
     /// Replaces the master key with `new_key` (32 bytes, base64 or hex);

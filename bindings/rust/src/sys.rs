@@ -30,6 +30,7 @@ pub type refold_open_url_cb =
     Option<unsafe extern "C" fn(url: *const c_char, payload: *mut c_void) -> c_int>;
 pub type refold_event_cb =
     Option<unsafe extern "C" fn(event_json: *const c_char, payload: *mut c_void)>;
+pub type refold_clock_cb = Option<unsafe extern "C" fn(payload: *mut c_void) -> f64>;
 pub type refold_free_payload_cb = Option<unsafe extern "C" fn(payload: *mut c_void)>;
 
 extern "C" {
@@ -92,6 +93,24 @@ extern "C" {
     pub fn refold_set_event_handler(
         client: *mut refold_client,
         cb: refold_event_cb,
+        payload: *mut c_void,
+        free_payload: refold_free_payload_cb,
+    ) -> c_int;
+
+    pub fn refold_report_unauthorized(
+        client: *mut refold_client,
+        account: *const c_char,
+        app: *const c_char,
+    ) -> c_int;
+    pub fn refold_mark_reauth(
+        client: *mut refold_client,
+        account: *const c_char,
+        app: *const c_char,
+        reason: *const c_char,
+    ) -> c_int;
+    pub fn refold_set_clock(
+        client: *mut refold_client,
+        cb: refold_clock_cb,
         payload: *mut c_void,
         free_payload: refold_free_payload_cb,
     ) -> c_int;

@@ -273,6 +273,11 @@ pub struct Connection {
     /// RFC 3339 UTC.
     pub created_at: String,
     pub updated_at: String,
+    /// The OAuth token's expiry, if any.
+    pub expires_at: Option<String>,
+    /// When a refresh is due, if any.
+    pub next_refresh_at: Option<String>,
+    pub refresh_failures: u64,
 }
 
 impl Connection {
@@ -286,6 +291,12 @@ impl Connection {
                 reason: opt_string(v, "reason"),
                 created_at: string(v, "created_at")?,
                 updated_at: string(v, "updated_at")?,
+                expires_at: opt_string(v, "expires_at"),
+                next_refresh_at: opt_string(v, "next_refresh_at"),
+                refresh_failures: v
+                    .get("refresh_failures")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
             })
         })
     }
@@ -302,11 +313,15 @@ pub struct Event {
     /// RFC 3339 UTC.
     pub at: String,
     pub reason: Option<String>,
+    /// `connection.refresh_failed`: when the refresh is retried (RFC 3339).
+    pub retry_at: Option<String>,
+    /// `connection.deleted` of an OAuth connection whose app can revoke
+    /// tokens: whether the provider confirmed revoking them.
+    pub revoked: Option<bool>,
 }
 
 impl Event {
     pub const CREATED: &'static str = "connection.created";
-    pub const UPDATED: &'static str = "connection.updated";
     pub const REAUTHENTICATED: &'static str = "connection.reauthenticated";
     pub const REFRESHED: &'static str = "connection.refreshed";
     pub const REFRESH_FAILED: &'static str = "connection.refresh_failed";
@@ -323,6 +338,8 @@ impl Event {
             auth_type: string(&v, "auth_type")?,
             at: string(&v, "at")?,
             reason: opt_string(&v, "reason"),
+            retry_at: opt_string(&v, "retry_at"),
+            revoked: v.get("revoked").and_then(Value::as_bool),
         })
     }
 }

@@ -407,3 +407,145 @@ fn rotate_master_key() {
     let client = Client::open(&sandbox.config_with_key("rotate.db", &new_key)).unwrap();
     assert!(client.credentials("acct", "sandbox-keys").is_ok());
 }
+
+/// Connects "sandbox" for `account` through an opener that plays the browser.
+fn connect_sandbox(client: &Client, account: &str) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    client
+        .set_url_opener(move |url| {
+            let (url, tx) = (url.to_owned(), tx.lock().unwrap().clone());
+            thread::spawn(move || tx.send(follow(&url)).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    client.connect_oauth(account, "sandbox").unwrap();
+    assert_eq!(rx.recv().unwrap(), 200);
+}
+
+#[test]
+fn a_reauth_event_reaches_the_handler() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    connect_sandbox(&client, "acct");
+
+    // The provider told the host (a webhook) that the app was uninstalled.
+    client
+        .mark_reauth("acct", "sandbox", Some("uninstalled"))
+        .unwrap();
+    let expired = events
+        .all()
+        .into_iter()
+        .find(|e| e.kind == Event::EXPIRED)
+        .expect("connection.expired");
+    assert_eq!(
+        (expired.account.as_str(), expired.app.as_str()),
+        ("acct", "sandbox")
+    );
+    assert_eq!(expired.reason.as_deref(), Some("uninstalled"));
+    match client.credentials("acct", "sandbox") {
+        Err(e @ Error::ReauthRequired(_)) => assert!(e.is_reauth_required()),
+        other => panic!("{other:?}"),
+    }
+    let conn = &client.list_connections(Some("acct")).unwrap()[0];
+    assert_eq!(
+        (conn.status.as_str(), conn.reason.as_deref()),
+        ("reauth_required", Some("uninstalled"))
+    );
+    let apps = client.list_apps(Some("acct")).unwrap();
+    let app = apps.iter().find(|a| a.slug == "sandbox").unwrap();
+    assert!(app.reauth_required);
+    assert_eq!(app.connected_accounts[0].status, "expired");
+
+    client.mark_reauth("acct", "sandbox", None).unwrap(); // already marked: nothing changes
+    assert!(matches!(
+        client.mark_reauth("acct", "sandbox", Some("not a word!")),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        client.mark_reauth("nobody", "sandbox", None),
+        Err(Error::NotFound(_))
+    ));
+
+    connect_sandbox(&client, "acct");
+    assert!(client.credentials("acct", "sandbox").is_ok());
+    assert_eq!(
+        events.kinds(),
+        [Event::CREATED, Event::EXPIRED, Event::REAUTHENTICATED]
+    );
+
+    client.disconnect("acct", "sandbox").unwrap();
+    let deleted = events.all().pop().unwrap();
+    assert_eq!(
+        (deleted.kind.as_str(), deleted.revoked),
+        (Event::DELETED, Some(true))
+    );
+}
+
+#[test]
+fn report_unauthorized() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    connect_sandbox(&client, "acct");
+    let before = client.credentials("acct", "sandbox").unwrap();
+    client.report_unauthorized("acct", "sandbox").unwrap();
+    let after = client.credentials("acct", "sandbox").unwrap();
+    assert!(after.access_token() != before.access_token());
+    assert_eq!(sandbox.api_me(after.access_token().unwrap()), 200);
+
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    assert!(matches!(
+        client.report_unauthorized("acct", "sandbox-keys"),
+        Err(Error::ReauthRequired(_))
+    ));
+    assert_eq!(
+        events.kinds(),
+        [
+            Event::CREATED,
+            Event::REFRESHED,
+            Event::CREATED,
+            Event::EXPIRED
+        ]
+    );
+}
+
+#[test]
+fn a_replaced_clock() {
+    use std::time::{Duration, SystemTime};
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    connect_sandbox(&client, "acct");
+    let first = client.credentials("acct", "sandbox").unwrap();
+    let readings = Arc::new(AtomicUsize::new(0));
+    let counter = readings.clone();
+    let later = SystemTime::now() + Duration::from_secs(2 * 3600); // past the one-hour tokens
+    client
+        .set_clock(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            later
+        })
+        .unwrap();
+    let second = client.credentials("acct", "sandbox").unwrap();
+    assert!(readings.load(Ordering::SeqCst) > 0);
+    assert!(
+        second.access_token() != first.access_token(),
+        "no refresh at the replaced time"
+    );
+
+    // A panicking clock: the system clock for that reading, then the panic
+    // comes out of the call.
+    client.set_clock(|| panic!("clock boom")).unwrap();
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = client.credentials("acct", "sandbox");
+    }))
+    .unwrap_err();
+    assert_eq!(caught.downcast_ref::<&str>(), Some(&"clock boom"));
+    client.reset_clock().unwrap();
+    assert!(client.credentials("acct", "sandbox").is_ok());
+}
