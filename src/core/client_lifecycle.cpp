@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <sodium.h>
 
 #include "core/client.hpp"
@@ -51,8 +52,8 @@ Millis backoff(int failures, Millis base, Millis cap) {
 
 // True when the credentials can be handed out as they are.
 bool servable(const CredentialState& s, Millis now) {
-  if (s.keybased) return true;
   if (!s.active) return false;
+  if (s.keybased) return true;
   if (s.expires_at && now >= *s.expires_at) return false;
   return !s.due_at || now < *s.due_at;
 }
@@ -72,6 +73,17 @@ int code_for(const std::optional<std::string>& reason) {
 std::string reauth_message(const std::string& app, const std::optional<std::string>& reason) {
   return "the connection to app '" + app + "' needs its user to connect again (reason: " +
          reason.value_or("unknown") + ")";
+}
+
+// What a read is told while a failed refresh backs off.
+std::string backoff_message(const std::string& app, const std::optional<std::string>& reason,
+                            Millis retry_at, bool gone) {
+  std::string m = "app '" + app + "': " + (gone ? "the access token expired and " : "") +
+                  "refreshing it failed (" + reason.value_or("unknown") + "); next attempt after " +
+                  rfc3339(retry_at);
+  if (code_for(reason) == REFOLD_EAUTH)
+    m += "; the provider refused the app's OAuth client: check oauth_clients." + app + " in the config";
+  return m;
 }
 
 Credentials copy(const Credentials& c) { return Credentials{c.state, crypto::WipedBytes(c.json.view())}; }
@@ -192,8 +204,8 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
 crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app,
                                    Credentials cur) {
   const CredentialState& s = cur.state;
-  if (s.keybased) return std::move(cur.json);
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
+  if (s.keybased) return std::move(cur.json);
   Millis now = clock_.now();
   if (servable(s, now)) return std::move(cur.json);
   bool gone = expired(s, now);
@@ -203,9 +215,7 @@ crypto::WipedBytes Client::resolve(const std::string& account, const std::string
            "app '" + app + "': the access token expired and there is no refresh token");
   }
   if (gone && s.failures > 0 && s.due_at && now < *s.due_at)
-    fail(code_for(s.reason), "app '" + app + "': the access token expired and refreshing it failed (" +
-                                 s.reason.value_or("unknown") + "); next attempt after " +
-                                 rfc3339(*s.due_at));
+    fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, true));
   Credentials fresh = refresh_shared(account, app, std::move(cur), gone, std::nullopt, nullptr);
   return std::move(fresh.json);
 }
@@ -332,9 +342,7 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
     }
     if (s.failures > 0 && s.due_at && now < *s.due_at) {  // backing off
       release();
-      fail(code_for(s.reason), "app '" + app + "': refreshing the access token failed (" +
-                                   s.reason.value_or("unknown") + "); next attempt after " +
-                                   rfc3339(*s.due_at));
+      fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, gone));
     }
     if (!held) {
       // Another process is refreshing. A valid token is served meanwhile;
@@ -487,26 +495,42 @@ void Client::mark_reauth(const std::string& account, const std::string& app, con
 }
 
 void Client::background_loop() {
+  // Connections it could not move forward (unreadable record, an auth type
+  // that shadows the OAuth one): left alone for a while, so they cannot
+  // crowd out the others at the head of the due list.
+  std::map<std::string, std::chrono::steady_clock::time_point> skip;
   while (!closing_.load(std::memory_order_acquire)) {
     std::chrono::milliseconds sleep = kBackgroundMaxSleep;
     try {
-      for (const auto& id : store_->due(clock_.now(), 32)) {
+      auto steady = std::chrono::steady_clock::now();
+      std::erase_if(skip, [&](const auto& kv) { return kv.second <= steady; });
+      for (const auto& id : store_->due(clock_.now(), 256)) {
         if (closing_.load(std::memory_order_acquire)) return;
+        std::string key;
+        CredentialCache::key(key, id.account, id.app);
+        if (skip.count(key)) continue;
+        bool moved = false;
         try {
           Credentials cur = load(id.account, id.app);
-          if (cur.state.keybased || !cur.state.active) continue;
-          Millis now = clock_.now();
-          if (!cur.state.has_refresh_token) {
-            if (expired(cur.state, now))
-              expire(id.account, id.app, "oauth2", "expired", std::nullopt,
-                     "app '" + id.app + "': the access token expired and there is no refresh token");
-            continue;
+          if (!cur.state.keybased && cur.state.active) {
+            Millis now = clock_.now();
+            if (!cur.state.has_refresh_token) {
+              if (expired(cur.state, now))
+                expire(id.account, id.app, "oauth2", "expired", std::nullopt,
+                       "app '" + id.app + "': the access token expired and there is no refresh token");
+            } else {
+              bool gone = expired(cur.state, now);
+              refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, &closing_);
+              moved = true;
+            }
           }
-          bool gone = expired(cur.state, now);
-          refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, &closing_);
-        } catch (const Error&) {
-          // Recorded in the store and reported as an event where it matters.
+        } catch (const Error& e) {
+          // Refresh failures are recorded in the store (with their back-off)
+          // and reported as events; only the others leave the row stuck.
+          moved = e.code() != REFOLD_ESTORE && e.code() != REFOLD_ECRYPTO && e.code() != REFOLD_ERROR;
+          if (e.code() == REFOLD_ECANCELLED) return;
         }
+        if (!moved) skip[key] = steady + std::chrono::minutes(5);
       }
       // Sleep until the next refresh is due (plus jitter), but look again
       // within kBackgroundMaxSleep: another process or a clock set by the

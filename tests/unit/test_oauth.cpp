@@ -3,6 +3,7 @@
 #include "catalog/catalog.hpp"
 #include "failure.hpp"
 #include "oauth/pkce.hpp"
+#include "oauth/refresh.hpp"
 #include "oauth/token_response.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -91,4 +92,18 @@ TEST_CASE("token response: errors are classified and never echo secrets") {
     CHECK(msg.find("invalid_grant") != std::string::npos);
     CHECK(msg.find("'prov'") != std::string::npos);
   }
+}
+
+TEST_CASE("refresh: Retry-After as delta-seconds or an HTTP-date") {
+  const Millis now = 1445412480000;  // Wed, 21 Oct 2015 07:28:00 GMT
+  CHECK(oauth::parse_retry_after("120", now) == 120000);
+  CHECK(oauth::parse_retry_after(" 0 ", now) == 0);
+  CHECK(oauth::parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now) == 90000);
+  // A date in the past means now; absurd values are capped at a day.
+  CHECK(oauth::parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0);
+  CHECK(oauth::parse_retry_after("99999999", now) == 24LL * 3600 * 1000);
+  CHECK_FALSE(oauth::parse_retry_after("", now).has_value());
+  CHECK_FALSE(oauth::parse_retry_after("soon", now).has_value());
+  CHECK_FALSE(oauth::parse_retry_after("12s", now).has_value());
+  CHECK_FALSE(oauth::parse_retry_after("-5", now).has_value());
 }

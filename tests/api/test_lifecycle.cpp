@@ -1,0 +1,678 @@
+// The token lifecycle against the sandbox provider: refresh ahead of
+// expiry, one refresh per connection across threads and processes, durable
+// rotation, failure classification and back-off, re-auth, revocation.
+//
+// Time is the client's clock (refold_set_clock), moved by the test; the
+// sandbox keeps its own real time, which only matters for its token
+// lifetimes (an hour by default).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <poll.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "devserver.hpp"
+#include "test_support.hpp"
+
+using namespace refold_test;
+namespace bj = boost::json;
+
+namespace {
+
+const char* kClientId = "life-client";
+const char* kSecret = "life-secret-0a1b2c3d4e5f";
+constexpr double kMinute = 60.0 * 1000;
+constexpr double kHour = 60 * kMinute;
+
+double wall_ms() {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+}
+
+// The client's clock, moved by hand.
+struct TestClock {
+  std::atomic<double> ms{wall_ms()};
+  static double now(void* p) { return static_cast<TestClock*>(p)->ms.load(); }
+  void advance(double by) { ms.store(ms.load() + by); }
+  void install(refold_client* c) { REQUIRE(refold_set_clock(c, &TestClock::now, this, nullptr) == REFOLD_OK); }
+};
+
+struct Lifecycle {
+  explicit Lifecycle(std::vector<std::string> server_args = {"--auto-approve"},
+                     bj::object extra_config = {})
+      : server(with_client(std::move(server_args))) {
+    bj::object cfg = config_object(store.path, store.key);
+    cfg["catalog"] = bj::array{server.sandbox_app(), server.sandbox_keys_app()};
+    cfg["oauth_clients"] = bj::object{{"sandbox", bj::object{{"client_id", kClientId},
+                                                             {"client_secret", kSecret},
+                                                             {"redirect_uri", "http://127.0.0.1:9/callback"}}}};
+    for (const auto& kv : extra_config) cfg[kv.key()] = kv.value();
+    config = to_json(cfg);
+    client = open(config);
+  }
+
+  static std::vector<std::string> with_client(std::vector<std::string> args) {
+    args.push_back("--client");
+    args.push_back(std::string(kClientId) + ":" + kSecret);
+    return args;
+  }
+
+  ClientPtr open(const std::string& cfg) {
+    ClientPtr c = open_client(cfg);
+    clock.install(c.get());
+    events.install(c.get());
+    return c;
+  }
+
+  // Connects `account` to the sandbox through begin/complete.
+  void connect(const char* account = "acct") {
+    char* url = nullptr;
+    REQUIRE_MESSAGE(refold_oauth_begin(client.get(), account, "sandbox", nullptr, &url) == REFOLD_OK,
+                    last_error());
+    std::string callback = follow_authorize(take(url));
+    REQUIRE_MESSAGE(refold_oauth_complete(client.get(), callback.c_str(), nullptr) == REFOLD_OK,
+                    last_error());
+  }
+
+  // The access token a read returns; "" with rc set on failure.
+  std::string token(int& rc, const char* account = "acct") {
+    std::string creds = get_credentials(client.get(), account, "sandbox", rc);
+    if (rc != REFOLD_OK) return "";
+    return str_at(parse(creds).as_object(), "access_token");
+  }
+  std::string token_ok(const char* account = "acct") {
+    int rc = 0;
+    std::string t = token(rc, account);
+    REQUIRE_MESSAGE(rc == REFOLD_OK, last_error());
+    return t;
+  }
+
+  // When the stored token expires, in client-clock milliseconds.
+  double expires_at(const char* account = "acct") {
+    return std::stod(sql_scalar(store.path, std::string("SELECT expires_at FROM connections WHERE account = '") +
+                                                account + "' AND app = 'sandbox'"));
+  }
+  std::string status(const char* account = "acct") {
+    return sql_scalar(store.path, std::string("SELECT status || '/' || ifnull(reason, '') FROM connections"
+                                              " WHERE account = '") + account + "' AND app = 'sandbox'");
+  }
+  std::int64_t count(const char* name) { return server.counters().at(name).to_number<std::int64_t>(); }
+  int me(const std::string& token) {
+    return curl("GET", server.base_url() + "/api/me", "", {"Authorization: Bearer " + token}).status;
+  }
+  std::vector<std::string> types() {
+    std::vector<std::string> out;
+    for (const auto& e : events.events()) out.push_back(str_at(e, "type"));
+    return out;
+  }
+  std::size_t count_type(const std::string& type) {
+    std::size_t n = 0;
+    for (const auto& t : types()) n += t == type ? 1 : 0;
+    return n;
+  }
+  bj::object last_event(const std::string& type) {
+    bj::object found;
+    for (const auto& e : events.events())
+      if (str_at(e, "type") == type) found = e;
+    REQUIRE_MESSAGE(!found.empty(), (std::string("no ") + type + " event"));
+    return found;
+  }
+
+  Store store;
+  Devserver server;
+  TestClock clock;
+  EventRecorder events;
+  std::string config;
+  ClientPtr client;
+};
+
+// Token comparison that prints no token when it fails.
+bool same(const std::string& a, const std::string& b) { return a == b; }
+
+bj::object http_config(int timeout_ms) {
+  return bj::object{{"http", bj::object{{"timeout_ms", timeout_ms}}}};
+}
+
+}  // namespace
+
+TEST_CASE("lifecycle: a valid token is served as stored and refreshed inside the window") {
+  Lifecycle f;
+  f.connect();
+  const double exp = f.expires_at();
+  const std::string first = f.token_ok();
+  CHECK(f.count("token_refresh") == 0);
+
+  // Six minutes before expiry is outside the five-minute window (jitter
+  // takes at most half a minute off it): no request.
+  f.clock.ms = exp - 6 * kMinute;
+  CHECK(same(f.token_ok(), first));
+  CHECK(f.count("token_refresh") == 0);
+
+  // Four minutes before: refreshed, and the new token is returned.
+  f.clock.ms = exp - 4 * kMinute;
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.me(second) == 200);
+  CHECK(f.count_type("connection.refreshed") == 1);
+  CHECK(f.expires_at() > exp);
+  // Served from then on without another request.
+  CHECK(same(f.token_ok(), second));
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "active/");
+}
+
+TEST_CASE("lifecycle: an expired token is never returned") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"500","count":100})");
+  f.clock.ms = f.expires_at() + 1000;
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EPROVIDER);
+  CHECK(last_error().find("server_error") != std::string::npos);
+  // Not a re-auth: the connection stays active and says why it struggles.
+  CHECK(f.status() == "active/server_error");
+  f.server.admin_post("/admin/fail/clear", "{}");
+  f.clock.advance(10 * kMinute);  // past any back-off
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+  CHECK(f.status() == "active/");
+}
+
+TEST_CASE("lifecycle: 32 threads reading one expired connection send one refresh") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  f.clock.ms = f.expires_at() + 1000;
+  // The refresh answers slowly, so every thread arrives while it runs.
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"slow","delay_ms":300})");
+
+  constexpr int kThreads = 32;
+  std::vector<std::string> got(kThreads);
+  std::vector<int> codes(kThreads, 1);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      char* out = nullptr;
+      codes[static_cast<std::size_t>(i)] = refold_get_credentials(f.client.get(), "acct", "sandbox", &out);
+      got[static_cast<std::size_t>(i)] = take(out);
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  CHECK(f.count("token_refresh") == 1);
+  std::set<std::string> tokens;
+  for (int i = 0; i < kThreads; ++i) {
+    CHECK(codes[static_cast<std::size_t>(i)] == REFOLD_OK);
+    if (codes[static_cast<std::size_t>(i)] == REFOLD_OK)
+      tokens.insert(str_at(parse(got[static_cast<std::size_t>(i)]).as_object(), "access_token"));
+  }
+  CHECK(tokens.size() == 1);
+  CHECK(tokens.count(first) == 0);
+  CHECK(f.count_type("connection.refreshed") == 1);
+}
+
+namespace {
+
+// Runs `body` in a forked child that reports one line through a pipe.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;
+};
+
+Child spawn(const std::function<std::string()>& body) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string line;
+    try {
+      line = body();
+    } catch (...) {
+      line = "exception";
+    }
+    line += "\n";
+    ssize_t n = ::write(fds[1], line.data(), line.size());
+    (void)n;
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  return {pid, fds[0]};
+}
+
+// The child's line (a generous bound turns a hang into a failure).
+std::string read_line(const Child& c) {
+  std::string out;
+  for (;;) {
+    pollfd p{c.fd, POLLIN, 0};
+    int pr = ::poll(&p, 1, 120000);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) return "timeout";
+    char ch;
+    ssize_t n = ::read(c.fd, &ch, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || ch == '\n') return out;
+    out += ch;
+  }
+}
+
+int reap(Child& c) {
+  ::close(c.fd);
+  int status = 0;
+  while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+// A digest of a token to compare across processes without printing it.
+std::string digest(const std::string& token) { return std::to_string(std::hash<std::string>{}(token)); }
+
+}  // namespace
+
+TEST_CASE("lifecycle: two processes sharing one store send one refresh") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  const double at = f.expires_at() + 1000;
+  f.client.reset();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"slow","delay_ms":500})");
+
+  // Both children open their client, then wait for the go byte.
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  auto body = [&]() -> std::string {
+    ::close(go[1]);
+    refold_client* c = nullptr;
+    if (refold_client_open(&c, f.config.c_str()) != REFOLD_OK) return "open failed";
+    TestClock clock;
+    clock.ms = at;
+    refold_set_clock(c, &TestClock::now, &clock, nullptr);
+    char byte;
+    if (::read(go[0], &byte, 1) != 1) return "no go";
+    char* out = nullptr;
+    int rc = refold_get_credentials(c, "acct", "sandbox", &out);
+    std::string creds = take(out);
+    refold_client_free(c);
+    if (rc != REFOLD_OK) return "error " + std::to_string(rc);
+    boost::system::error_code ec;
+    bj::value v = bj::parse(creds, ec);
+    if (ec) return "bad json";
+    return "token " + digest(std::string(v.at("access_token").as_string()));
+  };
+  Child a = spawn(body);
+  Child b = spawn(body);
+  ::close(go[0]);
+  const char bytes[2] = {'g', 'g'};
+  REQUIRE(::write(go[1], bytes, 2) == 2);
+  ::close(go[1]);
+  std::string ra = read_line(a), rb = read_line(b);
+  reap(a);
+  reap(b);
+
+  CHECK(ra.rfind("token ", 0) == 0);
+  CHECK(ra == rb);
+  CHECK(ra != "token " + digest(first));
+  CHECK(f.count("token_refresh") == 1);
+}
+
+TEST_CASE("lifecycle: a rotated refresh token survives a SIGKILL right after the refresh") {
+  Lifecycle f;
+  f.connect();
+  const double at = f.expires_at() + 1000;
+  f.client.reset();
+
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    refold_client* cl = nullptr;
+    if (refold_client_open(&cl, f.config.c_str()) != REFOLD_OK) ::_exit(2);
+    TestClock clock;
+    clock.ms = at;
+    refold_set_clock(cl, &TestClock::now, &clock, nullptr);
+    char* out = nullptr;
+    int rc = refold_get_credentials(cl, "acct", "sandbox", &out);
+    refold_free(out);
+    // Report, then wait to be killed while the client is still open.
+    const char* line = rc == REFOLD_OK ? "refreshed\n" : "error\n";
+    if (::write(fds[1], line, std::strlen(line)) < 0) ::_exit(3);
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  Child c{pid, fds[0]};
+  std::string line = read_line(c);
+  ::kill(c.pid, SIGKILL);
+  int status = reap(c);
+  CHECK(WIFSIGNALED(status));
+  REQUIRE(line == "refreshed");
+  REQUIRE(f.count("token_refresh") == 1);
+
+  // The next refresh must use the rotated refresh token: the old one would
+  // be a reuse, which revokes the grant.
+  ClientPtr again = f.open(f.config);
+  f.clock.ms = at + 2 * kHour;
+  int rc = 0;
+  std::string creds = get_credentials(again.get(), "acct", "sandbox", rc);
+  CHECK_MESSAGE(rc == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.status() == "active/");
+}
+
+TEST_CASE("lifecycle: a replayed rotated refresh token makes the connection reauth_required once") {
+  Lifecycle f;
+  f.connect();
+  const double exp = f.expires_at();
+  // Keep the sealed record holding the first refresh token.
+  const std::string where = " FROM connections WHERE account = 'acct' AND app = 'sandbox'";
+  const std::string row = " WHERE account = 'acct' AND app = 'sandbox'";
+  const auto old_nonce = sql_blob(f.store.path, "SELECT nonce" + where);
+  const auto old_cipher = sql_blob(f.store.path, "SELECT ciphertext" + where);
+  f.clock.ms = exp + 1000;
+  f.token_ok();  // refreshed: the sandbox rotated the refresh token
+  REQUIRE(f.count("token_refresh") == 1);
+
+  // Put the old record back, as a restored backup would: its refresh token
+  // was rotated away, so presenting it again is a reuse.
+  CHECK(sql_exec_blob(f.store.path, "UPDATE connections SET nonce = ?1" + row, old_nonce) == 1);
+  CHECK(sql_exec_blob(f.store.path, "UPDATE connections SET ciphertext = ?1" + row, old_cipher) == 1);
+  sql_exec(f.store.path, "UPDATE connections SET expires_at = " + std::to_string(static_cast<long long>(exp)) +
+                             ", next_refresh_at = " + std::to_string(static_cast<long long>(exp)) + row);
+  f.clock.advance(2 * kHour);
+  f.events.clear();
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EREAUTH);
+  CHECK(last_error().find("invalid_grant") != std::string::npos);
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.status() == "reauth_required/invalid_grant");
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(str_at(f.last_event("connection.expired"), "reason") == "invalid_grant");
+
+  // From now on: fail fast, no request, no further event.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(f.token(rc).empty());
+    CHECK(rc == REFOLD_EREAUTH);
+  }
+  CHECK(f.count("token") == 3);  // one code exchange, two refreshes
+  CHECK(f.count_type("connection.expired") == 1);
+  bj::object app = find_app(list_apps(f.client.get(), "acct"), "sandbox");
+  CHECK(app.at("reauth_required") == true);
+  bj::object conn = list_connections(f.client.get(), "acct").at(0).as_object();
+  CHECK(str_at(conn, "status") == "reauth_required");
+  CHECK(str_at(conn, "reason") == "invalid_grant");
+
+  // Connecting again brings it back, keeping its creation time.
+  const std::string created = sql_scalar(f.store.path, "SELECT created_at" + where);
+  f.connect();
+  CHECK(f.count_type("connection.reauthenticated") == 1);
+  CHECK(f.status() == "active/");
+  CHECK(sql_scalar(f.store.path, "SELECT created_at" + where) == created);
+  CHECK(f.me(f.token_ok()) == 200);
+}
+
+TEST_CASE("lifecycle: 429 with Retry-After backs off without re-auth") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"429","count":1,"retry_after":300})");
+  const double exp = f.expires_at();
+  // Inside the window: the refresh fails, the valid token is still served.
+  f.clock.ms = exp - 2 * kMinute;
+  CHECK(same(f.token_ok(), first));
+  CHECK(f.count("token_refresh") == 1);
+  bj::object failed = f.last_event("connection.refresh_failed");
+  CHECK(str_at(failed, "reason") == "rate_limited");
+  CHECK(is_rfc3339_utc(str_at(failed, "retry_at")));
+  // During the back-off nothing is sent, even after expiry.
+  f.clock.advance(60 * 1000);
+  CHECK(same(f.token_ok(), first));
+  f.clock.ms = exp + 30 * 1000;  // expired, Retry-After not over (it ends at exp + 3 min)
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EPROVIDER);
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "active/rate_limited");
+  // After Retry-After: one request, which succeeds.
+  f.clock.ms = exp + 3 * kMinute + 1000;
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.count_type("connection.expired") == 0);
+}
+
+TEST_CASE("lifecycle: 500s back off exponentially and never mark re-auth") {
+  Lifecycle f;
+  f.connect();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"500","count":100})");
+  f.clock.ms = f.expires_at() + 1000;
+  int rc = 0;
+  // Many reads, few requests: each retry waits for its back-off.
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      f.token(rc);
+      CHECK(rc == REFOLD_EPROVIDER);
+    }
+    CHECK(f.count("token_refresh") == round + 1);
+    f.clock.advance(static_cast<double>(1000 << round));  // the longest back-off after round+1 failures
+  }
+  CHECK(std::stoi(sql_scalar(f.store.path, "SELECT refresh_failures FROM connections")) == 4);
+  CHECK(f.count_type("connection.refresh_failed") == 4);
+  CHECK(f.count_type("connection.expired") == 0);
+  CHECK(f.status() == "active/server_error");
+}
+
+TEST_CASE("lifecycle: malformed JSON and a hung endpoint keep the valid token") {
+  Lifecycle f({"--auto-approve"}, http_config(700));
+  f.connect();
+  const std::string first = f.token_ok();
+  const double exp = f.expires_at();
+
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"malformed_json"})");
+  f.clock.ms = exp - 2 * kMinute;
+  CHECK(same(f.token_ok(), first));
+  CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "malformed_response");
+
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"hang"})");
+  f.clock.advance(10 * 1000);  // past the first back-off
+  CHECK(same(f.token_ok(), first));
+  CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "timeout");
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.count_type("connection.expired") == 0);
+  CHECK(f.status() == "active/timeout");
+
+  // Expired while the endpoint hangs: a timeout error, not a re-auth.
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"hang"})");
+  f.clock.ms = exp + 60 * 1000;
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_ETIMEOUT);
+  CHECK(f.count_type("connection.expired") == 0);
+}
+
+TEST_CASE("lifecycle: invalid_client is a config error that keeps the tokens") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"invalid_client","count":100})");
+  const double exp = f.expires_at();
+  f.clock.ms = exp - 10 * 1000;
+  CHECK(same(f.token_ok(), first));  // still valid
+  CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "invalid_client");
+  f.clock.ms = exp + 5 * 1000;  // expired, inside the back-off (at least 24 s)
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EAUTH);
+  CHECK(last_error().find("oauth_clients.sandbox") != std::string::npos);
+  CHECK(f.status() == "active/invalid_client");
+  CHECK(f.count_type("connection.expired") == 0);
+  CHECK(f.count("token_refresh") == 1);
+}
+
+TEST_CASE("lifecycle: report_unauthorized refreshes once then requires re-auth") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 1);
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+  CHECK(f.me(second) == 200);
+  // The refreshed token is rejected too: now the user must reconnect.
+  CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_EREAUTH);
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "reauth_required/unauthorized");
+  CHECK(f.count_type("connection.expired") == 1);
+  int rc = 0;
+  f.token(rc);
+  CHECK(rc == REFOLD_EREAUTH);
+
+  // A refresh the provider refuses also ends in re-auth.
+  f.connect();
+  f.token_ok();
+  f.server.admin_post("/admin/grants/revoke", R"({"all":true})");
+  CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_EREAUTH);
+  CHECK(f.status() == "reauth_required/invalid_grant");
+
+  CHECK(refold_report_unauthorized(f.client.get(), "nobody", "sandbox") == REFOLD_ENOTFOUND);
+  CHECK(refold_report_unauthorized(f.client.get(), "acct", "no-such-app") == REFOLD_ENOTFOUND);
+}
+
+TEST_CASE("lifecycle: report_unauthorized on a key-based connection requires re-auth") {
+  Lifecycle f;
+  connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));
+  CHECK(refold_report_unauthorized(f.client.get(), "acct", "twilio") == REFOLD_EREAUTH);
+  int rc = 0;
+  get_credentials(f.client.get(), "acct", "twilio", rc);
+  CHECK(rc == REFOLD_EREAUTH);
+  CHECK(str_at(f.last_event("connection.expired"), "reason") == "unauthorized");
+}
+
+TEST_CASE("lifecycle: mark_reauth marks once and connecting again clears it") {
+  Lifecycle f;
+  f.connect();
+  connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));
+  f.token_ok();
+  f.events.clear();
+
+  CHECK(refold_mark_reauth(f.client.get(), "acct", "sandbox", "uninstalled") == REFOLD_OK);
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(str_at(f.last_event("connection.expired"), "reason") == "uninstalled");
+  int rc = 0;
+  f.token(rc);
+  CHECK(rc == REFOLD_EREAUTH);
+  CHECK(last_error().find("uninstalled") != std::string::npos);
+  CHECK(f.status() == "reauth_required/uninstalled");
+  // Other connections are untouched.
+  credential_fields(f.client.get(), "acct", "twilio");
+
+  // Idempotent: no second event, the first reason stays.
+  CHECK(refold_mark_reauth(f.client.get(), "acct", "sandbox", "deleted") == REFOLD_OK);
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(f.status() == "reauth_required/uninstalled");
+
+  CHECK(refold_mark_reauth(f.client.get(), "acct", "sandbox", "bad reason!") == REFOLD_EINVALID);
+  CHECK(refold_mark_reauth(f.client.get(), "acct", "sandbox", "") == REFOLD_EINVALID);
+  CHECK(refold_mark_reauth(f.client.get(), "nobody", "sandbox", nullptr) == REFOLD_ENOTFOUND);
+  CHECK(refold_mark_reauth(f.client.get(), "acct", "twilio", nullptr) == REFOLD_OK);
+  CHECK(str_at(f.last_event("connection.expired"), "reason") == "revoked");
+
+  // A key-based reconnect brings that one back.
+  connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));
+  CHECK(f.count_type("connection.reauthenticated") == 1);
+  credential_fields(f.client.get(), "acct", "twilio");
+}
+
+TEST_CASE("lifecycle: disconnect revokes at the sandbox") {
+  Lifecycle f;
+  f.connect();
+  const std::string token = f.token_ok();
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.count("revoke") == 2);  // refresh token, then access token
+  bj::object deleted = f.last_event("connection.deleted");
+  CHECK(deleted.at("revoked") == true);
+  CHECK(f.me(token) == 401);
+  HttpResult grants = curl("GET", f.server.base_url() + "/admin/grants");
+  bj::array g = parse(grants.body).at("grants").as_array();
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].at("revoked") == true);
+  int rc = 0;
+  f.token(rc);
+  CHECK(rc == REFOLD_ENOTFOUND);
+}
+
+TEST_CASE("lifecycle: a failing revocation endpoint still leaves nothing stored") {
+  Lifecycle f;
+  f.connect();
+  f.token_ok();
+  f.server.admin_post("/admin/fail", R"({"endpoint":"revoke","mode":"500","count":10})");
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.last_event("connection.deleted").at("revoked") == false);
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+  int rc = 0;
+  f.token(rc);
+  CHECK(rc == REFOLD_ENOTFOUND);
+  // Idempotent.
+  CHECK(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+}
+
+TEST_CASE("lifecycle: the background refresher refreshes due tokens and stops promptly") {
+  bj::object extra{{"background_refresh", true}};
+  Lifecycle f({"--auto-approve"}, extra);
+  f.connect();
+  const std::string first = f.token_ok();
+  f.clock.ms = f.expires_at() - 2 * kMinute;
+  // It looks at the store at least once a second: wait (bounded) for it.
+  for (int i = 0; i < 200 && f.count("token_refresh") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(f.count("token_refresh") == 1);
+  for (int i = 0; i < 100 && f.count_type("connection.refreshed") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(f.count_type("connection.refreshed") == 1);
+  CHECK_FALSE(same(f.token_ok(), first));
+  CHECK(f.count("token_refresh") == 1);
+
+  // A refresh hanging in flight does not hold up closing the client.
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"hang"})");
+  f.clock.ms = f.expires_at() - 2 * kMinute;
+  for (int i = 0; i < 200 && f.count("token_refresh") == 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(f.count("token_refresh") == 2);
+  f.client.reset();  // must return although the request never gets an answer
+}
+
+TEST_CASE("lifecycle: the clock must be a sane number") {
+  Lifecycle f;
+  CHECK(refold_set_clock(nullptr, &TestClock::now, nullptr, nullptr) == REFOLD_EINVALID);
+  // A nonsense clock is ignored in favour of the system clock.
+  struct Bad {
+    static double nan(void*) { return std::nan(""); }
+  };
+  REQUIRE(refold_set_clock(f.client.get(), &Bad::nan, nullptr, nullptr) == REFOLD_OK);
+  f.connect();
+  bj::object c = parse([&] {
+    int rc = 0;
+    return get_credentials(f.client.get(), "acct", "sandbox", rc);
+  }()).as_object();
+  CHECK(is_rfc3339_utc(str_at(c, "expires_at")));
+  REQUIRE(refold_set_clock(f.client.get(), nullptr, nullptr, nullptr) == REFOLD_OK);
+  f.token_ok();
+}
