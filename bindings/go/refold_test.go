@@ -692,3 +692,67 @@ func TestSetClock(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestEventsFromTheBackgroundRefresher(t *testing.T) {
+	s := startSandbox(t)
+	cfg := s.config(t)
+	cfg.BackgroundRefresh = true
+	c, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	creds, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The library's own thread calls the clock and the handler: Go code
+	// called from a thread Go did not start. A panic there has no call to
+	// come out of; it is reported and the program goes on.
+	var now atomic.Int64
+	now.Store(creds.ExpiresAt.Add(-2 * time.Minute).UnixMilli())
+	if err := c.SetClock(func() time.Time { return time.UnixMilli(now.Load()) }); err != nil {
+		t.Fatal(err)
+	}
+	var seen atomic.Int64
+	refreshed := make(chan Event, 4)
+	if err := c.SetEventHandler(func(ev Event) {
+		if ev.Type != EventRefreshed {
+			return
+		}
+		if seen.Add(1) == 1 {
+			panic("a handler bug on the refresher's thread")
+		}
+		refreshed <- ev
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for seen.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if seen.Load() != 1 {
+		t.Fatalf("no refresh event from the background refresher")
+	}
+	second, err := c.Credentials("acct", "sandbox")
+	if err != nil || second.AccessToken == creds.AccessToken {
+		t.Fatalf("the background refresher did not refresh: %v", err)
+	}
+	now.Store(second.ExpiresAt.Add(-2 * time.Minute).UnixMilli())
+	select {
+	case ev := <-refreshed:
+		if ev.Account != "acct" || ev.App != "sandbox" {
+			t.Errorf("event: %+v", ev)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no second refresh event")
+	}
+}

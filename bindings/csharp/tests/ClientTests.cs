@@ -408,5 +408,44 @@ namespace Refold.Tests
                     client.GetCredentials("acct", "sandbox-keys");
             }
         }
+
+        [Test]
+        public static void EventsFromTheBackgroundRefresher()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                var config = sandbox.Config("background-" + Guid.NewGuid().ToString("N") + ".db", Sandbox.RandomKey());
+                config["background_refresh"] = true;
+                using (var client = new RefoldClient(config))
+                {
+                    Sandbox.ConnectSandbox(client, "acct");
+                    string first = client.GetCredentials("acct", "sandbox").AccessToken;
+                    // The clock reads a time the test sets: two minutes before the
+                    // sandbox's one-hour token expires, so the refresher finds it due.
+                    long due = DateTimeOffset.UtcNow.AddSeconds(3600 - 120).ToUnixTimeMilliseconds();
+                    long now = due;
+                    client.Clock = () => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref now));
+
+                    // The library's own thread raises the event; an exception there has
+                    // no call to come out of, so it is reported and dropped.
+                    int seen = 0, testThread = Thread.CurrentThread.ManagedThreadId, eventThread = 0;
+                    var second = new ManualResetEventSlim();
+                    client.ConnectionRefreshed += (sender, e) =>
+                    {
+                        if (Interlocked.Increment(ref seen) == 1) throw new InvalidOperationException("a handler bug on the refresher's thread");
+                        eventThread = Thread.CurrentThread.ManagedThreadId;
+                        second.Set();
+                    };
+                    for (int i = 0; i < 750 && Volatile.Read(ref seen) == 0; i++) Thread.Sleep(20);
+                    Assert.Equal(1, Volatile.Read(ref seen), "a refresh event from the background refresher");
+                    Assert.True(client.GetCredentials("acct", "sandbox").AccessToken != first, "refreshed");
+
+                    // The new token was issued at the clock's time: move to just before its expiry.
+                    Interlocked.Exchange(ref now, due + (3600 - 120) * 1000L);
+                    Assert.True(second.Wait(TimeSpan.FromSeconds(15)), "a second refresh event");
+                    Assert.True(eventThread != testThread, "raised on the refresher's thread");
+                }
+            }
+        }
     }
 }

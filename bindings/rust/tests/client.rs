@@ -549,3 +549,61 @@ fn a_replaced_clock() {
     client.reset_clock().unwrap();
     assert!(client.credentials("acct", "sandbox").is_ok());
 }
+
+#[test]
+fn events_from_the_background_refresher() {
+    use std::sync::atomic::AtomicU64;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    let sandbox = Sandbox::start();
+    let config = sandbox.config_with_key("background.db", &random_key());
+    let client = Client::open(&config.replacen('{', r#"{"background_refresh":true,"#, 1)).unwrap();
+    connect_sandbox(&client, "acct");
+    let first = client.credentials("acct", "sandbox").unwrap();
+
+    // The clock reads a time the test sets: two minutes before the
+    // sandbox's one-hour token expires, so the refresher finds it due.
+    let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let due = ms(SystemTime::now() + Duration::from_secs(3600 - 120));
+    let now = Arc::new(AtomicU64::new(due));
+    let clock_now = now.clone();
+    client
+        .set_clock(move || UNIX_EPOCH + Duration::from_millis(clock_now.load(Ordering::SeqCst)))
+        .unwrap();
+
+    // The library's own thread runs the handler; a panic there has no call
+    // to come out of, so it is reported by the hook and dropped.
+    let test_thread = thread::current().id();
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    client
+        .set_event_handler(move |e| {
+            if e.kind != Event::REFRESHED {
+                return;
+            }
+            if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("a handler bug on the refresher's thread");
+            }
+            tx.lock().unwrap().send(thread::current().id()).unwrap();
+        })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while seen.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "no refresh event from the background refresher"
+    );
+    let second = client.credentials("acct", "sandbox").unwrap();
+    assert!(second.access_token() != first.access_token());
+
+    // The new token was issued at the clock's time: move to just before its expiry.
+    now.store(due + (3600 - 120) * 1000, Ordering::SeqCst);
+    let thread_id = rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("a second refresh event");
+    assert_ne!(thread_id, test_thread);
+}
