@@ -1,0 +1,338 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("RefoldTests")]
+
+namespace Refold
+{
+    /// <summary>
+    /// An open refold store with its catalog and master key: connect apps,
+    /// read credentials, list connections, and hear about changes through
+    /// .NET events. Safe to use from many threads at once. Dispose it when
+    /// done; the runtime releases an undisposed client when it is collected.
+    /// </summary>
+    public sealed class RefoldClient : IDisposable
+    {
+        private readonly ClientHandle handle;
+        private readonly Dispatcher dispatcher;
+
+        /// <summary>The version of the loaded library, "MAJOR.MINOR.PATCH".</summary>
+        public static string Version => Native.ReadUtf8(Native.refold_version());
+
+        /// <summary>Opens a client. <paramref name="configJson"/> is the
+        /// configuration object of refold_client_open (store, master_key,
+        /// key_file, passphrase, catalog, oauth_clients, http, oauth, ...); null
+        /// means every default.</summary>
+        public RefoldClient(string configJson = null)
+        {
+            var config = Native.Utf8(configJson, "configJson");
+            ClientHandle h = null;
+            Run(() => Native.refold_client_open(out h, config));
+            handle = h;
+            dispatcher = new Dispatcher(this);
+            Register(payload => Native.refold_set_event_handler(handle, Callbacks.Event, payload, Callbacks.Free));
+        }
+
+        /// <summary>Opens a client with a configuration object (dictionaries,
+        /// lists, strings, numbers and booleans), written out as JSON.</summary>
+        public RefoldClient(IDictionary<string, object> config) : this(Json.Serialize(config)) { }
+
+        /// <summary>Closes the client after the calls in progress on it return;
+        /// later calls throw ObjectDisposedException.</summary>
+        public void Dispose() => handle.Dispose();
+
+        // ---- Events ---------------------------------------------------------
+        // Raised on the thread whose call caused the change, after it is
+        // committed (for the background refresher's refreshes, on its thread).
+        // A handler may call the client again. An exception thrown by a handler
+        // comes out of the call that caused the event.
+
+        /// <summary>Every event.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionChanged
+        {
+            add { lock (dispatcher) dispatcher.Changed += value; }
+            remove { lock (dispatcher) dispatcher.Changed -= value; }
+        }
+
+        /// <summary>A new connection was saved.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionCreated
+        {
+            add { lock (dispatcher) dispatcher.Created += value; }
+            remove { lock (dispatcher) dispatcher.Created -= value; }
+        }
+
+        /// <summary>An existing connection was connected again.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionReauthenticated
+        {
+            add { lock (dispatcher) dispatcher.Reauthenticated += value; }
+            remove { lock (dispatcher) dispatcher.Reauthenticated -= value; }
+        }
+
+        /// <summary>An OAuth token was refreshed.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionRefreshed
+        {
+            add { lock (dispatcher) dispatcher.Refreshed += value; }
+            remove { lock (dispatcher) dispatcher.Refreshed -= value; }
+        }
+
+        /// <summary>A refresh failed and will be retried (Reason, RetryAt).</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionRefreshFailed
+        {
+            add { lock (dispatcher) dispatcher.RefreshFailed += value; }
+            remove { lock (dispatcher) dispatcher.RefreshFailed -= value; }
+        }
+
+        /// <summary>The connection needs its user to connect again; Reason says why.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionExpired
+        {
+            add { lock (dispatcher) dispatcher.Expired += value; }
+            remove { lock (dispatcher) dispatcher.Expired -= value; }
+        }
+
+        /// <summary>The connection was removed.</summary>
+        public event EventHandler<ConnectionEventArgs> ConnectionDeleted
+        {
+            add { lock (dispatcher) dispatcher.Deleted += value; }
+            remove { lock (dispatcher) dispatcher.Deleted -= value; }
+        }
+
+        // ---- Calls ----------------------------------------------------------
+
+        /// <summary>The one place a native call's result is checked: the error
+        /// detail is read at once on the calling thread, and an exception a
+        /// handler threw during the call is thrown again here.</summary>
+        private void Run(Func<int> call)
+        {
+            int rc;
+            string detail = null;
+            Callbacks.Enter();
+            try
+            {
+                rc = call();
+                if (rc != 0) detail = Native.ReadUtf8(Native.refold_last_error());
+            }
+            catch
+            {
+                Callbacks.Discard();
+                throw;
+            }
+            Callbacks.Leave();
+            GC.KeepAlive(this); // the dispatcher stays reachable through the call
+            if (rc != 0) throw RefoldException.FromCode(rc, detail);
+        }
+
+        private string RunText(Func<Tuple<int, IntPtr>> call)
+        {
+            IntPtr text = IntPtr.Zero;
+            Run(() =>
+            {
+                var r = call();
+                text = r.Item2;
+                return r.Item1;
+            });
+            return Native.Take(text);
+        }
+
+        private void Register(Func<IntPtr, int> set)
+        {
+            IntPtr payload = Callbacks.NewPayload(dispatcher);
+            try { Run(() => set(payload)); }
+            catch
+            {
+                Callbacks.FreePayload(payload); // the library did not take it
+                throw;
+            }
+        }
+
+        /// <summary>Connects <paramref name="app"/>'s key-based auth for
+        /// <paramref name="account"/> with <paramref name="fields"/> (the app's
+        /// input fields by name: strings, numbers or booleans). Connecting
+        /// again replaces them. Errors name the wrong field, never its value.</summary>
+        public void ConnectKeyBased(string account, string app, IDictionary<string, object> fields)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var payload = Native.Utf8(Json.Serialize(fields ?? new Dictionary<string, object>()), nameof(fields));
+            Run(() => Native.refold_connect(handle, a, p, payload));
+        }
+
+        /// <summary>Connects <paramref name="app"/>'s OAuth 2.0 auth for
+        /// <paramref name="account"/> interactively: opens the authorization
+        /// page through <see cref="UrlOpener"/> (default: the system browser),
+        /// waits for the redirect to a loopback listener and saves the tokens.
+        /// Blocks until then or the interactive timeout
+        /// (<see cref="ErrorCode.Timeout"/>).</summary>
+        public void ConnectOAuth(string account, string app)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            Run(() => Native.refold_connect(handle, a, p, null));
+        }
+
+        /// <summary>Removes every connection of <paramref name="app"/> for
+        /// <paramref name="account"/> and wipes its secrets (revoking OAuth
+        /// tokens where the app can). Disconnecting what is not connected
+        /// succeeds.</summary>
+        public void Disconnect(string account, string app)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            Run(() => Native.refold_disconnect(handle, a, p));
+        }
+
+        /// <summary>Removes every connection of <paramref name="account"/>.</summary>
+        public void DeleteAccount(string account)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            Run(() => Native.refold_delete_account(handle, a));
+        }
+
+        /// <summary>The account's credentials for the app. Throws
+        /// <see cref="ReauthRequiredException"/> when its user must connect
+        /// again, RefoldException with <see cref="ErrorCode.NotFound"/> when
+        /// it is not connected.</summary>
+        public Credentials GetCredentials(string account, string app)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            return Credentials.Parse(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_get_credentials(handle, a, p, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
+        /// <summary>The catalog with <paramref name="account"/>'s connection
+        /// state (null: no account).</summary>
+        public IReadOnlyList<App> ListApps(string account = null)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            return App.ParseList(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_list_apps(handle, a, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
+        /// <summary>The account's connections (null: every account's). No secrets.</summary>
+        public IReadOnlyList<Connection> ListConnections(string account = null)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            return Connection.ParseList(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_list_connections(handle, a, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
+        /// <summary>Starts connecting an OAuth app, for a host that owns its
+        /// redirect URI: returns the authorization URL to send the user to (it
+        /// holds no secret).</summary>
+        public string BeginOAuth(string account, string app, OAuthOptions options = null)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var o = options == null ? null : Native.Utf8(options.ToJson(), nameof(options));
+            return RunText(() =>
+            {
+                IntPtr url;
+                int rc = Native.refold_oauth_begin(handle, a, p, o, out url);
+                return Tuple.Create(rc, url);
+            });
+        }
+
+        /// <summary>Finishes a flow with the full callback URL the browser
+        /// reached. <see cref="ErrorCode.State"/> for an unknown, reused or
+        /// expired state; <see cref="ErrorCode.Cancelled"/> when the user
+        /// denied access.</summary>
+        public OAuthResult CompleteOAuth(string callbackUrl)
+        {
+            var u = Native.Utf8(callbackUrl, nameof(callbackUrl));
+            return OAuthResult.Parse(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_oauth_complete(handle, u, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
+        /// <summary>How <see cref="ConnectOAuth"/> opens the authorization URL;
+        /// null (the default) is the system browser. It runs on the thread
+        /// calling ConnectOAuth before the library waits for the browser's
+        /// redirect, so it must hand the URL off (to a browser, a task) and
+        /// return. An exception thrown by it cancels the flow and comes out of
+        /// ConnectOAuth.</summary>
+        public Action<string> UrlOpener
+        {
+            get { return dispatcher.UrlOpener; }
+            set
+            {
+                lock (dispatcher)
+                {
+                    dispatcher.UrlOpener = value;
+                    if (value == null) Run(() => Native.refold_set_url_opener(handle, null, IntPtr.Zero, null));
+                    else Register(payload => Native.refold_set_url_opener(handle, Callbacks.OpenUrl, payload, Callbacks.Free));
+                }
+            }
+        }
+
+        /// <summary>The clock the client uses for token expiry, refresh
+        /// scheduling and timestamps, for tests and simulations; null (the
+        /// default) is the system clock. It may run on any thread, including
+        /// the background refresher's; it must be fast and must not call the
+        /// client. When it throws, the system clock is used for that
+        /// reading.</summary>
+        public Func<DateTimeOffset> Clock
+        {
+            get { return dispatcher.Clock; }
+            set
+            {
+                lock (dispatcher)
+                {
+                    dispatcher.Clock = value;
+                    if (value == null) Run(() => Native.refold_set_clock(handle, null, IntPtr.Zero, null));
+                    else Register(payload => Native.refold_set_clock(handle, Callbacks.Clock, payload, Callbacks.Free));
+                }
+            }
+        }
+
+        /// <summary>Marks the account's connection to the app as needing
+        /// re-authentication, for a host that learned from the provider (a
+        /// webhook) that access ended. <paramref name="reason"/> is a short word
+        /// such as "uninstalled", "revoked" or "deleted" (null: "revoked").
+        /// Raises <see cref="ConnectionExpired"/> for each connection it
+        /// changes; reads then throw <see cref="ReauthRequiredException"/>
+        /// until the user connects again.</summary>
+        public void MarkReauth(string account, string app, string reason = null)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var r = Native.Utf8(reason, nameof(reason));
+            Run(() => Native.refold_mark_reauth(handle, a, p, r));
+        }
+
+        /// <summary>Tells the client that an API call made with the account's
+        /// current credentials for the app got HTTP 401. Returns when the OAuth
+        /// token could be refreshed: read the credentials again and retry.
+        /// Throws <see cref="ReauthRequiredException"/> (and raises
+        /// <see cref="ConnectionExpired"/>) when the user must connect again.</summary>
+        public void ReportUnauthorized(string account, string app)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            Run(() => Native.refold_report_unauthorized(handle, a, p));
+        }
+
+        /// <summary>Replaces the master key with <paramref name="newKey"/> (32
+        /// bytes, base64 or hex); the store then opens only with the new key.</summary>
+        public void RotateMasterKey(string newKey)
+        {
+            var k = Native.Utf8(newKey, nameof(newKey));
+            Run(() => Native.refold_rotate_master_key(handle, k));
+        }
+    }
+}

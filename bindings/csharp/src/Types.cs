@@ -1,0 +1,313 @@
+// Typed results: the JSON the library returns, read into classes.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Refold
+{
+    /// <summary>The credentials of one connection. Key-based: <see cref="Fields"/>.
+    /// OAuth 2.0: <see cref="AccessToken"/>, <see cref="TokenType"/>,
+    /// <see cref="ExpiresAt"/> and <see cref="Scopes"/>. The refresh token never
+    /// leaves the library. ToString shows no secret.</summary>
+    public sealed class Credentials
+    {
+        public const string OAuth2 = "oauth2";
+        public const string KeyBased = "keybased";
+
+        /// <summary>"keybased" or "oauth2".</summary>
+        public string AuthType { get; private set; }
+
+        /// <summary>Key-based fields by name: string, long, double or bool values.</summary>
+        public IReadOnlyDictionary<string, object> Fields { get; private set; }
+
+        public string AccessToken { get; private set; }
+        public string TokenType { get; private set; }
+
+        /// <summary>Null when the provider gave no expiry.</summary>
+        public DateTimeOffset? ExpiresAt { get; private set; }
+
+        public IReadOnlyList<string> Scopes { get; private set; }
+
+        internal static Credentials Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            var c = new Credentials
+            {
+                AuthType = Json.Str(o, "auth_type"),
+                Fields = new Dictionary<string, object>(),
+                Scopes = Json.Strings(o, "scopes"),
+            };
+            if (c.AuthType == KeyBased)
+            {
+                object fields;
+                o.TryGetValue("fields", out fields);
+                c.Fields = Json.Object(fields);
+            }
+            else if (c.AuthType == OAuth2)
+            {
+                c.AccessToken = Json.Str(o, "access_token");
+                c.TokenType = Json.Str(o, "token_type");
+                c.ExpiresAt = Json.OptTime(o, "expires_at");
+            }
+            else throw Json.Unexpected("auth_type");
+            return c;
+        }
+
+        public override string ToString()
+        {
+            if (AuthType == KeyBased)
+                return "keybased credentials (fields " + string.Join(", ", Fields.Keys.OrderBy(k => k, StringComparer.Ordinal)) + ")";
+            string expiry = ExpiresAt.HasValue ? "expires " + ExpiresAt.Value.ToString("u") : "no expiry";
+            return AuthType + " credentials (" + TokenType + " token, " + expiry + ", scopes " + string.Join(" ", Scopes) + ")";
+        }
+    }
+
+    /// <summary>An app of the catalog with an account's connection state, in the
+    /// shape a connection UI needs.</summary>
+    public sealed class App
+    {
+        public string Slug { get; private set; }
+        public string Name { get; private set; }
+        public string Description { get; private set; }
+        public string Icon { get; private set; }
+        public IReadOnlyList<string> Tags { get; private set; }
+
+        /// <summary>"oauth2", "keybased" or both.</summary>
+        public IReadOnlyList<string> AuthTypes { get; private set; }
+
+        /// <summary>The fields key-based auth asks for (empty without it).</summary>
+        public IReadOnlyList<InputField> KeyBasedFields { get; private set; }
+
+        public bool Connected { get; private set; }
+        public bool ReauthRequired { get; private set; }
+        public IReadOnlyList<ConnectedAccount> ConnectedAccounts { get; private set; }
+
+        internal static List<App> ParseList(string json)
+        {
+            return Json.Array(Json.Parse(json)).Select(item =>
+            {
+                var o = Json.Object(item);
+                object options;
+                var fields = o.TryGetValue("auth_type_options", out options)
+                    ? Json.OptArray(Json.Object(options), "keybased") : new List<object>();
+                return new App
+                {
+                    Slug = Json.Str(o, "slug"),
+                    Name = Json.Str(o, "name"),
+                    Description = Json.OptStr(o, "description") ?? "",
+                    Icon = Json.OptStr(o, "icon") ?? "",
+                    Tags = Json.Strings(o, "tags"),
+                    AuthTypes = Json.Strings(o, "auth_types"),
+                    KeyBasedFields = fields.Select(f => InputField.Parse(Json.Object(f))).ToList(),
+                    Connected = Json.Bool(o, "connected"),
+                    ReauthRequired = Json.Bool(o, "reauth_required"),
+                    ConnectedAccounts = Json.OptArray(o, "connected_accounts")
+                        .Select(a => ConnectedAccount.Parse(Json.Object(a))).ToList(),
+                };
+            }).ToList();
+        }
+    }
+
+    /// <summary>A field a key-based app asks for.</summary>
+    public sealed class InputField
+    {
+        public string Name { get; private set; }
+        public string Label { get; private set; }
+
+        /// <summary>"text", "number", "boolean" or "select".</summary>
+        public string Type { get; private set; }
+
+        public bool Required { get; private set; }
+        public bool Secret { get; private set; }
+        public string Placeholder { get; private set; }
+        public string HelpText { get; private set; }
+        public string Pattern { get; private set; }
+        public long? MinLength { get; private set; }
+        public long? MaxLength { get; private set; }
+        public double? Minimum { get; private set; }
+        public double? Maximum { get; private set; }
+
+        /// <summary>The choices of a select field: label (Key) and value.</summary>
+        public IReadOnlyList<KeyValuePair<string, string>> Options { get; private set; }
+
+        internal static InputField Parse(Dictionary<string, object> o)
+        {
+            return new InputField
+            {
+                Name = Json.Str(o, "name"),
+                Label = Json.OptStr(o, "label") ?? "",
+                Type = Json.Str(o, "type"),
+                Required = Json.Bool(o, "required"),
+                Secret = Json.Bool(o, "secret"),
+                Placeholder = Json.OptStr(o, "placeholder") ?? "",
+                HelpText = Json.OptStr(o, "help_text") ?? "",
+                Pattern = Json.OptStr(o, "pattern"),
+                MinLength = Json.OptLong(o, "min_length"),
+                MaxLength = Json.OptLong(o, "max_length"),
+                Minimum = Json.OptDouble(o, "minimum"),
+                Maximum = Json.OptDouble(o, "maximum"),
+                Options = Json.OptArray(o, "options").Select(x =>
+                {
+                    var opt = Json.Object(x);
+                    return new KeyValuePair<string, string>(Json.Str(opt, "name"), Json.Str(opt, "value"));
+                }).ToList(),
+            };
+        }
+    }
+
+    /// <summary>One connection of an app, in a listing of apps.</summary>
+    public sealed class ConnectedAccount
+    {
+        public string AuthType { get; private set; }
+        public DateTimeOffset ConnectedAt { get; private set; }
+
+        /// <summary>"active" or "expired".</summary>
+        public string Status { get; private set; }
+
+        public string Reason { get; private set; }
+
+        internal static ConnectedAccount Parse(Dictionary<string, object> o)
+        {
+            return new ConnectedAccount
+            {
+                AuthType = Json.Str(o, "auth_type"),
+                ConnectedAt = Json.Time(o, "connected_at"),
+                Status = Json.Str(o, "status"),
+                Reason = Json.OptStr(o, "reason"),
+            };
+        }
+    }
+
+    /// <summary>One (account, app, auth type) connection. It holds no secret.</summary>
+    public sealed class Connection
+    {
+        public string Account { get; private set; }
+        public string App { get; private set; }
+        public string AuthType { get; private set; }
+
+        /// <summary>"active" or "reauth_required".</summary>
+        public string Status { get; private set; }
+
+        /// <summary>Why re-auth is required, or for an active connection why its
+        /// last refresh failed; null when none.</summary>
+        public string Reason { get; private set; }
+
+        public DateTimeOffset CreatedAt { get; private set; }
+        public DateTimeOffset UpdatedAt { get; private set; }
+
+        /// <summary>The OAuth token's expiry, if any.</summary>
+        public DateTimeOffset? ExpiresAt { get; private set; }
+
+        /// <summary>When a refresh is due, if any.</summary>
+        public DateTimeOffset? NextRefreshAt { get; private set; }
+
+        public long RefreshFailures { get; private set; }
+
+        internal static List<Connection> ParseList(string json)
+        {
+            return Json.Array(Json.Parse(json)).Select(item =>
+            {
+                var o = Json.Object(item);
+                return new Connection
+                {
+                    Account = Json.Str(o, "account"),
+                    App = Json.Str(o, "app"),
+                    AuthType = Json.Str(o, "auth_type"),
+                    Status = Json.Str(o, "status"),
+                    Reason = Json.OptStr(o, "reason"),
+                    CreatedAt = Json.Time(o, "created_at"),
+                    UpdatedAt = Json.Time(o, "updated_at"),
+                    ExpiresAt = Json.OptTime(o, "expires_at"),
+                    NextRefreshAt = Json.OptTime(o, "next_refresh_at"),
+                    RefreshFailures = Json.OptLong(o, "refresh_failures") ?? 0,
+                };
+            }).ToList();
+        }
+    }
+
+    /// <summary>What happened to a connection.</summary>
+    public sealed class ConnectionEventArgs : EventArgs
+    {
+        public const string CreatedType = "connection.created";
+        public const string ReauthenticatedType = "connection.reauthenticated";
+        public const string RefreshedType = "connection.refreshed";
+        public const string RefreshFailedType = "connection.refresh_failed";
+        public const string ExpiredType = "connection.expired";
+        public const string DeletedType = "connection.deleted";
+
+        /// <summary>"connection.created", "connection.expired", ...</summary>
+        public string Type { get; private set; }
+
+        public string Account { get; private set; }
+        public string App { get; private set; }
+        public string AuthType { get; private set; }
+        public DateTimeOffset At { get; private set; }
+        public string Reason { get; private set; }
+
+        /// <summary>connection.refresh_failed: when the refresh is retried.</summary>
+        public DateTimeOffset? RetryAt { get; private set; }
+
+        /// <summary>connection.deleted of an OAuth connection whose app can revoke
+        /// tokens: whether the provider confirmed revoking them.</summary>
+        public bool? Revoked { get; private set; }
+
+        internal static ConnectionEventArgs Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            return new ConnectionEventArgs
+            {
+                Type = Json.Str(o, "type"),
+                Account = Json.Str(o, "account"),
+                App = Json.Str(o, "app"),
+                AuthType = Json.Str(o, "auth_type"),
+                At = Json.Time(o, "at"),
+                Reason = Json.OptStr(o, "reason"),
+                RetryAt = Json.OptTime(o, "retry_at"),
+                Revoked = Json.OptBool(o, "revoked"),
+            };
+        }
+
+        public override string ToString() => Type + " " + Account + "/" + App + (Reason != null ? " (" + Reason + ")" : "");
+    }
+
+    /// <summary>Options of <see cref="RefoldClient.BeginOAuth"/>; unset ones keep
+    /// the registration's.</summary>
+    public sealed class OAuthOptions
+    {
+        public string RedirectUri { get; set; }
+        public IList<string> Scopes { get; set; }
+
+        /// <summary>Extra authorize parameters the app allows.</summary>
+        public IDictionary<string, string> Params { get; set; }
+
+        internal string ToJson()
+        {
+            var o = new Dictionary<string, object>();
+            if (RedirectUri != null) o["redirect_uri"] = RedirectUri;
+            if (Scopes != null) o["scopes"] = Scopes;
+            if (Params != null) o["params"] = Params.ToDictionary(kv => kv.Key, kv => (object)kv.Value);
+            return Json.Serialize(o);
+        }
+    }
+
+    /// <summary>What <see cref="RefoldClient.CompleteOAuth"/> connected.</summary>
+    public sealed class OAuthResult
+    {
+        public string Account { get; private set; }
+        public string App { get; private set; }
+        public string AuthType { get; private set; }
+        public string Status { get; private set; }
+
+        internal static OAuthResult Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            return new OAuthResult
+            {
+                Account = Json.Str(o, "account"),
+                App = Json.Str(o, "app"),
+                AuthType = Json.Str(o, "auth_type"),
+                Status = Json.Str(o, "status"),
+            };
+        }
+    }
+}

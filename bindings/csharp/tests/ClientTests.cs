@@ -1,0 +1,451 @@
+// The binding against the real library and the sandbox provider.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Refold.Tests
+{
+    internal static class ClientTests
+    {
+        private static Dictionary<string, object> Key(string key) =>
+            new Dictionary<string, object> { ["api_key"] = key };
+
+        /// <summary>Records every event of a client.</summary>
+        private sealed class Recorder
+        {
+            private readonly List<ConnectionEventArgs> list = new List<ConnectionEventArgs>();
+
+            public Recorder(RefoldClient client)
+            {
+                client.ConnectionChanged += (sender, e) => { lock (list) list.Add(e); };
+            }
+
+            public List<ConnectionEventArgs> All { get { lock (list) return list.ToList(); } }
+            public string Types => string.Join(" ", All.Select(e => e.Type));
+        }
+
+        [Test]
+        public static void VersionAndErrors()
+        {
+            Assert.Equal(3, RefoldClient.Version.Split('.').Length, "version parts");
+            var e = Assert.Throws<RefoldException>(() => new RefoldClient("{\"no_such_key\": 1}"), "unknown config key");
+            Assert.Equal(ErrorCode.Invalid, e.Code, "code");
+            Assert.True(e.Detail.Contains("no_such_key") && e.Message.Contains("no_such_key"), "the message names the key");
+            Assert.True(!e.IsReauthRequired, "not re-auth");
+            Assert.True(RefoldException.Describe(ErrorCode.ReauthRequired) != RefoldException.Describe((ErrorCode)(-99)), "strerror");
+            Assert.Throws<ArgumentException>(() => new RefoldClient("{\"store\": \"a\0b\"}"), "a NUL character");
+        }
+
+        [Test]
+        public static void KeyBasedBadAndGoodPayloads()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                const string tooShort = "sk_sandbox_short";
+                const string rejected = "sk_live_0123456789abcdefghijklmnop";
+                var cases = new[]
+                {
+                    Tuple.Create("acct", "sandbox-keys", new Dictionary<string, object>(), ErrorCode.Invalid, "api_key"),
+                    Tuple.Create("acct", "sandbox-keys", new Dictionary<string, object> { ["api_key"] = Sandbox.GoodKey, ["extra"] = 1 }, ErrorCode.Invalid, "extra"),
+                    Tuple.Create("acct", "sandbox-keys", Key(tooShort), ErrorCode.Invalid, "api_key"),
+                    Tuple.Create("acct", "sandbox-keys", Key(rejected), ErrorCode.Auth, ""),
+                    Tuple.Create("acct", "no-such-app", Key(Sandbox.GoodKey), ErrorCode.NotFound, "no-such-app"),
+                    Tuple.Create("", "sandbox-keys", Key(Sandbox.GoodKey), ErrorCode.Invalid, "account"),
+                };
+                foreach (var c in cases)
+                {
+                    var e = Assert.Throws<RefoldException>(() => client.ConnectKeyBased(c.Item1, c.Item2, c.Item3), c.Item2);
+                    Assert.Equal(c.Item4, e.Code, "code for " + c.Item5);
+                    Assert.True(e.Message.Contains(c.Item5), "the message names " + c.Item5);
+                    Assert.True(!e.Message.Contains(tooShort) && !e.Message.Contains(rejected) && !e.Message.Contains(Sandbox.GoodKey),
+                        "no key in the message");
+                }
+                Assert.Equal(0, events.All.Count, "failed connects emit nothing");
+
+                client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey));
+                var creds = client.GetCredentials("acct", "sandbox-keys");
+                Assert.Equal(Credentials.KeyBased, creds.AuthType, "auth type");
+                Assert.True((string)creds.Fields["api_key"] == Sandbox.GoodKey, "the key reads back");
+                Assert.True(!creds.ToString().Contains(Sandbox.GoodKey), "ToString shows no key");
+
+                var conns = client.ListConnections("acct");
+                Assert.Equal(1, conns.Count, "connections");
+                Assert.Equal("sandbox-keys", conns[0].App, "app");
+                Assert.Equal("active", conns[0].Status, "status");
+                Assert.True(conns[0].Reason == null, "no reason");
+                Assert.True((DateTimeOffset.UtcNow - conns[0].CreatedAt).Duration() < TimeSpan.FromMinutes(1), "created now");
+
+                var apps = client.ListApps("acct");
+                var app = apps.Single(a => a.Slug == "sandbox-keys");
+                Assert.True(app.Connected && !app.ReauthRequired, "connected");
+                Assert.Equal("active", app.ConnectedAccounts.Single().Status, "account status");
+                var field = app.KeyBasedFields.Single();
+                Assert.True(field.Name == "api_key" && field.Secret && field.MinLength == 24 && field.Type == "text", "the field");
+                Assert.True(!apps.Single(a => a.Slug == "sandbox").Connected, "sandbox not connected");
+                Assert.True(client.ListApps().All(a => !a.Connected), "no account: nothing connected");
+
+                client.Disconnect("acct", "sandbox-keys");
+                var notFound = Assert.Throws<RefoldException>(() => client.GetCredentials("acct", "sandbox-keys"), "after disconnect");
+                Assert.Equal(ErrorCode.NotFound, notFound.Code, "not found");
+                Assert.Equal("connection.created connection.deleted", events.Types, "events");
+                Assert.Equal("disconnected", events.All[1].Reason, "reason");
+            }
+        }
+
+        [Test]
+        public static void OAuthThroughTheUrlOpener()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                var browser = new Sandbox.FakeBrowser();
+                client.UrlOpener = browser.Open;
+                client.ConnectOAuth("acct", "sandbox");
+                browser.Check();
+
+                var creds = client.GetCredentials("acct", "sandbox");
+                Assert.Equal(Credentials.OAuth2, creds.AuthType, "auth type");
+                Assert.Equal("Bearer", creds.TokenType, "token type");
+                Assert.True(creds.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(30), "expires in about an hour");
+                Assert.Equal("profile read", string.Join(" ", creds.Scopes), "scopes");
+                Assert.True(!creds.ToString().Contains(creds.AccessToken), "ToString shows no token");
+                Assert.Equal(200, sandbox.ApiMe(creds.AccessToken), "the token works");
+                Assert.Equal("connection.created", events.Types, "events");
+                Assert.Equal("oauth2", events.All[0].AuthType, "event auth type");
+
+                // An opener that throws cancels the flow; its exception comes out.
+                client.UrlOpener = url => { throw new ApplicationException("no browser here"); };
+                var e = Assert.Throws<ApplicationException>(() => client.ConnectOAuth("other", "sandbox"), "a throwing opener");
+                Assert.Equal("no browser here", e.Message, "the opener's exception");
+                client.UrlOpener = null;
+
+                client.Disconnect("acct", "sandbox");
+                Assert.Equal(401, sandbox.ApiMe(creds.AccessToken), "disconnect revoked the token");
+                var deleted = events.All.Last();
+                Assert.True(deleted.Type == ConnectionEventArgs.DeletedType && deleted.Revoked == true, "the deletion says revoked");
+            }
+        }
+
+        [Test]
+        public static void OAuthBeginAndComplete()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                string url = client.BeginOAuth("acct", "sandbox", new OAuthOptions { RedirectUri = "http://127.0.0.1:9/callback" });
+                Assert.True(url.StartsWith(sandbox.BaseUrl + "/oauth/authorize?", StringComparison.Ordinal), "the sandbox's authorize URL");
+                Assert.True(!url.Contains(Sandbox.ClientSecret), "no secret in the URL");
+                string callback;
+                using (var response = Sandbox.NoRedirect.GetAsync(url).Result)
+                {
+                    Assert.Equal(302, (int)response.StatusCode, "the sandbox redirects");
+                    callback = response.Headers.Location.OriginalString;
+                }
+                Assert.True(callback.StartsWith("http://127.0.0.1:9/callback?", StringComparison.Ordinal), "to the redirect URI");
+                var result = client.CompleteOAuth(callback);
+                Assert.Equal("acct sandbox oauth2 active", string.Join(" ", result.Account, result.App, result.AuthType, result.Status), "result");
+                Assert.Equal(ErrorCode.State, Assert.Throws<RefoldException>(() => client.CompleteOAuth(callback), "replayed").Code, "a replayed state");
+                Assert.Equal(ErrorCode.Invalid, Assert.Throws<RefoldException>(() => client.BeginOAuth("acct", "sandbox-keys"), "key-based").Code, "begin on a key-based app");
+            }
+        }
+
+        [Test]
+        public static void AReauthEventReachesTheHandler()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                ConnectionEventArgs expired = null;
+                client.ConnectionExpired += (sender, e) =>
+                {
+                    Assert.True(ReferenceEquals(sender, client), "the sender is the client");
+                    expired = e;
+                };
+                Sandbox.ConnectSandbox(client, "acct");
+
+                // The provider told the host (a webhook) that the app was uninstalled.
+                client.MarkReauth("acct", "sandbox", "uninstalled");
+                Assert.True(expired != null, "ConnectionExpired was raised");
+                Assert.Equal("acct/sandbox/uninstalled/oauth2", expired.Account + "/" + expired.App + "/" + expired.Reason + "/" + expired.AuthType, "the event");
+                var e1 = Assert.Throws<ReauthRequiredException>(() => client.GetCredentials("acct", "sandbox"), "reading");
+                Assert.True(e1.IsReauthRequired && e1.Code == ErrorCode.ReauthRequired, "re-auth code");
+                try { client.GetCredentials("acct", "sandbox"); }
+                catch (RefoldException e) when (e.Code == ErrorCode.ReauthRequired) { }
+
+                var conn = client.ListConnections("acct").Single();
+                Assert.Equal("reauth_required/uninstalled", conn.Status + "/" + conn.Reason, "listing");
+                var app = client.ListApps("acct").Single(a => a.Slug == "sandbox");
+                Assert.True(app.ReauthRequired && app.ConnectedAccounts[0].Status == "expired", "app listing");
+
+                client.MarkReauth("acct", "sandbox"); // already marked: nothing changes
+                Assert.Equal(ErrorCode.Invalid, Assert.Throws<RefoldException>(() => client.MarkReauth("acct", "sandbox", "not a word!"), "bad reason").Code, "bad reason");
+                Assert.Equal(ErrorCode.NotFound, Assert.Throws<RefoldException>(() => client.MarkReauth("nobody", "sandbox"), "nobody").Code, "no connection");
+
+                Sandbox.ConnectSandbox(client, "acct");
+                client.GetCredentials("acct", "sandbox");
+                Assert.Equal("connection.created connection.expired connection.reauthenticated", events.Types, "events");
+            }
+        }
+
+        [Test]
+        public static void ReportUnauthorized()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                Sandbox.ConnectSandbox(client, "acct");
+                string before = client.GetCredentials("acct", "sandbox").AccessToken;
+                client.ReportUnauthorized("acct", "sandbox");
+                string after = client.GetCredentials("acct", "sandbox").AccessToken;
+                Assert.True(after != before, "a new token");
+                Assert.Equal(200, sandbox.ApiMe(after), "the new token works");
+
+                client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey));
+                Assert.Throws<ReauthRequiredException>(() => client.ReportUnauthorized("acct", "sandbox-keys"), "a key-based 401");
+                Assert.Equal("connection.created connection.refreshed connection.created connection.expired", events.Types, "events");
+            }
+        }
+
+        [Test]
+        public static void AThrowingHandlerNeverCrossesIntoC()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                client.ConnectionCreated += (sender, e) => { throw new InvalidOperationException("handler boom"); };
+                // The exception comes out of the call that caused the event,
+                // after its change is committed.
+                var e1 = Assert.Throws<InvalidOperationException>(() => client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey)), "throwing handler");
+                Assert.Equal("handler boom", e1.Message, "the handler's exception");
+                Assert.True(e1.StackTrace.Contains("AThrowingHandlerNeverCrossesIntoC"), "its stack trace starts in the handler");
+                client.GetCredentials("acct", "sandbox-keys");
+                client.Disconnect("acct", "sandbox-keys");
+                var e2 = Assert.Throws<RefoldException>(() => client.ConnectKeyBased("acct", "no-such-app", Key("x")), "after");
+                Assert.True(e2.Code == ErrorCode.NotFound && e2.Detail.Contains("no-such-app"), "the error detail is still right");
+
+                client.UrlOpener = url => { throw new ApplicationException("opener boom"); };
+                Assert.Throws<ApplicationException>(() => client.ConnectOAuth("acct", "sandbox"), "throwing opener");
+                Assert.Equal(0, client.ListConnections().Count, "nothing connected");
+            }
+        }
+
+        [Test]
+        public static void CallsFromManyThreads()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                int created = 0;
+                client.ConnectionCreated += (sender, e) => Interlocked.Increment(ref created);
+                const int workers = 8;
+                var failures = new List<string>();
+                var threads = Enumerable.Range(0, workers).Select(w => new Thread(() =>
+                {
+                    try
+                    {
+                        string account = "acct-" + w;
+                        client.ConnectKeyBased(account, "sandbox-keys", Key(Sandbox.GoodKey));
+                        for (int i = 0; i < 25; i++)
+                        {
+                            // Each thread's error detail is its own failure's.
+                            string app = "missing-" + w + "-" + i;
+                            var e = Assert.Throws<RefoldException>(() => client.ConnectKeyBased(account, app, Key(Sandbox.GoodKey)), app);
+                            Assert.True(e.Code == ErrorCode.NotFound && e.Detail.Contains(app), "worker " + w + ": the detail of its own failure");
+                            Assert.True((string)client.GetCredentials(account, "sandbox-keys").Fields["api_key"] == Sandbox.GoodKey, "credentials");
+                            client.ListConnections(account);
+                        }
+                    }
+                    catch (Exception e) { lock (failures) failures.Add(e.Message); }
+                })).ToList();
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => t.Join());
+                Assert.Equal("", string.Join("; ", failures), "failures");
+                Assert.Equal(workers, created, "created events");
+                Assert.Equal(workers, client.ListConnections().Count, "connections");
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Subscribe(RefoldClient client, StrongBox<int> calls)
+        {
+            // The handler is reachable only through the client.
+            client.ConnectionCreated += (sender, e) => Interlocked.Increment(ref calls.Value);
+        }
+
+        private static void CollectGarbage()
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        }
+
+        [Test]
+        public static void HandlersSurviveGarbageCollection()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var calls = new StrongBox<int>(0);
+                Subscribe(client, calls);
+                client.UrlOpener = new Sandbox.FakeBrowser().Open; // also reachable only through the client
+                CollectGarbage();
+                client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey));
+                Assert.Equal(1, calls.Value, "the handler ran after collections");
+                // The opener too: the flow completes through it.
+                var browser = new Sandbox.FakeBrowser();
+                client.UrlOpener = browser.Open;
+                CollectGarbage();
+                client.ConnectOAuth("acct", "sandbox");
+                browser.Check();
+                Assert.Equal(2, calls.Value, "and again");
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Abandon(Sandbox sandbox)
+        {
+            var client = sandbox.Open();
+            client.ConnectionChanged += (sender, e) => client.ListApps(); // refers to its own client
+            client.UrlOpener = url => { };
+        }
+
+        [Test]
+        public static void DisposeAndTheFinalizerReleaseTheClient()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                long before = Callbacks.LiveHandles;
+                var client = sandbox.Open();
+                client.UrlOpener = url => { };
+                client.UrlOpener = url => { }; // replacing releases the old registration
+                client.Clock = () => DateTimeOffset.UtcNow;
+                Assert.Equal(3L, Callbacks.LiveHandles - before, "event handler, opener and clock held");
+                client.Dispose();
+                Assert.Equal(0L, Callbacks.LiveHandles - before, "released by Dispose");
+                client.Dispose();
+                Assert.Throws<ObjectDisposedException>(() => client.ListApps(), "a call after Dispose");
+
+                // A client nobody disposes is released when it is collected, even
+                // with a handler that refers to it.
+                Abandon(sandbox);
+                for (int i = 0; i < 50 && Callbacks.LiveHandles != before; i++)
+                {
+                    CollectGarbage();
+                    Thread.Sleep(20);
+                }
+                Assert.Equal(0L, Callbacks.LiveHandles - before, "released by the finalizer");
+            }
+        }
+
+        [Test]
+        public static void AHandlerMayCallTheClient()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var seen = new List<string>();
+                client.ConnectionChanged += (sender, e) =>
+                {
+                    int n = client.ListConnections(e.Account).Count;
+                    // A failing call inside the handler does not disturb the outer call.
+                    try { client.Disconnect(e.Account, "no-such-app"); } catch (RefoldException) { }
+                    seen.Add(e.Type + ":" + n);
+                };
+                client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey));
+                client.DeleteAccount("acct");
+                Assert.Equal("connection.created:1 connection.deleted:0", string.Join(" ", seen), "what the handler saw");
+            }
+        }
+
+        [Test]
+        public static void AReplacedClock()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                Sandbox.ConnectSandbox(client, "acct");
+                string first = client.GetCredentials("acct", "sandbox").AccessToken;
+                int readings = 0;
+                var later = DateTimeOffset.UtcNow.AddHours(2); // past the one-hour tokens
+                client.Clock = () => { Interlocked.Increment(ref readings); return later; };
+                var second = client.GetCredentials("acct", "sandbox");
+                Assert.True(readings > 0, "the clock was read");
+                Assert.True(second.AccessToken != first && second.ExpiresAt > later, "refreshed at the replaced time");
+
+                // A throwing clock: the system clock for that reading; the
+                // exception comes out of the call.
+                client.Clock = () => { throw new TimeZoneNotFoundException("clock boom"); };
+                Assert.Throws<TimeZoneNotFoundException>(() => client.GetCredentials("acct", "sandbox"), "throwing clock");
+                client.Clock = null;
+                client.GetCredentials("acct", "sandbox");
+            }
+        }
+
+        [Test]
+        public static void RotateMasterKey()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                string oldKey = Sandbox.RandomKey(), newKey = Sandbox.RandomKey();
+                using (var client = new RefoldClient(sandbox.Config("rotate.db", oldKey)))
+                {
+                    client.ConnectKeyBased("acct", "sandbox-keys", Key(Sandbox.GoodKey));
+                    Assert.Equal(ErrorCode.Invalid, Assert.Throws<RefoldException>(() => client.RotateMasterKey("not a key"), "malformed").Code, "a malformed key");
+                    client.RotateMasterKey(newKey);
+                }
+                var e = Assert.Throws<RefoldException>(() => new RefoldClient(sandbox.Config("rotate.db", oldKey)), "old key");
+                Assert.Equal(ErrorCode.Crypto, e.Code, "the old key no longer opens the store");
+                using (var client = new RefoldClient(sandbox.Config("rotate.db", newKey)))
+                    client.GetCredentials("acct", "sandbox-keys");
+            }
+        }
+
+        [Test]
+        public static void EventsFromTheBackgroundRefresher()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                var config = sandbox.Config("background-" + Guid.NewGuid().ToString("N") + ".db", Sandbox.RandomKey());
+                config["background_refresh"] = true;
+                using (var client = new RefoldClient(config))
+                {
+                    Sandbox.ConnectSandbox(client, "acct");
+                    string first = client.GetCredentials("acct", "sandbox").AccessToken;
+                    // The clock reads a time the test sets: two minutes before the
+                    // sandbox's one-hour token expires, so the refresher finds it due.
+                    long due = DateTimeOffset.UtcNow.AddSeconds(3600 - 120).ToUnixTimeMilliseconds();
+                    long now = due;
+                    client.Clock = () => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref now));
+
+                    // The library's own thread raises the event; an exception there has
+                    // no call to come out of, so it is reported and dropped.
+                    int seen = 0, testThread = Thread.CurrentThread.ManagedThreadId, eventThread = 0;
+                    var second = new ManualResetEventSlim();
+                    client.ConnectionRefreshed += (sender, e) =>
+                    {
+                        if (Interlocked.Increment(ref seen) == 1) throw new InvalidOperationException("a handler bug on the refresher's thread");
+                        eventThread = Thread.CurrentThread.ManagedThreadId;
+                        second.Set();
+                    };
+                    for (int i = 0; i < 750 && Volatile.Read(ref seen) == 0; i++) Thread.Sleep(20);
+                    Assert.Equal(1, Volatile.Read(ref seen), "a refresh event from the background refresher");
+                    Assert.True(client.GetCredentials("acct", "sandbox").AccessToken != first, "refreshed");
+
+                    // The new token was issued at the clock's time: move to just before its expiry.
+                    Interlocked.Exchange(ref now, due + (3600 - 120) * 1000L);
+                    Assert.True(second.Wait(TimeSpan.FromSeconds(15)), "a second refresh event");
+                    Assert.True(eventThread != testThread, "raised on the refresher's thread");
+                }
+            }
+        }
+    }
+}

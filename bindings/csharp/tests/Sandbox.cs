@@ -1,0 +1,167 @@
+// Test support: the sandbox provider (refold-devserver) on a free port, a
+// fresh store, and an HTTP client that plays the user's browser.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Threading.Tasks;
+
+namespace Refold.Tests
+{
+    internal sealed class Sandbox : IDisposable
+    {
+        public const string ClientId = "csharp-test-client";
+        public const string ClientSecret = "csharp-test-secret-7a8b9c0d";
+        /// <summary>A key the sandbox accepts (sk_sandbox_ and 24+ characters).</summary>
+        public const string GoodKey = "sk_sandbox_0123456789abcdefghij";
+
+        /// <summary>Follows redirects (the browser); no proxy for loopback.</summary>
+        public static readonly HttpClient Browser = new HttpClient(new HttpClientHandler { UseProxy = false, AllowAutoRedirect = true })
+        { Timeout = TimeSpan.FromSeconds(20) };
+
+        /// <summary>Does not follow redirects.</summary>
+        public static readonly HttpClient NoRedirect = new HttpClient(new HttpClientHandler { UseProxy = false, AllowAutoRedirect = false })
+        { Timeout = TimeSpan.FromSeconds(20) };
+
+        private readonly Process process;
+        public readonly string BaseUrl;
+        public readonly string Dir;
+
+        public Sandbox()
+        {
+            string path = Environment.GetEnvironmentVariable("REFOLD_DEVSERVER");
+            if (string.IsNullOrEmpty(path))
+            {
+                string build = Environment.GetEnvironmentVariable("REFOLD_BUILD_DIR");
+                if (string.IsNullOrEmpty(build)) throw new InvalidOperationException("set REFOLD_BUILD_DIR to find refold-devserver");
+                path = Path.Combine(build, "src", "devserver", "refold-devserver");
+            }
+            var start = new ProcessStartInfo(path, "--port 0 --auto-approve --client " + ClientId + ":" + ClientSecret)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+            };
+            process = Process.Start(start);
+            var hello = (Dictionary<string, object>)Json.Parse(process.StandardOutput.ReadLine());
+            BaseUrl = (string)hello["base_url"];
+            Dir = Path.Combine(Path.GetTempPath(), "refold-cs-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Dir);
+        }
+
+        public void Dispose()
+        {
+            try { process.Kill(); process.WaitForExit(); } catch (InvalidOperationException) { }
+            process.Dispose();
+            try { Directory.Delete(Dir, true); } catch (IOException) { }
+        }
+
+        public static string RandomKey()
+        {
+            var bytes = new byte[32];
+            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
+            return BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
+        }
+
+        /// <summary>The sandbox's apps: "sandbox" (OAuth 2.0) and "sandbox-keys"
+        /// (key-based, verified at /keys/verify).</summary>
+        public List<object> Apps()
+        {
+            return new List<object>
+            {
+                new Dictionary<string, object>
+                {
+                    ["slug"] = "sandbox", ["name"] = "Sandbox", ["auth_types"] = new[] { "oauth2" },
+                    ["oauth2"] = new Dictionary<string, object>
+                    {
+                        ["authorization_endpoint"] = BaseUrl + "/oauth/authorize",
+                        ["token_endpoint"] = BaseUrl + "/oauth/token",
+                        ["revocation_endpoint"] = BaseUrl + "/oauth/revoke",
+                        ["scopes"] = new[] { "profile", "read" },
+                        ["issuer"] = BaseUrl,
+                        ["authorization_response_iss_parameter_supported"] = true,
+                    },
+                },
+                new Dictionary<string, object>
+                {
+                    ["slug"] = "sandbox-keys", ["name"] = "Sandbox keys", ["auth_types"] = new[] { "keybased" },
+                    ["keybased"] = new Dictionary<string, object>
+                    {
+                        ["fields"] = new List<object>
+                        {
+                            new Dictionary<string, object>
+                            {
+                                ["name"] = "api_key", ["label"] = "API key", ["type"] = "text",
+                                ["secret"] = true, ["min_length"] = 24,
+                            },
+                        },
+                        ["verify"] = new Dictionary<string, object>
+                        {
+                            ["url"] = BaseUrl + "/keys/verify",
+                            ["headers"] = new Dictionary<string, object> { ["Authorization"] = "Bearer {api_key}" },
+                        },
+                    },
+                },
+            };
+        }
+
+        public Dictionary<string, object> Config(string store, string key)
+        {
+            return new Dictionary<string, object>
+            {
+                ["store"] = Path.Combine(Dir, store),
+                ["master_key"] = key,
+                ["catalog"] = Apps(),
+                ["oauth_clients"] = new Dictionary<string, object>
+                {
+                    ["sandbox"] = new Dictionary<string, object> { ["client_id"] = ClientId, ["client_secret"] = ClientSecret },
+                },
+                ["oauth"] = new Dictionary<string, object> { ["interactive_timeout_ms"] = 20000 },
+            };
+        }
+
+        public RefoldClient Open()
+        {
+            return new RefoldClient(Config("refold-" + Guid.NewGuid().ToString("N") + ".db", RandomKey()));
+        }
+
+        /// <summary>GET /api/me with a token: its status.</summary>
+        public int ApiMe(string token)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, BaseUrl + "/api/me");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using (var response = NoRedirect.SendAsync(request).Result) return (int)response.StatusCode;
+        }
+
+        /// <summary>An opener that plays the browser on a task: it follows the
+        /// authorization URL (the sandbox approves and redirects to refold's
+        /// loopback listener). Visit holds the listener's answer.</summary>
+        public sealed class FakeBrowser
+        {
+            public Task<HttpResponseMessage> Visit;
+
+            public void Open(string url)
+            {
+                Visit = Task.Run(() => Browser.GetAsync(url));
+            }
+
+            public void Check()
+            {
+                Assert.True(Visit != null, "the opener was called");
+                using (var response = Visit.Result)
+                    Assert.Equal(200, (int)response.StatusCode, "the loopback listener's page");
+            }
+        }
+
+        /// <summary>Connects "sandbox" for the account through a fake browser.</summary>
+        public static void ConnectSandbox(RefoldClient client, string account)
+        {
+            var browser = new FakeBrowser();
+            client.UrlOpener = browser.Open;
+            client.ConnectOAuth(account, "sandbox");
+            browser.Check();
+        }
+    }
+}

@@ -1,0 +1,316 @@
+package refold
+
+// The calls of refold.h, one method each.
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "refold.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"time"
+	"unsafe"
+)
+
+// ConnectKeyBased connects app's key-based auth for account with fields
+// (the app's input fields by name; values are strings, numbers or
+// booleans). Connecting again replaces the fields. Errors name the field
+// that is wrong, never its value: ErrInvalid, ErrNotFound (unknown app),
+// ErrAuth (the provider rejected the keys), ErrNetwork, ErrTimeout, ...
+func (c *Client) ConnectKeyBased(account, app string, fields map[string]any) error {
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	payload, err := json.Marshal(fields)
+	if err != nil {
+		return &Error{Code: CodeInvalid, Message: "fields: " + err.Error()}
+	}
+	return c.connect(account, app, string(payload), true)
+}
+
+// ConnectOAuth connects app's OAuth 2.0 auth for account interactively:
+// it opens the authorization page through the URL opener (the system
+// browser unless SetURLOpener replaced it), waits for the browser's
+// redirect to a loopback listener and saves the tokens. It blocks until
+// then or the configured interactive timeout (ErrTimeout). An opener that
+// returns an error cancels it: ErrCancelled, wrapping that error.
+func (c *Client) ConnectOAuth(account, app string) error {
+	return c.connect(account, app, "", false)
+}
+
+func (c *Client) connect(account, app, payload string, keyBased bool) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	var pl *C.char
+	if keyBased {
+		if pl, err = a.add(payload, "fields"); err != nil {
+			return err
+		}
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_connect(p, acc, ap, pl) })
+}
+
+// Disconnect removes every connection of app for account and wipes its
+// secrets. Disconnecting what is not connected succeeds.
+func (c *Client) Disconnect(account, app string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_disconnect(p, acc, ap) })
+}
+
+// DeleteAccount removes every connection of account and wipes their secrets.
+func (c *Client) DeleteAccount(account string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_delete_account(p, acc) })
+}
+
+// jsonCall runs a call that returns JSON text through a char** and decodes
+// it into out.
+func (c *Client) jsonCall(out any, f func(p *C.refold_client, text **C.char) C.int) error {
+	var text *C.char
+	if err := c.call(func(p *C.refold_client) C.int { return f(p, &text) }); err != nil {
+		return err
+	}
+	defer C.refold_free(unsafe.Pointer(text))
+	return decodeJSON(C.GoBytes(unsafe.Pointer(text), C.int(C.strlen(text))), out)
+}
+
+// Credentials reads account's credentials for app. ErrNotFound when it is
+// not connected; ErrReauthRequired when its user must connect it again.
+func (c *Client) Credentials(account, app string) (*Credentials, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return nil, err
+	}
+	var creds Credentials
+	err = c.jsonCall(&creds, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_get_credentials(p, acc, ap, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &creds, nil
+}
+
+// ListApps lists the catalog with account's connection state ("": none).
+func (c *Client) ListApps(account string) ([]App, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.optional(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	apps := []App{}
+	err = c.jsonCall(&apps, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_list_apps(p, acc, out)
+	})
+	return apps, err
+}
+
+// ListConnections lists account's connections ("": every account's). It
+// never holds a secret.
+func (c *Client) ListConnections(account string) ([]Connection, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.optional(account, "account")
+	if err != nil {
+		return nil, err
+	}
+	conns := []Connection{}
+	err = c.jsonCall(&conns, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_list_connections(p, acc, out)
+	})
+	return conns, err
+}
+
+// BeginOAuth starts connecting app for account, for a host that owns its
+// redirect URI, and returns the authorization URL to send the user to
+// (it holds no secret). opts may be nil.
+func (c *Client) BeginOAuth(account, app string, opts *OAuthOptions) (string, error) {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return "", err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return "", err
+	}
+	var op *C.char
+	if opts != nil {
+		text, err := json.Marshal(opts)
+		if err != nil {
+			return "", &Error{Code: CodeInvalid, Message: "options: " + err.Error()}
+		}
+		if op, err = a.add(string(text), "options"); err != nil {
+			return "", err
+		}
+	}
+	var url *C.char
+	err = c.call(func(p *C.refold_client) C.int { return C.refold_oauth_begin(p, acc, ap, op, &url) })
+	if err != nil {
+		return "", err
+	}
+	return takeString(url), nil
+}
+
+// CompleteOAuth finishes a flow with the full callback URL the browser
+// reached. ErrState for an unknown, reused or expired state; ErrCancelled
+// when the user denied access.
+func (c *Client) CompleteOAuth(callbackURL string) (*OAuthResult, error) {
+	var a cArgs
+	defer a.free()
+	cb, err := a.add(callbackURL, "callback URL")
+	if err != nil {
+		return nil, err
+	}
+	var res OAuthResult
+	err = c.jsonCall(&res, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_oauth_complete(p, cb, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SetEventHandler registers fn to receive every event of the client,
+// replacing the previous handler; nil removes it. fn runs on the goroutine
+// whose call caused the event, after the change is committed; it may call
+// the client again. Events of different goroutines may arrive
+// concurrently. A panic in fn comes out of the Client method that caused
+// the event (after its change is committed), never through C.
+func (c *Client) SetEventHandler(fn func(Event)) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_event_handler(p, 0) })
+	}
+	return c.register(eventHandler(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_event_handler(p, h)
+	})
+}
+
+// SetURLOpener replaces how ConnectOAuth opens the authorization URL; nil
+// restores the default (the system browser). fn runs on the goroutine
+// calling ConnectOAuth before the library waits for the browser's
+// redirect, so it must hand the URL off (to a browser, another goroutine)
+// and return. A non-nil error cancels the flow.
+func (c *Client) SetURLOpener(fn func(url string) error) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_url_opener(p, 0) })
+	}
+	return c.register(urlOpener(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_url_opener(p, h)
+	})
+}
+
+// register hands v to the library as a cgo.Handle payload; the library
+// releases it (refoldGoRelease) when the registration ends.
+func (c *Client) register(v any, set func(p *C.refold_client, h C.uintptr_t) C.int) error {
+	h := newHandle(v)
+	err := c.call(func(p *C.refold_client) C.int { return set(p, C.uintptr_t(h)) })
+	if err != nil {
+		deleteHandle(h) // never registered
+	}
+	return err
+}
+
+// SetClock replaces the clock the client uses for token expiry, refresh
+// scheduling and timestamps (for tests and simulations); nil restores the
+// system clock. fn may run on any thread, including the background
+// refresher's; it must be fast and must not call the client. A panic in it
+// falls back to the system clock for that reading.
+func (c *Client) SetClock(fn func() time.Time) error {
+	if fn == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_go_set_clock(p, 0) })
+	}
+	return c.register(clock(fn), func(p *C.refold_client, h C.uintptr_t) C.int {
+		return C.refold_go_set_clock(p, h)
+	})
+}
+
+// MarkReauth marks account's connection to app as needing
+// re-authentication, for a host that learned from the provider (a webhook)
+// that access ended. reason is a short word such as "uninstalled",
+// "revoked" or "deleted" ("" means "revoked"). Emits EventExpired for each
+// connection it changes; reads then fail with ErrReauthRequired until the
+// user connects again. ErrNotFound when there is no such connection.
+func (c *Client) MarkReauth(account, app, reason string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	rs, err := a.optional(reason, "reason")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_mark_reauth(p, acc, ap, rs) })
+}
+
+// ReportUnauthorized tells the client that an API call made with account's
+// current credentials for app got HTTP 401. When the OAuth token could be
+// refreshed it returns nil: read the credentials again and retry. When the
+// user must connect again it returns ErrReauthRequired (and EventExpired is
+// emitted).
+func (c *Client) ReportUnauthorized(account, app string) error {
+	var a cArgs
+	defer a.free()
+	acc, err := a.add(account, "account")
+	if err != nil {
+		return err
+	}
+	ap, err := a.add(app, "app")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_report_unauthorized(p, acc, ap) })
+}
+
+// RotateMasterKey replaces the master key with newKey (32 bytes, base64 or
+// hex); the store then opens only with the new key.
+func (c *Client) RotateMasterKey(newKey string) error {
+	var a cArgs
+	defer a.free()
+	k, err := a.add(newKey, "key")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_rotate_master_key(p, k) })
+}

@@ -1,0 +1,3 @@
+module refold
+
+go 1.19

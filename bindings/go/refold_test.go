@@ -1,0 +1,758 @@
+package refold
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// events records what the handler received.
+type events struct {
+	mu   sync.Mutex
+	list []Event
+}
+
+func (e *events) handler(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, ev)
+}
+
+func (e *events) all() []Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Event(nil), e.list...)
+}
+
+func TestVersionAndErrorCodes(t *testing.T) {
+	if v := Version(); v == "" || strings.Count(v, ".") != 2 {
+		t.Errorf("Version() = %q", v)
+	}
+	if CodeReauthRequired.String() == "" || CodeReauthRequired.String() == Code(-999).String() {
+		t.Errorf("no text for CodeReauthRequired")
+	}
+	_, err := OpenJSON(`{"no_such_key": 1}`)
+	if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("open with an unknown key: %v", err)
+	}
+	var rerr *Error
+	if !errors.As(err, &rerr) || rerr.Code != CodeInvalid || !strings.Contains(rerr.Message, "no_such_key") {
+		t.Errorf("the error names the key: %#v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "refold: ") {
+		t.Errorf("Error() = %q", err.Error())
+	}
+	if errors.Is(ErrInvalid, &Error{Code: CodeInvalid, Message: "x"}) {
+		t.Errorf("a detailed error is not a sentinel")
+	}
+}
+
+func TestKeyBasedConnectWithBadAndGoodPayloads(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+
+	tooShort := "sk_sandbox_short"
+	rejected := "sk_live_0123456789abcdefghijklmnop"
+	cases := []struct {
+		name   string
+		app    string
+		fields map[string]any
+		want   error
+		names  string
+	}{
+		{"missing field", "sandbox-keys", map[string]any{}, ErrInvalid, "api_key"},
+		{"unknown field", "sandbox-keys", map[string]any{"api_key": goodKey, "extra": 1}, ErrInvalid, "extra"},
+		{"too short", "sandbox-keys", map[string]any{"api_key": tooShort}, ErrInvalid, "api_key"},
+		{"rejected by the provider", "sandbox-keys", map[string]any{"api_key": rejected}, ErrAuth, ""},
+		{"unknown app", "no-such-app", map[string]any{"api_key": goodKey}, ErrNotFound, "no-such-app"},
+		{"empty account", "sandbox-keys", map[string]any{"api_key": goodKey}, ErrInvalid, "account"},
+	}
+	for _, tc := range cases {
+		account := "acct"
+		if tc.name == "empty account" {
+			account = ""
+		}
+		err := c.ConnectKeyBased(account, tc.app, tc.fields)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.names) {
+			t.Errorf("%s: the message does not name %q", tc.name, tc.names)
+		}
+		if strings.Contains(msg, tooShort) || strings.Contains(msg, rejected) || strings.Contains(msg, goodKey) {
+			t.Errorf("%s: the message holds the key", tc.name)
+		}
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Fatalf("failed connects emitted %d events", n)
+	}
+
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	creds, err := c.Credentials("acct", "sandbox-keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AuthType != AuthKeyBased || creds.Fields["api_key"] != goodKey {
+		t.Errorf("credentials: %v", creds)
+	}
+	for _, text := range []string{fmt.Sprint(creds), fmt.Sprintf("%v %+v %#v", *creds, *creds, *creds)} {
+		if strings.Contains(text, goodKey) {
+			t.Errorf("printing credentials shows the key")
+		}
+	}
+
+	conns, err := c.ListConnections("acct")
+	if err != nil || len(conns) != 1 {
+		t.Fatalf("connections: %v %v", conns, err)
+	}
+	conn := conns[0]
+	if conn.App != "sandbox-keys" || conn.AuthType != AuthKeyBased || conn.Status != "active" ||
+		conn.Reason != "" || conn.CreatedAt.IsZero() || time.Since(conn.CreatedAt) > time.Minute {
+		t.Errorf("connection: %+v", conn)
+	}
+	apps, err := c.ListApps("acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range apps {
+		if a.Slug != "sandbox-keys" {
+			continue
+		}
+		found = true
+		if !a.Connected || a.ReauthRequired || len(a.ConnectedAccounts) != 1 ||
+			a.ConnectedAccounts[0].Status != "active" || len(a.AuthTypeOptions[AuthKeyBased]) != 1 {
+			t.Errorf("app: %+v", a)
+		}
+		f := a.AuthTypeOptions[AuthKeyBased][0]
+		if f.Name != "api_key" || !f.Secret || f.MinLength == nil || *f.MinLength != 24 {
+			t.Errorf("field: %+v", f)
+		}
+	}
+	if !found {
+		t.Errorf("sandbox-keys is not listed")
+	}
+	if all, err := c.ListApps(""); err != nil || len(all) != len(apps) || all[0].Connected {
+		t.Errorf("listing without an account: %v", err)
+	}
+
+	if err := c.Disconnect("acct", "sandbox-keys"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Credentials("acct", "sandbox-keys"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after disconnect: %v", err)
+	}
+	got := rec.all()
+	if len(got) != 2 || got[0].Type != EventCreated || got[1].Type != EventDeleted ||
+		got[1].Reason != "disconnected" || got[0].App != "sandbox-keys" || got[0].At.IsZero() {
+		t.Errorf("events: %+v", got)
+	}
+}
+
+func TestOAuthConnectThroughTheURLOpener(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	b.wait(t)
+
+	creds, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AuthType != AuthOAuth2 || creds.TokenType != "Bearer" || creds.AccessToken == "" ||
+		creds.ExpiresAt == nil || time.Until(*creds.ExpiresAt) < 30*time.Minute ||
+		strings.Join(creds.Scopes, " ") != "profile read" {
+		t.Errorf("credentials: %v", creds)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", *creds, *creds, *creds), creds.AccessToken) {
+		t.Errorf("printing credentials shows the token")
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 200 {
+		t.Errorf("the token does not work at the sandbox: %d", status)
+	}
+	got := rec.all()
+	if len(got) != 1 || got[0].Type != EventCreated || got[0].AuthType != AuthOAuth2 {
+		t.Errorf("events: %+v", got)
+	}
+
+	// An opener's error cancels the flow and comes back as the cause.
+	refused := errors.New("no browser here")
+	if err := c.SetURLOpener(func(string) error { return refused }); err != nil {
+		t.Fatal(err)
+	}
+	err = c.ConnectOAuth("other", "sandbox")
+	if !errors.Is(err, ErrCancelled) || !errors.Is(err, refused) {
+		t.Errorf("a refusing opener: %v", err)
+	}
+	if err := c.SetURLOpener(nil); err != nil {
+		t.Errorf("restoring the default opener: %v", err)
+	}
+	if err := c.Disconnect("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 401 {
+		t.Errorf("disconnect did not revoke the token: %d", status)
+	}
+	got = rec.all()
+	if last := got[len(got)-1]; last.Type != EventDeleted || last.Revoked == nil || !*last.Revoked {
+		t.Errorf("the deletion event does not say the tokens were revoked: %+v", last)
+	}
+}
+
+func TestOAuthBeginAndComplete(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	url, err := c.BeginOAuth("acct", "sandbox", &OAuthOptions{RedirectURI: "http://127.0.0.1:9/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(url, s.BaseURL+"/oauth/authorize?") || strings.Contains(url, testClientSecret) {
+		t.Fatalf("authorize URL does not start at the sandbox")
+	}
+	noFollow := &http.Client{Transport: &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	callback := resp.Header.Get("Location")
+	if resp.StatusCode != 302 || !strings.HasPrefix(callback, "http://127.0.0.1:9/callback?") {
+		t.Fatalf("the sandbox answered %d", resp.StatusCode)
+	}
+	res, err := c.CompleteOAuth(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *res != (OAuthResult{Account: "acct", App: "sandbox", AuthType: AuthOAuth2, Status: "active"}) {
+		t.Errorf("result: %+v", res)
+	}
+	if _, err := c.CompleteOAuth(callback); !errors.Is(err, ErrState) {
+		t.Errorf("a replayed callback: %v", err)
+	}
+	if _, err := c.BeginOAuth("acct", "sandbox-keys", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("begin on a key-based app: %v", err)
+	}
+}
+
+func TestAPanickingHandlerNeverCrossesIntoC(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	before := liveHandles.Load()
+	type boom struct{ n int }
+	if err := c.SetEventHandler(func(ev Event) {
+		if ev.Type == EventCreated {
+			panic(boom{1})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The panic comes out of the call that caused the event, after the
+	// change is committed.
+	func() {
+		defer func() {
+			if r := recover(); r != (boom{1}) {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		_ = c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey})
+		t.Errorf("no panic came out")
+	}()
+	if _, err := c.Credentials("acct", "sandbox-keys"); err != nil {
+		t.Errorf("the connection was not committed: %v", err)
+	}
+	// Other events are delivered normally, and the error detail is right.
+	if err := c.Disconnect("acct", "sandbox-keys"); err != nil {
+		t.Error(err)
+	}
+	if err := c.ConnectKeyBased("acct", "no-such-app", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after a panic: %v", err)
+	}
+
+	// A panicking opener cancels the flow; its panic comes out of ConnectOAuth.
+	if err := c.SetURLOpener(func(string) error { panic("opener") }); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "opener" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		_ = c.ConnectOAuth("acct", "sandbox")
+		t.Errorf("no panic came out")
+	}()
+	// The client still works, and releases both handlers on Close.
+	if _, err := c.ListConnections(""); err != nil {
+		t.Error(err)
+	}
+	c.Close()
+	if n := liveHandles.Load() - before; n != 0 {
+		t.Errorf("%d handles left after Close", n)
+	}
+}
+
+func TestCallsFromManyGoroutines(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var created atomic.Int64
+	if err := c.SetEventHandler(func(ev Event) {
+		if ev.Type == EventCreated {
+			created.Add(1)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const workers, rounds = 8, 25
+	var wg sync.WaitGroup
+	failures := make(chan string, workers*rounds)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			account := fmt.Sprintf("acct-%d", w)
+			if err := c.ConnectKeyBased(account, "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+				failures <- "connect: " + err.Error()
+				return
+			}
+			for i := 0; i < rounds; i++ {
+				// Each goroutine's error detail is its own failure's, read on
+				// the thread that failed.
+				app := fmt.Sprintf("missing-%d-%d", w, i)
+				err := c.ConnectKeyBased(account, app, map[string]any{"api_key": goodKey})
+				var rerr *Error
+				if !errors.As(err, &rerr) || rerr.Code != CodeNotFound || !strings.Contains(rerr.Message, app) {
+					failures <- fmt.Sprintf("worker %d: wrong error for %s: %v", w, app, err)
+				}
+				creds, err := c.Credentials(account, "sandbox-keys")
+				if err != nil || creds.Fields["api_key"] != goodKey {
+					failures <- fmt.Sprintf("worker %d: credentials: %v", w, err)
+				}
+				if _, err := c.ListConnections(account); err != nil {
+					failures <- err.Error()
+				}
+				runtime.Gosched()
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	if n := created.Load(); n != workers {
+		t.Errorf("%d created events, want %d", n, workers)
+	}
+	all, err := c.ListConnections("")
+	if err != nil || len(all) != workers {
+		t.Errorf("%d connections: %v", len(all), err)
+	}
+}
+
+func TestHandlersSurviveGarbageCollection(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var calls atomic.Int64
+	// The handler and its closure are referenced only through the library.
+	func() {
+		counter := &calls
+		if err := c.SetEventHandler(func(Event) { counter.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("the handler ran %d times after GC", calls.Load())
+	}
+}
+
+func TestCloseReleasesTheClientAndItsHandlers(t *testing.T) {
+	s := startSandbox(t)
+	before := liveHandles.Load()
+	c, err := Open(s.config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetEventHandler(func(Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	// Replacing a handler releases the old one.
+	if err := c.SetEventHandler(func(Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetURLOpener(func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := liveHandles.Load() - before; n != 2 {
+		t.Errorf("%d handles held, want 2", n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := liveHandles.Load() - before; n != 0 {
+		t.Errorf("%d handles left after Close", n)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := c.ListApps(""); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+
+	// A client nobody closes is released by its finalizer.
+	func() {
+		c, err := Open(s.config(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetEventHandler(func(Event) {}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for liveHandles.Load() != before && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := liveHandles.Load() - before; n != 0 {
+		t.Errorf("the finalizer did not release the client: %d handles left", n)
+	}
+}
+
+func TestArgumentsWithNULBytesAreRefused(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	if err := c.Disconnect("a\x00b", "sandbox"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("NUL in an account: %v", err)
+	}
+}
+
+func TestRotateMasterKey(t *testing.T) {
+	s := startSandbox(t)
+	cfg := s.config(t)
+	c, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RotateMasterKey("not a key"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a malformed key: %v", err)
+	}
+	newKey := randomKey(t)
+	if err := c.RotateMasterKey(newKey); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := Open(cfg); !errors.Is(err, ErrCrypto) {
+		t.Errorf("the old key still opens the store: %v", err)
+	}
+	cfg.MasterKey = newKey
+	c, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if creds, err := c.Credentials("acct", "sandbox-keys"); err != nil || creds.Fields["api_key"] != goodKey {
+		t.Errorf("reading after rotation: %v", err)
+	}
+}
+
+func TestAHandlerMayCallTheClient(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var seen []string
+	if err := c.SetEventHandler(func(ev Event) {
+		conns, err := c.ListConnections(ev.Account)
+		if err != nil {
+			t.Errorf("from the handler: %v", err)
+			return
+		}
+		seen = append(seen, fmt.Sprintf("%s:%d", ev.Type, len(conns)))
+		// A failing call inside the handler does not disturb the outer
+		// call's result or error detail.
+		_ = c.Disconnect(ev.Account, "no-such-app")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteAccount("acct"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, " ") != "connection.created:1 connection.deleted:0" {
+		t.Errorf("the handler saw %v", seen)
+	}
+	c.SetEventHandler(nil)
+}
+
+func TestAReauthEventReachesTheHandler(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	expired := make(chan Event, 4)
+	var rec events
+	if err := c.SetEventHandler(func(ev Event) {
+		rec.handler(ev)
+		if ev.Type == EventExpired {
+			expired <- ev
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+
+	// The provider told the host (say, by a webhook) that the app was
+	// uninstalled.
+	if err := c.MarkReauth("acct", "sandbox", "uninstalled"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-expired:
+		if ev.Account != "acct" || ev.App != "sandbox" || ev.Reason != "uninstalled" || ev.AuthType != AuthOAuth2 {
+			t.Errorf("event: %+v", ev)
+		}
+	default:
+		t.Fatal("no connection.expired event")
+	}
+	_, err := c.Credentials("acct", "sandbox")
+	if !errors.Is(err, ErrReauthRequired) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("reading a connection that needs re-auth: %v", err)
+	}
+	conns, err := c.ListConnections("acct")
+	if err != nil || len(conns) != 1 || conns[0].Status != "reauth_required" || conns[0].Reason != "uninstalled" {
+		t.Errorf("listing: %+v %v", conns, err)
+	}
+	apps, err := c.ListApps("acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.Slug == "sandbox" && (!a.ReauthRequired || a.ConnectedAccounts[0].Status != "expired") {
+			t.Errorf("app listing: %+v", a)
+		}
+	}
+	// Marking again changes nothing and emits nothing.
+	if err := c.MarkReauth("acct", "sandbox", ""); err != nil {
+		t.Error(err)
+	}
+	if err := c.MarkReauth("acct", "sandbox", "not a word!"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a bad reason: %v", err)
+	}
+	if err := c.MarkReauth("nobody", "sandbox", "revoked"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("no such connection: %v", err)
+	}
+
+	// Connecting again makes it usable.
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	if _, err := c.Credentials("acct", "sandbox"); err != nil {
+		t.Errorf("after reconnecting: %v", err)
+	}
+	var kinds []string
+	for _, ev := range rec.all() {
+		kinds = append(kinds, ev.Type)
+	}
+	if strings.Join(kinds, " ") != "connection.created connection.expired connection.reauthenticated" {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestReportUnauthorized(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	before, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 401 with an OAuth token: refreshed once, read again and retry.
+	if err := c.ReportUnauthorized("acct", "sandbox"); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	after, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.AccessToken == before.AccessToken || s.apiMe(t, after.AccessToken) != 200 {
+		t.Errorf("the token was not refreshed")
+	}
+	// A key-based connection has nothing to refresh: re-auth.
+	if err := c.ConnectKeyBased("acct", "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ReportUnauthorized("acct", "sandbox-keys"); !errors.Is(err, ErrReauthRequired) {
+		t.Errorf("a key-based 401: %v", err)
+	}
+	var kinds []string
+	for _, ev := range rec.all() {
+		kinds = append(kinds, ev.Type+":"+ev.App)
+	}
+	want := "connection.created:sandbox connection.refreshed:sandbox connection.created:sandbox-keys connection.expired:sandbox-keys"
+	if strings.Join(kinds, " ") != want {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestSetClock(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	first, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks atomic.Int64
+	later := time.Now().Add(2 * time.Hour) // past the sandbox's one-hour tokens
+	if err := c.SetClock(func() time.Time { ticks.Add(1); return later }); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ticks.Load() == 0 || second.AccessToken == first.AccessToken || !second.ExpiresAt.After(later) {
+		t.Errorf("the client did not use the clock: %d readings", ticks.Load())
+	}
+	// A panicking clock falls back to the system clock for that reading; the
+	// panic comes out of the call that read it.
+	if err := c.SetClock(func() time.Time { panic("clock") }); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "clock" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		_, _ = c.Credentials("acct", "sandbox")
+		t.Errorf("no panic came out")
+	}()
+	if err := c.SetClock(nil); err != nil {
+		t.Error(err)
+	}
+	if _, err := c.Credentials("acct", "sandbox"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestEventsFromTheBackgroundRefresher(t *testing.T) {
+	s := startSandbox(t)
+	cfg := s.config(t)
+	cfg.BackgroundRefresh = true
+	c, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	creds, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The library's own thread calls the clock and the handler: Go code
+	// called from a thread Go did not start. A panic there has no call to
+	// come out of; it is reported and the program goes on.
+	var now atomic.Int64
+	now.Store(creds.ExpiresAt.Add(-2 * time.Minute).UnixMilli())
+	if err := c.SetClock(func() time.Time { return time.UnixMilli(now.Load()) }); err != nil {
+		t.Fatal(err)
+	}
+	var seen atomic.Int64
+	refreshed := make(chan Event, 4)
+	if err := c.SetEventHandler(func(ev Event) {
+		if ev.Type != EventRefreshed {
+			return
+		}
+		if seen.Add(1) == 1 {
+			panic("a handler bug on the refresher's thread")
+		}
+		refreshed <- ev
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for seen.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if seen.Load() != 1 {
+		t.Fatalf("no refresh event from the background refresher")
+	}
+	second, err := c.Credentials("acct", "sandbox")
+	if err != nil || second.AccessToken == creds.AccessToken {
+		t.Fatalf("the background refresher did not refresh: %v", err)
+	}
+	now.Store(second.ExpiresAt.Add(-2 * time.Minute).UnixMilli())
+	select {
+	case ev := <-refreshed:
+		if ev.Account != "acct" || ev.App != "sandbox" {
+			t.Errorf("event: %+v", ev)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no second refresh event")
+	}
+}

@@ -1,0 +1,210 @@
+package refold
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Auth types, as the catalog and the listings name them.
+const (
+	AuthOAuth2   = "oauth2"
+	AuthKeyBased = "keybased"
+)
+
+// Event types (Event.Type).
+const (
+	EventCreated         = "connection.created"
+	EventReauthenticated = "connection.reauthenticated"
+	EventRefreshed       = "connection.refreshed"
+	EventRefreshFailed   = "connection.refresh_failed"
+	EventExpired         = "connection.expired" // the user must connect again; Reason says why
+	EventDeleted         = "connection.deleted"
+)
+
+// Config is the configuration of Open; empty fields take the library's
+// defaults (see refold_client_open in refold.h for each key).
+type Config struct {
+	Store        string                 `json:"store,omitempty"`      // SQLite file; default under $XDG_DATA_HOME/refold
+	MasterKey    string                 `json:"master_key,omitempty"` // 32 bytes, base64 or hex
+	KeyFile      string                 `json:"key_file,omitempty"`   // file holding the master key
+	Passphrase   string                 `json:"passphrase,omitempty"` // master key derived with Argon2id
+	Catalog      any                    `json:"catalog,omitempty"`    // a file path, or app definitions (a slice or json.RawMessage)
+	OAuthClients map[string]OAuthClient `json:"oauth_clients,omitempty"`
+	HTTP         *HTTPConfig            `json:"http,omitempty"`
+	OAuth        *OAuthConfig           `json:"oauth,omitempty"`
+
+	RefreshAheadMS    *int `json:"refresh_ahead_ms,omitempty"`   // refresh this long before expiry (default 300000)
+	BackgroundRefresh bool `json:"background_refresh,omitempty"` // a thread refreshes tokens as they come due
+	CredentialCache   *int `json:"credential_cache,omitempty"`   // connections kept decrypted in memory (default 10000; 0: none)
+}
+
+// OAuthClient is an OAuth client registration with an app's provider.
+type OAuthClient struct {
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	RedirectURI  string   `json:"redirect_uri,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+// HTTPConfig configures the HTTPS client; zero values keep the defaults.
+type HTTPConfig struct {
+	CAFile           string `json:"ca_file,omitempty"`
+	ConnectTimeoutMS int    `json:"connect_timeout_ms,omitempty"`
+	TimeoutMS        int    `json:"timeout_ms,omitempty"`
+	MaxBodyBytes     int    `json:"max_body_bytes,omitempty"`
+}
+
+// OAuthConfig configures the interactive flow; zero values keep the
+// defaults (an ephemeral loopback port, a 5-minute timeout).
+type OAuthConfig struct {
+	LoopbackPort         int `json:"loopback_port,omitempty"`
+	InteractiveTimeoutMS int `json:"interactive_timeout_ms,omitempty"`
+}
+
+// Credentials of one connection. Key-based: Fields. OAuth 2.0:
+// AccessToken, TokenType, ExpiresAt (nil when the provider gave no expiry)
+// and Scopes. The refresh token never leaves the library. Printing
+// Credentials with the fmt package shows no secret.
+type Credentials struct {
+	AuthType    string         `json:"auth_type"`
+	Fields      map[string]any `json:"fields,omitempty"` // values: string, bool or json.Number
+	AccessToken string         `json:"access_token,omitempty"`
+	TokenType   string         `json:"token_type,omitempty"`
+	ExpiresAt   *time.Time     `json:"expires_at,omitempty"`
+	Scopes      []string       `json:"scopes,omitempty"`
+}
+
+// String describes the credentials without their secret values.
+func (c Credentials) String() string {
+	if c.AuthType == AuthKeyBased {
+		names := make([]string, 0, len(c.Fields))
+		for name := range c.Fields {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return fmt.Sprintf("keybased credentials (fields %s)", strings.Join(names, ", "))
+	}
+	expiry := "no expiry"
+	if c.ExpiresAt != nil {
+		expiry = "expires " + c.ExpiresAt.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s)", c.AuthType, c.TokenType, expiry,
+		strings.Join(c.Scopes, " "))
+}
+
+// GoString keeps %#v from printing secrets too.
+func (c Credentials) GoString() string { return "refold.Credentials{" + c.String() + "}" }
+
+// App is one entry of the catalog with an account's connection state, in
+// the shape a connection UI needs.
+type App struct {
+	Slug              string                  `json:"slug"`
+	Name              string                  `json:"name"`
+	Description       string                  `json:"description"`
+	Icon              string                  `json:"icon"`
+	Tags              []string                `json:"tags"`
+	AuthTypes         []string                `json:"auth_types"`
+	AuthTypeOptions   map[string][]InputField `json:"auth_type_options"` // "keybased": the fields to ask for
+	Connected         bool                    `json:"connected"`
+	ReauthRequired    bool                    `json:"reauth_required"`
+	ConnectedAccounts []ConnectedAccount      `json:"connected_accounts"`
+}
+
+// InputField is a field a key-based app asks for.
+type InputField struct {
+	Name        string         `json:"name"`
+	Label       string         `json:"label"`
+	Type        string         `json:"type"` // text, number, boolean, select
+	Required    bool           `json:"required"`
+	Secret      bool           `json:"secret"`
+	Placeholder string         `json:"placeholder"`
+	HelpText    string         `json:"help_text"`
+	Pattern     string         `json:"pattern,omitempty"`
+	MinLength   *int           `json:"min_length,omitempty"`
+	MaxLength   *int           `json:"max_length,omitempty"`
+	Minimum     *float64       `json:"minimum,omitempty"`
+	Maximum     *float64       `json:"maximum,omitempty"`
+	Options     []SelectOption `json:"options,omitempty"`
+}
+
+// SelectOption is one choice of a select field.
+type SelectOption struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ConnectedAccount is one connection of an app in a listing.
+type ConnectedAccount struct {
+	AuthType    string    `json:"auth_type"`
+	ConnectedAt time.Time `json:"connected_at"`
+	Status      string    `json:"status"` // active or expired
+	Reason      string    `json:"reason,omitempty"`
+}
+
+// Connection is one (account, app, auth type) connection. It holds no
+// secret.
+type Connection struct {
+	Account  string `json:"account"`
+	App      string `json:"app"`
+	AuthType string `json:"auth_type"`
+	Status   string `json:"status"` // active or reauth_required
+	// Why re-auth is required, or for an active connection why its last
+	// refresh failed; "" when none.
+	Reason          string     `json:"reason"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	ExpiresAt       *time.Time `json:"expires_at"`      // the OAuth token's expiry, if any
+	NextRefreshAt   *time.Time `json:"next_refresh_at"` // when a refresh is due, if any
+	RefreshFailures int        `json:"refresh_failures"`
+}
+
+// Event tells that a connection changed.
+type Event struct {
+	Type     string    `json:"type"` // EventCreated, ...
+	Account  string    `json:"account"`
+	App      string    `json:"app"`
+	AuthType string    `json:"auth_type"`
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason,omitempty"`
+	// EventRefreshFailed: when the refresh is retried.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
+	// EventDeleted of an OAuth connection whose app can revoke tokens:
+	// whether the provider confirmed revoking them.
+	Revoked *bool `json:"revoked,omitempty"`
+}
+
+// OAuthOptions adjust BeginOAuth; zero values keep the registration's.
+type OAuthOptions struct {
+	RedirectURI string            `json:"redirect_uri,omitempty"`
+	Scopes      []string          `json:"scopes,omitempty"`
+	Params      map[string]string `json:"params,omitempty"` // extra authorize parameters the app allows
+}
+
+// OAuthResult is what CompleteOAuth connected.
+type OAuthResult struct {
+	Account  string `json:"account"`
+	App      string `json:"app"`
+	AuthType string `json:"auth_type"`
+	Status   string `json:"status"`
+}
+
+// decodeJSON decodes what the library returned; numbers of free-form
+// values stay exact (json.Number).
+func decodeJSON(text []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return &Error{Code: CodeInternal, Message: "unexpected JSON from the library: " + err.Error()}
+	}
+	return nil
+}
+
+func parseEvent(text string) (Event, error) {
+	var ev Event
+	err := decodeJSON([]byte(text), &ev)
+	return ev, err
+}

@@ -1,0 +1,373 @@
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ptr::{self, NonNull};
+
+use crate::callbacks::{self, CallScope, ClockFn, EventFn, OpenerFn};
+use crate::error::{Error, Result};
+use crate::json::Value;
+use crate::sys;
+use crate::types::{App, Connection, Credentials, Event, OAuthOptions, OAuthResult};
+
+/// An open refold store with its catalog and master key.
+///
+/// `Client` is `Send + Sync`: the C client may be used from many threads at
+/// once, so share it with `Arc` or scoped threads. Dropping it closes the
+/// store and ends the handler registrations.
+pub struct Client {
+    raw: NonNull<sys::refold_client>,
+}
+
+// SAFETY: refold.h documents a client as safe to use from many threads at
+// once; refold_client_free (Drop) needs &mut self, so it cannot race.
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+
+/// A Rust string as a C argument; a NUL byte inside is refused.
+fn c_arg(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Invalid(format!("{what} contains a NUL byte")))
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
+}
+
+/// A string the library returned: read, then released with refold_free
+/// (which wipes it).
+struct Owned(*mut c_char);
+
+impl Owned {
+    fn text(&self) -> Result<&str> {
+        if self.0.is_null() {
+            return Err(Error::Internal("the library returned no text".into()));
+        }
+        // SAFETY: a NUL-terminated string the library returned and still owns.
+        unsafe { CStr::from_ptr(self.0) }
+            .to_str()
+            .map_err(|_| Error::Internal("text that is not UTF-8".into()))
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: returned by the library, released once; NULL is a no-op.
+        unsafe { sys::refold_free(self.0 as *mut c_void) }
+    }
+}
+
+/// Runs one C call and turns its code into a `Result`, reading the error
+/// detail at once on this thread; resumes a handler's panic afterwards.
+fn call(f: impl FnOnce() -> c_int) -> Result<()> {
+    let scope = CallScope::enter();
+    let rc = f();
+    let result = if rc == sys::REFOLD_OK {
+        Ok(())
+    } else {
+        Err(Error::last(rc))
+    };
+    let opener_error = scope.finish();
+    match (result, opener_error) {
+        (Err(Error::Cancelled(m)), Some(why)) => Err(Error::Cancelled(format!("{m}: {why}"))),
+        (r, _) => r,
+    }
+}
+
+impl Client {
+    /// Opens a client. `config_json` is the configuration object of
+    /// `refold_client_open` (store, master_key, key_file, passphrase,
+    /// catalog, oauth_clients, http, oauth); `""` means every default.
+    pub fn open(config_json: &str) -> Result<Client> {
+        let config = if config_json.is_empty() {
+            None
+        } else {
+            Some(c_arg(config_json, "config")?)
+        };
+        let mut raw = ptr::null_mut();
+        // SAFETY: out-pointer to a local; config is NULL or a C string.
+        call(|| unsafe { sys::refold_client_open(&mut raw, opt_ptr(&config)) })?;
+        NonNull::new(raw)
+            .map(|raw| Client { raw })
+            .ok_or_else(|| Error::Internal("no client".into()))
+    }
+
+    fn ptr(&self) -> *mut sys::refold_client {
+        self.raw.as_ptr()
+    }
+
+    /// Connects `app`'s key-based auth for `account` with `fields` (the
+    /// app's input fields by name). Connecting again replaces them. Errors
+    /// name the field that is wrong, never its value.
+    pub fn connect_keybased(
+        &self,
+        account: &str,
+        app: &str,
+        fields: &[(&str, Value)],
+    ) -> Result<()> {
+        let payload = Value::object(fields.iter().map(|(k, v)| (*k, v.clone()))).to_string();
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let payload = c_arg(&payload, "fields")?;
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe {
+            sys::refold_connect(self.ptr(), account.as_ptr(), app.as_ptr(), payload.as_ptr())
+        })
+    }
+
+    /// Connects `app`'s OAuth 2.0 auth for `account` interactively: opens
+    /// the authorization page through the URL opener (the system browser
+    /// unless [`set_url_opener`](Self::set_url_opener) replaced it), waits
+    /// for the redirect to a loopback listener, and saves the tokens. Blocks
+    /// until then or the interactive timeout ([`Error::Timeout`]).
+    pub fn connect_oauth(&self, account: &str, app: &str) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        // SAFETY: valid C strings; a NULL payload selects OAuth.
+        call(|| unsafe {
+            sys::refold_connect(self.ptr(), account.as_ptr(), app.as_ptr(), ptr::null())
+        })
+    }
+
+    /// Removes every connection of `app` for `account` and wipes its
+    /// secrets. Disconnecting what is not connected succeeds.
+    pub fn disconnect(&self, account: &str, app: &str) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe { sys::refold_disconnect(self.ptr(), account.as_ptr(), app.as_ptr()) })
+    }
+
+    /// Removes every connection of `account` and wipes their secrets.
+    pub fn delete_account(&self, account: &str) -> Result<()> {
+        let account = c_arg(account, "account")?;
+        // SAFETY: a valid C string for the duration of the call.
+        call(|| unsafe { sys::refold_delete_account(self.ptr(), account.as_ptr()) })
+    }
+
+    /// Runs a call that returns a string through a `char **`.
+    fn text_call(&self, f: impl FnOnce(*mut *mut c_char) -> c_int) -> Result<Owned> {
+        let mut out = ptr::null_mut();
+        call(|| f(&mut out))?;
+        Ok(Owned(out))
+    }
+
+    /// `account`'s credentials for `app`. [`Error::NotFound`] when not
+    /// connected, [`Error::ReauthRequired`] when its user must connect again.
+    pub fn credentials(&self, account: &str, app: &str) -> Result<Credentials> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        // SAFETY: valid C strings and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_get_credentials(self.ptr(), account.as_ptr(), app.as_ptr(), out)
+        })?;
+        Credentials::parse(text.text()?)
+    }
+
+    /// The catalog with `account`'s connection state (`None`: no account).
+    pub fn list_apps(&self, account: Option<&str>) -> Result<Vec<App>> {
+        let account = account.map(|a| c_arg(a, "account")).transpose()?;
+        // SAFETY: NULL or a valid C string, and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_list_apps(self.ptr(), opt_ptr(&account), out)
+        })?;
+        App::parse_list(text.text()?)
+    }
+
+    /// `account`'s connections (`None`: every account's). No secrets.
+    pub fn list_connections(&self, account: Option<&str>) -> Result<Vec<Connection>> {
+        let account = account.map(|a| c_arg(a, "account")).transpose()?;
+        // SAFETY: NULL or a valid C string, and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_list_connections(self.ptr(), opt_ptr(&account), out)
+        })?;
+        Connection::parse_list(text.text()?)
+    }
+
+    /// Starts connecting `app` for `account`, for a host that owns its
+    /// redirect URI: returns the authorization URL to send the user to (it
+    /// holds no secret).
+    pub fn oauth_begin(
+        &self,
+        account: &str,
+        app: &str,
+        options: Option<&OAuthOptions>,
+    ) -> Result<String> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let options = options
+            .map(|o| c_arg(&o.to_json(), "options"))
+            .transpose()?;
+        // SAFETY: valid C strings (or NULL options) and an out-pointer.
+        let url = self.text_call(|out| unsafe {
+            sys::refold_oauth_begin(
+                self.ptr(),
+                account.as_ptr(),
+                app.as_ptr(),
+                opt_ptr(&options),
+                out,
+            )
+        })?;
+        url.text().map(str::to_owned)
+    }
+
+    /// Finishes a flow with the full callback URL the browser reached.
+    /// [`Error::State`] for an unknown, reused or expired state;
+    /// [`Error::Cancelled`] when the user denied access.
+    pub fn oauth_complete(&self, callback_url: &str) -> Result<OAuthResult> {
+        let url = c_arg(callback_url, "callback URL")?;
+        // SAFETY: a valid C string and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_oauth_complete(self.ptr(), url.as_ptr(), out)
+        })?;
+        OAuthResult::parse(text.text()?)
+    }
+
+    /// Registers `handler` for every event of this client, replacing the
+    /// previous one. It runs on the thread whose call caused the event,
+    /// after the change is committed, and may call the client again (through
+    /// an `Arc` or a `Weak`); events of different threads may arrive at the
+    /// same time. A panic in it never unwinds into C: it comes out of the
+    /// `Client` method that caused the event, after that call returns.
+    pub fn set_event_handler<F>(&self, handler: F) -> Result<()>
+    where
+        F: Fn(&Event) + Send + Sync + 'static,
+    {
+        let boxed: Box<Box<EventFn>> = Box::new(Box::new(handler));
+        let payload = Box::into_raw(boxed) as *mut c_void;
+        // SAFETY: the library owns payload from now on and releases it with
+        // free_event_handler; the trampolines match the C typedefs.
+        let r = call(|| unsafe {
+            sys::refold_set_event_handler(
+                self.ptr(),
+                Some(callbacks::event_trampoline),
+                payload,
+                Some(callbacks::free_event_handler),
+            )
+        });
+        if r.is_err() {
+            // SAFETY: a failed registration did not take the payload.
+            drop(unsafe { Box::from_raw(payload as *mut Box<EventFn>) });
+        }
+        r
+    }
+
+    /// Removes the event handler (it is dropped once no call to it is in
+    /// flight).
+    pub fn clear_event_handler(&self) -> Result<()> {
+        // SAFETY: NULL removes the registration.
+        call(|| unsafe { sys::refold_set_event_handler(self.ptr(), None, ptr::null_mut(), None) })
+    }
+
+    /// Replaces how [`connect_oauth`](Self::connect_oauth) opens the
+    /// authorization URL. The opener runs on the thread calling
+    /// `connect_oauth`, before the library waits for the browser's
+    /// redirect, so it must hand the URL off (to a browser, another thread)
+    /// and return. An `Err` (or a panic, which is resumed afterwards)
+    /// cancels the flow with [`Error::Cancelled`], which then carries the
+    /// error's text.
+    pub fn set_url_opener<F>(&self, opener: F) -> Result<()>
+    where
+        F: Fn(&str) -> std::io::Result<()> + Send + Sync + 'static,
+    {
+        let boxed: Box<Box<OpenerFn>> = Box::new(Box::new(opener));
+        let payload = Box::into_raw(boxed) as *mut c_void;
+        // SAFETY: as for set_event_handler.
+        let r = call(|| unsafe {
+            sys::refold_set_url_opener(
+                self.ptr(),
+                Some(callbacks::opener_trampoline),
+                payload,
+                Some(callbacks::free_opener),
+            )
+        });
+        if r.is_err() {
+            // SAFETY: a failed registration did not take the payload.
+            drop(unsafe { Box::from_raw(payload as *mut Box<OpenerFn>) });
+        }
+        r
+    }
+
+    /// Restores the default URL opener (the system browser).
+    pub fn reset_url_opener(&self) -> Result<()> {
+        // SAFETY: NULL restores the default.
+        call(|| unsafe { sys::refold_set_url_opener(self.ptr(), None, ptr::null_mut(), None) })
+    }
+
+    /// Marks `account`'s connection to `app` as needing re-authentication,
+    /// for a host that learned from the provider (a webhook) that access
+    /// ended. `reason` is a short word such as `"uninstalled"`, `"revoked"`
+    /// or `"deleted"` (`None`: `"revoked"`). Emits `connection.expired` for
+    /// each connection it changes; reads then fail with
+    /// [`Error::ReauthRequired`] until the user connects again.
+    pub fn mark_reauth(&self, account: &str, app: &str, reason: Option<&str>) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let reason = reason.map(|r| c_arg(r, "reason")).transpose()?;
+        // SAFETY: valid C strings (or a NULL reason) for the duration of the call.
+        call(|| unsafe {
+            sys::refold_mark_reauth(self.ptr(), account.as_ptr(), app.as_ptr(), opt_ptr(&reason))
+        })
+    }
+
+    /// Tells the client that an API call made with `account`'s current
+    /// credentials for `app` got HTTP 401. `Ok` when the OAuth token could
+    /// be refreshed: read the credentials again and retry.
+    /// [`Error::ReauthRequired`] (and a `connection.expired` event) when the
+    /// user must connect again.
+    pub fn report_unauthorized(&self, account: &str, app: &str) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe {
+            sys::refold_report_unauthorized(self.ptr(), account.as_ptr(), app.as_ptr())
+        })
+    }
+
+    /// Replaces the clock the client uses for token expiry, refresh
+    /// scheduling and timestamps (for tests and simulations). It may run on
+    /// any thread, including the background refresher's; it must be fast
+    /// and must not call the client. A panic in it falls back to the system
+    /// clock for that reading.
+    pub fn set_clock<F>(&self, clock: F) -> Result<()>
+    where
+        F: Fn() -> std::time::SystemTime + Send + Sync + 'static,
+    {
+        let boxed: Box<Box<ClockFn>> = Box::new(Box::new(clock));
+        let payload = Box::into_raw(boxed) as *mut c_void;
+        // SAFETY: as for set_event_handler.
+        let r = call(|| unsafe {
+            sys::refold_set_clock(
+                self.ptr(),
+                Some(callbacks::clock_trampoline),
+                payload,
+                Some(callbacks::free_clock),
+            )
+        });
+        if r.is_err() {
+            // SAFETY: a failed registration did not take the payload.
+            drop(unsafe { Box::from_raw(payload as *mut Box<ClockFn>) });
+        }
+        r
+    }
+
+    /// Restores the system clock.
+    pub fn reset_clock(&self) -> Result<()> {
+        // SAFETY: NULL restores the system clock.
+        call(|| unsafe { sys::refold_set_clock(self.ptr(), None, ptr::null_mut(), None) })
+    }
+
+    /// Replaces the master key with `new_key` (32 bytes, base64 or hex);
+    /// the store then opens only with the new key.
+    pub fn rotate_master_key(&self, new_key: &str) -> Result<()> {
+        let key = c_arg(new_key, "key")?;
+        // SAFETY: a valid C string for the duration of the call.
+        call(|| unsafe { sys::refold_rotate_master_key(self.ptr(), key.as_ptr()) })
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let scope = CallScope::enter();
+        // SAFETY: the handle is valid and no other call can be running: Drop
+        // has the only reference.
+        unsafe { sys::refold_client_free(self.ptr()) };
+        // A panic while dropping a handler was caught; Drop must not panic.
+        scope.discard();
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}

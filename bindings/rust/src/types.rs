@@ -1,0 +1,449 @@
+//! Typed results: what the library returns as JSON, read into structs.
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::json::{self, wipe_string, Value};
+
+/// Reads JSON the library returned; a shape it never returns is an
+/// internal error.
+fn bad(what: &str) -> Error {
+    Error::Internal(format!("unexpected JSON from the library: {what}"))
+}
+
+fn parse_json(text: &str) -> Result<Value> {
+    json::parse(text).map_err(|e| bad(&e.to_string()))
+}
+
+fn string(v: &Value, name: &str) -> Result<String> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| bad(name))
+}
+
+fn opt_string(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn boolean(v: &Value, name: &str) -> bool {
+    v.get(name).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn strings(v: &Value, name: &str) -> Vec<String> {
+    v.get(name)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn array<'a>(v: &'a Value, name: &str) -> &'a [Value] {
+    v.get(name).and_then(Value::as_array).unwrap_or(&[])
+}
+
+fn list<T>(text: &str, item: impl Fn(&Value) -> Result<T>) -> Result<Vec<T>> {
+    parse_json(text)?
+        .as_array()
+        .ok_or_else(|| bad("an array"))?
+        .iter()
+        .map(item)
+        .collect()
+}
+
+/// The credentials of one connection. The refresh token never leaves the
+/// library. `Debug` shows no secret value, and the secrets are overwritten
+/// in memory when the value is dropped.
+pub enum Credentials {
+    /// A key-based connection: the app's fields by name.
+    KeyBased { fields: Vec<(String, Value)> },
+    /// An OAuth 2.0 connection.
+    OAuth2 {
+        access_token: String,
+        token_type: String,
+        /// RFC 3339 UTC, or `None` when the provider gave no expiry.
+        expires_at: Option<String>,
+        scopes: Vec<String>,
+    },
+}
+
+impl Credentials {
+    pub(crate) fn parse(text: &str) -> Result<Credentials> {
+        let mut v = parse_json(text)?;
+        let creds = match v.get("auth_type").and_then(Value::as_str) {
+            Some("keybased") => match v.get("fields") {
+                Some(Value::Object(fields)) => Credentials::KeyBased {
+                    fields: fields.clone(),
+                },
+                _ => return Err(bad("fields")),
+            },
+            Some("oauth2") => Credentials::OAuth2 {
+                access_token: string(&v, "access_token")?,
+                token_type: string(&v, "token_type")?,
+                expires_at: opt_string(&v, "expires_at"),
+                scopes: strings(&v, "scopes"),
+            },
+            _ => return Err(bad("auth_type")),
+        };
+        v.wipe();
+        Ok(creds)
+    }
+
+    /// `"keybased"` or `"oauth2"`.
+    pub fn auth_type(&self) -> &'static str {
+        match self {
+            Credentials::KeyBased { .. } => "keybased",
+            Credentials::OAuth2 { .. } => "oauth2",
+        }
+    }
+
+    /// A key-based field by name.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Credentials::KeyBased { fields } => {
+                fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+            }
+            Credentials::OAuth2 { .. } => None,
+        }
+    }
+
+    /// The OAuth access token.
+    pub fn access_token(&self) -> Option<&str> {
+        match self {
+            Credentials::OAuth2 { access_token, .. } => Some(access_token),
+            Credentials::KeyBased { .. } => None,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::KeyBased { fields } => f
+                .debug_struct("KeyBased")
+                .field(
+                    "fields",
+                    &fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                )
+                .finish_non_exhaustive(),
+            Credentials::OAuth2 {
+                token_type,
+                expires_at,
+                scopes,
+                ..
+            } => f
+                .debug_struct("OAuth2")
+                .field("access_token", &"<redacted>")
+                .field("token_type", token_type)
+                .field("expires_at", expires_at)
+                .field("scopes", scopes)
+                .finish(),
+        }
+    }
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        match self {
+            Credentials::KeyBased { fields } => fields.iter_mut().for_each(|(_, v)| v.wipe()),
+            Credentials::OAuth2 { access_token, .. } => wipe_string(access_token),
+        }
+    }
+}
+
+/// An app of the catalog with an account's connection state, in the shape
+/// a connection UI needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub icon: String,
+    pub tags: Vec<String>,
+    /// `"oauth2"`, `"keybased"` or both.
+    pub auth_types: Vec<String>,
+    /// The fields key-based auth asks for (empty without it).
+    pub keybased_fields: Vec<InputField>,
+    pub connected: bool,
+    pub reauth_required: bool,
+    pub connected_accounts: Vec<ConnectedAccount>,
+}
+
+/// A field a key-based app asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputField {
+    pub name: String,
+    pub label: String,
+    /// `"text"`, `"number"`, `"boolean"` or `"select"`.
+    pub kind: String,
+    pub required: bool,
+    pub secret: bool,
+    pub placeholder: String,
+    pub help_text: String,
+    pub pattern: Option<String>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    /// (label, value) pairs of a select field.
+    pub options: Vec<(String, String)>,
+}
+
+/// One connection of an app, in a listing of apps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedAccount {
+    pub auth_type: String,
+    pub connected_at: String,
+    /// `"active"` or `"expired"`.
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+impl App {
+    pub(crate) fn parse_list(text: &str) -> Result<Vec<App>> {
+        list(text, |v| {
+            let fields = v
+                .get("auth_type_options")
+                .map(|o| array(o, "keybased"))
+                .unwrap_or(&[])
+                .iter()
+                .map(InputField::from_json)
+                .collect::<Result<_>>()?;
+            Ok(App {
+                slug: string(v, "slug")?,
+                name: string(v, "name")?,
+                description: opt_string(v, "description").unwrap_or_default(),
+                icon: opt_string(v, "icon").unwrap_or_default(),
+                tags: strings(v, "tags"),
+                auth_types: strings(v, "auth_types"),
+                keybased_fields: fields,
+                connected: boolean(v, "connected"),
+                reauth_required: boolean(v, "reauth_required"),
+                connected_accounts: array(v, "connected_accounts")
+                    .iter()
+                    .map(|a| {
+                        Ok(ConnectedAccount {
+                            auth_type: string(a, "auth_type")?,
+                            connected_at: string(a, "connected_at")?,
+                            status: string(a, "status")?,
+                            reason: opt_string(a, "reason"),
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            })
+        })
+    }
+}
+
+impl InputField {
+    fn from_json(v: &Value) -> Result<InputField> {
+        Ok(InputField {
+            name: string(v, "name")?,
+            label: opt_string(v, "label").unwrap_or_default(),
+            kind: string(v, "type")?,
+            required: boolean(v, "required"),
+            secret: boolean(v, "secret"),
+            placeholder: opt_string(v, "placeholder").unwrap_or_default(),
+            help_text: opt_string(v, "help_text").unwrap_or_default(),
+            pattern: opt_string(v, "pattern"),
+            min_length: v.get("min_length").and_then(Value::as_u64),
+            max_length: v.get("max_length").and_then(Value::as_u64),
+            minimum: v.get("minimum").and_then(Value::as_f64),
+            maximum: v.get("maximum").and_then(Value::as_f64),
+            options: array(v, "options")
+                .iter()
+                .map(|o| Ok((string(o, "name")?, string(o, "value")?)))
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// One (account, app, auth type) connection. It holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub account: String,
+    pub app: String,
+    pub auth_type: String,
+    /// `"active"` or `"reauth_required"`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub updated_at: String,
+    /// The OAuth token's expiry, if any.
+    pub expires_at: Option<String>,
+    /// When a refresh is due, if any.
+    pub next_refresh_at: Option<String>,
+    pub refresh_failures: u64,
+}
+
+impl Connection {
+    pub(crate) fn parse_list(text: &str) -> Result<Vec<Connection>> {
+        list(text, |v| {
+            Ok(Connection {
+                account: string(v, "account")?,
+                app: string(v, "app")?,
+                auth_type: string(v, "auth_type")?,
+                status: string(v, "status")?,
+                reason: opt_string(v, "reason"),
+                created_at: string(v, "created_at")?,
+                updated_at: string(v, "updated_at")?,
+                expires_at: opt_string(v, "expires_at"),
+                next_refresh_at: opt_string(v, "next_refresh_at"),
+                refresh_failures: v
+                    .get("refresh_failures")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+            })
+        })
+    }
+}
+
+/// What happened to a connection, as the event handler receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `"connection.created"`, `"connection.deleted"`, `"connection.expired"`, ...
+    pub kind: String,
+    pub account: String,
+    pub app: String,
+    pub auth_type: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+    pub reason: Option<String>,
+    /// `connection.refresh_failed`: when the refresh is retried (RFC 3339).
+    pub retry_at: Option<String>,
+    /// `connection.deleted` of an OAuth connection whose app can revoke
+    /// tokens: whether the provider confirmed revoking them.
+    pub revoked: Option<bool>,
+}
+
+impl Event {
+    pub const CREATED: &'static str = "connection.created";
+    pub const REAUTHENTICATED: &'static str = "connection.reauthenticated";
+    pub const REFRESHED: &'static str = "connection.refreshed";
+    pub const REFRESH_FAILED: &'static str = "connection.refresh_failed";
+    /// The user must connect again; `reason` says why.
+    pub const EXPIRED: &'static str = "connection.expired";
+    pub const DELETED: &'static str = "connection.deleted";
+
+    pub(crate) fn parse(text: &str) -> Result<Event> {
+        let v = parse_json(text)?;
+        Ok(Event {
+            kind: string(&v, "type")?,
+            account: string(&v, "account")?,
+            app: string(&v, "app")?,
+            auth_type: string(&v, "auth_type")?,
+            at: string(&v, "at")?,
+            reason: opt_string(&v, "reason"),
+            retry_at: opt_string(&v, "retry_at"),
+            revoked: v.get("revoked").and_then(Value::as_bool),
+        })
+    }
+}
+
+/// What [`Client::oauth_complete`](crate::Client::oauth_complete) connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthResult {
+    pub account: String,
+    pub app: String,
+    pub auth_type: String,
+    pub status: String,
+}
+
+impl OAuthResult {
+    pub(crate) fn parse(text: &str) -> Result<OAuthResult> {
+        let v = parse_json(text)?;
+        Ok(OAuthResult {
+            account: string(&v, "account")?,
+            app: string(&v, "app")?,
+            auth_type: string(&v, "auth_type")?,
+            status: string(&v, "status")?,
+        })
+    }
+}
+
+/// Options of [`Client::oauth_begin`](crate::Client::oauth_begin); the
+/// defaults keep the registration's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthOptions {
+    pub redirect_uri: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    /// Extra authorize parameters the app allows.
+    pub params: Vec<(String, String)>,
+}
+
+impl OAuthOptions {
+    pub(crate) fn to_json(&self) -> String {
+        let mut members = Vec::new();
+        if let Some(uri) = &self.redirect_uri {
+            members.push(("redirect_uri", Value::from(uri.as_str())));
+        }
+        if let Some(scopes) = &self.scopes {
+            members.push((
+                "scopes",
+                Value::array(scopes.iter().map(|s| Value::from(s.as_str()))),
+            ));
+        }
+        if !self.params.is_empty() {
+            members.push((
+                "params",
+                Value::object(
+                    self.params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), Value::from(v.as_str()))),
+                ),
+            ));
+        }
+        Value::object(members).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_credentials_of_both_kinds() {
+        let k = Credentials::parse(r#"{"auth_type":"keybased","fields":{"api_key":"k1","n":5}}"#)
+            .unwrap();
+        assert_eq!(k.auth_type(), "keybased");
+        assert_eq!(k.field("api_key").and_then(Value::as_str), Some("k1"));
+        assert_eq!(k.field("n").and_then(Value::as_i64), Some(5));
+        assert_eq!(k.access_token(), None);
+        let o = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_x","token_type":"Bearer","expires_at":null,"scopes":["a","b"]}"#,
+        )
+        .unwrap();
+        assert_eq!(o.access_token(), Some("at_x"));
+        match &o {
+            Credentials::OAuth2 {
+                expires_at, scopes, ..
+            } => {
+                assert_eq!(*expires_at, None);
+                assert_eq!(scopes, &["a", "b"]);
+            }
+            _ => panic!("not oauth2"),
+        }
+        assert!(!format!("{o:?} {k:?}").contains("at_x"));
+        assert!(!format!("{k:?}").contains("k1"));
+        assert!(Credentials::parse(r#"{"auth_type":"other"}"#).is_err());
+        assert!(Credentials::parse("[").is_err());
+    }
+
+    #[test]
+    fn writes_oauth_options() {
+        assert_eq!(OAuthOptions::default().to_json(), "{}");
+        let o = OAuthOptions {
+            redirect_uri: Some("http://127.0.0.1:9/cb".into()),
+            scopes: Some(vec!["read".into()]),
+            params: vec![("prompt".into(), "consent".into())],
+        };
+        assert_eq!(
+            o.to_json(),
+            r#"{"redirect_uri":"http://127.0.0.1:9/cb","scopes":["read"],"params":{"prompt":"consent"}}"#
+        );
+    }
+}

@@ -1,0 +1,609 @@
+//! The binding against the real library and the sandbox provider.
+mod common;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+
+use common::{follow, random_key, Sandbox, CLIENT_SECRET, GOOD_KEY};
+use refold::json::Value;
+use refold::{Client, Credentials, Error, Event, OAuthOptions};
+
+/// Records the events a handler receives.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<Event>>>);
+
+impl Recorder {
+    fn install(&self, client: &Client) {
+        let list = self.0.clone();
+        client
+            .set_event_handler(move |e| list.lock().unwrap().push(e.clone()))
+            .unwrap();
+    }
+    fn kinds(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect()
+    }
+    fn all(&self) -> Vec<Event> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn version_and_errors() {
+    assert_send_sync::<Client>();
+    assert_eq!(refold::version().split('.').count(), 3);
+    let err = Client::open(r#"{"no_such_key": 1}"#).unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert_eq!(err.code(), -2);
+    assert!(err.message().contains("no_such_key"));
+    assert!(err.to_string().starts_with("refold: "));
+    assert_eq!(
+        Error::from_code(-4, "why".into()),
+        Error::ReauthRequired("why".into())
+    );
+    assert!(Error::from_code(-4, String::new()).is_reauth_required());
+    assert_eq!(Error::from_code(-99, "x".into()).code(), -99);
+    assert_ne!(refold::strerror(-4), refold::strerror(-99));
+    let err = Client::open("{\"store\": \"a\0b\"}").unwrap_err();
+    assert!(matches!(err, Error::Invalid(ref m) if m.contains("NUL")));
+}
+
+#[test]
+fn keybased_bad_and_good_payloads() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+
+    let short = "sk_sandbox_short";
+    let rejected = "sk_live_0123456789abcdefghijklmnop";
+    // (account, app, fields, expected code, what the message names)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, Value)>, i32, &'a str);
+    let cases: Vec<Case> = vec![
+        ("acct", "sandbox-keys", vec![], -2, "api_key"),
+        (
+            "acct",
+            "sandbox-keys",
+            vec![("api_key", GOOD_KEY.into()), ("extra", 1i64.into())],
+            -2,
+            "extra",
+        ),
+        (
+            "acct",
+            "sandbox-keys",
+            vec![("api_key", short.into())],
+            -2,
+            "api_key",
+        ),
+        (
+            "acct",
+            "sandbox-keys",
+            vec![("api_key", rejected.into())],
+            -5,
+            "",
+        ),
+        (
+            "acct",
+            "no-such-app",
+            vec![("api_key", GOOD_KEY.into())],
+            -3,
+            "no-such-app",
+        ),
+        (
+            "",
+            "sandbox-keys",
+            vec![("api_key", GOOD_KEY.into())],
+            -2,
+            "account",
+        ),
+    ];
+    for (account, app, fields, code, names) in &cases {
+        let err = client.connect_keybased(account, app, fields).unwrap_err();
+        assert_eq!(err.code(), *code, "{app} {err}");
+        assert!(err.message().contains(names), "{err}");
+        let text = err.to_string();
+        assert!(!text.contains(short) && !text.contains(rejected) && !text.contains(GOOD_KEY));
+    }
+    assert!(events.kinds().is_empty());
+
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    let creds = client.credentials("acct", "sandbox-keys").unwrap();
+    assert_eq!(creds.auth_type(), "keybased");
+    assert!(creds.field("api_key").and_then(Value::as_str) == Some(GOOD_KEY));
+    assert!(!format!("{creds:?}").contains(GOOD_KEY));
+
+    let conns = client.list_connections(Some("acct")).unwrap();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(
+        (conns[0].app.as_str(), conns[0].status.as_str()),
+        ("sandbox-keys", "active")
+    );
+    assert_eq!(conns[0].reason, None);
+    assert!(conns[0].created_at.ends_with('Z'));
+
+    let apps = client.list_apps(Some("acct")).unwrap();
+    let app = apps.iter().find(|a| a.slug == "sandbox-keys").unwrap();
+    assert!(app.connected && !app.reauth_required);
+    assert_eq!(app.connected_accounts.len(), 1);
+    assert_eq!(app.connected_accounts[0].status, "active");
+    let field = &app.keybased_fields[0];
+    assert_eq!(
+        (field.name.as_str(), field.kind.as_str(), field.secret),
+        ("api_key", "text", true)
+    );
+    assert_eq!(field.min_length, Some(24));
+    let oauth_app = apps.iter().find(|a| a.slug == "sandbox").unwrap();
+    assert!(!oauth_app.connected && oauth_app.keybased_fields.is_empty());
+    assert!(client.list_apps(None).unwrap().iter().all(|a| !a.connected));
+
+    client.disconnect("acct", "sandbox-keys").unwrap();
+    assert!(matches!(
+        client.credentials("acct", "sandbox-keys"),
+        Err(Error::NotFound(_))
+    ));
+    let all = events.all();
+    assert_eq!(events.kinds(), [Event::CREATED, Event::DELETED]);
+    assert_eq!(all[1].reason.as_deref(), Some("disconnected"));
+    assert_eq!(
+        (all[0].account.as_str(), all[0].app.as_str()),
+        ("acct", "sandbox-keys")
+    );
+}
+
+#[test]
+fn oauth_through_the_url_opener() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    // The opener hands the URL to a "browser" thread and returns at once.
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    client
+        .set_url_opener(move |url| {
+            let url = url.to_owned();
+            let tx = tx.lock().unwrap().clone();
+            thread::spawn(move || tx.send(follow(&url)).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    client.connect_oauth("acct", "sandbox").unwrap();
+    assert_eq!(rx.recv().unwrap(), 200, "the loopback listener's page");
+
+    let creds = client.credentials("acct", "sandbox").unwrap();
+    match &creds {
+        Credentials::OAuth2 {
+            token_type,
+            expires_at,
+            scopes,
+            ..
+        } => {
+            assert_eq!(token_type, "Bearer");
+            assert!(expires_at.as_deref().is_some_and(|t| t.ends_with('Z')));
+            assert_eq!(scopes, &["profile", "read"]);
+        }
+        other => panic!("not OAuth credentials: {other:?}"),
+    }
+    assert!(!format!("{creds:?}").contains(creds.access_token().unwrap()));
+    assert_eq!(sandbox.api_me(creds.access_token().unwrap()), 200);
+    assert_eq!(events.kinds(), [Event::CREATED]);
+    assert_eq!(events.all()[0].auth_type, "oauth2");
+
+    // An opener's error cancels the flow and its text comes along.
+    client
+        .set_url_opener(|_| Err(std::io::Error::other("no browser here")))
+        .unwrap();
+    match client.connect_oauth("other", "sandbox") {
+        Err(Error::Cancelled(m)) => assert!(m.contains("no browser here"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    client.reset_url_opener().unwrap();
+}
+
+#[test]
+fn oauth_begin_and_complete() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let options = OAuthOptions {
+        redirect_uri: Some("http://127.0.0.1:9/callback".into()),
+        ..Default::default()
+    };
+    let url = client
+        .oauth_begin("acct", "sandbox", Some(&options))
+        .unwrap();
+    assert!(url.starts_with(&format!("{}/oauth/authorize?", sandbox.base_url)));
+    assert!(!url.contains(CLIENT_SECRET));
+    let (status, location, _) = common::http_get(&url, None);
+    assert_eq!(status, 302);
+    let callback = location.unwrap();
+    assert!(callback.starts_with("http://127.0.0.1:9/callback?"));
+    let result = client.oauth_complete(&callback).unwrap();
+    assert_eq!(
+        (
+            result.account.as_str(),
+            result.app.as_str(),
+            result.auth_type.as_str(),
+            result.status.as_str()
+        ),
+        ("acct", "sandbox", "oauth2", "active")
+    );
+    assert!(matches!(
+        client.oauth_complete(&callback),
+        Err(Error::State(_))
+    ));
+    assert!(matches!(
+        client.oauth_begin("acct", "sandbox-keys", None),
+        Err(Error::Invalid(_))
+    ));
+}
+
+#[test]
+fn a_panicking_handler_never_unwinds_into_c() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    client
+        .set_event_handler(|e| {
+            if e.kind == Event::CREATED {
+                panic!("handler boom");
+            }
+        })
+        .unwrap();
+    // The panic comes out of the call that caused the event, after its
+    // change is committed.
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = client.connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())]);
+    }))
+    .unwrap_err();
+    assert_eq!(caught.downcast_ref::<&str>(), Some(&"handler boom"));
+    assert!(client.credentials("acct", "sandbox-keys").is_ok());
+    client.disconnect("acct", "sandbox-keys").unwrap();
+    assert!(matches!(
+        client.connect_keybased("acct", "no-such-app", &[]),
+        Err(Error::NotFound(m)) if m.contains("no-such-app")
+    ));
+
+    // A panicking opener cancels the flow; its panic comes out of connect_oauth.
+    client.set_url_opener(|_| panic!("opener boom")).unwrap();
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = client.connect_oauth("acct", "sandbox");
+    }))
+    .unwrap_err();
+    assert_eq!(caught.downcast_ref::<&str>(), Some(&"opener boom"));
+    assert!(client.list_connections(None).unwrap().is_empty());
+}
+
+#[test]
+fn calls_from_many_threads() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let created = Arc::new(AtomicUsize::new(0));
+    let counter = created.clone();
+    client
+        .set_event_handler(move |e| {
+            if e.kind == Event::CREATED {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    const WORKERS: usize = 8;
+    thread::scope(|s| {
+        for w in 0..WORKERS {
+            let client = &client;
+            s.spawn(move || {
+                let account = format!("acct-{w}");
+                client
+                    .connect_keybased(&account, "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+                    .unwrap();
+                for i in 0..25 {
+                    // Each thread's error detail is its own failure's.
+                    let app = format!("missing-{w}-{i}");
+                    match client.connect_keybased(&account, &app, &[]) {
+                        Err(Error::NotFound(m)) => assert!(m.contains(&app), "{m}"),
+                        other => panic!("{other:?}"),
+                    }
+                    let creds = client.credentials(&account, "sandbox-keys").unwrap();
+                    assert!(creds.field("api_key").and_then(Value::as_str) == Some(GOOD_KEY));
+                    client.list_connections(Some(&account)).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(created.load(Ordering::SeqCst), WORKERS);
+    assert_eq!(client.list_connections(None).unwrap().len(), WORKERS);
+}
+
+#[test]
+fn the_library_owns_the_handler_until_it_is_replaced_or_dropped() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let token = Arc::new(AtomicUsize::new(0));
+    {
+        let token = token.clone();
+        client
+            .set_event_handler(move |_| {
+                token.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    assert_eq!(
+        Arc::strong_count(&token),
+        2,
+        "the closure lives in the library"
+    );
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    assert_eq!(token.load(Ordering::SeqCst), 1);
+
+    // Replacing the handler drops the old closure; so does dropping the client.
+    client.set_event_handler(|_| {}).unwrap();
+    assert_eq!(Arc::strong_count(&token), 1);
+    let opener_token = token.clone();
+    client
+        .set_url_opener(move |_| {
+            opener_token.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(Arc::strong_count(&token), 2);
+    drop(client);
+    assert_eq!(Arc::strong_count(&token), 1);
+}
+
+#[test]
+fn a_handler_may_call_the_client() {
+    let sandbox = Sandbox::start();
+    let client = Arc::new(sandbox.open());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (weak, log) = (Arc::downgrade(&client), seen.clone());
+    client
+        .set_event_handler(move |e| {
+            let client = weak.upgrade().unwrap();
+            let n = client.list_connections(Some(&e.account)).unwrap().len();
+            // A failing call inside the handler does not disturb the outer call.
+            let _ = client.disconnect(&e.account, "no-such-app");
+            log.lock().unwrap().push(format!("{}:{n}", e.kind));
+        })
+        .unwrap();
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    client.delete_account("acct").unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["connection.created:1", "connection.deleted:0"]
+    );
+}
+
+#[test]
+fn rotate_master_key() {
+    let sandbox = Sandbox::start();
+    let old_key = random_key();
+    let client = Client::open(&sandbox.config_with_key("rotate.db", &old_key)).unwrap();
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    assert!(matches!(
+        client.rotate_master_key("not a key"),
+        Err(Error::Invalid(_))
+    ));
+    let new_key = random_key();
+    client.rotate_master_key(&new_key).unwrap();
+    drop(client);
+    assert!(matches!(
+        Client::open(&sandbox.config_with_key("rotate.db", &old_key)),
+        Err(Error::Crypto(_))
+    ));
+    let client = Client::open(&sandbox.config_with_key("rotate.db", &new_key)).unwrap();
+    assert!(client.credentials("acct", "sandbox-keys").is_ok());
+}
+
+/// Connects "sandbox" for `account` through an opener that plays the browser.
+fn connect_sandbox(client: &Client, account: &str) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    client
+        .set_url_opener(move |url| {
+            let (url, tx) = (url.to_owned(), tx.lock().unwrap().clone());
+            thread::spawn(move || tx.send(follow(&url)).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    client.connect_oauth(account, "sandbox").unwrap();
+    assert_eq!(rx.recv().unwrap(), 200);
+}
+
+#[test]
+fn a_reauth_event_reaches_the_handler() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    connect_sandbox(&client, "acct");
+
+    // The provider told the host (a webhook) that the app was uninstalled.
+    client
+        .mark_reauth("acct", "sandbox", Some("uninstalled"))
+        .unwrap();
+    let expired = events
+        .all()
+        .into_iter()
+        .find(|e| e.kind == Event::EXPIRED)
+        .expect("connection.expired");
+    assert_eq!(
+        (expired.account.as_str(), expired.app.as_str()),
+        ("acct", "sandbox")
+    );
+    assert_eq!(expired.reason.as_deref(), Some("uninstalled"));
+    match client.credentials("acct", "sandbox") {
+        Err(e @ Error::ReauthRequired(_)) => assert!(e.is_reauth_required()),
+        other => panic!("{other:?}"),
+    }
+    let conn = &client.list_connections(Some("acct")).unwrap()[0];
+    assert_eq!(
+        (conn.status.as_str(), conn.reason.as_deref()),
+        ("reauth_required", Some("uninstalled"))
+    );
+    let apps = client.list_apps(Some("acct")).unwrap();
+    let app = apps.iter().find(|a| a.slug == "sandbox").unwrap();
+    assert!(app.reauth_required);
+    assert_eq!(app.connected_accounts[0].status, "expired");
+
+    client.mark_reauth("acct", "sandbox", None).unwrap(); // already marked: nothing changes
+    assert!(matches!(
+        client.mark_reauth("acct", "sandbox", Some("not a word!")),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        client.mark_reauth("nobody", "sandbox", None),
+        Err(Error::NotFound(_))
+    ));
+
+    connect_sandbox(&client, "acct");
+    assert!(client.credentials("acct", "sandbox").is_ok());
+    assert_eq!(
+        events.kinds(),
+        [Event::CREATED, Event::EXPIRED, Event::REAUTHENTICATED]
+    );
+
+    client.disconnect("acct", "sandbox").unwrap();
+    let deleted = events.all().pop().unwrap();
+    assert_eq!(
+        (deleted.kind.as_str(), deleted.revoked),
+        (Event::DELETED, Some(true))
+    );
+}
+
+#[test]
+fn report_unauthorized() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    connect_sandbox(&client, "acct");
+    let before = client.credentials("acct", "sandbox").unwrap();
+    client.report_unauthorized("acct", "sandbox").unwrap();
+    let after = client.credentials("acct", "sandbox").unwrap();
+    assert!(after.access_token() != before.access_token());
+    assert_eq!(sandbox.api_me(after.access_token().unwrap()), 200);
+
+    client
+        .connect_keybased("acct", "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+        .unwrap();
+    assert!(matches!(
+        client.report_unauthorized("acct", "sandbox-keys"),
+        Err(Error::ReauthRequired(_))
+    ));
+    assert_eq!(
+        events.kinds(),
+        [
+            Event::CREATED,
+            Event::REFRESHED,
+            Event::CREATED,
+            Event::EXPIRED
+        ]
+    );
+}
+
+#[test]
+fn a_replaced_clock() {
+    use std::time::{Duration, SystemTime};
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    connect_sandbox(&client, "acct");
+    let first = client.credentials("acct", "sandbox").unwrap();
+    let readings = Arc::new(AtomicUsize::new(0));
+    let counter = readings.clone();
+    let later = SystemTime::now() + Duration::from_secs(2 * 3600); // past the one-hour tokens
+    client
+        .set_clock(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            later
+        })
+        .unwrap();
+    let second = client.credentials("acct", "sandbox").unwrap();
+    assert!(readings.load(Ordering::SeqCst) > 0);
+    assert!(
+        second.access_token() != first.access_token(),
+        "no refresh at the replaced time"
+    );
+
+    // A panicking clock: the system clock for that reading, then the panic
+    // comes out of the call.
+    client.set_clock(|| panic!("clock boom")).unwrap();
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = client.credentials("acct", "sandbox");
+    }))
+    .unwrap_err();
+    assert_eq!(caught.downcast_ref::<&str>(), Some(&"clock boom"));
+    client.reset_clock().unwrap();
+    assert!(client.credentials("acct", "sandbox").is_ok());
+}
+
+#[test]
+fn events_from_the_background_refresher() {
+    use std::sync::atomic::AtomicU64;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    let sandbox = Sandbox::start();
+    let config = sandbox.config_with_key("background.db", &random_key());
+    let client = Client::open(&config.replacen('{', r#"{"background_refresh":true,"#, 1)).unwrap();
+    connect_sandbox(&client, "acct");
+    let first = client.credentials("acct", "sandbox").unwrap();
+
+    // The clock reads a time the test sets: two minutes before the
+    // sandbox's one-hour token expires, so the refresher finds it due.
+    let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let due = ms(SystemTime::now() + Duration::from_secs(3600 - 120));
+    let now = Arc::new(AtomicU64::new(due));
+    let clock_now = now.clone();
+    client
+        .set_clock(move || UNIX_EPOCH + Duration::from_millis(clock_now.load(Ordering::SeqCst)))
+        .unwrap();
+
+    // The library's own thread runs the handler; a panic there has no call
+    // to come out of, so it is reported by the hook and dropped.
+    let test_thread = thread::current().id();
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    client
+        .set_event_handler(move |e| {
+            if e.kind != Event::REFRESHED {
+                return;
+            }
+            if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("a handler bug on the refresher's thread");
+            }
+            tx.lock().unwrap().send(thread::current().id()).unwrap();
+        })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while seen.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "no refresh event from the background refresher"
+    );
+    let second = client.credentials("acct", "sandbox").unwrap();
+    assert!(second.access_token() != first.access_token());
+
+    // The new token was issued at the clock's time: move to just before its expiry.
+    now.store(due + (3600 - 120) * 1000, Ordering::SeqCst);
+    let thread_id = rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("a second refresh event");
+    assert_ne!(thread_id, test_thread);
+}
