@@ -57,7 +57,20 @@ bool read_int(const json::object& o, std::string_view key, std::int64_t lo, std:
 }
 
 json::object config_json(const Provider& p) {
-  return json::object{{"access_token_ttl", p.access_token_ttl()}, {"auto_approve", p.auto_approve()}};
+  RefreshPolicy refresh = p.refresh_policy();
+  return json::object{{"access_token_ttl", p.access_token_ttl()},
+                      {"auto_approve", p.auto_approve()},
+                      {"issue_refresh_tokens", refresh.issue},
+                      {"rotate_refresh_tokens", refresh.rotate}};
+}
+
+// Reads an optional bool member; false if present and not a bool.
+bool read_bool(const json::object& o, std::string_view key, std::optional<bool>& out) {
+  auto it = o.find(key);
+  if (it == o.end()) return true;
+  if (!it->value().is_bool()) return false;
+  out = it->value().get_bool();
+  return true;
 }
 
 json::object fault_json(const Fault& f) {
@@ -121,13 +134,21 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     std::int64_t ttl = provider_.access_token_ttl();
     if (!read_int(*body, "access_token_ttl", 0, kMaxTtl, ttl))
       return bad("access_token_ttl must be an integer number of seconds, 0 to 10 years");
-    std::optional<bool> auto_approve;
-    if (auto it = body->find("auto_approve"); it != body->end()) {
-      if (!it->value().is_bool()) return bad("auto_approve must be true or false");
-      auto_approve = it->value().get_bool();
-    }
+    std::optional<bool> auto_approve, issue, rotate;
+    if (!read_bool(*body, "auto_approve", auto_approve)) return bad("auto_approve must be true or false");
+    if (!read_bool(*body, "issue_refresh_tokens", issue))
+      return bad("issue_refresh_tokens must be true or false");
+    if (!read_bool(*body, "rotate_refresh_tokens", rotate))
+      return bad("rotate_refresh_tokens must be true or false");
+    // Checked in full before anything changes: a bad request changes nothing.
     provider_.set_access_token_ttl(ttl);
     if (auto_approve) provider_.set_auto_approve(*auto_approve);
+    if (issue || rotate) {
+      RefreshPolicy policy = provider_.refresh_policy();
+      if (issue) policy.issue = *issue;
+      if (rotate) policy.rotate = *rotate;
+      provider_.set_refresh_policy(policy);
+    }
   }
   return json_response(200, config_json(provider_));
 }

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   try {
     Counters counters;
     Faults faults;
-    Provider provider(options.clients, options.access_token_ttl, options.auto_approve);
+    Provider provider(options.clients, options.access_token_ttl, options.auto_approve,
+                      options.refresh_policy);
     Server server(ServerOptions{options.host, options.port, options.tls_cert, options.tls_key,
                                 options.verbose},
                   counters.connections);

@@ -21,6 +21,12 @@ std::int64_t parse_int(const std::string& flag, const std::string& text, std::in
   return v;
 }
 
+bool parse_bool(const std::string& flag, const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  throw std::invalid_argument(flag + " needs true or false, not '" + text + "'");
+}
+
 }  // namespace
 
 const char* usage_text() {
@@ -45,6 +51,12 @@ Usage: refold-devserver [options]
                            --client: sandbox-client / sandbox-secret.
   --auto-approve           skip the consent page: approve every request
   --access-token-ttl SECS  access token lifetime (default 3600; 0 allowed)
+  --issue-refresh-tokens BOOL
+                           true (default) or false: issue no refresh tokens
+                           at all (refresh tokens issued before keep working)
+  --rotate-refresh-tokens BOOL
+                           true (default) or false: a refresh answers without
+                           a refresh_token and the old one stays valid
   --issuer URL             issuer identifier (default: the base URL)
   --verbose                log "METHOD /path" of each request to stderr
                            (never queries, headers or bodies)
@@ -123,6 +135,10 @@ Options parse_options(const std::vector<std::string>& args) {
       o.auto_approve = true;
     } else if (flag == "--access-token-ttl") {
       o.access_token_ttl = parse_int(flag, value(), 0, kMaxTtl);
+    } else if (flag == "--issue-refresh-tokens") {
+      o.refresh_policy.issue = parse_bool(flag, value());
+    } else if (flag == "--rotate-refresh-tokens") {
+      o.refresh_policy.rotate = parse_bool(flag, value());
     } else if (flag == "--issuer") {
       o.issuer = value();
       if (o.issuer.empty()) throw std::invalid_argument("--issuer must not be empty");

@@ -18,6 +18,7 @@ struct Options {
   std::vector<Client> clients;  // empty: the default sandbox client
   bool auto_approve = false;
   std::int64_t access_token_ttl = 3600;
+  RefreshPolicy refresh_policy;
   std::string issuer;  // empty: the base URL
   bool verbose = false;
   bool help = false;

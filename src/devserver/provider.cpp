@@ -88,8 +88,12 @@ bool is_loopback_redirect(std::string_view uri) {
   return std::all_of(port.begin() + 1, port.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Provider::Provider(std::vector<Client> clients, std::int64_t access_token_ttl, bool auto_approve)
-    : clients_(std::move(clients)), access_token_ttl_(access_token_ttl), auto_approve_(auto_approve) {}
+Provider::Provider(std::vector<Client> clients, std::int64_t access_token_ttl, bool auto_approve,
+                   RefreshPolicy refresh_policy)
+    : clients_(std::move(clients)),
+      access_token_ttl_(access_token_ttl),
+      auto_approve_(auto_approve),
+      refresh_policy_(refresh_policy) {}
 
 const Client* Provider::find_client(std::string_view id) const {
   for (const auto& c : clients_)
@@ -182,7 +186,7 @@ TokenOutcome Provider::redeem_code(std::string_view client_id, std::string_view 
   grant.summary = GrantSummary{id, c.request.client_id, c.request.sub, c.request.scope, false, {},
                                0, 0, unix_now()};
   c.grant_id = id;
-  return TokenOutcome{issue_tokens(grant, grant.summary.scope), {}, {}};
+  return TokenOutcome{issue_tokens(grant, grant.summary.scope, refresh_policy_.issue), {}, {}};
 }
 
 TokenOutcome Provider::refresh(std::string_view client_id, std::string_view refresh_token,
@@ -211,9 +215,12 @@ TokenOutcome Provider::refresh(std::string_view client_id, std::string_view refr
         return fail("invalid_scope", "scope exceeds the scope of the grant");
     granted = join_scope(want);
   }
-  it->second.rotated = true;
+  // Without a new refresh token in the answer, the client keeps the one it
+  // has (RFC 6749 6), so that one must stay valid: no rotation then.
+  const bool rotate = refresh_policy_.issue && refresh_policy_.rotate;
+  if (rotate) it->second.rotated = true;
   ++grant.summary.refreshes;
-  return TokenOutcome{issue_tokens(grant, granted), {}, {}};
+  return TokenOutcome{issue_tokens(grant, granted, rotate), {}, {}};
 }
 
 void Provider::revoke(std::string_view client_id, std::string_view token) {
@@ -262,6 +269,16 @@ void Provider::set_auto_approve(bool on) {
   auto_approve_ = on;
 }
 
+RefreshPolicy Provider::refresh_policy() const {
+  std::lock_guard lock(mutex_);
+  return refresh_policy_;
+}
+
+void Provider::set_refresh_policy(RefreshPolicy policy) {
+  std::lock_guard lock(mutex_);
+  refresh_policy_ = policy;
+}
+
 bool Provider::revoke_grant_of(std::string_view refresh_token, const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto it = refresh_tokens_.find(refresh_token);
@@ -298,7 +315,7 @@ std::vector<GrantSummary> Provider::grants() const {
   return out;
 }
 
-TokenSet Provider::issue_tokens(Grant& grant, const std::string& scope) {
+TokenSet Provider::issue_tokens(Grant& grant, const std::string& scope, bool with_refresh) {
   auto now = Clock::now();
   if (++issued_since_sweep_ >= kSweepEvery) {
     issued_since_sweep_ = 0;
@@ -308,12 +325,14 @@ TokenSet Provider::issue_tokens(Grant& grant, const std::string& scope) {
   // Prefixes make a token's kind obvious when debugging; the randomness is
   // the 256 bits after them.
   t.access_token = "at_" + random_token();
-  t.refresh_token = "rt_" + random_token();
   t.scope = scope;
   t.expires_in = access_token_ttl_;
   access_tokens_[t.access_token] =
       AccessToken{grant.summary.id, scope, now + std::chrono::seconds(access_token_ttl_), false};
-  refresh_tokens_[t.refresh_token] = RefreshToken{grant.summary.id, false};
+  if (with_refresh) {
+    t.refresh_token = "rt_" + random_token();
+    refresh_tokens_[t.refresh_token] = RefreshToken{grant.summary.id, false};
+  }
   ++grant.summary.access_tokens_issued;
   return t;
 }

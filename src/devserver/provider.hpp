@@ -40,7 +40,7 @@ struct AuthorizeRequest {
 
 struct TokenSet {
   std::string access_token;
-  std::string refresh_token;
+  std::string refresh_token;  // empty: none issued, the answer omits it
   std::string scope;
   std::int64_t expires_in = 0;
 };
@@ -76,11 +76,22 @@ struct GrantSummary {
   std::int64_t created_at = 0;  // Unix seconds
 };
 
+// How the token endpoint hands out refresh tokens.
+struct RefreshPolicy {
+  // false: no refresh_token in any token answer (a provider whose access
+  // tokens simply expire). Refresh tokens issued earlier keep working.
+  bool issue = true;
+  // false: a refresh answers without a refresh_token and the one presented
+  // stays valid (no rotation, no replay detection).
+  bool rotate = true;
+};
+
 class Provider {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Provider(std::vector<Client> clients, std::int64_t access_token_ttl, bool auto_approve);
+  Provider(std::vector<Client> clients, std::int64_t access_token_ttl, bool auto_approve,
+           RefreshPolicy refresh_policy = {});
 
   const Client* find_client(std::string_view id) const;
   bool redirect_allowed(const Client& client, std::string_view uri) const;
@@ -110,6 +121,8 @@ class Provider {
   bool auto_approve() const;
   void set_access_token_ttl(std::int64_t seconds);
   void set_auto_approve(bool on);
+  RefreshPolicy refresh_policy() const;
+  void set_refresh_policy(RefreshPolicy policy);
   bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
   bool revoke_grant_id(std::uint64_t id, const std::string& reason);
   std::size_t revoke_all(const std::string& reason);
@@ -141,7 +154,9 @@ class Provider {
   };
 
   // All below: call with mutex_ held.
-  TokenSet issue_tokens(Grant& grant, const std::string& scope);
+  // A new access token and, with `with_refresh`, a new refresh token (else
+  // TokenSet::refresh_token stays empty).
+  TokenSet issue_tokens(Grant& grant, const std::string& scope, bool with_refresh);
   void revoke_grant(Grant& grant, const std::string& reason);
   void sweep(Clock::time_point now);
 
@@ -149,6 +164,7 @@ class Provider {
   mutable std::mutex mutex_;
   std::int64_t access_token_ttl_;
   bool auto_approve_;
+  RefreshPolicy refresh_policy_;
   std::uint64_t next_grant_id_ = 1;
   std::uint64_t issued_since_sweep_ = 0;
   std::map<std::string, Pending, std::less<>> pending_;

@@ -122,7 +122,7 @@ HttpResponse token_answer(const TokenOutcome& out) {
   body["access_token"] = out.tokens->access_token;
   body["token_type"] = "Bearer";
   body["expires_in"] = out.tokens->expires_in;
-  body["refresh_token"] = out.tokens->refresh_token;
+  if (!out.tokens->refresh_token.empty()) body["refresh_token"] = out.tokens->refresh_token;
   body["scope"] = out.tokens->scope;
   HttpResponse r = json_response(200, body);
   no_store(r);
