@@ -1,5 +1,7 @@
 #include "args.hpp"
 
+#include <charconv>
+#include <system_error>
 #include <cstring>
 #include <string_view>
 
@@ -22,10 +24,24 @@ constexpr OptionSpec kOptions[] = {
     {"--field", true, "connect"},  {"--no-browser", false, "connect"},
     {"--open-with", true, "connect"}, {"--auth-type", true, "connect"},
     {"--all", false, "connections"},  {"--reveal", false, "token"},
+    {"--interval", true, "watch"},    {"--count", true, "watch"},
 };
 
-constexpr std::string_view kCommands[] = {"apps", "connect", "connections", "token", "disconnect",
-                                          "help"};
+constexpr std::string_view kCommands[] = {"apps",       "connect", "connections", "token",
+                                          "disconnect", "status",  "watch",       "help"};
+
+// A whole number in [lo, hi], or a usage error naming the option.
+long long integer_option(std::string_view name, const char* text, long long lo, long long hi,
+                         const std::string& command) {
+  long long v = 0;
+  std::string_view t = text;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || v < lo || v > hi)
+    throw usage_error("option '" + std::string(name) + "' needs a whole number from " +
+                          std::to_string(lo) + " to " + std::to_string(hi),
+                      command);
+  return v;
+}
 
 const OptionSpec* find_option(std::string_view name) {
   for (const auto& o : kOptions)
@@ -40,7 +56,10 @@ struct Seen {
 
 void apply(Args& a, const Seen& s) {
   std::string_view n = s.spec->name;
-  if (n == "--account") a.account = s.value;
+  if (n == "--account") {
+    a.account = s.value;
+    a.account_given = true;
+  }
   else if (n == "--store") a.store = s.value;
   else if (n == "--config") a.config = s.value;
   else if (n == "--json") a.json = true;
@@ -52,6 +71,8 @@ void apply(Args& a, const Seen& s) {
   else if (n == "--auth-type") a.auth_type = s.value;
   else if (n == "--all") a.all = true;
   else if (n == "--reveal") a.reveal = true;
+  else if (n == "--interval") a.interval_ms = integer_option(n, s.value, 10, 3'600'000, a.command);
+  else if (n == "--count") a.count = integer_option(n, s.value, 1, 1'000'000'000, a.command);
 }
 
 void check_operands(const Args& a) {

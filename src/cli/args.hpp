@@ -15,6 +15,7 @@ struct Args {
 
   // Options of every command.
   std::string account = "default";
+  bool account_given = false;  // --account was given (status and watch: else all accounts)
   std::optional<std::string> store;
   std::optional<std::string> config;
   bool json = false;
@@ -33,6 +34,10 @@ struct Args {
 
   // token
   bool reveal = false;
+
+  // watch
+  long long interval_ms = 1000;
+  std::optional<long long> count;
 
   // The operand naming the app (connect, token, disconnect).
   const std::string& app() const { return operands.at(0); }

@@ -28,6 +28,8 @@ Commands:
   connections       list connections with status and times
   token APP         show an app's credentials (secrets hidden unless --reveal)
   disconnect APP    remove the account's connection to an app and its secrets
+  status            every connection's health; exit status says if any needs care
+  watch             print connection events as they happen, until Ctrl-C
   help [COMMAND]    show help
 
 {options}      --version    show the versions of the tool and the library
@@ -37,6 +39,8 @@ Exit status:
   1 other error        5 credentials rejected         8 store or master key
   2 usage or invalid   6 network error or timeout
   3 not found
+'refold status' also exits 4 (or 5, 6, 1) when a connection needs care;
+see 'refold status --help'.
 
 Run 'refold COMMAND --help' for a command's options.
 )";
@@ -104,6 +108,72 @@ Options:
 
 {options})";
 
+const char* kStatus = R"(Usage: refold status [--account NAME] [OPTIONS]
+
+Shows every connection (of every account, or only the one --account names)
+with its health, a word to act on:
+
+  ok               nothing to do
+  expires soon     an OAuth token expiring within 5 minutes; the next read
+                   refreshes it
+  refresh due      an active OAuth token past its expiry; the next read
+                   refreshes it (without a refresh token: asks for re-auth)
+  refresh failing  refreshing failed and will be retried: the reason, the
+                   number of failures and when the next attempt is
+  reauth required  the user must connect again; the reason says why
+  key-based        key-based credentials: no expiry
+
+EXPIRES is relative ("in 42m", "3m ago"). Never shows a secret. Only reads:
+a "background_refresh" in the config is turned off for this command.
+
+{options}
+With --json, an array of {account, app, auth_type, status, health
+("ok", "expires_soon", "refresh_due", "refresh_failing", "reauth_required",
+"keybased"), healthy, reason, detail, expires_at, expires_in_ms,
+next_refresh_at, refresh_failures, created_at, updated_at}.
+
+Exit status:
+  0  every connection is healthy (ok, expires soon, refresh due, key-based),
+     or there are none
+  4  at least one connection needs re-authentication
+  otherwise, when a refresh is failing, the status a read of that connection
+  gets once its token has expired:
+  5  the provider refused the app's OAuth client (a config problem)
+  6  the provider could not be reached, or timed out
+  1  the provider answered with an error (5xx, 429, malformed answer)
+  The first that applies in the order 4, 5, 6, 1 wins; errors of the tool
+  itself exit as every command does (2, 8, ...).
+)";
+
+const char* kWatch = R"(Usage: refold watch [--account NAME] [--interval MS] [--count N] [OPTIONS]
+
+Prints connection events as they happen, for every account or the one
+--account names, until Ctrl-C (or SIGTERM), then exits 0. It starts by
+writing "watching <store> ..." to stderr.
+
+Other processes (your application) make the changes, so watch reads them
+from the store: it lists the connections every interval and prints what
+changed: connection.created, connection.deleted, connection.refreshed,
+connection.refresh_failed, connection.expired, connection.reauthenticated.
+A change undone within one interval is not seen. Events of the tool's own
+client are printed too (marked "from this process"). Only reads: a
+"background_refresh" in the config is turned off for this command.
+
+One line per event: time (UTC), type, account, app, auth type, reason
+("-" for none), and details in parentheses.
+
+Options:
+  --interval MS    how often to look, in milliseconds (10 to 3600000;
+                   default 1000)
+  --count N        exit 0 after N events
+
+{options}
+With --json, each event is one JSON object on its own line: type, account,
+app, auth_type, at, reason, and where they apply expires_at, retry_at,
+refresh_failures, revoked and note; "source" is "store" (seen in the store)
+or "client" (the tool's own client).
+)";
+
 const char* kDisconnect = R"(Usage: refold disconnect APP [OPTIONS]
 
 Removes the account's connections to APP (every auth type) and wipes their
@@ -120,6 +190,8 @@ void print_help(const std::string& command) {
   else if (command == "connections") text = kConnections;
   else if (command == "token") text = kToken;
   else if (command == "disconnect") text = kDisconnect;
+  else if (command == "status") text = kStatus;
+  else if (command == "watch") text = kWatch;
   std::string out = text;
   if (auto at = out.find("{options}"); at != std::string::npos) out.replace(at, 9, kGlobal);
   std::fputs(out.c_str(), stdout);

@@ -28,6 +28,8 @@ int run(int argc, char** argv) {
   if (a.command == "connect") return cmd_connect(a);
   if (a.command == "connections") return cmd_connections(a);
   if (a.command == "token") return cmd_token(a);
+  if (a.command == "status") return cmd_status(a);
+  if (a.command == "watch") return cmd_watch(a);
   return cmd_disconnect(a);
 }
 

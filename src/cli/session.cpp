@@ -46,9 +46,18 @@ boost::json::array parse_listing(const LibraryString& text, const char* what) {
   return std::move(v.get_array());
 }
 
+// The library's default store (refold.h, refold_client_open).
+std::string default_store_path() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg && xdg[0] == '/') return std::string(xdg) + "/refold/refold.db";
+  const char* home = std::getenv("HOME");
+  if (home && home[0] == '/') return std::string(home) + "/.local/share/refold/refold.db";
+  return "(no store: neither XDG_DATA_HOME nor HOME is set)";
+}
+
 }  // namespace
 
-Session::Session(const Args& args) : account_(args.account) {
+Session::Session(const Args& args, Use use) : account_(args.account) {
   std::optional<std::string> path = args.config;
   if (!path) {
     const char* env = std::getenv("REFOLD_CONFIG");
@@ -68,7 +77,11 @@ Session::Session(const Args& args) : account_(args.account) {
     } else {
       doc.emplace(boost::json::object(boost::json::storage_ptr(&res)));
     }
-    if (args.store) doc->get_object()["store"] = *args.store;
+    boost::json::object& o = doc->get_object();
+    if (args.store) o["store"] = *args.store;
+    if (use == Use::observe && o.contains("background_refresh")) o["background_refresh"] = false;
+    if (auto it = o.find("store"); it != o.end() && it->value().is_string())
+      store_path_ = std::string(it->value().get_string());
     serialize_into(config, *doc);
   }
   refold_client* c = nullptr;
@@ -76,6 +89,7 @@ Session::Session(const Args& args) : account_(args.account) {
   std::string what = path ? "open (config file '" + *path + "')" : "open";
   check(rc, what);
   client_.reset(c);
+  if (store_path_.empty()) store_path_ = default_store_path();
 }
 
 std::string Session::apps_text() const {

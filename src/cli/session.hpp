@@ -15,14 +15,24 @@
 
 namespace refold_cli {
 
+// What a command does with the store.
+enum class Use {
+  act,      // reads and writes as the config says
+  observe,  // only looks (status, watch): the config's background_refresh is
+            // turned off, so the tool never refreshes a token it is watching
+};
+
 class Session {
  public:
   // Opens the client the options describe. Throws a Failure: exit 2 for an
   // unreadable or invalid config file, else the library's code mapped.
-  explicit Session(const Args& args);
+  explicit Session(const Args& args, Use use = Use::act);
 
   refold_client* client() const { return client_.get(); }
   const std::string& account() const { return account_; }
+  // The store's path as the config gives it (relative paths as given), or
+  // the library's default; for messages.
+  const std::string& store_path() const { return store_path_; }
 
   // refold_list_apps for the account, as the library's JSON text.
   std::string apps_text() const;
@@ -44,6 +54,7 @@ class Session {
   };
   std::unique_ptr<refold_client, ClientFree> client_;
   std::string account_;
+  std::string store_path_;
 };
 
 // Whether an app's listing offers an auth type ("oauth2", "keybased").
