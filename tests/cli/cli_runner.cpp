@@ -141,6 +141,107 @@ Result Cli::run_raw(const std::vector<std::string>& args, const RunOptions& opts
   return r;
 }
 
+std::unique_ptr<Running> Cli::start(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{REFOLD_CLI_PATH, "--store", store};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env = environment({});
+  auto c_argv = c_strings(argv);
+  auto c_env = c_strings(env);
+  int out[2], err[2];
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  REQUIRE(pipe2(err, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  pid_t pid;
+  int rc = posix_spawn(&pid, c_argv[0], &fa, nullptr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+  }
+  REQUIRE_MESSAGE(rc == 0, "cannot start " << REFOLD_CLI_PATH);
+  return std::unique_ptr<Running>(new Running(pid, out[0], err[0], &transcript_));
+}
+
+Running::~Running() {
+  if (finished_) return;
+  kill(pid_, SIGKILL);
+  wait_status(pid_);
+  for (int fd : fds_)
+    if (fd >= 0) close(fd);
+}
+
+bool Running::pump(int timeout_ms) {
+  pollfd p[2] = {{fds_[0], POLLIN, 0}, {fds_[1], POLLIN, 0}};
+  std::string* sinks[2] = {&r_.out, &r_.err};
+  int n = poll(p, 2, timeout_ms);
+  if (n < 0 && errno == EINTR) return true;
+  for (int i = 0; i < 2; ++i) {
+    if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    char buf[4096];
+    ssize_t got = read(p[i].fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      close(fds_[i]);
+      fds_[i] = -1;
+    } else {
+      sinks[i]->append(buf, static_cast<std::size_t>(got));
+    }
+  }
+  return fds_[0] >= 0 || fds_[1] >= 0;
+}
+
+void Running::wait_until(const std::string& what, std::chrono::seconds limit,
+                         const std::function<bool()>& done) {
+  auto deadline = Clock::now() + limit;
+  while (!done()) {
+    bool open = pump(100);
+    if (done()) return;
+    if (!open || Clock::now() > deadline) {
+      std::string how = open ? "did not show " : "ended without showing ";
+      FAIL("refold " << how << what << " within " << limit.count() << " s; stdout: " << r_.out
+                     << " stderr: " << r_.err);
+    }
+  }
+}
+
+void Running::wait_for_out(const std::string& text, int times, std::chrono::seconds limit) {
+  wait_until("'" + text + "' on stdout", limit, [&] {
+    int n = 0;
+    for (auto at = r_.out.find(text); at != std::string::npos; at = r_.out.find(text, at + 1)) ++n;
+    return n >= times;
+  });
+}
+
+void Running::wait_for_err(const std::string& text, std::chrono::seconds limit) {
+  wait_until("'" + text + "' on stderr", limit, [&] { return r_.err.find(text) != std::string::npos; });
+}
+
+void Running::signal(int sig) { REQUIRE(kill(pid_, sig) == 0); }
+
+Result Running::finish(std::chrono::seconds limit) {
+  REQUIRE_FALSE(finished_);
+  auto deadline = Clock::now() + limit;
+  while (pump(200)) {
+    if (Clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      FAIL("refold did not finish within " << limit.count() << " s; stdout: " << r_.out
+                                           << " stderr: " << r_.err);
+    }
+  }
+  r_.status = wait_status(pid_);
+  finished_ = true;
+  check_sanitizers(r_.err);
+  *transcript_ += r_.out;
+  *transcript_ += r_.err;
+  return r_;
+}
+
 Result Cli::run_on_terminal(const std::vector<std::string>& args,
                             const std::vector<std::pair<std::string, std::string>>& dialogue,
                             bool* echo_after) {

@@ -5,7 +5,10 @@
 // secret ever shows outside `token --reveal`.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,9 +48,47 @@ inline RunOptions revealed() {
   return o;
 }
 
+// A tool run in the background (watch), read while it runs. Its output
+// joins the transcript when it finishes (or is dropped).
+class Running {
+ public:
+  ~Running();  // kills it if it still runs
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+
+  // Waits until stdout (stderr) shows `text` `times` times; fails the test,
+  // showing what was printed, after `limit`.
+  void wait_for_out(const std::string& text, int times = 1,
+                    std::chrono::seconds limit = std::chrono::seconds(30));
+  void wait_for_err(const std::string& text, std::chrono::seconds limit = std::chrono::seconds(30));
+  void signal(int sig);
+  // Waits for it to exit; kills it and fails the test after `limit`.
+  Result finish(std::chrono::seconds limit = std::chrono::seconds(60));
+
+  const std::string& out() const { return r_.out; }
+  const std::string& err() const { return r_.err; }
+
+ private:
+  friend class Cli;
+  Running(int pid, int out_fd, int err_fd, std::string* transcript)
+      : pid_(pid), fds_{out_fd, err_fd}, transcript_(transcript) {}
+  // Reads whatever is there within `timeout_ms`; false once both are closed.
+  bool pump(int timeout_ms);
+  void wait_until(const std::string& what, std::chrono::seconds limit, const std::function<bool()>& done);
+
+  int pid_;
+  int fds_[2];
+  std::string* transcript_;
+  Result r_;
+  bool finished_ = false;
+};
+
 class Cli {
  public:
   Cli();
+
+  // `refold --store <store> ARGS...` started in the background.
+  std::unique_ptr<Running> start(const std::vector<std::string>& args);
 
   // `refold --store <store> ARGS...`.
   Result run(const std::vector<std::string>& args, const RunOptions& opts = {});

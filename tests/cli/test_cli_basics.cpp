@@ -12,7 +12,7 @@ namespace bj = boost::json;
 
 TEST_CASE("help: every command's --help exits 0") {
   Cli cli;
-  for (std::string cmd : {"apps", "connect", "connections", "token", "disconnect"}) {
+  for (std::string cmd : {"apps", "connect", "connections", "token", "disconnect", "status", "watch"}) {
     CAPTURE(cmd);
     Result r = cli.run_raw({cmd, "--help"});
     CHECK(r.status == 0);
