@@ -34,25 +34,28 @@ std::vector<bj::object> json_lines(const std::string& out) {
   return events;
 }
 
-std::vector<std::string> twilio_fields() {
-  return {"--field", "sid=" + refold_test::valid_sid(), "--field",
-          "auth_token=" + refold_test::random_token(40)};
+// `refold connect twilio` with a new auth token, kept in `secrets` so the
+// test can check it never shows.
+Result connect_twilio(Cli& cli, const std::string& account, std::vector<std::string>& secrets) {
+  secrets.push_back(refold_test::random_token(40));
+  return cli.run({"--account", account, "connect", "twilio", "--field",
+                  "sid=" + refold_test::valid_sid(), "--field", "auth_token=" + secrets.back()});
 }
 
-Result connect_twilio(Cli& cli, const std::string& account) {
-  std::vector<std::string> args{"--account", account, "connect", "twilio"};
-  for (auto& f : twilio_fields()) args.push_back(f);
-  return cli.run(args);
+void check_no_secret(const Cli& cli, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) CHECK_FALSE(contains(cli.transcript(), s));
+  CHECK_FALSE(contains(cli.transcript(), cli.key));
 }
 
 }  // namespace
 
 TEST_CASE("watch: another process connects and disconnects (--json, --count)") {
   Cli cli;
+  std::vector<std::string> secrets;
   auto watch = cli.start({"watch", "--count", "2", "--interval", "100", "--json"});
   watch->wait_for_err("watching " + cli.store + " for all accounts (0 connections), every 100 ms");
 
-  REQUIRE(connect_twilio(cli, "acme").status == 0);
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
   watch->wait_for_out("connection.created");
   REQUIRE(cli.run({"--account", "acme", "disconnect", "twilio"}).status == 0);
   Result r = watch->finish();
@@ -70,26 +73,28 @@ TEST_CASE("watch: another process connects and disconnects (--json, --count)") {
     CHECK(e.at("source") == "store");
     CHECK(refold_test::is_rfc3339_utc(e.at("at").as_string()));
   }
+  check_no_secret(cli, secrets);
 }
 
 TEST_CASE("watch: re-auth and connecting again, one account, until SIGINT") {
   Cli cli;
   refold_test::Devserver server({"--auto-approve"});
   auto lib = library_client(cli, server);
+  std::vector<std::string> secrets;
   auto watch = cli.start({"watch", "--account", "acme", "--interval", "100"});
   watch->wait_for_err("for account 'acme'");
 
-  REQUIRE(connect_twilio(cli, "other").status == 0);  // not watched
-  REQUIRE(connect_twilio(cli, "acme").status == 0);
+  REQUIRE(connect_twilio(cli, "other", secrets).status == 0);  // not watched
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
   watch->wait_for_out("connection.created");
   // The host marks it (a webhook said the app was uninstalled)...
   REQUIRE(refold_mark_reauth(lib.get(), "acme", "twilio", "uninstalled") == REFOLD_OK);
   watch->wait_for_out("connection.expired");
   // ... and the user connects again.
-  REQUIRE(connect_twilio(cli, "acme").status == 0);
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
   watch->wait_for_out("connection.reauthenticated");
   // A key-based connect over an active one is a re-authentication too.
-  REQUIRE(connect_twilio(cli, "acme").status == 0);
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
   watch->wait_for_out("connection.reauthenticated", 2);
 
   watch->signal(SIGINT);
@@ -100,6 +105,7 @@ TEST_CASE("watch: re-auth and connecting again, one account, until SIGINT") {
   CHECK(contains(r.out, "  connection.reauthenticated  acme  twilio  keybased  -\n"));
   CHECK_FALSE(contains(r.out, "other"));
   CHECK_FALSE(contains(r.out, "from this process"));
+  check_no_secret(cli, secrets);
 }
 
 TEST_CASE("watch: an OAuth token refreshed, its refresh failing, then expired and deleted") {
