@@ -1,9 +1,9 @@
 #include "args.hpp"
 
 #include <charconv>
-#include <system_error>
 #include <cstring>
 #include <string_view>
+#include <system_error>
 
 #include "errors.hpp"
 
@@ -59,8 +59,7 @@ void apply(Args& a, const Seen& s) {
   if (n == "--account") {
     a.account = s.value;
     a.account_given = true;
-  }
-  else if (n == "--store") a.store = s.value;
+  } else if (n == "--store") a.store = s.value;
   else if (n == "--config") a.config = s.value;
   else if (n == "--json") a.json = true;
   else if (n == "--help") a.help = true;
