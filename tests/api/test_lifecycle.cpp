@@ -429,6 +429,54 @@ TEST_CASE("lifecycle: a replayed rotated refresh token makes the connection reau
   CHECK(f.me(f.token_ok()) == 200);
 }
 
+TEST_CASE("lifecycle: without a refresh token an expired connection is reauth_required (expired)") {
+  Lifecycle f({"--auto-approve", "--issue-refresh-tokens", "false"});
+  f.connect();
+  const double exp = f.expires_at();
+  const std::string first = f.token_ok();
+
+  // Inside the window there is nothing to refresh with: the valid token is
+  // served as it is, with no request and no event.
+  f.clock.ms = exp - kMinute;
+  CHECK(same(f.token_ok(), first));
+  CHECK(f.count("token") == 1);  // the code exchange only
+  CHECK(f.status() == "active/");
+  CHECK(f.count_type("connection.expired") == 0);
+
+  // Expired: re-auth with reason "expired", one event, then fail fast.
+  f.clock.ms = exp + 1000;
+  int rc = 0;
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EREAUTH);
+  CHECK(f.status() == "reauth_required/expired");
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(str_at(f.last_event("connection.expired"), "reason") == "expired");
+  CHECK(f.token(rc).empty());
+  CHECK(rc == REFOLD_EREAUTH);
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(f.count("token") == 1);
+  bj::object conn = list_connections(f.client.get(), "acct").at(0).as_object();
+  CHECK(str_at(conn, "reason") == "expired");
+}
+
+TEST_CASE("lifecycle: a refresh answered without a refresh token keeps the old one") {
+  Lifecycle f({"--auto-approve", "--rotate-refresh-tokens", "false"});
+  f.connect();
+  const std::string first = f.token_ok();
+  f.clock.ms = f.expires_at() + 1000;
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+  CHECK(f.count("token_refresh") == 1);
+
+  // The next refresh presents the kept refresh token, which still works.
+  f.clock.ms = f.expires_at() + 1000;
+  const std::string third = f.token_ok();
+  CHECK_FALSE(same(third, second));
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.status() == "active/");
+  CHECK(f.me(third) == 200);
+}
+
 TEST_CASE("lifecycle: 429 with Retry-After backs off without re-auth") {
   Lifecycle f;
   f.connect();
