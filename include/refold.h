@@ -405,6 +405,12 @@ REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_c
  * with (a key-based connection, no refresh token), the connection becomes
  * reauth_required (reason "unauthorized", or "invalid_grant"),
  * "connection.expired" is emitted and REFOLD_EREAUTH is returned.
+ * Which token the host used is told by the calling thread: the client
+ * remembers which version of the credentials it last returned to each
+ * thread. Report from the thread that read the credentials. A report from
+ * a thread that never read them, within 10 seconds (client clock) of a
+ * refresh forced by an earlier report, is taken for a late report about the
+ * token before it and returns 0 without effect; after that it is final.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the
  * refresh errors of refold_get_credentials. Thread-safe.
  */

@@ -289,6 +289,12 @@ func (c *Client) MarkReauth(account, app, reason string) error {
 // refreshed it returns nil: read the credentials again and retry. When the
 // user must connect again it returns ErrReauthRequired (and EventExpired is
 // emitted).
+//
+// The library tells which token the 401 was about by the OS thread that
+// read it, and goroutines move between threads: a report within 10 seconds
+// of a refresh forced by an earlier report may be taken for a late one
+// about the replaced token and return nil without effect (see
+// refold_report_unauthorized in refold.h).
 func (c *Client) ReportUnauthorized(account, app string) error {
 	var a cArgs
 	defer a.free()

@@ -99,6 +99,12 @@ std::string lease_owner() {
   return std::to_string(::getpid()) + ":" + crypto::to_hex(std::span<const std::uint8_t>(r, sizeof r));
 }
 
+// Distinct for every client of the process, never reused.
+std::uint64_t next_serial() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Client::Client(Config config, std::unique_ptr<Clock> clock)
@@ -110,7 +116,8 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
       interactive_timeout_(config.interactive_timeout),
       refresh_ahead_(config.refresh_ahead_ms),
       lease_ms_(config.http.total_timeout.count() + 15000),
-      owner_(lease_owner()) {
+      owner_(lease_owner()),
+      serial_(next_serial()) {
   for (const auto& [slug, reg] : oauth_clients_) {
     const catalog::App* app = catalog_.find(slug);
     if (!app || !app->oauth2)

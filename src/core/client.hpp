@@ -104,12 +104,22 @@ class Client {
   Credentials refresh_leader(const std::string& account, const std::string& app,
                              std::optional<std::int64_t> forced, const std::atomic<bool>* cancel,
                              std::vector<Event>& events);
-  // Marks reauth_required, emits (or defers) connection.expired, throws
-  // REFOLD_EREAUTH with `why`.
+  // Marks reauth_required (fenced by the lease `owner` and the row
+  // `version` when given) and emits (or defers) connection.expired for
+  // what it changed. False when `version` is given and the row is no longer
+  // at it: the caller decided on what has since been replaced.
+  bool mark_expired(const std::string& account, const std::string& app, const std::string& auth_type,
+                    const std::string& reason, const std::optional<std::string>& owner,
+                    std::optional<std::int64_t> version, std::vector<Event>* deferred);
+  // mark_expired without a version fence, then throws REFOLD_EREAUTH with `why`.
   [[noreturn]] void expire(const std::string& account, const std::string& app,
                            const std::string& auth_type, const std::string& reason,
                            const std::optional<std::string>& owner, const std::string& why,
                            std::vector<Event>* deferred = nullptr);
+  // The version of (account, app) this client last handed to the calling
+  // thread, for report_unauthorized to tell a 401 on a replaced token.
+  void note_handed(const std::string& account, const std::string& app, std::int64_t version) const;
+  std::optional<std::int64_t> handed(const std::string& account, const std::string& app) const;
   std::optional<Millis> schedule(Millis now, std::optional<Millis> expires_at, bool has_refresh_token) const;
   void recheck_cache();
   void invalidate(const std::string& account, const std::string& app);
@@ -136,6 +146,7 @@ class Client {
   Millis refresh_ahead_;
   Millis lease_ms_;      // outlives the HTTP timeout
   std::string owner_;    // this client's name on refresh leases
+  std::uint64_t serial_;  // tells this client's notes in thread-local state from another's
   std::shared_ptr<CredentialCache> cache_;  // shared with other clients of this store
   std::mutex recheck_mu_;
   std::atomic<std::int64_t> next_recheck_{0};  // steady clock, ns

@@ -3,6 +3,7 @@
 // share an in-process flight; processes share a lease on the row), failure
 // classification and back-off, re-auth marking, and the background
 // refresher.
+#include <array>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -28,6 +29,25 @@ constexpr Millis kTransientBase = 1000, kTransientCap = 5 * 60 * 1000;
 constexpr Millis kClientBase = 30 * 1000, kClientCap = 60 * 60 * 1000;
 // The background refresher looks at the store at least this often.
 constexpr auto kBackgroundMaxSleep = 1000ms;
+// A 401 reported within this long of a refresh forced by an earlier 401,
+// by a thread this client did not hand the new token to, is taken for a
+// late report about the token before it (see report_unauthorized).
+constexpr Millis kLateReport = 10 * 1000;
+
+// Which version of a connection each thread was last handed, by which
+// client: a few entries per thread, the oldest overwritten.
+struct Handed {
+  std::uint64_t client = 0;
+  std::size_t key_hash = 0;
+  std::int64_t version = 0;
+};
+thread_local std::array<Handed, 16> t_handed;
+thread_local std::size_t t_handed_next = 0;
+
+std::size_t key_hash(const std::string& account, const std::string& app) {
+  std::string buffer;
+  return std::hash<std::string_view>{}(CredentialCache::key(buffer, account, app));
+}
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -166,6 +186,7 @@ Credentials Client::decrypt(const store::ConnectionWithSecret& row) const {
   s.due_at = conn.next_refresh_at;
   s.failures = conn.refresh_failures;
   s.forced_refresh = conn.forced_refresh;
+  s.updated_at = conn.updated_at;
   crypto::WipedBytes plain = vault_->open(conn.id, row.sealed);
   if (s.keybased) {
     c.json = std::move(plain);  // stored as returned
@@ -199,41 +220,81 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
   Millis now = clock_.now();
   Credentials cur;
   const std::string_view key = CredentialCache::key(buffer, account, app);
-  auto found = cache_->find(key, [now](const CredentialState& s) { return servable(s, now); }, cur);
-  if (found == CredentialCache::Found::served) return std::move(cur.json);
+  std::int64_t version = 0;
+  auto servable_now = [now, &version](const CredentialState& s) {
+    version = s.version;
+    return servable(s, now);
+  };
+  auto found = cache_->find(key, servable_now, cur);
+  if (found == CredentialCache::Found::served) {
+    note_handed(account, app, version);
+    return std::move(cur.json);
+  }
   if (found == CredentialCache::Found::no) cur = load(account, app, key);
   return resolve(account, app, std::move(cur));
+}
+
+void Client::note_handed(const std::string& account, const std::string& app, std::int64_t version) const {
+  const std::size_t h = key_hash(account, app);
+  for (Handed& e : t_handed) {
+    if (e.client == serial_ && e.key_hash == h) {
+      e.version = version;
+      return;
+    }
+  }
+  t_handed[t_handed_next++ % t_handed.size()] = Handed{serial_, h, version};
+}
+
+std::optional<std::int64_t> Client::handed(const std::string& account, const std::string& app) const {
+  const std::size_t h = key_hash(account, app);
+  for (const Handed& e : t_handed)
+    if (e.client == serial_ && e.key_hash == h) return e.version;
+  return std::nullopt;
 }
 
 crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app,
                                    Credentials cur) {
   const CredentialState& s = cur.state;
+  auto hand = [&](Credentials& c) {
+    note_handed(account, app, c.state.version);
+    return std::move(c.json);
+  };
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
-  if (s.keybased) return std::move(cur.json);
+  if (s.keybased) return hand(cur);
   Millis now = clock_.now();
-  if (servable(s, now)) return std::move(cur.json);
+  if (servable(s, now)) return hand(cur);
   bool gone = expired(s, now);
   if (!s.has_refresh_token) {
-    if (!gone) return std::move(cur.json);
-    expire(account, app, "oauth2", "expired", std::nullopt,
-           "app '" + app + "': the access token expired and there is no refresh token");
+    if (!gone) return hand(cur);
+    if (mark_expired(account, app, "oauth2", "expired", std::nullopt, s.version, nullptr))
+      fail(REFOLD_EREAUTH, "app '" + app + "': the access token expired and there is no refresh "
+                           "token; the user must connect again");
+    return resolve(account, app, load(account, app));  // replaced meanwhile: look again
   }
   if (gone && s.failures > 0 && s.due_at && now < *s.due_at)
     fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, true));
   Credentials fresh = refresh_shared(account, app, std::move(cur), gone, std::nullopt, nullptr);
-  return std::move(fresh.json);
+  return hand(fresh);
+}
+
+bool Client::mark_expired(const std::string& account, const std::string& app, const std::string& auth_type,
+                          const std::string& reason, const std::optional<std::string>& owner,
+                          std::optional<std::int64_t> version, std::vector<Event>* deferred) {
+  Millis now = clock_.now();
+  auto changed = store_->mark_reauth(account, app, auth_type, reason, now, owner, version);
+  invalidate(account, app);
+  if (changed.empty()) return !version;
+  std::vector<Event> events;
+  for (const auto& c : changed) events.emplace_back("connection.expired", account, app, c.id.auth_type, now, reason);
+  if (deferred) deferred->insert(deferred->end(), events.begin(), events.end());
+  else events_.emit(events);
+  return true;
 }
 
 void Client::expire(const std::string& account, const std::string& app, const std::string& auth_type,
                     const std::string& reason, const std::optional<std::string>& owner,
                     const std::string& why, std::vector<Event>* deferred) {
-  Millis now = clock_.now();
-  auto changed = store_->mark_reauth(account, app, auth_type, reason, now, owner);
-  invalidate(account, app);
-  std::vector<Event> events;
-  for (const auto& c : changed) events.emplace_back("connection.expired", account, app, c.id.auth_type, now, reason);
-  if (deferred) deferred->insert(deferred->end(), events.begin(), events.end());
-  else events_.emit(events);
+  mark_expired(account, app, auth_type, reason, owner, std::nullopt, deferred);
   fail(REFOLD_EREAUTH, why + (why.find("connect again") == std::string::npos ? "; the user must connect again" : ""));
 }
 
@@ -243,25 +304,31 @@ Credentials Client::refresh_shared(const std::string& account, const std::string
   std::string key;
   CredentialCache::key(key, account, app);
   std::shared_ptr<Flight> flight;
-  bool leader = false;
-  {
-    std::lock_guard lock(flights_mu_);
-    auto it = flights_.find(key);
-    if (it != flights_.end()) {
-      flight = it->second;
-    } else {
-      flight = std::make_shared<Flight>();
-      flights_.emplace(key, flight);
-      leader = true;
+  for (;;) {
+    bool leader = false;
+    {
+      std::lock_guard lock(flights_mu_);
+      auto it = flights_.find(key);
+      if (it != flights_.end()) {
+        flight = it->second;
+      } else {
+        flight = std::make_shared<Flight>();
+        flights_.emplace(key, flight);
+        leader = true;
+      }
     }
-  }
-  if (!leader) {
+    if (leader) break;
     // Someone is refreshing: a still-valid token is served at once.
     if (!need_new && !forced) return seen;
     std::unique_lock lock(flight->mu);
     flight->cv.wait(lock, [&] { return flight->done; });
     if (flight->code != REFOLD_OK) fail(flight->code, flight->message);
-    return copy(*flight->result);
+    const CredentialState& got = flight->result->state;
+    // That flight may have answered another need than this caller's (a
+    // refresh found unnecessary, or not the version this caller saw
+    // rejected): then this caller leads the next one.
+    const bool answers = forced ? got.version != *forced : !expired(got, clock_.now());
+    if (answers) return copy(*flight->result);
   }
 
   std::optional<Credentials> result;
@@ -270,8 +337,10 @@ Credentials Client::refresh_shared(const std::string& account, const std::string
   // Events wait until the flight is over: a handler that reads this
   // connection again must not find itself waiting for its own refresh.
   std::vector<Event> events;
+  std::optional<Credentials> shared;
   try {
     result = refresh_leader(account, app, forced, cancel, events);
+    shared = copy(*result);
   } catch (const Error& e) {
     code = e.code();
     message = e.what();
@@ -281,7 +350,11 @@ Credentials Client::refresh_shared(const std::string& account, const std::string
   } catch (const std::exception& e) {
     code = REFOLD_ERROR;
     message = std::string("internal error: ") + e.what();
+  } catch (...) {
+    code = REFOLD_ERROR;
+    message = "internal error";
   }
+  // From here nothing may throw before the waiters are woken.
   {
     std::lock_guard lock(flights_mu_);
     flights_.erase(key);
@@ -290,12 +363,12 @@ Credentials Client::refresh_shared(const std::string& account, const std::string
     std::lock_guard lock(flight->mu);
     flight->done = true;
     flight->code = code;
-    flight->message = message;
-    if (result) flight->result = copy(*result);
+    flight->message.swap(message);
+    flight->result.swap(shared);
   }
   flight->cv.notify_all();
   events_.emit(events);
-  if (code != REFOLD_OK) fail(code, message);
+  if (code != REFOLD_OK) fail(flight->code, flight->message);
   return std::move(*result);
 }
 
@@ -313,6 +386,7 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
     Millis now = clock_.now();
     std::uint64_t seen = cache_->generation();
     store::LeaseResult lease = store_->acquire_lease(id, owner_, now, now + lease_ms_);
+    now = clock_.now();  // taking the lease may have waited for the store
     if (lease.state == store::LeaseResult::State::missing) {
       invalidate(account, app);
       fail(REFOLD_ENOTFOUND, "account has no OAuth connection to app '" + app + "'");
@@ -410,6 +484,9 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       saved.next_refresh_at = schedule(done_at, t.expires_at, true);
       saved.forced = forced.has_value();
       Credentials fresh;
+      // Read before the save: a change committed after it (another process
+      // marking re-auth, say) must keep the new token out of the cache.
+      const std::uint64_t before_save = cache_->generation();
       try {
         saved.sealed = vault_->seal(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
         // Durable before anyone sees the new access token: a rotated
@@ -433,8 +510,8 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       fresh.state.reason.reset();
       fresh.state.has_refresh_token = true;
       fresh.state.forced_refresh = saved.forced;
-      invalidate(account, app);
-      cache_->put(key, fresh, cache_->generation());
+      fresh.state.updated_at = done_at;
+      cache_->put(key, fresh, before_save);
       events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
       return fresh;
     }
@@ -462,23 +539,31 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
 
 void Client::report_unauthorized(const std::string& account, const std::string& app) {
   app_or_throw(app);
-  // Which version the host was handed, if this client cached it.
-  std::string buffer;
-  Credentials cached;
-  std::optional<std::int64_t> served;
-  if (cache_->find(CredentialCache::key(buffer, account, app), [](const CredentialState&) { return false; },
-                  cached) == CredentialCache::Found::stale)
-    served = cached.state.version;
+  // Which version this thread was handed, if it read through this client.
+  const std::optional<std::int64_t> handed_version = handed(account, app);
   Credentials cur = load(account, app);
   const CredentialState s = cur.state;
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
-  if (served && *served < s.version) return;  // already replaced since the host read it
-  if (s.keybased)
-    expire(account, app, "keybased", "unauthorized", std::nullopt,
-           "app '" + app + "' rejected the stored credentials (HTTP 401)");
-  if (s.forced_refresh)
-    expire(account, app, "oauth2", "unauthorized", std::nullopt,
-           "app '" + app + "' rejected the token of a refresh made after an earlier 401 (HTTP 401)");
+  // Replaced since this thread read it (another thread or process
+  // refreshed, or the user reconnected): the 401 is about the old token.
+  if (handed_version && *handed_version != s.version) return;
+  const char* rejected = nullptr;
+  if (s.keybased) {
+    rejected = "' rejected the stored credentials (HTTP 401)";
+  } else if (s.forced_refresh) {
+    // The current token came from a refresh forced by an earlier 401. When
+    // this thread was handed it, it is rejected too. When not, a report
+    // just after that refresh is most likely a late one about the token
+    // before it (several threads got 401 on it together): nothing to do.
+    if (!handed_version && clock_.now() - s.updated_at < kLateReport) return;
+    rejected = "' rejected the token of a refresh made after an earlier 401 (HTTP 401)";
+  }
+  if (rejected) {
+    if (mark_expired(account, app, s.keybased ? "keybased" : "oauth2", "unauthorized", std::nullopt, s.version,
+                     nullptr))
+      fail(REFOLD_EREAUTH, "app '" + app + rejected + "; the user must connect again");
+    return;  // replaced meanwhile
+  }
   refresh_shared(account, app, std::move(cur), true, s.version, nullptr);
 }
 
@@ -487,7 +572,7 @@ void Client::mark_reauth(const std::string& account, const std::string& app, con
   if (!valid_reason(reason))
     fail(REFOLD_EINVALID, "reason must be 1 to 64 characters of A-Z a-z 0-9 _ . : -");
   Millis now = clock_.now();
-  auto changed = store_->mark_reauth(account, app, std::nullopt, reason, now, std::nullopt);
+  auto changed = store_->mark_reauth(account, app, std::nullopt, reason, now, std::nullopt, std::nullopt);
   invalidate(account, app);
   if (changed.empty()) {
     if (!store_->find(account, app)) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
@@ -520,8 +605,8 @@ void Client::background_loop() {
             Millis now = clock_.now();
             if (!cur.state.has_refresh_token) {
               if (expired(cur.state, now))
-                expire(id.account, id.app, "oauth2", "expired", std::nullopt,
-                       "app '" + id.app + "': the access token expired and there is no refresh token");
+                mark_expired(id.account, id.app, "oauth2", "expired", std::nullopt, cur.state.version, nullptr);
+              moved = true;
             } else {
               bool gone = expired(cur.state, now);
               refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, &closing_);
@@ -533,6 +618,8 @@ void Client::background_loop() {
           // and reported as events; only the others leave the row stuck.
           moved = e.code() != REFOLD_ESTORE && e.code() != REFOLD_ECRYPTO && e.code() != REFOLD_ERROR;
           if (e.code() == REFOLD_ECANCELLED) return;
+        } catch (const std::exception&) {
+          // Out of memory or a bug: leave this row for a while, go on.
         }
         if (!moved) skip[key] = steady + std::chrono::minutes(5);
       }

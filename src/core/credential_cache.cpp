@@ -100,9 +100,13 @@ void CredentialCache::put(std::string_view key, const Credentials& c, std::uint6
   Credentials copy{c.state, crypto::WipedBytes(c.json.view())};
   std::lock_guard lock(sh.mu);
   // Compared under the shard lock that invalidate() bumps it under, so a
-  // load that raced an invalidation of this key is never cached.
-  if (generation_.load(std::memory_order_acquire) != seen) return;
+  // load that raced an invalidation of this key is never cached, and what
+  // was cached for the key before may be as stale: dropped too.
   auto it = sh.map.find(key);
+  if (generation_.load(std::memory_order_acquire) != seen) {
+    if (it != sh.map.end()) sh.map.erase(it);
+    return;
+  }
   if (it != sh.map.end()) {
     it->second = std::move(copy);
     return;

@@ -36,6 +36,7 @@ struct CredentialState {
   int failures = 0;                   // failed refreshes in a row
   bool has_refresh_token = false;
   bool forced_refresh = false;        // the token came from a refresh forced by a 401
+  Millis updated_at = 0;              // when the row last changed
 };
 
 struct Credentials {
@@ -109,7 +110,8 @@ class CredentialCache {
 
   // The generation to pass to put(): read it before loading from the store.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  // Caches `c` unless an invalidation happened since `seen` was read.
+  // Caches `c` unless an invalidation happened since `seen` was read (then
+  // drops whatever the key held).
   void put(std::string_view key, const Credentials& c, std::uint64_t seen);
   void invalidate(std::string_view key);
   void clear();

@@ -124,12 +124,13 @@ bool SqliteStore::record_refresh_failure(const ConnectionId& id, const std::stri
 std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, const std::string& app,
                                                  const std::optional<std::string>& auth_type,
                                                  const std::string& reason, Millis now,
-                                                 const std::optional<std::string>& owner) {
+                                                 const std::optional<std::string>& owner,
+                                                 std::optional<std::int64_t> version) {
   static const char* kMark =
       "UPDATE connections SET status = 'reauth_required', reason = ?4, updated_at = ?5,"
       " lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
       " WHERE account = ?1 AND app = ?2 AND (?3 IS NULL OR auth_type = ?3)"
-      " AND status = 'active' AND (?6 IS NULL OR lease_owner = ?6)"
+      " AND status = 'active' AND (?6 IS NULL OR lease_owner = ?6) AND (?7 IS NULL OR version = ?7)"
       " RETURNING " REFOLD_CONNECTION_COLUMNS;
   std::lock_guard wl(write_mu_);
   auto c = acquire();
@@ -137,7 +138,7 @@ std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, con
   std::vector<Connection> changed;
   {
     Use w(c->stmt(kMark));
-    w->bind(1, account).bind(2, app).bind(3, auth_type).bind(4, reason).bind(5, now).bind(6, owner);
+    w->bind(1, account).bind(2, app).bind(3, auth_type).bind(4, reason).bind(5, now).bind(6, owner).bind(7, version);
     while (w->step()) changed.push_back(detail::read_connection(*w, 0));
   }
   tx.commit();

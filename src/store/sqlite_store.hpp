@@ -41,7 +41,8 @@ class SqliteStore final : public Store {
   std::vector<Connection> mark_reauth(const std::string& account, const std::string& app,
                                       const std::optional<std::string>& auth_type,
                                       const std::string& reason, Millis now,
-                                      const std::optional<std::string>& owner) override;
+                                      const std::optional<std::string>& owner,
+                                      std::optional<std::int64_t> version) override;
   std::vector<ConnectionId> due(Millis now, std::size_t limit) override;
   std::optional<Millis> next_due() override;
   std::int64_t data_version() override;

@@ -144,11 +144,13 @@ class Store {
   // Marks the active connections of (account, app) (of `auth_type` only,
   // when given) reauth_required with `reason` and returns those it changed.
   // With `owner`, only a row whose lease `owner` holds (and the lease is
-  // released).
+  // released); with `version`, only a row still at that version (a decision
+  // made on what was read then must not mark what replaced it).
   virtual std::vector<Connection> mark_reauth(const std::string& account, const std::string& app,
                                               const std::optional<std::string>& auth_type,
                                               const std::string& reason, Millis now,
-                                              const std::optional<std::string>& owner) = 0;
+                                              const std::optional<std::string>& owner,
+                                              std::optional<std::int64_t> version) = 0;
   // Active oauth2 connections whose next refresh is due at `now`, soonest
   // first, at most `limit`.
   virtual std::vector<ConnectionId> due(Millis now, std::size_t limit) = 0;

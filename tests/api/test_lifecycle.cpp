@@ -604,6 +604,50 @@ TEST_CASE("lifecycle: report_unauthorized refreshes once then requires re-auth")
   CHECK(refold_report_unauthorized(f.client.get(), "acct", "no-such-app") == REFOLD_ENOTFOUND);
 }
 
+TEST_CASE("lifecycle: report_unauthorized about a token already replaced sends nothing") {
+  Lifecycle f;
+  f.connect();
+  // Two threads hold the same token and both get 401 with it.
+  const std::string first = f.token_ok();
+  std::string other_first;
+  std::thread([&] { other_first = f.token_ok(); }).join();
+  CHECK(same(other_first, first));
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 1);
+
+  // This thread's report comes late: it is about the token just replaced,
+  // so nothing is sent and the connection stays active.
+  std::thread([&] {
+    CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+    CHECK(f.count("token_refresh") == 1);
+    CHECK(f.status() == "active/");
+    // Read again, it gets the new token; a 401 on that one is final.
+    CHECK_FALSE(same(f.token_ok(), first));
+    CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_EREAUTH);
+  }).join();
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "reauth_required/unauthorized");
+  CHECK(f.count_type("connection.expired") == 1);
+
+  // A thread this client never handed a token: a report just after a
+  // forced refresh is taken for a late one; later, it is final.
+  f.connect();
+  f.token_ok();
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 2);
+  auto report_from_new_thread = [&] {
+    int rc = 0;
+    std::thread([&] { rc = refold_report_unauthorized(f.client.get(), "acct", "sandbox"); }).join();
+    return rc;
+  };
+  CHECK(report_from_new_thread() == REFOLD_OK);
+  CHECK(f.status() == "active/");
+  f.clock.advance(60 * 1000);
+  CHECK(report_from_new_thread() == REFOLD_EREAUTH);
+  CHECK(f.status() == "reauth_required/unauthorized");
+  CHECK(f.count("token_refresh") == 2);
+}
+
 TEST_CASE("lifecycle: report_unauthorized on a key-based connection requires re-auth") {
   Lifecycle f;
   connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));

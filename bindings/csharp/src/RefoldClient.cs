@@ -319,7 +319,11 @@ namespace Refold
         /// current credentials for the app got HTTP 401. Returns when the OAuth
         /// token could be refreshed: read the credentials again and retry.
         /// Throws <see cref="ReauthRequiredException"/> (and raises
-        /// <see cref="ConnectionExpired"/>) when the user must connect again.</summary>
+        /// <see cref="ConnectionExpired"/>) when the user must connect again.
+        /// The library tells which token the 401 was about by the thread that
+        /// read it: after an <c>await</c> the thread may differ, and a report
+        /// within 10 seconds of a refresh forced by an earlier one is then
+        /// taken for a late report about the replaced token (no effect).</summary>
         public void ReportUnauthorized(string account, string app)
         {
             var a = Native.Utf8(account, nameof(account));

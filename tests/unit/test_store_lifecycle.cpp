@@ -1,0 +1,110 @@
+// The store's side of the token lifecycle: the refresh lease and the
+// fences (lease owner, row version) that keep a late writer from
+// overwriting what replaced what it read.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "store/sqlite_store.hpp"
+
+using namespace refold;
+
+namespace {
+
+const store::ConnectionId kId{"acct", "sandbox", "oauth2"};
+
+struct LifecycleStore {
+  LifecycleStore() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "refold-unit-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+    store = std::make_unique<store::SqliteStore>(dir + "/s.db");
+    store->initialize(store::Bytes(16, 7), store::Bytes(16, 9));
+    store->migrate();
+    auto keys = store->ensure_data_key([](std::int64_t id) {
+      return store::DataKey{id, store::Bytes(24, 1), store::Bytes(48, 2), 0};
+    });
+    key_id = keys.at(0).id;
+    store->upsert(kId, sealed(1), 1000, 5000, 4000);
+  }
+  ~LifecycleStore() {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  store::Sealed sealed(std::uint8_t fill) const {
+    return store::Sealed{key_id, store::Bytes(24, fill), store::Bytes(40, fill)};
+  }
+  store::Connection row() { return store->find(kId.account, kId.app).value().connection; }
+
+  std::string dir;
+  std::unique_ptr<store::SqliteStore> store;
+  std::int64_t key_id = 0;
+};
+
+store::RefreshedTokens tokens(store::Sealed s) {
+  store::RefreshedTokens t;
+  t.sealed = std::move(s);
+  t.expires_at = 9000;
+  t.next_refresh_at = 8000;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("store lease: one owner at a time until it expires or is released") {
+  LifecycleStore f;
+  auto a = f.store->acquire_lease(kId, "a", 2000, 3000);
+  CHECK(a.state == store::LeaseResult::State::acquired);
+  REQUIRE(a.row);
+  auto b = f.store->acquire_lease(kId, "b", 2500, 3500);
+  CHECK(b.state == store::LeaseResult::State::busy);
+  CHECK(b.lease_expires_at == 3000);
+  // Expired: b takes it over.
+  CHECK(f.store->acquire_lease(kId, "b", 3001, 4000).state == store::LeaseResult::State::acquired);
+  f.store->release_lease(kId, "a");  // not a's any more: nothing happens
+  CHECK(f.store->acquire_lease(kId, "a", 3002, 4000).state == store::LeaseResult::State::busy);
+  f.store->release_lease(kId, "b");
+  CHECK(f.store->acquire_lease(kId, "a", 3003, 4000).state == store::LeaseResult::State::acquired);
+  CHECK(f.store->acquire_lease({"nobody", "sandbox", "oauth2"}, "a", 0, 1).state ==
+        store::LeaseResult::State::missing);
+}
+
+TEST_CASE("store save_refreshed: only the lease holder at the version it read") {
+  LifecycleStore f;
+  const std::int64_t v = f.row().version;
+  REQUIRE(f.store->acquire_lease(kId, "a", 2000, 3000).state == store::LeaseResult::State::acquired);
+  CHECK_FALSE(f.store->save_refreshed(kId, "b", v, tokens(f.sealed(2)), 2100));      // not the holder
+  CHECK_FALSE(f.store->save_refreshed(kId, "a", v - 1, tokens(f.sealed(2)), 2100));  // stale version
+  CHECK(f.row().version == v);
+  REQUIRE(f.store->save_refreshed(kId, "a", v, tokens(f.sealed(2)), 2100));
+  store::Connection r = f.row();
+  CHECK(r.version == v + 1);
+  CHECK(r.expires_at == 9000);
+  CHECK(r.next_refresh_at == 8000);
+  CHECK(f.store->find(kId.account, kId.app)->sealed.nonce == f.sealed(2).nonce);
+  // The lease went with the save: a late second save by the same owner fails.
+  CHECK_FALSE(f.store->save_refreshed(kId, "a", v + 1, tokens(f.sealed(3)), 2200));
+}
+
+TEST_CASE("store mark_reauth: fenced by lease owner and version when given") {
+  LifecycleStore f;
+  const std::int64_t v = f.row().version;
+  // A decision made on an older version marks nothing.
+  CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "expired", 2000, std::nullopt, v - 1).empty());
+  // Nor does one by an owner that does not hold the lease.
+  CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "expired", 2000, std::string("a"), std::nullopt)
+            .empty());
+  CHECK(f.row().status == "active");
+  auto changed = f.store->mark_reauth("acct", "sandbox", "oauth2", "expired", 2000, std::nullopt, v);
+  REQUIRE(changed.size() == 1);
+  CHECK(changed[0].status == "reauth_required");
+  CHECK(changed[0].reason == "expired");
+  CHECK(changed[0].version == v + 1);
+  // Once: a second mark changes nothing.
+  CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "revoked", 2100, std::nullopt, std::nullopt).empty());
+  CHECK(f.row().reason == "expired");
+  // Connecting again makes it active, with a new version.
+  f.store->upsert(kId, f.sealed(4), 3000, 9000, 8000);
+  CHECK(f.row().status == "active");
+  CHECK(f.row().version > v + 1);
+}
