@@ -43,6 +43,10 @@ bool is_field_value(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
+bool idempotent_method(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
+}
+
 void check_request(const Request& req, const std::string& context) {
   if (!is_token(req.method)) fail(REFOLD_EINVALID, context + ": invalid HTTP method");
   for (const auto& h : req.headers) {
@@ -67,6 +71,7 @@ class PooledClient final : public HttpClient {
     detail::Deadline deadline{std::min(start + options_.connect_timeout, start + total),
                               start + total, options_.connect_timeout, total, req.cancel};
     std::string origin = url.origin();
+    const bool may_repeat = req.idempotent.value_or(idempotent_method(req.method));
     // One retry at most: a second failure on a fresh connection is real.
     for (bool retried = false;; retried = true) {
       auto conn = take_idle(origin);
@@ -79,8 +84,9 @@ class PooledClient final : public HttpClient {
         return res;
       } catch (const detail::NoResponse&) {
         // The server most likely closed the pooled connection while it sat
-        // idle; nothing of a response arrived, so sending again is safe.
-        if (!reused || retried) throw;
+        // idle; nothing of a response arrived. Sent again only when doing
+        // so twice does no harm: the server may have acted on it.
+        if (!reused || retried || !may_repeat) throw;
       }
     }
   }
@@ -103,11 +109,13 @@ class PooledClient final : public HttpClient {
       auto old = std::partition(list.begin(), list.end(), [&](const Idle& i) { return now - i.since < kMaxIdle; });
       std::move(old, list.end(), std::back_inserter(expired));
       list.erase(old, list.end());
-      if (!list.empty()) {
-        // The most recently used one is the least likely to be closed.
+      // The most recently used one is the least likely to be closed; one
+      // the server has closed already is dropped for the next.
+      while (!list.empty() && !found) {
         auto newest = std::max_element(list.begin(), list.end(),
                                        [](const Idle& a, const Idle& b) { return a.since < b.since; });
-        found = std::move(newest->conn);
+        if (newest->conn->idle_and_open()) found = std::move(newest->conn);
+        else expired.push_back(std::move(*newest));
         list.erase(newest);
       }
       if (list.empty()) idle_.erase(it);

@@ -38,6 +38,12 @@ struct Request {
   // When set, send() gives up soon after it becomes true, with
   // REFOLD_ECANCELLED (a client closing while a request is in flight).
   const std::atomic<bool>* cancel = nullptr;
+  // Whether the request may be sent a second time when a pooled connection
+  // fails before any of the response arrives (the server may have acted on
+  // it). Unset: by method, as RFC 9110 9.2.2 (GET, HEAD, OPTIONS, TRACE,
+  // PUT and DELETE may; POST and PATCH may not). A refresh that rotates its
+  // refresh token must never be sent twice: a replay revokes the grant.
+  std::optional<bool> idempotent{};
 };
 
 struct Response {

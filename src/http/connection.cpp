@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
+#include <poll.h>
 #include <vector>
 
 #include "http/tls.hpp"
@@ -125,6 +126,16 @@ struct Connection::Impl {
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
+
+bool Connection::idle_and_open() {
+  Impl& s = *impl_;
+  if (s.buffer.size() != 0 || !s.socket().is_open()) return false;
+  pollfd p{};
+  p.fd = s.socket().native_handle();
+  p.events = POLLIN;
+  int n = ::poll(&p, 1, 0);
+  return n == 0;  // nothing to read, no hang-up, no error
+}
 
 Response Connection::exchange(const Request& req, const Url& url, const Options& options,
                               const Deadline& deadline, const std::string& context, bool& reusable) {

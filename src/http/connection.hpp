@@ -51,6 +51,10 @@ class Connection {
   // REFOLD_ETIMEOUT or REFOLD_ENETWORK otherwise.
   Response exchange(const Request& req, const Url& url, const Options& options,
                     const Deadline& deadline, const std::string& context, bool& reusable);
+  // For a pooled connection about to be used again: false when the server
+  // has closed it (or sent something unasked, which no idle HTTP/1.1
+  // connection should carry). Does not block.
+  bool idle_and_open();
 
  private:
   std::unique_ptr<Impl> impl_;

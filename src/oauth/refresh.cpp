@@ -62,6 +62,7 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
   req.cancel = cancel;
+  req.idempotent = false;  // sent twice, a rotated refresh token is a replay: the grant is revoked
   for (auto& [k, v] : form) crypto::wipe(v);
 
   http::Response resp;
@@ -128,6 +129,7 @@ bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistr
   req.method = "POST";
   req.url = def.revocation_endpoint;
   req.timeout = std::chrono::milliseconds(5000);
+  req.idempotent = true;  // revoking twice is revoking (RFC 7009 2.2)
   req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   http::Params form{{"token", token}, {"token_type_hint", hint}};
   authenticate(req, form, def, reg);

@@ -220,6 +220,11 @@ struct TestServer::Impl {
         targets.push_back(r.target);
       }
       ServerResponse out = handler(r);
+      if (out.hang_up) {
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(stream).close(ignored);
+        co_return;
+      }
       if (out.never_answer) {
         // Parked until the client gives up and closes its end.
         char c;

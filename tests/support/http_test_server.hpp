@@ -64,6 +64,7 @@ struct ServerResponse {
   bool connection_close = false;  // say "Connection: close" and close
   bool drop_after = false;      // close the connection silently after answering
   bool never_answer = false;    // keep the connection open, answer nothing
+  bool hang_up = false;         // close the connection without answering
 };
 
 using Handler = std::function<ServerResponse(const ServerRequest&)>;
