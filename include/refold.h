@@ -105,7 +105,10 @@ typedef int (*refold_open_url_cb)(const char *url, void *payload);
  * reports its own. `event_json` is valid only for the duration of the call.
  * Called on the thread whose operation caused the event (the background
  * refresher's thread for its refreshes), after the change is committed,
- * with no internal lock held.
+ * with no internal lock held. A handler may call the client back (read
+ * credentials, list), but must not call refold_client_free() on the client
+ * that called it: freeing waits for the background refresher, which may be
+ * the thread running the handler.
  */
 typedef void (*refold_event_cb)(const char *event_json, void *payload);
 

@@ -91,7 +91,10 @@ class Client {
   Credentials load(const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app, std::string_view key);
   Credentials decrypt(const store::ConnectionWithSecret& row) const;
-  crypto::WipedBytes resolve(const std::string& account, const std::string& app, Credentials cur);
+  // What a read returns given `cur`, as of `now`: refreshing or marking
+  // re-auth when due.
+  crypto::WipedBytes resolve(const std::string& account, const std::string& app, Credentials cur,
+                             Millis now);
   // One refresh per connection in this process: the first caller leads,
   // the others wait for its result (or, with a still-valid token and no
   // need for a new one, return at once).

@@ -45,8 +45,8 @@ thread_local std::array<Handed, 16> t_handed;
 thread_local std::size_t t_handed_next = 0;
 
 std::size_t key_hash(const std::string& account, const std::string& app) {
-  std::string buffer;
-  return std::hash<std::string_view>{}(CredentialCache::key(buffer, account, app));
+  const std::hash<std::string_view> h;
+  return h(account) * 0x9E3779B97F4A7C15ull ^ h(app);
 }
 
 std::int64_t steady_ns() {
@@ -231,7 +231,7 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
     return std::move(cur.json);
   }
   if (found == CredentialCache::Found::no) cur = load(account, app, key);
-  return resolve(account, app, std::move(cur));
+  return resolve(account, app, std::move(cur), now);
 }
 
 void Client::note_handed(const std::string& account, const std::string& app, std::int64_t version) const {
@@ -253,7 +253,7 @@ std::optional<std::int64_t> Client::handed(const std::string& account, const std
 }
 
 crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app,
-                                   Credentials cur) {
+                                   Credentials cur, Millis now) {
   const CredentialState& s = cur.state;
   auto hand = [&](Credentials& c) {
     note_handed(account, app, c.state.version);
@@ -261,7 +261,6 @@ crypto::WipedBytes Client::resolve(const std::string& account, const std::string
   };
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
   if (s.keybased) return hand(cur);
-  Millis now = clock_.now();
   if (servable(s, now)) return hand(cur);
   bool gone = expired(s, now);
   if (!s.has_refresh_token) {
@@ -269,7 +268,7 @@ crypto::WipedBytes Client::resolve(const std::string& account, const std::string
     if (mark_expired(account, app, "oauth2", "expired", std::nullopt, s.version, nullptr))
       fail(REFOLD_EREAUTH, "app '" + app + "': the access token expired and there is no refresh "
                            "token; the user must connect again");
-    return resolve(account, app, load(account, app));  // replaced meanwhile: look again
+    return resolve(account, app, load(account, app), clock_.now());  // replaced meanwhile: look again
   }
   if (gone && s.failures > 0 && s.due_at && now < *s.due_at)
     fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, true));

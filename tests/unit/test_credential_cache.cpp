@@ -1,0 +1,95 @@
+// The in-memory credential cache: what it serves, and that an
+// invalidation is never undone by a load that raced it.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/credential_cache.hpp"
+
+using refold::core::CredentialCache;
+using refold::core::Credentials;
+
+namespace {
+
+Credentials creds(const std::string& json, std::int64_t version) {
+  Credentials c;
+  c.state.version = version;
+  c.json = refold::crypto::WipedBytes(json);
+  return c;
+}
+
+std::string key(int i) {
+  std::string buffer;
+  return std::string(CredentialCache::key(buffer, "account-" + std::to_string(i), "app"));
+}
+
+// "served", "stale" or "no", with what a served or stale find copied out.
+std::string look(const CredentialCache& cache, const std::string& k, bool servable = true) {
+  Credentials out;
+  auto found = cache.find(k, [servable](const auto&) { return servable; }, out);
+  if (found == CredentialCache::Found::no) return "no";
+  return std::string(found == CredentialCache::Found::served ? "served:" : "stale:") +
+         std::string(out.json.view());
+}
+
+}  // namespace
+
+TEST_CASE("credential cache: serves what was put, stale when not servable") {
+  CredentialCache cache(100);
+  CHECK(look(cache, key(1)) == "no");
+  cache.put(key(1), creds("one", 1), cache.generation());
+  CHECK(look(cache, key(1)) == "served:one");
+  CHECK(look(cache, key(1), false) == "stale:one");
+  cache.put(key(1), creds("uno", 2), cache.generation());
+  CHECK(look(cache, key(1)) == "served:uno");
+  CHECK(look(cache, key(2)) == "no");
+}
+
+TEST_CASE("credential cache: a put that raced an invalidation caches nothing and drops the old entry") {
+  CredentialCache cache(100);
+  cache.put(key(1), creds("old", 1), cache.generation());
+  const std::uint64_t seen = cache.generation();  // a load starts
+  cache.invalidate(key(2));                        // something changed meanwhile
+  cache.put(key(1), creds("loaded", 2), seen);
+  CHECK(look(cache, key(1)) == "no");
+  cache.put(key(1), creds("again", 3), cache.generation());
+  CHECK(look(cache, key(1)) == "served:again");
+}
+
+TEST_CASE("credential cache: invalidate and clear remove entries; no key is lost while not full") {
+  CredentialCache cache(10000);
+  for (int i = 0; i < 2000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), cache.generation());
+  for (int i = 0; i < 2000; ++i) REQUIRE(look(cache, key(i)) == "served:v" + std::to_string(i));
+  for (int i = 0; i < 2000; i += 2) cache.invalidate(key(i));
+  int found = 0, wrong = 0;
+  for (int i = 0; i < 2000; ++i) {
+    bool in = look(cache, key(i)) != "no";
+    found += in ? 1 : 0;
+    wrong += in == (i % 2 == 0) ? 1 : 0;
+  }
+  CHECK(found == 1000);
+  CHECK(wrong == 0);
+  cache.clear();
+  for (int i = 1; i < 2000; i += 2) REQUIRE(look(cache, key(i)) == "no");
+  // Usable after clear.
+  cache.put(key(7), creds("seven", 7), cache.generation());
+  CHECK(look(cache, key(7)) == "served:seven");
+}
+
+TEST_CASE("credential cache: holds at most its capacity; what it holds is what was put") {
+  CredentialCache cache(160);  // 10 per shard
+  for (int round = 0; round < 50; ++round)
+    for (int i = 0; i < 1000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), cache.generation());
+  int held = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string got = look(cache, key(i));
+    if (got == "no") continue;
+    ++held;
+    CHECK(got == "served:v" + std::to_string(i));
+  }
+  CHECK(held > 0);
+  CHECK(held <= 160);
+  CredentialCache off(0);
+  off.put(key(1), creds("x", 1), off.generation());
+  CHECK(look(off, key(1)) == "no");
+}
