@@ -414,6 +414,9 @@ REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_c
  * a thread that never read them, within 10 seconds (client clock) of a
  * refresh forced by an earlier report, is taken for a late report about the
  * token before it and returns 0 without effect; after that it is final.
+ * Known limit: a host that overlaps requests on one thread (an event loop)
+ * and re-reads the credentials before a late 401 on the old token arrives
+ * can get that late 401 taken for a rejection of the refreshed token.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the
  * refresh errors of refold_get_credentials. Thread-safe.
  */
