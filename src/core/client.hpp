@@ -88,13 +88,20 @@ class Client {
   // ---- token lifecycle (client_lifecycle.cpp) ----
   struct Flight;
   // Reads the connection from the store (bypassing the cache) and caches it.
+  // A connection's cache key and its hash, computed once per read.
+  struct KeyRef {
+    std::string_view key;
+    std::size_t hash;
+  };
+  static KeyRef key_ref(std::string& buffer, const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app);
-  Credentials load(const std::string& account, const std::string& app, std::string_view key);
+  Credentials load(const std::string& account, const std::string& app, KeyRef k);
   Credentials decrypt(const store::ConnectionWithSecret& row) const;
   // What a read returns given `cur`, as of `now`: refreshing or marking
-  // re-auth when due.
-  crypto::WipedBytes resolve(const std::string& account, const std::string& app, Credentials cur,
-                             Millis now);
+  // re-auth when due. `k` is used only before anything that may run a
+  // host handler (which may read on this thread, reusing its buffer).
+  crypto::WipedBytes resolve(const std::string& account, const std::string& app, KeyRef k,
+                             Credentials cur, Millis now);
   // One refresh per connection in this process: the first caller leads,
   // the others wait for its result (or, with a still-valid token and no
   // need for a new one, return at once).
@@ -107,11 +114,14 @@ class Client {
   Credentials refresh_leader(const std::string& account, const std::string& app,
                              std::optional<std::int64_t> forced, const std::atomic<bool>* cancel,
                              std::vector<Event>& events);
-  // Marks reauth_required (fenced by the lease `owner` and the row
-  // `version` when given) and emits (or defers) connection.expired for
-  // what it changed. False when `version` is given and the row is no longer
-  // at it: the caller decided on what has since been replaced.
-  bool mark_expired(const std::string& account, const std::string& app, const std::string& auth_type,
+  // Marks the active connections of (account, app) (of `auth_type` when
+  // given; fenced by the lease `owner` and the row `version` when given)
+  // reauth_required and emits (or defers) connection.expired for each.
+  // Returns how many it changed: 0 when none was active or, with
+  // `version`, the row is no longer at it (the caller decided on what has
+  // since been replaced).
+  std::size_t mark_expired(const std::string& account, const std::string& app,
+                    const std::optional<std::string>& auth_type,
                     const std::string& reason, const std::optional<std::string>& owner,
                     std::optional<std::int64_t> version, std::vector<Event>* deferred);
   // mark_expired without a version fence, then throws REFOLD_EREAUTH with `why`.
@@ -121,8 +131,8 @@ class Client {
                            std::vector<Event>* deferred = nullptr);
   // The version of (account, app) this client last handed to the calling
   // thread, for report_unauthorized to tell a 401 on a replaced token.
-  void note_handed(const std::string& account, const std::string& app, std::int64_t version) const;
-  std::optional<std::int64_t> handed(const std::string& account, const std::string& app) const;
+  void note_handed(KeyRef k, std::int64_t version) const;
+  std::optional<std::int64_t> handed(KeyRef k) const;
   std::optional<Millis> schedule(Millis now, std::optional<Millis> expires_at, bool has_refresh_token) const;
   void recheck_cache();
   void invalidate(const std::string& account, const std::string& app);

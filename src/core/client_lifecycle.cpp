@@ -35,19 +35,20 @@ constexpr auto kBackgroundMaxSleep = 1000ms;
 constexpr Millis kLateReport = 10 * 1000;
 
 // Which version of a connection each thread was last handed, by which
-// client: a few entries per thread, the oldest overwritten.
+// client: the 16 connections the thread read most recently. Matched on the
+// whole key, so two connections never share an entry.
 struct Handed {
-  std::uint64_t client = 0;
-  std::size_t key_hash = 0;
+  std::uint64_t client = 0;  // the client's serial; 0 for an unused entry
+  std::size_t hash = 0;      // of `key`, compared first
   std::int64_t version = 0;
+  std::uint64_t used = 0;    // the thread's count of notes when last noted
+  std::string key;
 };
-thread_local std::array<Handed, 16> t_handed;
-thread_local std::size_t t_handed_next = 0;
-
-std::size_t key_hash(const std::string& account, const std::string& app) {
-  const std::hash<std::string_view> h;
-  return h(account) * 0x9E3779B97F4A7C15ull ^ h(app);
-}
+struct HandedTable {
+  std::array<Handed, 16> entries;
+  std::uint64_t notes = 0;
+};
+thread_local HandedTable t_handed;
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -200,17 +201,22 @@ Credentials Client::decrypt(const store::ConnectionWithSecret& row) const {
   return c;
 }
 
-Credentials Client::load(const std::string& account, const std::string& app) {
-  std::string buffer;
-  return load(account, app, CredentialCache::key(buffer, account, app));
+Client::KeyRef Client::key_ref(std::string& buffer, const std::string& account, const std::string& app) {
+  const std::string_view key = CredentialCache::key(buffer, account, app);
+  return KeyRef{key, CredentialCache::hash(key)};
 }
 
-Credentials Client::load(const std::string& account, const std::string& app, std::string_view key) {
+Credentials Client::load(const std::string& account, const std::string& app) {
+  std::string buffer;
+  return load(account, app, key_ref(buffer, account, app));
+}
+
+Credentials Client::load(const std::string& account, const std::string& app, KeyRef k) {
   std::uint64_t seen = cache_->generation();
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
   Credentials c = decrypt(*row);
-  cache_->put(key, c, seen);
+  cache_->put(k.key, k.hash, c, seen);
   return c;
 }
 
@@ -219,75 +225,87 @@ crypto::WipedBytes Client::credentials(const std::string& account, const std::st
   thread_local std::string buffer;
   Millis now = clock_.now();
   Credentials cur;
-  const std::string_view key = CredentialCache::key(buffer, account, app);
+  const KeyRef k = key_ref(buffer, account, app);
   std::int64_t version = 0;
   auto servable_now = [now, &version](const CredentialState& s) {
     version = s.version;
     return servable(s, now);
   };
-  auto found = cache_->find(key, servable_now, cur);
+  auto found = cache_->find(k.key, k.hash, servable_now, cur);
   if (found == CredentialCache::Found::served) {
-    note_handed(account, app, version);
+    note_handed(k, version);
     return std::move(cur.json);
   }
-  if (found == CredentialCache::Found::no) cur = load(account, app, key);
-  return resolve(account, app, std::move(cur), now);
+  if (found == CredentialCache::Found::no) cur = load(account, app, k);
+  return resolve(account, app, k, std::move(cur), now);
 }
 
-void Client::note_handed(const std::string& account, const std::string& app, std::int64_t version) const {
-  const std::size_t h = key_hash(account, app);
-  for (Handed& e : t_handed) {
-    if (e.client == serial_ && e.key_hash == h) {
+void Client::note_handed(KeyRef k, std::int64_t version) const {
+  HandedTable& t = t_handed;
+  ++t.notes;
+  Handed* oldest = &t.entries[0];
+  for (Handed& e : t.entries) {
+    if (e.client == serial_ && e.hash == k.hash && e.key == k.key) {
       e.version = version;
+      e.used = t.notes;
       return;
     }
+    if (e.used < oldest->used) oldest = &e;
   }
-  t_handed[t_handed_next++ % t_handed.size()] = Handed{serial_, h, version};
+  oldest->client = serial_;
+  oldest->hash = k.hash;
+  oldest->key.assign(k.key);
+  oldest->version = version;
+  oldest->used = t.notes;
 }
 
-std::optional<std::int64_t> Client::handed(const std::string& account, const std::string& app) const {
-  const std::size_t h = key_hash(account, app);
-  for (const Handed& e : t_handed)
-    if (e.client == serial_ && e.key_hash == h) return e.version;
+std::optional<std::int64_t> Client::handed(KeyRef k) const {
+  for (const Handed& e : t_handed.entries)
+    if (e.client == serial_ && e.hash == k.hash && e.key == k.key) return e.version;
   return std::nullopt;
 }
 
-crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app,
+crypto::WipedBytes Client::resolve(const std::string& account, const std::string& app, KeyRef k,
                                    Credentials cur, Millis now) {
   const CredentialState& s = cur.state;
   auto hand = [&](Credentials& c) {
-    note_handed(account, app, c.state.version);
+    note_handed(k, c.state.version);
     return std::move(c.json);
   };
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
   if (s.keybased) return hand(cur);
   if (servable(s, now)) return hand(cur);
   bool gone = expired(s, now);
+  // From here on host handlers may run (events): `k` is not used again.
+  std::string buffer;
   if (!s.has_refresh_token) {
     if (!gone) return hand(cur);
-    if (mark_expired(account, app, "oauth2", "expired", std::nullopt, s.version, nullptr))
+    if (mark_expired(account, app, std::string("oauth2"), "expired", std::nullopt, s.version, nullptr))
       fail(REFOLD_EREAUTH, "app '" + app + "': the access token expired and there is no refresh "
                            "token; the user must connect again");
-    return resolve(account, app, load(account, app), clock_.now());  // replaced meanwhile: look again
+    // Replaced meanwhile: look again.
+    const KeyRef again = key_ref(buffer, account, app);
+    return resolve(account, app, again, load(account, app, again), clock_.now());
   }
   if (gone && s.failures > 0 && s.due_at && now < *s.due_at)
     fail(code_for(s.reason), backoff_message(app, s.reason, *s.due_at, true));
   Credentials fresh = refresh_shared(account, app, std::move(cur), gone, std::nullopt, nullptr);
-  return hand(fresh);
+  note_handed(key_ref(buffer, account, app), fresh.state.version);
+  return std::move(fresh.json);
 }
 
-bool Client::mark_expired(const std::string& account, const std::string& app, const std::string& auth_type,
-                          const std::string& reason, const std::optional<std::string>& owner,
-                          std::optional<std::int64_t> version, std::vector<Event>* deferred) {
+std::size_t Client::mark_expired(const std::string& account, const std::string& app,
+                                 const std::optional<std::string>& auth_type, const std::string& reason,
+                                 const std::optional<std::string>& owner, std::optional<std::int64_t> version,
+                                 std::vector<Event>* deferred) {
   Millis now = clock_.now();
   auto changed = store_->mark_reauth(account, app, auth_type, reason, now, owner, version);
   invalidate(account, app);
-  if (changed.empty()) return !version;
   std::vector<Event> events;
   for (const auto& c : changed) events.emplace_back("connection.expired", account, app, c.id.auth_type, now, reason);
   if (deferred) deferred->insert(deferred->end(), events.begin(), events.end());
   else events_.emit(events);
-  return true;
+  return changed.size();
 }
 
 void Client::expire(const std::string& account, const std::string& app, const std::string& auth_type,
@@ -510,7 +528,12 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       fresh.state.has_refresh_token = true;
       fresh.state.forced_refresh = saved.forced;
       fresh.state.updated_at = done_at;
-      cache_->put(key, fresh, before_save);
+      // A reader that loaded the row before the save may put the old token
+      // back after this: invalidating bumps the generation past what that
+      // reader saw, so its put drops the entry instead. This put succeeds
+      // only if nothing else was invalidated since before the save.
+      invalidate(account, app);
+      cache_->put(key, fresh, before_save + 1);
       events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
       return fresh;
     }
@@ -539,7 +562,8 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
 void Client::report_unauthorized(const std::string& account, const std::string& app) {
   app_or_throw(app);
   // Which version this thread was handed, if it read through this client.
-  const std::optional<std::int64_t> handed_version = handed(account, app);
+  std::string buffer;
+  const std::optional<std::int64_t> handed_version = handed(key_ref(buffer, account, app));
   Credentials cur = load(account, app);
   const CredentialState s = cur.state;
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
@@ -554,8 +578,14 @@ void Client::report_unauthorized(const std::string& account, const std::string& 
     // this thread was handed it, it is rejected too. When not, a report
     // just after that refresh is most likely a late one about the token
     // before it (several threads got 401 on it together): nothing to do.
-    if (!handed_version && clock_.now() - s.updated_at < kLateReport) return;
-    rejected = "' rejected the token of a refresh made after an earlier 401 (HTTP 401)";
+    // A failed refresh since then moved updated_at, so the report's time
+    // says nothing: refresh again rather than risk a needless re-auth.
+    if (handed_version) {
+      rejected = "' rejected the token of a refresh made after an earlier 401 (HTTP 401)";
+    } else if (s.failures == 0) {
+      if (clock_.now() - s.updated_at < kLateReport) return;
+      rejected = "' rejected the token of a refresh made after an earlier 401 (HTTP 401)";
+    }
   }
   if (rejected) {
     if (mark_expired(account, app, s.keybased ? "keybased" : "oauth2", "unauthorized", std::nullopt, s.version,
@@ -570,16 +600,10 @@ void Client::mark_reauth(const std::string& account, const std::string& app, con
   std::string reason = reason_c ? reason_c : "revoked";
   if (!valid_reason(reason))
     fail(REFOLD_EINVALID, "reason must be 1 to 64 characters of A-Z a-z 0-9 _ . : -");
-  Millis now = clock_.now();
-  auto changed = store_->mark_reauth(account, app, std::nullopt, reason, now, std::nullopt, std::nullopt);
-  invalidate(account, app);
-  if (changed.empty()) {
-    if (!store_->find(account, app)) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
-    return;  // already reauth_required
-  }
-  std::vector<Event> events;
-  for (const auto& c : changed) events.emplace_back("connection.expired", account, app, c.id.auth_type, now, reason);
-  events_.emit(events);
+  if (mark_expired(account, app, std::nullopt, reason, std::nullopt, std::nullopt, nullptr) == 0 &&
+      !store_->find(account, app))
+    fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
+  // else marked, or already reauth_required
 }
 
 void Client::background_loop() {

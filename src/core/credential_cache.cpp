@@ -86,9 +86,8 @@ bool admit_when_full() {
 
 }  // namespace
 
-void CredentialCache::put(std::string_view key, const Credentials& c, std::uint64_t seen) {
+void CredentialCache::put(std::string_view key, std::size_t h, const Credentials& c, std::uint64_t seen) {
   if (capacity_ == 0) return;
-  const std::size_t h = Hash{}(key);
   Shard& sh = shard(h);
   const std::size_t per_shard = (capacity_ + kShards - 1) / kShards;
   bool full;

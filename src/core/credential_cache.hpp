@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "crypto/secure.hpp"
 #include "util/time.hpp"
@@ -85,6 +86,9 @@ class CredentialCache {
 
   // The cache key of a connection: account and app, NUL-separated.
   static std::string_view key(std::string& buffer, std::string_view account, std::string_view app);
+  // The hash the cache files `key` under (for a caller that needs it too,
+  // so a read computes it once).
+  static std::size_t hash(std::string_view key) { return Hash{}(key); }
 
   enum class Found { no, served, stale };
   // Looks `key` up. When `servable(state)` holds, copies the credentials
@@ -92,8 +96,12 @@ class CredentialCache {
   // credentials into `out` and returns stale.
   template <class Servable>
   Found find(std::string_view key, Servable&& servable, Credentials& out) const {
+    return find(key, hash(key), std::forward<Servable>(servable), out);
+  }
+  // The same, with `h` = hash(key) computed by the caller.
+  template <class Servable>
+  Found find(std::string_view key, std::size_t h, Servable&& servable, Credentials& out) const {
     if (capacity_ == 0) return Found::no;
-    const std::size_t h = Hash{}(key);
     const Shard& sh = shard(h);
     struct Reader {
       const ReadMostlyLock& lock;
@@ -114,7 +122,8 @@ class CredentialCache {
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Caches `c` unless an invalidation happened since `seen` was read (then
   // drops whatever the key held).
-  void put(std::string_view key, const Credentials& c, std::uint64_t seen);
+  void put(std::string_view key, const Credentials& c, std::uint64_t seen) { put(key, hash(key), c, seen); }
+  void put(std::string_view key, std::size_t h, const Credentials& c, std::uint64_t seen);
   void invalidate(std::string_view key);
   void clear();
 
@@ -135,7 +144,10 @@ class CredentialCache {
     // of a microsecond per read with 10,000 entries and random reads).
     // Counts stick at their maximum until clear().
     std::array<std::uint8_t, 4096> filter{};
-    static std::size_t filter_slot(std::size_t h) { return (h >> 32 ^ h >> 4) & 4095; }
+    static std::size_t filter_slot(std::size_t h) {
+      const auto x = static_cast<std::uint64_t>(h);  // size_t may be 32 bits
+      return static_cast<std::size_t>((x >> 32 ^ x >> 4) & 4095);
+    }
     bool may_hold(std::size_t h) const { return filter[filter_slot(h)] != 0; }
     void added(std::size_t h) {
       std::uint8_t& n = filter[filter_slot(h)];

@@ -206,9 +206,14 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
       " next_refresh_at = ?9, forced_refresh = 0, lease_owner = NULL, lease_expires_at = NULL,"
       " version = version + 1"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  // A new row starts at a random version (below 2^62, so it never
+  // overflows): a connection removed and made again must not pass through
+  // versions the old one had, or a fence or a version a reader was handed
+  // could take one for the other.
   static const char* kInsert =
       "INSERT INTO connections (account, app, auth_type, created_at, updated_at, key_id, nonce,"
-      " ciphertext, expires_at, next_refresh_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
+      " ciphertext, expires_at, next_refresh_at, version)"
+      " VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, (random() & 0x3FFFFFFFFFFFFFFF) + 1)";
 
   std::lock_guard wl(write_mu_);
   auto c = acquire();

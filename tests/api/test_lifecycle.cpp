@@ -11,9 +11,12 @@
 #include <cerrno>
 #include <cmath>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <set>
 #include <poll.h>
 #include <sys/wait.h>
@@ -138,6 +141,59 @@ struct Lifecycle {
 
 // Token comparison that prints no token when it fails.
 bool same(const std::string& a, const std::string& b) { return a == b; }
+
+// One thread kept alive that runs what it is given, in turn: its reads and
+// reports are one thread's, as a host's worker thread's are.
+class Worker {
+ public:
+  Worker() : thread_([this] { loop(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs `f` on the worker and returns what it returned.
+  template <class F>
+  auto run(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    {
+      std::lock_guard lock(mu_);
+      job_ = [&task] { task(); };
+    }
+    cv_.notify_all();
+    return result.get();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || job_; });
+      if (job_) {
+        std::function<void()> job = std::move(job_);
+        job_ = nullptr;
+        lock.unlock();
+        job();
+        lock.lock();
+      } else {
+        return;
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 bj::object http_config(int timeout_ms) {
   return bj::object{{"http", bj::object{{"timeout_ms", timeout_ms}}}};
@@ -608,23 +664,23 @@ TEST_CASE("lifecycle: report_unauthorized about a token already replaced sends n
   Lifecycle f;
   f.connect();
   // Two threads hold the same token and both get 401 with it.
+  Worker other;
   const std::string first = f.token_ok();
-  std::string other_first;
-  std::thread([&] { other_first = f.token_ok(); }).join();
-  CHECK(same(other_first, first));
+  CHECK(same(other.run([&] { return f.token_ok(); }), first));
   REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
   CHECK(f.count("token_refresh") == 1);
 
-  // This thread's report comes late: it is about the token just replaced,
-  // so nothing is sent and the connection stays active.
-  std::thread([&] {
-    CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK);
-    CHECK(f.count("token_refresh") == 1);
-    CHECK(f.status() == "active/");
-    // Read again, it gets the new token; a 401 on that one is final.
-    CHECK_FALSE(same(f.token_ok(), first));
-    CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_EREAUTH);
-  }).join();
+  // The other thread's report comes late, long after the refresh: it is
+  // about the token that thread was handed, replaced since, so nothing is
+  // sent and the connection stays active.
+  f.clock.advance(60 * 1000);
+  auto report = [&] { return refold_report_unauthorized(f.client.get(), "acct", "sandbox"); };
+  CHECK(other.run(report) == REFOLD_OK);
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "active/");
+  // Read again, it gets the new token; a 401 on that one is final.
+  CHECK_FALSE(same(other.run([&] { return f.token_ok(); }), first));
+  CHECK(other.run(report) == REFOLD_EREAUTH);
   CHECK(f.count("token_refresh") == 1);
   CHECK(f.status() == "reauth_required/unauthorized");
   CHECK(f.count_type("connection.expired") == 1);
@@ -646,6 +702,37 @@ TEST_CASE("lifecycle: report_unauthorized about a token already replaced sends n
   CHECK(report_from_new_thread() == REFOLD_EREAUTH);
   CHECK(f.status() == "reauth_required/unauthorized");
   CHECK(f.count("token_refresh") == 2);
+}
+
+TEST_CASE("lifecycle: a 401 reported after a failed refresh refreshes rather than marking re-auth") {
+  Lifecycle f;
+  f.connect();
+  f.token_ok();
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 1);
+  const std::string forced = f.token_ok();
+  // Long after that forced refresh, a refresh ahead of expiry fails.
+  f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"500","count":1})");
+  f.clock.ms = f.expires_at() - 2 * kMinute;
+  CHECK(same(f.token_ok(), forced));
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.status() == "active/server_error");
+  // Two seconds later (past the first back-off), a thread this client never
+  // handed the token reports a 401. The failure, not the forced refresh,
+  // was the row's last change, so its time says nothing about the report:
+  // refresh once more instead of ignoring it or requiring re-auth.
+  f.clock.advance(2000);
+  int rc = -1;
+  std::string error;
+  std::thread([&] {
+    rc = refold_report_unauthorized(f.client.get(), "acct", "sandbox");
+    if (rc != REFOLD_OK) error = last_error();
+  }).join();
+  CHECK_MESSAGE(rc == REFOLD_OK, error);
+  CHECK(f.count("token_refresh") == 3);
+  CHECK(f.status() == "active/");
+  CHECK(f.count_type("connection.expired") == 0);
+  CHECK_FALSE(same(f.token_ok(), forced));
 }
 
 TEST_CASE("lifecycle: report_unauthorized on a key-based connection requires re-auth") {

@@ -206,6 +206,12 @@ struct TestServer::Impl {
   }
 
   template <class Stream>
+  static void close(Stream& stream) {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream).close(ignored);
+  }
+
+  template <class Stream>
   asio::awaitable<void> serve(Stream& stream) {
     beast::flat_buffer buffer;
     for (;;) {
@@ -221,8 +227,7 @@ struct TestServer::Impl {
       }
       ServerResponse out = handler(r);
       if (out.hang_up) {
-        boost::system::error_code ignored;
-        beast::get_lowest_layer(stream).close(ignored);
+        close(stream);
         co_return;
       }
       if (out.never_answer) {
@@ -238,8 +243,7 @@ struct TestServer::Impl {
       res.keep_alive(req.keep_alive() && !out.connection_close);
       auto [wec, wn] = co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       if (wec || !res.keep_alive() || out.drop_after) {
-        boost::system::error_code ignored;
-        beast::get_lowest_layer(stream).close(ignored);
+        close(stream);
         co_return;
       }
     }

@@ -266,6 +266,25 @@ TEST_CASE("http client: a pooled connection the server dropped is retried on a f
   CHECK(server.targets() == std::vector<std::string>{"/first", "/second"});
 }
 
+TEST_CASE("http client: an idle connection the server closed is not used for a POST") {
+  TestServer server([](const ServerRequest& r) {
+    auto res = echo(r);
+    res.drop_after = r.target == "/first";
+    return res;
+  });
+  auto client = make_http_client(Options{});
+  CHECK(client->send({.url = server.url("/first")}).status == 200);
+  // Time for the server's close to reach this end while the connection
+  // sits in the pool. The POST, which is never sent twice, must go out on
+  // a new connection: on the closed one it would fail with no response.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto second = client->send({.method = "POST", .url = server.url("/second"), .body = "once"});
+  CHECK(second.status == 200);
+  CHECK(second.body == "POST /second once");
+  CHECK(server.connections() == 2);
+  CHECK(server.targets() == std::vector<std::string>{"/first", "/second"});
+}
+
 TEST_CASE("http client: a request the server hung up on is sent again only if idempotent") {
   // "/flaky" hangs up without answering the first time it arrives on a
   // connection that already served a request: a server that acted on the

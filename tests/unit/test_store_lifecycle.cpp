@@ -3,10 +3,9 @@
 // overwriting what replaced what it read.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
+#include <vector>
 
-#include "store/sqlite_store.hpp"
+#include "temp_store.hpp"
 
 using namespace refold;
 
@@ -14,12 +13,8 @@ namespace {
 
 const store::ConnectionId kId{"acct", "sandbox", "oauth2"};
 
-struct LifecycleStore {
+struct LifecycleStore : test::TempStore {
   LifecycleStore() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "refold-unit-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    store = std::make_unique<store::SqliteStore>(dir + "/s.db");
-    store->initialize(store::Bytes(16, 7), store::Bytes(16, 9));
     store->migrate();
     auto keys = store->ensure_data_key([](std::int64_t id) {
       return store::DataKey{id, store::Bytes(24, 1), store::Bytes(48, 2), 0};
@@ -27,17 +22,11 @@ struct LifecycleStore {
     key_id = keys.at(0).id;
     store->upsert(kId, sealed(1), 1000, 5000, 4000);
   }
-  ~LifecycleStore() {
-    store.reset();
-    std::filesystem::remove_all(dir);
-  }
   store::Sealed sealed(std::uint8_t fill) const {
     return store::Sealed{key_id, store::Bytes(24, fill), store::Bytes(40, fill)};
   }
   store::Connection row() { return store->find(kId.account, kId.app).value().connection; }
 
-  std::string dir;
-  std::unique_ptr<store::SqliteStore> store;
   std::int64_t key_id = 0;
 };
 
@@ -107,4 +96,23 @@ TEST_CASE("store mark_reauth: fenced by lease owner and version when given") {
   f.store->upsert(kId, f.sealed(4), 3000, 9000, 8000);
   CHECK(f.row().status == "active");
   CHECK(f.row().version > v + 1);
+}
+
+TEST_CASE("store versions: a connection removed and made again does not reuse its versions") {
+  LifecycleStore f;
+  // The versions the first row passes through.
+  std::vector<std::int64_t> seen{f.row().version};
+  for (int i = 0; i < 3; ++i) {
+    f.store->upsert(kId, f.sealed(2), 2000 + i, 9000, 8000);
+    seen.push_back(f.row().version);
+  }
+  REQUIRE(seen.back() == seen.front() + 3);
+  REQUIRE(f.store->remove("acct", std::string("sandbox")).size() == 1);
+  f.store->upsert(kId, f.sealed(3), 3000, 9000, 8000);
+  const std::int64_t fresh = f.row().version;
+  CHECK(fresh > 0);
+  for (std::int64_t v : seen) CHECK(fresh != v);
+  // A fence taken on the old row cannot mark the new one.
+  CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "expired", 3100, std::nullopt, seen.back()).empty());
+  CHECK(f.row().status == "active");
 }

@@ -1,32 +1,15 @@
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <sodium.h>
 
 #include "crypto/vault.hpp"
-#include "store/sqlite_store.hpp"
+#include "temp_store.hpp"
 #include "util/error.hpp"
 
 using namespace refold;
+using refold::test::TempStore;
 
 namespace {
-
-struct TempStore {
-  TempStore() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "refold-unit-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    store = std::make_unique<store::SqliteStore>(dir + "/s.db");
-    meta = store->initialize(store::Bytes(16, 7), store::Bytes(16, 9));
-  }
-  ~TempStore() {
-    store.reset();
-    std::filesystem::remove_all(dir);
-  }
-  std::string dir;
-  std::unique_ptr<store::SqliteStore> store;
-  store::Meta meta;
-};
 
 crypto::SecretBytes key(std::uint8_t fill) {
   crypto::SecretBytes k(32);
