@@ -416,12 +416,34 @@ REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_c
  * token before it and returns 0 without effect; after that it is final.
  * Known limit: a host that overlaps requests on one thread (an event loop)
  * and re-reads the credentials before a late 401 on the old token arrives
- * can get that late 401 taken for a rejection of the refreshed token.
+ * can get that late 401 taken for a rejection of the refreshed token; a
+ * host whose requests move between threads (goroutines, async code) cannot
+ * report by thread at all. Such hosts use refold_report_unauthorized_token.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the
  * refresh errors of refold_get_credentials. Thread-safe.
  */
 REFOLD_EXTERN int refold_report_unauthorized(refold_client *client, const char *account,
                                              const char *app);
+
+/*
+ * refold_report_unauthorized, with the host saying which token got the
+ * 401 instead of the calling thread: `access_token` is the "access_token"
+ * of the credentials the rejected request used (borrowed for the call; it
+ * is compared in constant time and never copied into errors, events or
+ * logs). If it is no longer the connection's token (already replaced),
+ * nothing is done and 0 is returned. If it is, the connection is treated
+ * as refold_report_unauthorized treats a report from the thread that read
+ * the current token: refreshed once and 0 returned, or, when that token
+ * came from a refresh forced by an earlier 401, made reauth_required with
+ * REFOLD_EREAUTH. Works from any thread at any time, so it suits event
+ * loops, goroutines and async code. A key-based connection has no token to
+ * compare: the report is taken as about its current credentials (re-auth).
+ * Errors: REFOLD_EINVALID (NULL or empty access_token, or over 64 KiB),
+ * REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the refresh errors of
+ * refold_get_credentials. Thread-safe.
+ */
+REFOLD_EXTERN int refold_report_unauthorized_token(refold_client *client, const char *account,
+                                                   const char *app, const char *access_token);
 
 /*
  * Mark `account`'s connection to `app` (every auth type of it) as needing

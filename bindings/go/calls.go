@@ -291,11 +291,26 @@ func (c *Client) MarkReauth(account, app, reason string) error {
 // emitted).
 //
 // The library tells which token the 401 was about by the OS thread that
-// read it, and goroutines move between threads: a report within 10 seconds
-// of a refresh forced by an earlier report may be taken for a late one
-// about the replaced token and return nil without effect (see
+// read it, and goroutines move between threads: prefer
+// ReportUnauthorizedToken, which is told the token instead (see
 // refold_report_unauthorized in refold.h).
 func (c *Client) ReportUnauthorized(account, app string) error {
+	return c.reportUnauthorized(account, app, nil)
+}
+
+// ReportUnauthorizedToken tells the client that an API call made with
+// accessToken (the "access_token" of account's credentials for app) got
+// HTTP 401. If that token was already replaced it does nothing and returns
+// nil: read the credentials again and retry. Otherwise it acts as
+// ReportUnauthorized does for the current token: nil after one refresh,
+// ErrReauthRequired (and EventExpired) when the user must connect again.
+// Safe from any goroutine. For a key-based connection the token is not
+// compared: the report is about its current credentials.
+func (c *Client) ReportUnauthorizedToken(account, app, accessToken string) error {
+	return c.reportUnauthorized(account, app, &accessToken)
+}
+
+func (c *Client) reportUnauthorized(account, app string, accessToken *string) error {
 	var a cArgs
 	defer a.free()
 	acc, err := a.add(account, "account")
@@ -306,7 +321,16 @@ func (c *Client) ReportUnauthorized(account, app string) error {
 	if err != nil {
 		return err
 	}
-	return c.call(func(p *C.refold_client) C.int { return C.refold_report_unauthorized(p, acc, ap) })
+	if accessToken == nil {
+		return c.call(func(p *C.refold_client) C.int { return C.refold_report_unauthorized(p, acc, ap) })
+	}
+	tok, err := a.add(*accessToken, "accessToken")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int {
+		return C.refold_report_unauthorized_token(p, acc, ap, tok)
+	})
 }
 
 // RotateMasterKey replaces the master key with newKey (32 bytes, base64 or

@@ -644,6 +644,62 @@ func TestReportUnauthorized(t *testing.T) {
 	}
 }
 
+func TestReportUnauthorizedToken(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	first, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ReportUnauthorizedToken("acct", "sandbox", first.AccessToken); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	second, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessToken == first.AccessToken {
+		t.Fatal("the token was not refreshed")
+	}
+	// Late reports about the first token, from goroutines on any thread:
+	// nothing happens, the refreshed token stays.
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- c.ReportUnauthorizedToken("acct", "sandbox", first.AccessToken)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a late report: %v", err)
+		}
+	}
+	now, err := c.Credentials("acct", "sandbox")
+	if err != nil || now.AccessToken != second.AccessToken {
+		t.Fatalf("late reports changed the connection: %v", err)
+	}
+	// A 401 on the token of that forced refresh is final.
+	if err := c.ReportUnauthorizedToken("acct", "sandbox", second.AccessToken); !errors.Is(err, ErrReauthRequired) {
+		t.Errorf("a second 401: %v", err)
+	}
+	if err := c.ReportUnauthorizedToken("acct", "sandbox", ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an empty token: %v", err)
+	}
+}
+
 func TestSetClock(t *testing.T) {
 	s := startSandbox(t)
 	c := s.open(t)

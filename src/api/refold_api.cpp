@@ -19,6 +19,10 @@ namespace {
 
 thread_local std::string t_last_error;
 
+// The longest access token refold_report_unauthorized_token accepts (a
+// JWT with many claims stays well under it).
+constexpr std::size_t kMaxReportedToken = 64 * 1024;
+
 // Every string handed to the caller is wiped again by refold_free.
 char* out_string(std::string_view s) { return refold::crypto::WipedBytes(s).release(); }
 
@@ -197,6 +201,23 @@ REFOLD_EXTERN int refold_report_unauthorized(refold_client* client, const char* 
     refold::text::check_account(account);
     refold::text::check_slug(app);
     c.report_unauthorized(account, app);
+  });
+}
+
+REFOLD_EXTERN int refold_report_unauthorized_token(refold_client* client, const char* account,
+                                                   const char* app, const char* access_token) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    if (!access_token || !*access_token)
+      refold::fail(REFOLD_EINVALID, "access_token must be the token the rejected request carried, not "
+                                    "NULL or empty (refold_report_unauthorized reports by thread)");
+    const std::size_t n = strnlen(access_token, kMaxReportedToken + 1);
+    if (n > kMaxReportedToken)
+      refold::fail(REFOLD_EINVALID, "access_token is longer than " + std::to_string(kMaxReportedToken) +
+                                    " bytes: not a token this client handed out");
+    c.report_unauthorized(account, app, std::string_view(access_token, n));
   });
 }
 

@@ -59,8 +59,10 @@ class Client {
   // The credentials JSON, in memory that is wiped when released. Refreshes
   // an OAuth token that is due (client_lifecycle.cpp).
   crypto::WipedBytes credentials(const std::string& account, const std::string& app);
-  // The host's API call got 401 with the current credentials.
-  void report_unauthorized(const std::string& account, const std::string& app);
+  // The host's API call got 401: with the credentials this thread was last
+  // handed, or, when `access_token` is given, with that OAuth access token.
+  void report_unauthorized(const std::string& account, const std::string& app,
+                           std::optional<std::string_view> access_token = std::nullopt);
   // A provider told the host the connection is gone (webhook).
   void mark_reauth(const std::string& account, const std::string& app, const char* reason);
   HostClock& clock() { return clock_; }
@@ -133,6 +135,9 @@ class Client {
   // thread, for report_unauthorized to tell a 401 on a replaced token.
   void note_handed(KeyRef k, std::int64_t version) const;
   std::optional<std::int64_t> handed(KeyRef k) const;
+  // Whether `access_token` is the access token in the OAuth record `row`
+  // (compared in constant time; the record's copy is wiped).
+  bool holds_token(const store::ConnectionWithSecret& row, std::string_view access_token) const;
   std::optional<Millis> schedule(Millis now, std::optional<Millis> expires_at, bool has_refresh_token) const;
   void recheck_cache();
   void invalidate(const std::string& account, const std::string& app);

@@ -559,14 +559,36 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
   }
 }
 
-void Client::report_unauthorized(const std::string& account, const std::string& app) {
+bool Client::holds_token(const store::ConnectionWithSecret& row, std::string_view access_token) const {
+  oauth::TokenSet t = read_oauth_record(vault_->open(row.connection.id, row.sealed).view());
+  const bool same = t.access_token.size() == access_token.size() &&
+                    sodium_memcmp(t.access_token.data(), access_token.data(), access_token.size()) == 0;
+  crypto::wipe(t.access_token);
+  if (t.refresh_token) crypto::wipe(*t.refresh_token);
+  return same;
+}
+
+void Client::report_unauthorized(const std::string& account, const std::string& app,
+                                 std::optional<std::string_view> access_token) {
   app_or_throw(app);
-  // Which version this thread was handed, if it read through this client.
-  std::string buffer;
-  const std::optional<std::int64_t> handed_version = handed(key_ref(buffer, account, app));
-  Credentials cur = load(account, app);
+  // Which version the caller used: this thread's last read through this
+  // client, or the one holding the access token the caller names.
+  std::optional<std::int64_t> handed_version;
+  if (!access_token) {
+    std::string buffer;
+    handed_version = handed(key_ref(buffer, account, app));
+  }
+  auto row = store_->find(account, app);
+  if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
+  Credentials cur = decrypt(*row);
   const CredentialState s = cur.state;
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
+  if (access_token) {
+    // A key-based connection has no token to compare: the report is about
+    // its current credentials.
+    if (!s.keybased && !holds_token(*row, *access_token)) return;  // replaced since
+    handed_version = s.version;
+  }
   // Replaced since this thread read it (another thread or process
   // refreshed, or the user reconnected): the 401 is about the old token.
   if (handed_version && *handed_version != s.version) return;

@@ -735,6 +735,54 @@ TEST_CASE("lifecycle: a 401 reported after a failed refresh refreshes rather tha
   CHECK_FALSE(same(f.token_ok(), forced));
 }
 
+TEST_CASE("lifecycle: report_unauthorized_token acts on the token named, from any thread") {
+  Lifecycle f;
+  f.connect();
+  const std::string first = f.token_ok();
+  auto report_from_new_thread = [&](const std::string& token) {
+    int rc = -1;
+    std::thread([&] { rc = refold_report_unauthorized_token(f.client.get(), "acct", "sandbox", token.c_str()); })
+        .join();
+    return rc;
+  };
+  // The current token, named from a thread that never read it: refreshed.
+  REQUIRE(report_from_new_thread(first) == REFOLD_OK);
+  CHECK(f.count("token_refresh") == 1);
+  const std::string second = f.token_ok();
+  CHECK_FALSE(same(second, first));
+
+  // A late report naming the first token, long after: nothing happens.
+  f.clock.advance(60 * 1000);
+  CHECK(report_from_new_thread(first) == REFOLD_OK);
+  CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "sandbox", first.c_str()) == REFOLD_OK);
+  CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "sandbox", "not-a-token-it-handed-out") == REFOLD_OK);
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.status() == "active/");
+  CHECK(same(f.token_ok(), second));
+
+  // Bad tokens are refused by name, without echoing them; nothing changes.
+  const std::string huge(64 * 1024 + 1, 'x');
+  for (const char* bad : {static_cast<const char*>(nullptr), "", huge.c_str()}) {
+    CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "sandbox", bad) == REFOLD_EINVALID);
+    CHECK(last_error().find("access_token") != std::string::npos);
+    CHECK(last_error().find("xxxxxxxx") == std::string::npos);
+  }
+  CHECK(f.status() == "active/");
+
+  // The token of that forced refresh, named at once from a thread that
+  // never read it (which a report by thread would take for a late one):
+  // rejected again, so the user must connect again.
+  CHECK(report_from_new_thread(second) == REFOLD_EREAUTH);
+  CHECK(f.status() == "reauth_required/unauthorized");
+  CHECK(f.count_type("connection.expired") == 1);
+  CHECK(f.count("token_refresh") == 1);
+
+  // A key-based connection has no token to compare: the report is final.
+  connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));
+  CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "twilio", "anything") == REFOLD_EREAUTH);
+  CHECK(refold_report_unauthorized_token(f.client.get(), "nobody", "sandbox", "t") == REFOLD_ENOTFOUND);
+}
+
 TEST_CASE("lifecycle: report_unauthorized on a key-based connection requires re-auth") {
   Lifecycle f;
   connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));

@@ -93,6 +93,9 @@ namespace Refold
         internal static extern int refold_report_unauthorized(ClientHandle client, byte[] account, byte[] app);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_report_unauthorized_token(ClientHandle client, byte[] account, byte[] app, byte[] accessToken);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_mark_reauth(ClientHandle client, byte[] account, byte[] app, byte[] reason);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -321,14 +321,30 @@ namespace Refold
         /// Throws <see cref="ReauthRequiredException"/> (and raises
         /// <see cref="ConnectionExpired"/>) when the user must connect again.
         /// The library tells which token the 401 was about by the thread that
-        /// read it: after an <c>await</c> the thread may differ, and a report
-        /// within 10 seconds of a refresh forced by an earlier one is then
-        /// taken for a late report about the replaced token (no effect).</summary>
+        /// read it: after an <c>await</c> the thread may differ, so async code
+        /// uses the overload that names the token.</summary>
         public void ReportUnauthorized(string account, string app)
         {
             var a = Native.Utf8(account, nameof(account));
             var p = Native.Utf8(app, nameof(app));
             Run(() => Native.refold_report_unauthorized(handle, a, p));
+        }
+
+        /// <summary>Tells the client that an API call made with
+        /// <paramref name="accessToken"/> (the AccessToken of the account's
+        /// credentials for the app) got HTTP 401; works from any thread,
+        /// before or after an <c>await</c>. If that token was already
+        /// replaced, nothing happens: read the credentials again and retry.
+        /// Otherwise as <see cref="ReportUnauthorized(string, string)"/> for the
+        /// current token. For a key-based connection the token is not
+        /// compared. A null or empty token throws
+        /// <see cref="RefoldException"/> with <see cref="ErrorCode.Invalid"/>.</summary>
+        public void ReportUnauthorized(string account, string app, string accessToken)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var t = Native.Utf8(accessToken, nameof(accessToken));
+            Run(() => Native.refold_report_unauthorized_token(handle, a, p, t));
         }
 
         /// <summary>Replaces the master key with <paramref name="newKey"/> (32

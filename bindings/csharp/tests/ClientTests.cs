@@ -214,6 +214,37 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void ReportUnauthorizedNamingTheToken()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                Sandbox.ConnectSandbox(client, "acct");
+                string first = client.GetCredentials("acct", "sandbox").AccessToken;
+                client.ReportUnauthorized("acct", "sandbox", first);
+                string second = client.GetCredentials("acct", "sandbox").AccessToken;
+                Assert.True(second != first, "a new token");
+                // Late reports about the first token, from other threads: no effect.
+                int failed = 0;
+                var threads = Enumerable.Range(0, 4)
+                    .Select(_ => new Thread(() =>
+                    {
+                        try { client.ReportUnauthorized("acct", "sandbox", first); }
+                        catch (RefoldException) { Interlocked.Increment(ref failed); }
+                    }))
+                    .ToList();
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => t.Join());
+                Assert.Equal(0, failed, "late reports that failed");
+                Assert.Equal(second, client.GetCredentials("acct", "sandbox").AccessToken, "the refreshed token stays");
+                // A 401 on the token of that forced refresh is final.
+                Assert.Throws<ReauthRequiredException>(() => client.ReportUnauthorized("acct", "sandbox", second), "a second 401");
+                var e = Assert.Throws<RefoldException>(() => client.ReportUnauthorized("acct", "sandbox", ""), "an empty token");
+                Assert.True(e.Code == ErrorCode.Invalid, "empty is invalid");
+            }
+        }
+
+        [Test]
         public static void AThrowingHandlerNeverCrossesIntoC()
         {
             using (var sandbox = new Sandbox())

@@ -305,11 +305,30 @@ impl Client {
     /// be refreshed: read the credentials again and retry.
     /// [`Error::ReauthRequired`] (and a `connection.expired` event) when the
     /// user must connect again.
+    ///
+    /// Which token got the 401 is told by the calling thread (the one that
+    /// read the credentials). Async code, whose tasks move between threads,
+    /// uses [`Client::report_unauthorized_token`] instead.
     pub fn report_unauthorized(&self, account: &str, app: &str) -> Result<()> {
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
         // SAFETY: valid C strings for the duration of the call.
         call(|| unsafe {
             sys::refold_report_unauthorized(self.ptr(), account.as_ptr(), app.as_ptr())
+        })
+    }
+
+    /// Like [`Client::report_unauthorized`], naming the access token the
+    /// rejected request carried, so it works from any thread or task. If
+    /// that token was already replaced, nothing happens and `Ok` is
+    /// returned: read the credentials again and retry. For a key-based
+    /// connection the token is not compared. An empty token is
+    /// [`Error::Invalid`].
+    pub fn report_unauthorized_token(&self, account: &str, app: &str, access_token: &str) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let token = c_arg(access_token, "access_token")?;
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe {
+            sys::refold_report_unauthorized_token(self.ptr(), account.as_ptr(), app.as_ptr(), token.as_ptr())
         })
     }
 

@@ -102,6 +102,12 @@ extern "C" {
         account: *const c_char,
         app: *const c_char,
     ) -> c_int;
+    pub fn refold_report_unauthorized_token(
+        client: *mut refold_client,
+        account: *const c_char,
+        app: *const c_char,
+        access_token: *const c_char,
+    ) -> c_int;
     pub fn refold_mark_reauth(
         client: *mut refold_client,
         account: *const c_char,

@@ -516,6 +516,42 @@ fn report_unauthorized() {
 }
 
 #[test]
+fn report_unauthorized_token() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    connect_sandbox(&client, "acct");
+    let first = client.credentials("acct", "sandbox").unwrap();
+    let first_token = first.access_token().unwrap().to_string();
+    client
+        .report_unauthorized_token("acct", "sandbox", &first_token)
+        .unwrap();
+    let second = client.credentials("acct", "sandbox").unwrap();
+    let second_token = second.access_token().unwrap().to_string();
+    assert!(second_token != first_token, "the token was not refreshed");
+    // Late reports about the first token, from other threads: no effect.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                client
+                    .report_unauthorized_token("acct", "sandbox", &first_token)
+                    .unwrap()
+            });
+        }
+    });
+    let now = client.credentials("acct", "sandbox").unwrap();
+    assert!(now.access_token() == Some(second_token.as_str()));
+    // A 401 on the token of that forced refresh is final.
+    assert!(matches!(
+        client.report_unauthorized_token("acct", "sandbox", &second_token),
+        Err(Error::ReauthRequired(_))
+    ));
+    assert!(matches!(
+        client.report_unauthorized_token("acct", "sandbox", ""),
+        Err(Error::Invalid(_))
+    ));
+}
+
+#[test]
 fn a_replaced_clock() {
     use std::time::{Duration, SystemTime};
     let sandbox = Sandbox::start();
