@@ -410,10 +410,16 @@ REFOLD_EXTERN int refold_set_event_handler(refold_client *client, refold_event_c
  * "connection.expired" is emitted and REFOLD_EREAUTH is returned.
  * Which token the host used is told by the calling thread: the client
  * remembers which version of the credentials it last returned to each
- * thread. Report from the thread that read the credentials. A report from
- * a thread that never read them, within 10 seconds (client clock) of a
- * refresh forced by an earlier report, is taken for a late report about the
- * token before it and returns 0 without effect; after that it is final.
+ * thread, for the 16 connections the thread read most recently. Report
+ * from the thread that read the credentials. A report from a thread that
+ * did not read them (or read 16 other connections since), within 10
+ * seconds (client clock) of a refresh forced by an earlier report, is
+ * taken for a late report about the token before it and returns 0 without
+ * effect; after that it is final. If a refresh failed since the forced one,
+ * the report's time says nothing and the token is refreshed once more
+ * (which, while that failure backs off, returns its error).
+ * Handlers of the events this emits run on the calling thread before it
+ * returns. A connection already reauth_required gives REFOLD_EREAUTH.
  * Known limit: a host that overlaps requests on one thread (an event loop)
  * and re-reads the credentials before a late 401 on the old token arrives
  * can get that late 401 taken for a rejection of the refreshed token; a
@@ -428,16 +434,21 @@ REFOLD_EXTERN int refold_report_unauthorized(refold_client *client, const char *
 /*
  * refold_report_unauthorized, with the host saying which token got the
  * 401 instead of the calling thread: `access_token` is the "access_token"
- * of the credentials the rejected request used (borrowed for the call; it
- * is compared in constant time and never copied into errors, events or
- * logs). If it is no longer the connection's token (already replaced),
- * nothing is done and 0 is returned. If it is, the connection is treated
- * as refold_report_unauthorized treats a report from the thread that read
- * the current token: refreshed once and 0 returned, or, when that token
- * came from a refresh forced by an earlier 401, made reauth_required with
- * REFOLD_EREAUTH. Works from any thread at any time, so it suits event
- * loops, goroutines and async code. A key-based connection has no token to
- * compare: the report is taken as about its current credentials (re-auth).
+ * value of the credentials the rejected request used, exactly as returned
+ * (the bare token, not an Authorization header with "Bearer "). It is
+ * borrowed for the call, compared in constant time (for a token of the
+ * stored length) and never copied into errors, events or logs. If it is not
+ * the connection's token (already replaced, or not a token this client
+ * handed out), nothing is done and 0 is returned. If it is, the connection
+ * is treated as refold_report_unauthorized treats a report from the thread
+ * that read the current token: refreshed once and 0 returned, or, when
+ * that token came from a refresh forced by an earlier 401, made
+ * reauth_required with REFOLD_EREAUTH. Works from any thread at any time,
+ * so it suits event loops, goroutines and async code. A key-based
+ * connection has no token to compare: the report is told by thread, as
+ * refold_report_unauthorized does. A connection already reauth_required
+ * gives REFOLD_EREAUTH whatever the token. Handlers of the events this
+ * emits run on the calling thread before it returns.
  * Errors: REFOLD_EINVALID (NULL or empty access_token, or over 64 KiB),
  * REFOLD_ENOTFOUND, REFOLD_EREAUTH, and the refresh errors of
  * refold_get_credentials. Thread-safe.

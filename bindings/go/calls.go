@@ -299,13 +299,13 @@ func (c *Client) ReportUnauthorized(account, app string) error {
 }
 
 // ReportUnauthorizedToken tells the client that an API call made with
-// accessToken (the "access_token" of account's credentials for app) got
-// HTTP 401. If that token was already replaced it does nothing and returns
+// accessToken (the AccessToken of account's credentials for app, the bare
+// token, not the "Bearer ..." header) got HTTP 401. If that token was already replaced it does nothing and returns
 // nil: read the credentials again and retry. Otherwise it acts as
 // ReportUnauthorized does for the current token: nil after one refresh,
 // ErrReauthRequired (and EventExpired) when the user must connect again.
 // Safe from any goroutine. For a key-based connection the token is not
-// compared: the report is about its current credentials.
+// compared: the report is told by thread, as ReportUnauthorized does.
 func (c *Client) ReportUnauthorizedToken(account, app, accessToken string) error {
 	return c.reportUnauthorized(account, app, &accessToken)
 }

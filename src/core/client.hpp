@@ -89,13 +89,13 @@ class Client {
 
   // ---- token lifecycle (client_lifecycle.cpp) ----
   struct Flight;
-  // Reads the connection from the store (bypassing the cache) and caches it.
   // A connection's cache key and its hash, computed once per read.
   struct KeyRef {
     std::string_view key;
     std::size_t hash;
   };
   static KeyRef key_ref(std::string& buffer, const std::string& account, const std::string& app);
+  // Reads the connection from the store (bypassing the cache) and caches it.
   Credentials load(const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app, KeyRef k);
   Credentials decrypt(const store::ConnectionWithSecret& row) const;

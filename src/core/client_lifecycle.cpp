@@ -531,7 +531,8 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       // A reader that loaded the row before the save may put the old token
       // back after this: invalidating bumps the generation past what that
       // reader saw, so its put drops the entry instead. This put succeeds
-      // only if nothing else was invalidated since before the save.
+      // only if nothing else in the cache was invalidated since before the
+      // save (the generation is the cache's, not this connection's).
       invalidate(account, app);
       cache_->put(key, fresh, before_save + 1);
       events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
@@ -572,21 +573,17 @@ void Client::report_unauthorized(const std::string& account, const std::string& 
                                  std::optional<std::string_view> access_token) {
   app_or_throw(app);
   // Which version the caller used: this thread's last read through this
-  // client, or the one holding the access token the caller names.
-  std::optional<std::int64_t> handed_version;
-  if (!access_token) {
-    std::string buffer;
-    handed_version = handed(key_ref(buffer, account, app));
-  }
+  // client, or the one holding the access token the caller names. A
+  // key-based connection has no token to compare: told by thread.
+  std::string buffer;
+  std::optional<std::int64_t> handed_version = handed(key_ref(buffer, account, app));
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
   Credentials cur = decrypt(*row);
   const CredentialState s = cur.state;
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
-  if (access_token) {
-    // A key-based connection has no token to compare: the report is about
-    // its current credentials.
-    if (!s.keybased && !holds_token(*row, *access_token)) return;  // replaced since
+  if (access_token && !s.keybased) {
+    if (!holds_token(*row, *access_token)) return;  // replaced since
     handed_version = s.version;
   }
   // Replaced since this thread read it (another thread or process

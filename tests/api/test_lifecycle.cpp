@@ -751,7 +751,9 @@ TEST_CASE("lifecycle: report_unauthorized_token acts on the token named, from an
   const std::string second = f.token_ok();
   CHECK_FALSE(same(second, first));
 
-  // A late report naming the first token, long after: nothing happens.
+  // A late report naming the first token, long after (when one from a
+  // thread that never read the token would be taken as final): nothing
+  // happens.
   f.clock.advance(60 * 1000);
   CHECK(report_from_new_thread(first) == REFOLD_OK);
   CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "sandbox", first.c_str()) == REFOLD_OK);
@@ -769,18 +771,85 @@ TEST_CASE("lifecycle: report_unauthorized_token acts on the token named, from an
   }
   CHECK(f.status() == "active/");
 
-  // The token of that forced refresh, named at once from a thread that
-  // never read it (which a report by thread would take for a late one):
-  // rejected again, so the user must connect again.
-  CHECK(report_from_new_thread(second) == REFOLD_EREAUTH);
+  // Connected again, a 401 forces a refresh, and the token of that refresh
+  // is named at once from a thread that never read it (which a report by
+  // thread would take for a late one): rejected again, so the user must
+  // connect again.
+  f.connect();
+  const std::string third = f.token_ok();
+  REQUIRE(report_from_new_thread(third) == REFOLD_OK);
+  CHECK(f.count("token_refresh") == 2);
+  const std::string fourth = f.token_ok();
+  CHECK_FALSE(same(fourth, third));
+  CHECK(report_from_new_thread(fourth) == REFOLD_EREAUTH);
   CHECK(f.status() == "reauth_required/unauthorized");
   CHECK(f.count_type("connection.expired") == 1);
-  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.count("token_refresh") == 2);
 
   // A key-based connection has no token to compare: the report is final.
   connect_ok(f.client.get(), "acct", "twilio", twilio_payload(random_token()));
   CHECK(refold_report_unauthorized_token(f.client.get(), "acct", "twilio", "anything") == REFOLD_EREAUTH);
   CHECK(refold_report_unauthorized_token(f.client.get(), "nobody", "sandbox", "t") == REFOLD_ENOTFOUND);
+}
+
+TEST_CASE("lifecycle: a thread is remembered for the 16 connections it read most recently") {
+  Lifecycle f;
+  f.connect();
+  for (int i = 0; i < 16; ++i)
+    connect_ok(f.client.get(), ("k" + std::to_string(i)).c_str(), "twilio", twilio_payload(random_token()));
+  f.token_ok();
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  // This thread reads the refreshed token, 15 other connections, the
+  // token again and one more: 17 connections, the token among the 16 read
+  // most recently (though the first of them this thread ever read).
+  f.token_ok();
+  for (int i = 0; i < 15; ++i) credential_fields(f.client.get(), ("k" + std::to_string(i)).c_str(), "twilio");
+  f.token_ok();
+  credential_fields(f.client.get(), "k15", "twilio");
+  // So its report of a 401 on that token, at once, is about the token it
+  // was handed: final. Forgotten, it would be taken for a late report.
+  CHECK(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_EREAUTH);
+  CHECK(f.status() == "reauth_required/unauthorized");
+  CHECK(f.count("token_refresh") == 1);
+}
+
+namespace {
+
+// An event handler that reads another connection, under a long account
+// name, from inside the refresh that emitted the event.
+struct Rereader {
+  refold_client* client = nullptr;
+  std::string account = std::string(250, 'r');
+  std::atomic<int> reads{0};
+  static void on_event(const char* event_json, void* payload) {
+    auto* self = static_cast<Rereader*>(payload);
+    if (std::string_view(event_json).find("connection.refreshed") == std::string_view::npos) return;
+    char* json = nullptr;
+    if (refold_get_credentials(self->client, self->account.c_str(), "twilio", &json) == REFOLD_OK) ++self->reads;
+    refold_free(json);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lifecycle: a handler that reads from inside a refresh leaves the read that refreshed intact") {
+  Lifecycle f;
+  f.connect();
+  Rereader r;
+  r.client = f.client.get();
+  connect_ok(f.client.get(), r.account.c_str(), "twilio", twilio_payload(random_token()));
+  REQUIRE(refold_set_event_handler(f.client.get(), &Rereader::on_event, &r, nullptr) == REFOLD_OK);
+  const std::string first = f.token_ok();
+  f.clock.ms = f.expires_at() - 2 * kMinute;  // due: the read refreshes, the handler reads meanwhile
+  const std::string second = f.token_ok();
+  CHECK(r.reads == 1);
+  CHECK(f.count("token_refresh") == 1);
+  CHECK_FALSE(same(second, first));
+  // The read noted the token it handed this thread under the right
+  // connection: a 401 on it forces one refresh.
+  REQUIRE_MESSAGE(refold_report_unauthorized(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(r.reads == 2);
 }
 
 TEST_CASE("lifecycle: report_unauthorized on a key-based connection requires re-auth") {

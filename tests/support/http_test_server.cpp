@@ -182,6 +182,7 @@ struct TestServer::Impl {
   std::uint16_t port = 0;  // written before the server thread starts
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> requests{0};
+  std::atomic<std::size_t> closed{0};
   mutable std::mutex mutex;
   std::vector<std::string> targets;  // guarded by mutex
   std::thread thread;
@@ -206,9 +207,10 @@ struct TestServer::Impl {
   }
 
   template <class Stream>
-  static void close(Stream& stream) {
+  void close(Stream& stream) {
     boost::system::error_code ignored;
     beast::get_lowest_layer(stream).close(ignored);
+    ++closed;
   }
 
   template <class Stream>
@@ -280,6 +282,7 @@ std::string TestServer::url(std::string_view path, std::string_view host) const 
 
 std::size_t TestServer::connections() const { return impl_->connections; }
 std::size_t TestServer::requests() const { return impl_->requests; }
+std::size_t TestServer::closed() const { return impl_->closed; }
 
 std::vector<std::string> TestServer::targets() const {
   std::lock_guard lock(impl_->mutex);

@@ -84,6 +84,7 @@ class TestServer {
   std::string url(std::string_view path, std::string_view host = "127.0.0.1") const;
   std::size_t connections() const;  // TCP connections accepted so far
   std::size_t requests() const;     // requests read so far
+  std::size_t closed() const;       // connections the server has closed itself
   std::vector<std::string> targets() const;  // their targets, in order
 
  private:

@@ -274,10 +274,14 @@ TEST_CASE("http client: an idle connection the server closed is not used for a P
   });
   auto client = make_http_client(Options{});
   CHECK(client->send({.url = server.url("/first")}).status == 200);
-  // Time for the server's close to reach this end while the connection
-  // sits in the pool. The POST, which is never sent twice, must go out on
-  // a new connection: on the closed one it would fail with no response.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The server closes the connection while it sits in the pool. The POST,
+  // which is never sent twice, must go out on a new connection: on the
+  // closed one it would fail with no response.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.closed() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(server.closed() == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the FIN crossing loopback
   auto second = client->send({.method = "POST", .url = server.url("/second"), .body = "once"});
   CHECK(second.status == 200);
   CHECK(second.body == "POST /second once");

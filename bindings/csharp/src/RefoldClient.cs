@@ -332,12 +332,13 @@ namespace Refold
 
         /// <summary>Tells the client that an API call made with
         /// <paramref name="accessToken"/> (the AccessToken of the account's
-        /// credentials for the app) got HTTP 401; works from any thread,
+        /// credentials for the app, the bare token, not the "Bearer ..."
+        /// header) got HTTP 401; works from any thread,
         /// before or after an <c>await</c>. If that token was already
         /// replaced, nothing happens: read the credentials again and retry.
         /// Otherwise as <see cref="ReportUnauthorized(string, string)"/> for the
         /// current token. For a key-based connection the token is not
-        /// compared. A null or empty token throws
+        /// compared: the report is told by thread. A null or empty token throws
         /// <see cref="RefoldException"/> with <see cref="ErrorCode.Invalid"/>.</summary>
         public void ReportUnauthorized(string account, string app, string accessToken)
         {

@@ -318,10 +318,11 @@ impl Client {
     }
 
     /// Like [`Client::report_unauthorized`], naming the access token the
-    /// rejected request carried, so it works from any thread or task. If
-    /// that token was already replaced, nothing happens and `Ok` is
-    /// returned: read the credentials again and retry. For a key-based
-    /// connection the token is not compared. An empty token is
+    /// rejected request carried (the bare token, not the `Bearer ...`
+    /// header), so it works from any thread or task. If that token was
+    /// already replaced, nothing happens and `Ok` is returned: read the
+    /// credentials again and retry. For a key-based connection the token is
+    /// not compared: the report is told by thread. An empty token is
     /// [`Error::Invalid`].
     pub fn report_unauthorized_token(&self, account: &str, app: &str, access_token: &str) -> Result<()> {
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
