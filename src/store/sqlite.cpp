@@ -4,9 +4,9 @@
 
 namespace refold::sqlite {
 
-Db::Db(const std::string& path) {
+Db::Db(const std::string& path, bool create) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                           SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
                                SQLITE_OPEN_EXRESCODE,
                            nullptr);
   if (rc != SQLITE_OK) {

@@ -57,9 +57,9 @@ class Stmt {
 
 class Db {
  public:
-  // Opens (creating if needed) `path` in multi-thread mode: the caller
-  // guarantees one thread at a time per Db.
-  explicit Db(const std::string& path);
+  // Opens `path` (creating it if needed, when `create`) in multi-thread
+  // mode: the caller guarantees one thread at a time per Db.
+  explicit Db(const std::string& path, bool create = true);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

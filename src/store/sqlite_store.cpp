@@ -68,6 +68,8 @@ std::unique_ptr<SqliteStore::Conn> SqliteStore::connect() {
       // credential reads over a large store stay fast, and the OS page cache
       // is shared by every pooled connection.
       "PRAGMA mmap_size=268435456;");
+  // Commits ask for checkpoints instead of running them (sqlite_checkpoint.hpp).
+  checkpointer_.watch(conn->db);
   return conn;
 }
 

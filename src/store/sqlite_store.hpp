@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/sqlite.hpp"
+#include "store/sqlite_checkpoint.hpp"
 #include "store/store.hpp"
 
 namespace refold::store {
@@ -55,6 +56,8 @@ class SqliteStore final : public Store {
   std::vector<Connection> list(const std::optional<std::string>& account) override;
 
   const std::string& path() const { return path_; }
+  // WAL checkpoints run so far by this store's checkpointer (for tests).
+  std::size_t checkpoints_run() const { return checkpointer_.runs(); }
 
  private:
   struct Conn;
@@ -64,6 +67,8 @@ class SqliteStore final : public Store {
   void release(std::unique_ptr<Conn> conn);
 
   std::string path_;
+  // Before the connections: their commit hooks point at it.
+  WalCheckpointer checkpointer_{path_};
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> idle_;
   // SQLite allows one writer per file; taking this first keeps this

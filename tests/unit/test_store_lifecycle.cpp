@@ -3,6 +3,9 @@
 // overwriting what replaced what it read.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "temp_store.hpp"
@@ -115,4 +118,24 @@ TEST_CASE("store versions: a connection removed and made again does not reuse it
   // A fence taken on the old row cannot mark the new one.
   CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "expired", 3100, std::nullopt, seen.back()).empty());
   CHECK(f.row().status == "active");
+}
+
+TEST_CASE("store checkpoints: a growing WAL is checkpointed off the committing thread, data intact") {
+  LifecycleStore f;
+  CHECK(f.store->checkpoints_run() == 0);
+  // Enough writes of big records to take the WAL past 1,000 pages.
+  const store::Bytes big(16 * 1024, 0x5A);
+  for (int i = 0; i < 400; ++i) {
+    const store::ConnectionId id{"acct" + std::to_string(i), "sandbox", "oauth2"};
+    f.store->upsert(id, store::Sealed{f.key_id, store::Bytes(24, 1), big}, 1000 + i, std::nullopt, std::nullopt);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (f.store->checkpoints_run() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(f.store->checkpoints_run() >= 1);
+  for (int i = 0; i < 400; i += 57) {
+    auto row = f.store->find("acct" + std::to_string(i), "sandbox");
+    REQUIRE(row);
+    CHECK(row->sealed.ciphertext == big);
+  }
 }
