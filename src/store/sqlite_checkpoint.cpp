@@ -1,5 +1,6 @@
 #include "store/sqlite_checkpoint.hpp"
 
+#include <chrono>
 #include <memory>
 
 namespace refold::store {
@@ -8,6 +9,17 @@ namespace {
 
 // SQLite's default autocheckpoint threshold.
 constexpr int kCheckpointPages = 1000;
+// A checkpoint waits for this long without a commit (from this process),
+// so it does not compete for the disk with a burst of commits (a refresh
+// whose waiters wait for its commit)...
+constexpr std::chrono::milliseconds kIdle{50};
+// ...unless the WAL has grown this large meanwhile (16 MiB of 4 KiB pages).
+constexpr int kForcePages = 4000;
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -31,8 +43,10 @@ std::size_t WalCheckpointer::runs() const {
 }
 
 int WalCheckpointer::on_commit(void* self_v, sqlite3* db, const char* schema, int wal_pages) {
-  if (wal_pages < kCheckpointPages) return SQLITE_OK;
   auto* self = static_cast<WalCheckpointer*>(self_v);
+  self->last_commit_ns_.store(steady_ns(), std::memory_order_relaxed);
+  self->wal_pages_.store(wal_pages, std::memory_order_relaxed);
+  if (wal_pages < kCheckpointPages) return SQLITE_OK;
   bool started = true;
   {
     std::lock_guard lock(self->mu_);
@@ -60,7 +74,12 @@ void WalCheckpointer::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || due_; });
-    if (stop_) return;
+    for (;;) {  // until the store is idle for kIdle, or the WAL is too large
+      if (stop_) return;
+      const auto idle = std::chrono::nanoseconds(steady_ns() - last_commit_ns_.load(std::memory_order_relaxed));
+      if (idle >= kIdle || wal_pages_.load(std::memory_order_relaxed) >= kForcePages) break;
+      cv_.wait_for(lock, kIdle - idle);
+    }
     due_ = false;
     lock.unlock();
     try {

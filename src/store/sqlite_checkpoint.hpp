@@ -6,10 +6,13 @@
 // threads wait for, they all wait for the checkpoint too. Here the commit
 // only asks for a checkpoint; a thread started on the first request runs
 // it (PASSIVE: it never blocks readers or writers) on a connection of its
-// own.
+// own, once this process has made no commit for 50 ms (or the WAL has
+// reached 4,000 pages).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,6 +46,9 @@ class WalCheckpointer {
   bool due_ = false;
   bool stop_ = false;
   std::size_t runs_ = 0;
+  // The last commit's time (steady clock) and WAL size, set by every commit.
+  std::atomic<std::int64_t> last_commit_ns_{0};
+  std::atomic<int> wal_pages_{0};
   std::thread thread_;
 };
 
