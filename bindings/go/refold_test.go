@@ -530,14 +530,7 @@ func TestAReauthEventReachesTheHandler(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var b browser
-	if err := c.SetURLOpener(b.open); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 
 	// The provider told the host (say, by a webhook) that the app was
 	// uninstalled.
@@ -581,10 +574,7 @@ func TestAReauthEventReachesTheHandler(t *testing.T) {
 	}
 
 	// Connecting again makes it usable.
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 	if _, err := c.Credentials("acct", "sandbox"); err != nil {
 		t.Errorf("after reconnecting: %v", err)
 	}
@@ -604,14 +594,7 @@ func TestReportUnauthorized(t *testing.T) {
 	if err := c.SetEventHandler(rec.handler); err != nil {
 		t.Fatal(err)
 	}
-	var b browser
-	if err := c.SetURLOpener(b.open); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 	before, err := c.Credentials("acct", "sandbox")
 	if err != nil {
 		t.Fatal(err)
@@ -647,14 +630,7 @@ func TestReportUnauthorized(t *testing.T) {
 func TestReportUnauthorizedToken(t *testing.T) {
 	s := startSandbox(t)
 	c := s.open(t)
-	var b browser
-	if err := c.SetURLOpener(b.open); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 	first, err := c.Credentials("acct", "sandbox")
 	if err != nil {
 		t.Fatal(err)
@@ -703,14 +679,7 @@ func TestReportUnauthorizedToken(t *testing.T) {
 func TestSetClock(t *testing.T) {
 	s := startSandbox(t)
 	c := s.open(t)
-	var b browser
-	if err := c.SetURLOpener(b.open); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 	first, err := c.Credentials("acct", "sandbox")
 	if err != nil {
 		t.Fatal(err)
@@ -758,14 +727,7 @@ func TestEventsFromTheBackgroundRefresher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var b browser
-	if err := c.SetURLOpener(b.open); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ConnectOAuth("acct", "sandbox"); err != nil {
-		t.Fatal(err)
-	}
-	b.wait(t)
+	connectSandbox(t, c, "acct")
 	creds, err := c.Credentials("acct", "sandbox")
 	if err != nil {
 		t.Fatal(err)

@@ -148,6 +148,21 @@ func (b *browser) open(url string) error {
 	return nil
 }
 
+// connectSandbox connects account to the sandbox app through ConnectOAuth,
+// with a browser that follows the authorization page; it fails the test on
+// any error.
+func connectSandbox(t *testing.T, c *Client, account string) {
+	t.Helper()
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuth(account, "sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+}
+
 func (b *browser) wait(t *testing.T) {
 	t.Helper()
 	<-b.done

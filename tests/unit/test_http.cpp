@@ -249,12 +249,19 @@ TEST_CASE("http client: sequential requests reuse one connection") {
   CHECK(server.connections() == 1);
 }
 
+namespace {
+
+// echo, closing the connection after answering "/first".
+ServerResponse echo_then_drop_first(const ServerRequest& r) {
+  auto res = echo(r);
+  res.drop_after = r.target == "/first";
+  return res;
+}
+
+}  // namespace
+
 TEST_CASE("http client: a pooled connection the server dropped is retried on a fresh one") {
-  TestServer server([](const ServerRequest& r) {
-    auto res = echo(r);
-    res.drop_after = r.target == "/first";
-    return res;
-  });
+  TestServer server(echo_then_drop_first);
   auto client = make_http_client(Options{});
   CHECK(client->send({.url = server.url("/first")}).status == 200);
   // Whether the client sees the close before sending (and skips the
@@ -267,11 +274,7 @@ TEST_CASE("http client: a pooled connection the server dropped is retried on a f
 }
 
 TEST_CASE("http client: an idle connection the server closed is not used for a POST") {
-  TestServer server([](const ServerRequest& r) {
-    auto res = echo(r);
-    res.drop_after = r.target == "/first";
-    return res;
-  });
+  TestServer server(echo_then_drop_first);
   auto client = make_http_client(Options{});
   CHECK(client->send({.url = server.url("/first")}).status == 200);
   // The server closes the connection while it sits in the pool. The POST,
