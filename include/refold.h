@@ -205,9 +205,11 @@ REFOLD_EXTERN int refold_client_open(refold_client **out, const char *config_jso
  * Close a client and release everything it holds; the event handler's
  * free_payload runs. Stops the background refresher first: at once when it
  * is idle, within about 50 ms when a refresh request is in flight (the
- * request is abandoned; the lease it held expires), and the store's
- * checkpoint thread (a checkpoint running finishes first). NULL is a no-op.
- * No other call on this client may be running or made afterwards.
+ * request is abandoned; the lease it held expires). Then stops the
+ * store's checkpoint thread, waiting for a checkpoint that is running
+ * (usually milliseconds; up to the time to copy and sync 16 MiB on a slow
+ * disk). NULL is a no-op. No other call on this client may be running or
+ * made afterwards.
  */
 REFOLD_EXTERN void refold_client_free(refold_client *client);
 

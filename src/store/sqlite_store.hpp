@@ -56,8 +56,9 @@ class SqliteStore final : public Store {
   std::vector<Connection> list(const std::optional<std::string>& account) override;
 
   const std::string& path() const { return path_; }
-  // WAL checkpoints run so far by this store's checkpointer (for tests).
-  std::size_t checkpoints_run() const { return checkpointer_.runs(); }
+  // WAL checkpoints that copied pages so far, by this store's checkpointer
+  // (for tests).
+  std::size_t checkpoints_copied() const { return checkpointer_.copied(); }
 
  private:
   struct Conn;
