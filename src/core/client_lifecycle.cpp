@@ -276,10 +276,11 @@ crypto::WipedBytes Client::resolve(const std::string& account, const std::string
   if (s.keybased) return hand(cur);
   if (servable(s, now)) return hand(cur);
   bool gone = expired(s, now);
-  // From here on host handlers may run (events): `k` is not used again.
+  if (!s.has_refresh_token && !gone) return hand(cur);
+  // From here on host handlers may run (events) and read on this thread,
+  // reusing the buffer `k` points into: `k` is not used again.
   std::string buffer;
   if (!s.has_refresh_token) {
-    if (!gone) return hand(cur);
     if (mark_expired(account, app, std::string("oauth2"), "expired", std::nullopt, s.version, nullptr))
       fail(REFOLD_EREAUTH, "app '" + app + "': the access token expired and there is no refresh "
                            "token; the user must connect again");
