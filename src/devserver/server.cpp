@@ -3,10 +3,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <csignal>
 #include <cstdio>
@@ -56,10 +57,9 @@ struct Server::Impl final : SessionHost {
   std::optional<net::ssl::context> tls;
 
   net::io_context ioc{kThreads};
-  // The acceptor, the signals and stopping run on this strand.
+  // The acceptor and stopping run on this strand.
   net::strand<net::io_context::executor_type> strand = net::make_strand(ioc);
   tcp::acceptor acceptor{strand};
-  net::signal_set signals{strand, SIGINT, SIGTERM};
 
   Impl(const ServerOptions& options, std::atomic<std::uint64_t>& counter)
       : verbose_log(options.verbose), connections(counter) {
@@ -119,7 +119,6 @@ struct Server::Impl final : SessionHost {
     }
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    signals.cancel(ignored);
     // Once every session has closed nothing is left to do and run() returns
     // on both threads.
     for (auto& s : live) s->stop();
@@ -150,13 +149,31 @@ bool Server::tls() const { return impl_->tls.has_value(); }
 
 void Server::run(Handler handler) {
   impl_->handler = std::move(handler);
-  impl_->signals.async_wait([this](boost::system::error_code ec, int) {
-    if (!ec) impl_->do_stop();
+  // SIGINT and SIGTERM are blocked in every thread (those made below
+  // inherit the mask) and taken by one thread with sigwait(), rather than
+  // by a handler interrupting whichever thread they land on: nothing then
+  // depends on when that thread gets to run the handler's work (under
+  // ThreadSanitizer, which defers handlers, an idle thread could hold a
+  // SIGINT forever).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread signal_thread([this, stop_signals] {
+    int sig = 0;
+    if (sigwait(&stop_signals, &sig) == 0) impl_->request_stop();
   });
   net::post(impl_->strand, [this] { impl_->do_accept(); });
-  std::vector<std::jthread> extra;
-  for (int i = 1; i < kThreads; ++i) extra.emplace_back([this] { impl_->run_thread(); });
-  impl_->run_thread();
+  {
+    std::vector<std::jthread> extra;
+    for (int i = 1; i < kThreads; ++i) extra.emplace_back([this] { impl_->run_thread(); });
+    impl_->run_thread();
+  }
+  // Stopped another way (POST /admin/shutdown): wake the signal thread.
+  // After a signal it has returned already, and this does nothing.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
 }
 
 }  // namespace refold::devserver
