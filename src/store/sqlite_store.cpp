@@ -2,9 +2,12 @@
 
 #include "store/sqlite_internal.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <thread>
 #include <unistd.h>
 
 #include "util/error.hpp"
@@ -15,6 +18,23 @@ namespace {
 
 constexpr std::int64_t kApplicationId = 0x52464C44;  // "RFLD"
 constexpr int kBusyTimeoutMs = 10000;
+
+// Runs "PRAGMA journal_mode=WAL" once; the SQLite result code, and the mode
+// now in force in `mode`.
+int switch_to_wal(sqlite3* db, std::string& mode) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(s, 0);
+      mode = text ? reinterpret_cast<const char*>(text) : "";
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
 const std::int64_t kSchemaVersion = static_cast<std::int64_t>(detail::migrations().size());
 
 }  // namespace
@@ -48,9 +68,21 @@ SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
   ::close(fd);
   auto conn = connect();
   // WAL is a property of the file: set once, a no-op when already set.
-  sqlite::Stmt wal(conn->db, "PRAGMA journal_mode=WAL");
-  if (!wal.step() || wal.text(0) != "wal")
-    fail(REFOLD_ESTORE, "store '" + path_ + "': cannot switch to WAL journal mode");
+  // Setting it takes an exclusive lock, and SQLite answers SQLITE_BUSY at
+  // once, without the busy handler, while another connection reads the
+  // file: as other clients opening the same new store at the same moment
+  // do. So the switch is retried, for as long as the busy timeout.
+  std::string mode;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
+    int rc = switch_to_wal(conn->db.raw(), mode);
+    if (rc == SQLITE_OK && mode == "wal") break;
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline)
+      fail(REFOLD_ESTORE, "store '" + path_ + "': cannot switch to WAL journal mode: " +
+                              (rc == SQLITE_OK ? "the journal mode stays '" + mode + "'"
+                                               : std::string(sqlite3_errmsg(conn->db.raw()))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
   release(std::move(conn));
 }
 

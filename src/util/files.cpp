@@ -82,8 +82,17 @@ std::optional<std::string> read(const std::string& path, std::size_t limit, int 
 }
 
 void write_new_private(const std::string& path, const std::string& data, int code) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  // Written under a temporary name and linked into place once complete and
+  // synced: link() fails if `path` exists, so two writers cannot both win,
+  // and a reader racing the writer sees no file or the whole file, never a
+  // partial one.
+  std::string tmp = path + ".tmp-XXXXXX";
+  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));  // mode 0600
   if (fd.get() < 0) fail(code, "cannot create '" + path + "': " + sys_error());
+  struct Unlink {
+    const std::string& name;
+    ~Unlink() { ::unlink(name.c_str()); }
+  } unlink_tmp{tmp};
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
@@ -94,6 +103,7 @@ void write_new_private(const std::string& path, const std::string& data, int cod
     off += static_cast<std::size_t>(n);
   }
   if (::fsync(fd.get()) != 0) fail(code, "cannot sync '" + path + "': " + sys_error());
+  if (::link(tmp.c_str(), path.c_str()) != 0) fail(code, "cannot create '" + path + "': " + sys_error());
   fsync_dir(parent(path), code);
 }
 

@@ -19,8 +19,9 @@ bool exists(const std::string& path);
 std::optional<std::string> read(const std::string& path, std::size_t limit, int code);
 
 // Writes `data` to a new file `path` with mode 0600 and fsyncs it and its
-// folder. Fails with `code` when the file exists (O_EXCL) or cannot be
-// written.
+// folder. The file appears whole or not at all: a concurrent reader never
+// sees it partly written. Fails with `code` when the file exists or cannot
+// be written.
 void write_new_private(const std::string& path, const std::string& data, int code);
 
 // Atomically renames `from` to `to` and fsyncs the folder.
