@@ -110,7 +110,9 @@ std::uint64_t next_serial() {
 Client::Client(Config config, std::unique_ptr<Clock> clock)
     : clock_(std::move(clock)),
       catalog_(config.catalog ? &*config.catalog : nullptr),
-      store_path_(config.store_path),
+      // Absolute: connections, checkpoints and key rotations made later
+      // still find the files if the host changes directory.
+      store_path_(files::absolute(config.store_path)),
       oauth_clients_(std::move(config.oauth_clients)),
       loopback_port_(config.loopback_port),
       interactive_timeout_(config.interactive_timeout),
@@ -127,6 +129,7 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   http_options_ = config.http;
   if (!http_options_.ca_file.empty() && !files::exists(http_options_.ca_file))
     fail(REFOLD_EINVALID, "config: http.ca_file '" + http_options_.ca_file + "' does not exist");
+  if (config.keys.key_file) config.keys.key_file = files::absolute(*config.keys.key_file);
   files::make_dirs(files::parent(store_path_));
   store_ = std::make_unique<store::SqliteStore>(store_path_);
   store::Meta meta = store_->meta();

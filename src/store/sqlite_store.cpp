@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 namespace refold::store {
 
@@ -60,7 +61,7 @@ Connection detail::read_connection(const sqlite::Stmt& s, int first) {
   return c;
 }
 
-SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
+SqliteStore::SqliteStore(std::string path) : path_(files::absolute(path)) {
   // Create the file owner-only; SQLite gives the -wal and -shm files the
   // same permissions.
   int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

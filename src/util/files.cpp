@@ -46,6 +46,19 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  std::string cwd(256, '\0');
+  while (!::getcwd(cwd.data(), cwd.size())) {
+    if (errno != ERANGE) fail(REFOLD_ESTORE, "cannot read the working directory: " + sys_error());
+    cwd.resize(cwd.size() * 2);
+  }
+  cwd.resize(std::strlen(cwd.c_str()));
+  std::string_view rest = path;
+  while (rest.starts_with("./")) rest.remove_prefix(2);
+  return (cwd == "/" ? "" : cwd) + "/" + std::string(rest);
+}
+
 std::optional<unsigned> mode(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;

@@ -14,6 +14,11 @@ std::string parent(const std::string& path);
 
 bool exists(const std::string& path);
 
+// `path` made absolute against the working directory now (lexically: no
+// symbolic link is resolved, and the file need not exist). Throws
+// REFOLD_ESTORE when the working directory cannot be read.
+std::string absolute(const std::string& path);
+
 // Reads a whole file of at most `limit` bytes; nullopt when it does not
 // exist. Throws `code` for other failures, naming the path.
 std::optional<std::string> read(const std::string& path, std::size_t limit, int code);

@@ -3,8 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace refold_test;
@@ -444,4 +448,57 @@ TEST_CASE("storage: a store path that cannot be created is a store error") {
   CHECK(try_open(make_config(dir.file("not-a-folder/refold.db"), random_hex_key()), c) ==
         REFOLD_ESTORE);
   CHECK(contains(last_error(), "not-a-folder"));
+}
+
+TEST_CASE("storage: relative paths stay put when the host changes directory") {
+  TempDir home, elsewhere;
+  ScopedEnv env("REFOLD_MASTER_KEY", std::nullopt);
+  std::string cwd(4096, '\0');
+  REQUIRE(::getcwd(cwd.data(), cwd.size()) != nullptr);
+  cwd.resize(std::strlen(cwd.c_str()));
+  struct Back {
+    const std::string& dir;
+    ~Back() { (void)::chdir(dir.c_str()); }
+  } back{cwd};
+  REQUIRE(::chdir(home.path().c_str()) == 0);
+
+  std::string config = R"({"store": "data/refold.db"})";
+  SUBCASE("the default key file") {}
+  SUBCASE("an explicit key_file") {
+    write_private_file(home.file("my.key"), random_hex_key());
+    config = R"({"store": "./data/refold.db", "key_file": "my.key"})";
+  }
+  ClientPtr c = open_client(config);
+  REQUIRE(::chdir(elsewhere.path().c_str()) == 0);
+
+  // Threads at once need more pooled connections than the open made, and a
+  // rotation rewrites the key file: all must find the files opened above.
+  constexpr int kThreads = 6;
+  std::vector<std::string> tokens(kThreads), failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      const auto idx = static_cast<std::size_t>(t);
+      tokens[idx] = random_token();
+      const std::string account = "acct-" + std::to_string(t);
+      if (refold_connect(c.get(), account.c_str(), "twilio", twilio_payload(tokens[idx]).c_str()) != REFOLD_OK)
+        failures[idx] = account + ": " + refold_last_error();
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& f : failures)
+    if (!f.empty()) FAIL_CHECK(f);
+  CHECK(refold_rotate_master_key(c.get(), random_hex_key().c_str()) == REFOLD_OK);
+  c.reset();
+  CHECK(!std::filesystem::exists(elsewhere.file("data")));
+  CHECK(!std::filesystem::exists(elsewhere.file("my.key.next")));
+
+  // Back where it was opened, the same config finds everything, under the
+  // rotated key.
+  REQUIRE(::chdir(home.path().c_str()) == 0);
+  c = open_client(config);
+  for (int t = 0; t < kThreads; ++t) {
+    CAPTURE(t);
+    CHECK(read_token(c.get(), "acct-" + std::to_string(t), tokens[static_cast<std::size_t>(t)]) ==
+          REFOLD_OK);
+  }
 }
