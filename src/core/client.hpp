@@ -98,7 +98,10 @@ class Client {
   // Reads the connection from the store (bypassing the cache) and caches it.
   Credentials load(const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app, KeyRef k);
-  Credentials decrypt(const store::ConnectionWithSecret& row) const;
+  // `token`, for an OAuth record: whether its access token is this one
+  // (constant time), in *holds.
+  Credentials decrypt(const store::ConnectionWithSecret& row,
+                      std::optional<std::string_view> token = std::nullopt, bool* holds = nullptr) const;
   // What a read returns given `cur`, as of `now`: refreshing or marking
   // re-auth when due. `k` is used only before anything that may run a
   // host handler (which may read on this thread, reusing its buffer).
@@ -135,9 +138,6 @@ class Client {
   // thread, for report_unauthorized to tell a 401 on a replaced token.
   void note_handed(KeyRef k, std::int64_t version) const;
   std::optional<std::int64_t> handed(KeyRef k) const;
-  // Whether `access_token` is the access token in the OAuth record `row`
-  // (compared in constant time; the record's copy is wiped).
-  bool holds_token(const store::ConnectionWithSecret& row, std::string_view access_token) const;
   std::optional<Millis> schedule(Millis now, std::optional<Millis> expires_at, bool has_refresh_token) const;
   void recheck_cache();
   void invalidate(const std::string& account, const std::string& app);

@@ -175,7 +175,8 @@ void Client::recheck_cache() {
   next_recheck_.store(t + std::chrono::nanoseconds(kRecheck).count(), std::memory_order_relaxed);
 }
 
-Credentials Client::decrypt(const store::ConnectionWithSecret& row) const {
+Credentials Client::decrypt(const store::ConnectionWithSecret& row, std::optional<std::string_view> token,
+                             bool* holds) const {
   const store::Connection& conn = row.connection;
   Credentials c;
   CredentialState& s = c.state;
@@ -195,6 +196,9 @@ Credentials Client::decrypt(const store::ConnectionWithSecret& row) const {
   }
   oauth::TokenSet t = read_oauth_record(plain.view());
   s.has_refresh_token = t.refresh_token.has_value();
+  if (token && holds)
+    *holds = t.access_token.size() == token->size() &&
+             sodium_memcmp(t.access_token.data(), token->data(), token->size()) == 0;
   crypto::wipe(t.access_token);
   if (t.refresh_token) crypto::wipe(*t.refresh_token);
   c.json = oauth_credentials(plain.view());
@@ -212,7 +216,7 @@ Credentials Client::load(const std::string& account, const std::string& app) {
 }
 
 Credentials Client::load(const std::string& account, const std::string& app, KeyRef k) {
-  std::uint64_t seen = cache_->generation();
+  std::uint64_t seen = cache_->generation(k.hash);
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
   Credentials c = decrypt(*row);
@@ -396,13 +400,14 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
   store::ConnectionId id{account, app, "oauth2"};
   std::string buffer;
   const std::string_view key = CredentialCache::key(buffer, account, app);
+  const std::size_t key_hash = CredentialCache::hash(key);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ + 1000);
   auto pause = 5ms;
   for (;;) {
     if (cancel && cancel->load(std::memory_order_acquire))
       fail(REFOLD_ECANCELLED, "the refresh was cancelled: the client is closing");
     Millis now = clock_.now();
-    std::uint64_t seen = cache_->generation();
+    std::uint64_t seen = cache_->generation(key_hash);
     store::LeaseResult lease = store_->acquire_lease(id, owner_, now, now + lease_ms_);
     now = clock_.now();  // taking the lease may have waited for the store
     if (lease.state == store::LeaseResult::State::missing) {
@@ -427,13 +432,13 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
     const bool gone = expired(s, now);
     if (!s.active) {
       release();
-      cache_->put(key, cur, seen);
+      cache_->put(key, key_hash, cur, seen);
       fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
     }
     const bool needed = forced ? s.version == *forced : !servable(s, now);
     if (!needed) {
       release();
-      cache_->put(key, cur, seen);
+      cache_->put(key, key_hash, cur, seen);
       return cur;  // no request sent
     }
     if (s.failures > 0 && s.due_at && now < *s.due_at) {  // backing off
@@ -504,7 +509,7 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       Credentials fresh;
       // Read before the save: a change committed after it (another process
       // marking re-auth, say) must keep the new token out of the cache.
-      const std::uint64_t before_save = cache_->generation();
+      const std::uint64_t before_save = cache_->generation(key_hash);
       try {
         saved.sealed = vault_->seal(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
         // Durable before anyone sees the new access token: a rotated
@@ -532,10 +537,10 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       // A reader that loaded the row before the save may put the old token
       // back after this: invalidating bumps the generation past what that
       // reader saw, so its put drops the entry instead. This put succeeds
-      // only if nothing else in the cache was invalidated since before the
-      // save (the generation is the cache's, not this connection's).
+      // only if nothing else in the key's shard was invalidated since
+      // before the save (the generation is the shard's, not this key's).
       invalidate(account, app);
-      cache_->put(key, fresh, before_save + 1);
+      cache_->put(key, key_hash, fresh, before_save + 1);
       events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
       return fresh;
     }
@@ -561,31 +566,25 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
   }
 }
 
-bool Client::holds_token(const store::ConnectionWithSecret& row, std::string_view access_token) const {
-  oauth::TokenSet t = read_oauth_record(vault_->open(row.connection.id, row.sealed).view());
-  const bool same = t.access_token.size() == access_token.size() &&
-                    sodium_memcmp(t.access_token.data(), access_token.data(), access_token.size()) == 0;
-  crypto::wipe(t.access_token);
-  if (t.refresh_token) crypto::wipe(*t.refresh_token);
-  return same;
-}
-
 void Client::report_unauthorized(const std::string& account, const std::string& app,
                                  std::optional<std::string_view> access_token) {
   app_or_throw(app);
   // Which version the caller used: this thread's last read through this
   // client, or the one holding the access token the caller names. A
   // key-based connection has no token to compare: told by thread.
-  std::string buffer;
-  std::optional<std::int64_t> handed_version = handed(key_ref(buffer, account, app));
   auto row = store_->find(account, app);
   if (!row) fail(REFOLD_ENOTFOUND, "account has no connection to app '" + app + "'");
-  Credentials cur = decrypt(*row);
+  bool holds = false;
+  Credentials cur = decrypt(*row, access_token, &holds);
   const CredentialState s = cur.state;
   if (!s.active) fail(REFOLD_EREAUTH, reauth_message(app, s.reason));
+  std::optional<std::int64_t> handed_version;
   if (access_token && !s.keybased) {
-    if (!holds_token(*row, *access_token)) return;  // replaced since
+    if (!holds) return;  // replaced since
     handed_version = s.version;
+  } else {
+    std::string buffer;
+    handed_version = handed(key_ref(buffer, account, app));
   }
   // Replaced since this thread read it (another thread or process
   // refreshed, or the user reconnected): the 401 is about the old token.

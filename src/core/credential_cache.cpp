@@ -103,7 +103,7 @@ void CredentialCache::put(std::string_view key, std::size_t h, const Credentials
   // load that raced an invalidation of this key is never cached, and what
   // was cached for the key before may be as stale: dropped too.
   auto it = sh.map.find(key);
-  if (generation_.load(std::memory_order_acquire) != seen) {
+  if (sh.generation.load(std::memory_order_acquire) != seen) {
     if (it != sh.map.end()) {
       sh.map.erase(it);
       sh.removed(h);
@@ -128,7 +128,7 @@ void CredentialCache::invalidate(std::string_view key) {
   const std::size_t h = Hash{}(key);
   Shard& sh = shard(h);
   std::lock_guard lock(sh.mu);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  sh.generation.fetch_add(1, std::memory_order_acq_rel);
   if (auto it = sh.map.find(key); it != sh.map.end()) {
     sh.map.erase(it);
     sh.removed(h);
@@ -139,7 +139,7 @@ void CredentialCache::clear() {
   if (capacity_ == 0) return;
   for (auto& sh : shards_) {
     std::lock_guard lock(sh.mu);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    sh.generation.fetch_add(1, std::memory_order_acq_rel);
     sh.map.clear();
     sh.filter.fill(0);
   }

@@ -77,6 +77,10 @@ class CredentialCache {
   // At most `capacity` entries; 0 disables the cache.
   explicit CredentialCache(std::size_t capacity);
 
+  // Keys are spread over this many shards by hash % kShards, each with its
+  // own lock and generation.
+  static constexpr std::size_t kShards = 16;
+
   // The cache every client of this process shares for the store with this
   // id, so a change one client makes is seen by the others at once. The
   // first client to ask sets the capacity; a capacity of 0 gets a private,
@@ -118,10 +122,14 @@ class CredentialCache {
     return Found::stale;
   }
 
-  // The generation to pass to put(): read it before loading from the store.
-  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  // Caches `c` unless an invalidation happened since `seen` was read (then
-  // drops whatever the key held).
+  // The generation to pass to put() for the key with hash `h`: read it
+  // before loading from the store. It counts invalidations of the keys in
+  // one shard, so changes to other connections rarely keep a load out.
+  std::uint64_t generation(std::size_t h) const {
+    return shard(h).generation.load(std::memory_order_acquire);
+  }
+  // Caches `c` unless an invalidation in the key's shard happened since
+  // `seen` was read (then drops whatever the key held).
   void put(std::string_view key, const Credentials& c, std::uint64_t seen) { put(key, hash(key), c, seen); }
   void put(std::string_view key, std::size_t h, const Credentials& c, std::uint64_t seen);
   void invalidate(std::string_view key);
@@ -137,6 +145,8 @@ class CredentialCache {
   };
   struct Shard {
     mutable ReadMostlyLock mu;
+    // Bumped under mu by every invalidation in this shard (and clear()).
+    std::atomic<std::uint64_t> generation{0};
     std::unordered_map<std::string, Credentials, Hash, std::equal_to<>> map;
     // A counting filter over the keys' hashes: a zero count means the key
     // is not in `map`, known without touching its nodes (scattered over
@@ -158,14 +168,12 @@ class CredentialCache {
       if (n != 255 && n != 0) --n;
     }
   };
-  static constexpr std::size_t kShards = 16;
 
   const Shard& shard(std::size_t hash) const { return shards_[hash % kShards]; }
   Shard& shard(std::size_t hash) { return shards_[hash % kShards]; }
 
   std::size_t capacity_;
   std::array<Shard, kShards> shards_;
-  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace refold::core

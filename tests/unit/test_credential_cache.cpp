@@ -23,6 +23,18 @@ std::string key(int i) {
   return std::string(CredentialCache::key(buffer, "account-" + std::to_string(i), "app"));
 }
 
+std::uint64_t gen(const CredentialCache& cache, const std::string& k) {
+  return cache.generation(CredentialCache::hash(k));
+}
+
+std::size_t shard_of(const std::string& k) { return CredentialCache::hash(k) % CredentialCache::kShards; }
+
+// The first key(i), i > 1, in key(1)'s shard (same) or in another (!same).
+std::string neighbour_of_1(bool same) {
+  for (int i = 2;; ++i)
+    if ((shard_of(key(i)) == shard_of(key(1))) == same) return key(i);
+}
+
 // "served", "stale" or "no", with what a served or stale find copied out.
 std::string look(const CredentialCache& cache, const std::string& k, bool servable = true) {
   Credentials out;
@@ -37,28 +49,45 @@ std::string look(const CredentialCache& cache, const std::string& k, bool servab
 TEST_CASE("credential cache: serves what was put, stale when not servable") {
   CredentialCache cache(100);
   CHECK(look(cache, key(1)) == "no");
-  cache.put(key(1), creds("one", 1), cache.generation());
+  cache.put(key(1), creds("one", 1), gen(cache, key(1)));
   CHECK(look(cache, key(1)) == "served:one");
   CHECK(look(cache, key(1), false) == "stale:one");
-  cache.put(key(1), creds("uno", 2), cache.generation());
+  cache.put(key(1), creds("uno", 2), gen(cache, key(1)));
   CHECK(look(cache, key(1)) == "served:uno");
   CHECK(look(cache, key(2)) == "no");
 }
 
 TEST_CASE("credential cache: a put that raced an invalidation caches nothing and drops the old entry") {
   CredentialCache cache(100);
-  cache.put(key(1), creds("old", 1), cache.generation());
-  const std::uint64_t seen = cache.generation();  // a load starts
-  cache.invalidate(key(2));                        // something changed meanwhile
+  std::string other = key(1);
+  SUBCASE("of the same key") {}
+  SUBCASE("of another key in its shard") { other = neighbour_of_1(true); }
+  cache.put(key(1), creds("old", 1), gen(cache, key(1)));
+  const std::uint64_t seen = gen(cache, key(1));  // a load starts
+  cache.invalidate(other);                         // something changed meanwhile
   cache.put(key(1), creds("loaded", 2), seen);
   CHECK(look(cache, key(1)) == "no");
-  cache.put(key(1), creds("again", 3), cache.generation());
+  cache.put(key(1), creds("again", 3), gen(cache, key(1)));
   CHECK(look(cache, key(1)) == "served:again");
+}
+
+TEST_CASE("credential cache: invalidations in other shards do not keep a load out; clear does") {
+  CredentialCache cache(100);
+  const std::string elsewhere = neighbour_of_1(false);
+  const std::uint64_t seen = gen(cache, key(1));  // a load starts
+  cache.invalidate(elsewhere);                     // another connection changes
+  cache.put(key(1), creds("loaded", 1), seen);
+  CHECK(look(cache, key(1)) == "served:loaded");
+
+  const std::uint64_t seen2 = gen(cache, key(1));
+  cache.clear();  // every shard: the store changed under the cache
+  cache.put(key(1), creds("loaded", 2), seen2);
+  CHECK(look(cache, key(1)) == "no");
 }
 
 TEST_CASE("credential cache: invalidate and clear remove entries; no key is lost while not full") {
   CredentialCache cache(10000);
-  for (int i = 0; i < 2000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), cache.generation());
+  for (int i = 0; i < 2000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), gen(cache, key(i)));
   for (int i = 0; i < 2000; ++i) REQUIRE(look(cache, key(i)) == "served:v" + std::to_string(i));
   for (int i = 0; i < 2000; i += 2) cache.invalidate(key(i));
   int found = 0, wrong = 0;
@@ -72,14 +101,14 @@ TEST_CASE("credential cache: invalidate and clear remove entries; no key is lost
   cache.clear();
   for (int i = 1; i < 2000; i += 2) REQUIRE(look(cache, key(i)) == "no");
   // Usable after clear.
-  cache.put(key(7), creds("seven", 7), cache.generation());
+  cache.put(key(7), creds("seven", 7), gen(cache, key(7)));
   CHECK(look(cache, key(7)) == "served:seven");
 }
 
 TEST_CASE("credential cache: holds at most its capacity; what it holds is what was put") {
   CredentialCache cache(160);  // 10 per shard
   for (int round = 0; round < 50; ++round)
-    for (int i = 0; i < 1000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), cache.generation());
+    for (int i = 0; i < 1000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), gen(cache, key(i)));
   int held = 0;
   for (int i = 0; i < 1000; ++i) {
     std::string got = look(cache, key(i));
@@ -90,6 +119,6 @@ TEST_CASE("credential cache: holds at most its capacity; what it holds is what w
   CHECK(held > 0);
   CHECK(held <= 160);
   CredentialCache off(0);
-  off.put(key(1), creds("x", 1), off.generation());
+  off.put(key(1), creds("x", 1), gen(off, key(1)));
   CHECK(look(off, key(1)) == "no");
 }
