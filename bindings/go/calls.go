@@ -29,7 +29,8 @@ func (c *Client) ConnectKeyBased(account, app string, fields map[string]any) err
 	if err != nil {
 		return &Error{Code: CodeInvalid, Message: "fields: " + err.Error()}
 	}
-	return c.connect(account, app, string(payload), true)
+	defer wipeBytes(payload)
+	return c.connect(account, app, payload)
 }
 
 // ConnectOAuth connects app's OAuth 2.0 auth for account interactively:
@@ -39,10 +40,12 @@ func (c *Client) ConnectKeyBased(account, app string, fields map[string]any) err
 // then or the configured interactive timeout (ErrTimeout). An opener that
 // returns an error cancels it: ErrCancelled, wrapping that error.
 func (c *Client) ConnectOAuth(account, app string) error {
-	return c.connect(account, app, "", false)
+	return c.connect(account, app, nil)
 }
 
-func (c *Client) connect(account, app, payload string, keyBased bool) error {
+// connect connects with payload, JSON fields (key-based), or with nil
+// (OAuth). The payload is copied to C without a Go string in between.
+func (c *Client) connect(account, app string, payload []byte) error {
 	var a cArgs
 	defer a.free()
 	acc, err := a.add(account, "account")
@@ -54,10 +57,9 @@ func (c *Client) connect(account, app, payload string, keyBased bool) error {
 		return err
 	}
 	var pl *C.char
-	if keyBased {
-		if pl, err = a.add(payload, "fields"); err != nil {
-			return err
-		}
+	if payload != nil {
+		pl = cBytes(payload) // JSON from encoding/json: no NUL inside
+		a.ptrs = append(a.ptrs, pl)
 	}
 	return c.call(func(p *C.refold_client) C.int { return C.refold_connect(p, acc, ap, pl) })
 }

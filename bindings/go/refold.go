@@ -48,19 +48,30 @@ func Open(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeInvalid, Message: "config: " + err.Error()}
 	}
-	return OpenJSON(string(text))
+	// The text may hold a master key or client secrets: copied to C
+	// without a Go string in between, and wiped.
+	defer wipeBytes(text)
+	return openC(cBytes(text))
 }
 
 // OpenJSON opens a client with a configuration given as JSON text, as
 // refold_client_open takes it ("" means every default).
 func OpenJSON(config string) (*Client, error) {
-	var cfg *C.char
-	if config != "" {
-		var err error
-		if cfg, err = cString(config, "config"); err != nil {
-			return nil, err
-		}
-		defer C.free(unsafe.Pointer(cfg))
+	if config == "" {
+		return openC(nil)
+	}
+	cfg, err := cString(config, "config")
+	if err != nil {
+		return nil, err
+	}
+	return openC(cfg)
+}
+
+// openC opens a client with cfg (NULL: every default), which it wipes and
+// frees: a config may hold a master key or client secrets.
+func openC(cfg *C.char) (*Client, error) {
+	if cfg != nil {
+		defer freeWiped(cfg)
 	}
 	var ptr *C.refold_client
 	err := locked(func() C.int { return C.refold_client_open(&ptr, cfg) })
@@ -138,8 +149,41 @@ func cString(s, what string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
-// cArgs holds the C copies of a call's string arguments; free releases
-// them. An empty optional string becomes NULL.
+// cBytes copies JSON text for C, NUL-terminated; the caller frees it with
+// freeWiped. (JSON from encoding/json escapes NUL, so none is inside.)
+func cBytes(text []byte) *C.char {
+	p := (*C.char)(C.malloc(C.size_t(len(text) + 1)))
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(p)), len(text)+1)
+	copy(buf, text)
+	buf[len(text)] = 0
+	return p
+}
+
+// wipeBytes zeroes b.
+func wipeBytes(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
+
+// wipeC zeroes the C string p (up to its NUL).
+func wipeC(p *C.char) {
+	if p != nil {
+		C.memset(unsafe.Pointer(p), 0, C.strlen(p))
+	}
+}
+
+// freeWiped zeroes and frees a C copy made by cString, so no copy of a
+// secret argument (fields, a token, a key, a callback URL's code) that the
+// binding made outlives the call. The Go strings themselves are the
+// caller's: Go gives no way to wipe them.
+func freeWiped(p *C.char) {
+	wipeC(p)
+	C.free(unsafe.Pointer(p))
+}
+
+// cArgs holds the C copies of a call's string arguments; free wipes and
+// releases them. An empty optional string becomes NULL.
 type cArgs struct{ ptrs []*C.char }
 
 func (a *cArgs) add(s, what string) (*C.char, error) {
@@ -159,7 +203,7 @@ func (a *cArgs) optional(s, what string) (*C.char, error) {
 
 func (a *cArgs) free() {
 	for _, p := range a.ptrs {
-		C.free(unsafe.Pointer(p))
+		freeWiped(p)
 	}
 }
 

@@ -115,6 +115,16 @@ namespace Refold
             return bytes;
         }
 
+        /// <summary>Zeroes the argument copies a call made of secrets (a
+        /// config, connect fields, a token, a key, a callback URL's code)
+        /// once the call returns. Managed strings cannot be wiped; these
+        /// copies, the ones the library read, can.</summary>
+        internal static void Wipe(params byte[][] copies)
+        {
+            foreach (var c in copies)
+                if (c != null) Array.Clear(c, 0, c.Length);
+        }
+
         /// <summary>Reads a NUL-terminated UTF-8 string the library owns.</summary>
         internal static string ReadUtf8(IntPtr p)
         {

@@ -28,7 +28,8 @@ namespace Refold
         {
             var config = Native.Utf8(configJson, "configJson");
             ClientHandle h = null;
-            Run(() => Native.refold_client_open(out h, config));
+            try { Run(() => Native.refold_client_open(out h, config)); }
+            finally { Native.Wipe(config); }
             handle = h;
             dispatcher = new Dispatcher(this);
             Register(payload => Native.refold_set_event_handler(handle, Callbacks.Event, payload, Callbacks.Free));
@@ -154,7 +155,8 @@ namespace Refold
             var a = Native.Utf8(account, nameof(account));
             var p = Native.Utf8(app, nameof(app));
             var payload = Native.Utf8(Json.Serialize(fields ?? new Dictionary<string, object>()), nameof(fields));
-            Run(() => Native.refold_connect(handle, a, p, payload));
+            try { Run(() => Native.refold_connect(handle, a, p, payload)); }
+            finally { Native.Wipe(payload); }
         }
 
         /// <summary>Connects <paramref name="app"/>'s OAuth 2.0 auth for
@@ -252,12 +254,16 @@ namespace Refold
         public OAuthResult CompleteOAuth(string callbackUrl)
         {
             var u = Native.Utf8(callbackUrl, nameof(callbackUrl));
-            return OAuthResult.Parse(RunText(() =>
+            try
             {
-                IntPtr json;
-                int rc = Native.refold_oauth_complete(handle, u, out json);
-                return Tuple.Create(rc, json);
-            }));
+                return OAuthResult.Parse(RunText(() =>
+                {
+                    IntPtr json;
+                    int rc = Native.refold_oauth_complete(handle, u, out json);
+                    return Tuple.Create(rc, json);
+                }));
+            }
+            finally { Native.Wipe(u); }
         }
 
         /// <summary>How <see cref="ConnectOAuth"/> opens the authorization URL;
@@ -345,7 +351,8 @@ namespace Refold
             var a = Native.Utf8(account, nameof(account));
             var p = Native.Utf8(app, nameof(app));
             var t = Native.Utf8(accessToken, nameof(accessToken));
-            Run(() => Native.refold_report_unauthorized_token(handle, a, p, t));
+            try { Run(() => Native.refold_report_unauthorized_token(handle, a, p, t)); }
+            finally { Native.Wipe(t); }
         }
 
         /// <summary>Replaces the master key with <paramref name="newKey"/> (32
@@ -353,7 +360,8 @@ namespace Refold
         public void RotateMasterKey(string newKey)
         {
             var k = Native.Utf8(newKey, nameof(newKey));
-            Run(() => Native.refold_rotate_master_key(handle, k));
+            try { Run(() => Native.refold_rotate_master_key(handle, k)); }
+            finally { Native.Wipe(k); }
         }
     }
 }

@@ -1,4 +1,4 @@
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
 
 use crate::callbacks::{self, CallScope, ClockFn, EventFn, OpenerFn};
@@ -21,12 +21,80 @@ pub struct Client {
 unsafe impl Send for Client {}
 unsafe impl Sync for Client {}
 
-/// A Rust string as a C argument; a NUL byte inside is refused.
-fn c_arg(s: &str, what: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::Invalid(format!("{what} contains a NUL byte")))
+/// A Rust string copied as a C argument (NUL-terminated). The copy is
+/// zeroed when dropped, so none that the binding made of a secret argument
+/// (fields, a token, a key, a callback URL's code, a config) outlives the
+/// call; the caller's own strings are the caller's to wipe.
+struct CArg(Vec<u8>);
+
+impl CArg {
+    fn as_ptr(&self) -> *const c_char {
+        self.0.as_ptr() as *const c_char
+    }
 }
 
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
+impl Drop for CArg {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Zeroes `bytes` with writes the compiler may not drop.
+fn wipe(bytes: &mut [u8]) {
+    for b in bytes.iter_mut() {
+        // SAFETY: a valid, exclusive reference.
+        unsafe { ptr::write_volatile(b, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// A Rust string as a C argument; a NUL byte inside is refused.
+fn c_arg(s: &str, what: &str) -> Result<CArg> {
+    if s.as_bytes().contains(&0) {
+        return Err(Error::Invalid(format!("{what} contains a NUL byte")));
+    }
+    // Sized once, so no reallocation leaves an unwiped copy behind.
+    let mut v = Vec::with_capacity(s.len() + 1);
+    v.extend_from_slice(s.as_bytes());
+    v.push(0);
+    Ok(CArg(v))
+}
+
+/// Connect fields as a JSON object written straight into a C argument. A
+/// counting pass sizes it first, so the text is never reallocated (which
+/// would leave an unwiped copy of a secret behind). Control characters,
+/// NUL included, are escaped, so the text has no NUL byte inside.
+fn fields_arg(fields: &[(&str, Value)]) -> Result<CArg> {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    struct Fill(Vec<u8>);
+    impl std::fmt::Write for Fill {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            if self.0.len() + s.len() >= self.0.capacity() {
+                return Err(std::fmt::Error); // never: sized by Count
+            }
+            self.0.extend_from_slice(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = crate::json::write_object(&mut count, fields);
+    let mut fill = Fill(Vec::with_capacity(count.0 + 1));
+    let complete = crate::json::write_object(&mut fill, fields).is_ok();
+    let mut arg = CArg(fill.0); // wiped on drop, whatever happens next
+    if !complete {
+        return Err(Error::Internal("connect fields: the JSON text outgrew its size".into()));
+    }
+    arg.0.push(0);
+    Ok(arg)
+}
+
+fn opt_ptr(s: &Option<CArg>) -> *const c_char {
     s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
 }
 
@@ -101,9 +169,8 @@ impl Client {
         app: &str,
         fields: &[(&str, Value)],
     ) -> Result<()> {
-        let payload = Value::object(fields.iter().map(|(k, v)| (*k, v.clone()))).to_string();
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
-        let payload = c_arg(&payload, "fields")?;
+        let payload = fields_arg(fields)?;
         // SAFETY: valid C strings for the duration of the call.
         call(|| unsafe {
             sys::refold_connect(self.ptr(), account.as_ptr(), app.as_ptr(), payload.as_ptr())
@@ -389,5 +456,37 @@ impl Drop for Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_written_once_into_a_buffer_of_their_size() {
+        let fields = [
+            ("auth_token", Value::from("s3cr\"et\n\u{0}\u{e9}")),
+            ("region", Value::from("eu")),
+        ];
+        let arg = fields_arg(&fields).unwrap();
+        // One allocation of exactly the text and its NUL: nothing was
+        // reallocated, so no unwiped partial copy was left behind.
+        assert_eq!(arg.0.capacity(), arg.0.len());
+        let (nul, text) = arg.0.split_last().unwrap();
+        assert_eq!(*nul, 0);
+        assert!(!text.contains(&0), "a NUL inside would cut the payload short");
+        let parsed = crate::json::parse(std::str::from_utf8(text).unwrap()).unwrap();
+        assert_eq!(parsed.get("auth_token").and_then(Value::as_str), Some("s3cr\"et\n\u{0}\u{e9}"));
+        assert_eq!(parsed.get("region").and_then(Value::as_str), Some("eu"));
+    }
+
+    #[test]
+    fn c_arguments_refuse_nul_and_are_wiped() {
+        assert!(matches!(c_arg("a\0b", "account"), Err(Error::Invalid(m)) if m.contains("account")));
+        let mut arg = c_arg("token-value", "access_token").unwrap();
+        assert_eq!(&arg.0, b"token-value\0");
+        wipe(&mut arg.0);
+        assert!(arg.0.iter().all(|b| *b == 0));
     }
 }

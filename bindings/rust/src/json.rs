@@ -398,6 +398,20 @@ fn write_string(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')
 }
 
+/// Writes an object with these members as compact JSON, without building a
+/// Value (so without copies of the values).
+pub(crate) fn write_object(f: &mut impl fmt::Write, members: &[(&str, Value)]) -> fmt::Result {
+    f.write_char('{')?;
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            f.write_char(',')?;
+        }
+        write_string(f, k)?;
+        write!(f, ":{v}")?;
+    }
+    f.write_char('}')
+}
+
 /// Compact JSON text.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
