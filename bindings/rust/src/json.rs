@@ -400,13 +400,13 @@ fn write_string(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
 
 /// Writes an object with these members as compact JSON, without building a
 /// Value (so without copies of the values).
-pub(crate) fn write_object(f: &mut impl fmt::Write, members: &[(&str, Value)]) -> fmt::Result {
+pub(crate) fn write_object<K: AsRef<str>>(f: &mut impl fmt::Write, members: &[(K, Value)]) -> fmt::Result {
     f.write_char('{')?;
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
             f.write_char(',')?;
         }
-        write_string(f, k)?;
+        write_string(f, k.as_ref())?;
         write!(f, ":{v}")?;
     }
     f.write_char('}')
@@ -430,17 +430,7 @@ impl fmt::Display for Value {
                 }
                 f.write_char(']')
             }
-            Value::Object(members) => {
-                f.write_char('{')?;
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        f.write_char(',')?;
-                    }
-                    write_string(f, k)?;
-                    write!(f, ":{v}")?;
-                }
-                f.write_char('}')
-            }
+            Value::Object(members) => write_object(f, members),
         }
     }
 }
