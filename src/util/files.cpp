@@ -94,29 +94,51 @@ std::optional<std::string> read(const std::string& path, std::size_t limit, int 
   return out;
 }
 
-void write_new_private(const std::string& path, const std::string& data, int code) {
-  // Written under a temporary name and linked into place once complete and
-  // synced: link() fails if `path` exists, so two writers cannot both win,
-  // and a reader racing the writer sees no file or the whole file, never a
-  // partial one.
-  std::string tmp = path + ".tmp-XXXXXX";
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));  // mode 0600
-  if (fd.get() < 0) fail(code, "cannot create '" + path + "': " + sys_error());
-  struct Unlink {
-    const std::string& name;
-    ~Unlink() { ::unlink(name.c_str()); }
-  } unlink_tmp{tmp};
+namespace {
+
+void write_all(int fd, const std::string& path, const std::string& data, int code) {
   std::size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail(code, "cannot write '" + path + "': " + sys_error());
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) fail(code, "cannot sync '" + path + "': " + sys_error());
-  if (::link(tmp.c_str(), path.c_str()) != 0) fail(code, "cannot create '" + path + "': " + sys_error());
+  if (::fsync(fd) != 0) fail(code, "cannot sync '" + path + "': " + sys_error());
+}
+
+}  // namespace
+
+void write_new_private(const std::string& path, const std::string& data, int code) {
+  // Written under a temporary name and linked into place once complete and
+  // synced: link() fails if `path` exists, so two writers cannot both win,
+  // and a reader racing the writer sees no file or the whole file, never a
+  // partial one.
+  bool linked = false;
+  {
+    std::string tmp = path + ".tmp-XXXXXX";
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));  // mode 0600
+    if (fd.get() < 0) fail(code, "cannot create '" + path + "': " + sys_error());
+    struct Unlink {
+      const std::string& name;
+      ~Unlink() { ::unlink(name.c_str()); }
+    } unlink_tmp{tmp};
+    write_all(fd.get(), path, data, code);
+    if (::link(tmp.c_str(), path.c_str()) == 0) {
+      linked = true;
+    } else if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) {  // ENOTSUP: EOPNOTSUPP on Linux
+      fail(code, "cannot create '" + path + "': " + sys_error());
+    }
+  }
+  if (!linked) {
+    // A file system without hard links: created in place (O_EXCL still
+    // lets one writer win, but a racing reader may see it half-written).
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd.get() < 0) fail(code, "cannot create '" + path + "': " + sys_error());
+    write_all(fd.get(), path, data, code);
+  }
   fsync_dir(parent(path), code);
 }
 
