@@ -48,11 +48,7 @@ func (c *Client) ConnectOAuth(account, app string) error {
 func (c *Client) connect(account, app string, payload []byte) error {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return err
 	}
@@ -69,11 +65,7 @@ func (c *Client) connect(account, app string, payload []byte) error {
 func (c *Client) Disconnect(account, app string) error {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return err
 	}
@@ -107,11 +99,7 @@ func (c *Client) jsonCall(out any, f func(p *C.refold_client, text **C.char) C.i
 func (c *Client) Credentials(account, app string) (*Credentials, error) {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return nil, err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +150,7 @@ func (c *Client) ListConnections(account string) ([]Connection, error) {
 func (c *Client) BeginOAuth(account, app string, opts *OAuthOptions) (string, error) {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return "", err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return "", err
 	}
@@ -271,11 +255,7 @@ func (c *Client) SetClock(fn func() time.Time) error {
 func (c *Client) MarkReauth(account, app, reason string) error {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return err
 	}
@@ -315,11 +295,7 @@ func (c *Client) ReportUnauthorizedToken(account, app, accessToken string) error
 func (c *Client) reportUnauthorized(account, app string, accessToken *string) error {
 	var a cArgs
 	defer a.free()
-	acc, err := a.add(account, "account")
-	if err != nil {
-		return err
-	}
-	ap, err := a.add(app, "app")
+	acc, ap, err := a.connection(account, app)
 	if err != nil {
 		return err
 	}

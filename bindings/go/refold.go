@@ -194,6 +194,17 @@ func (a *cArgs) add(s, what string) (*C.char, error) {
 	return p, err
 }
 
+// connection adds the account and app that name a connection.
+func (a *cArgs) connection(account, app string) (acc, ap *C.char, err error) {
+	if acc, err = a.add(account, "account"); err != nil {
+		return nil, nil, err
+	}
+	if ap, err = a.add(app, "app"); err != nil {
+		return nil, nil, err
+	}
+	return acc, ap, nil
+}
+
 func (a *cArgs) optional(s, what string) (*C.char, error) {
 	if s == "" {
 		return nil, nil
