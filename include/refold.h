@@ -160,9 +160,10 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *   "store"       path of the SQLite store file. Default:
  *                 $XDG_DATA_HOME/refold/refold.db, else
  *                 ~/.local/share/refold/refold.db. Parent folders are
- *                 created with mode 0700. A relative path (here and in
- *                 key_file) is taken against the working directory when
- *                 the client opens; a later chdir() does not move it.
+ *                 created with mode 0700. A relative path (here, in
+ *                 key_file and in http.ca_file) is taken against the
+ *                 working directory when the client opens; a later
+ *                 chdir() does not move it.
  *   "master_key"  the 32-byte master key, base64 or hex.
  *   "key_file"    path of a file holding the master key (base64 or hex).
  *   "passphrase"  a passphrase; the master key is derived with Argon2id and

@@ -127,6 +127,8 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
                                 "' in the catalog");
   }
   http_options_ = config.http;
+  // Loaded on the first HTTPS request, which may come after a chdir().
+  if (!http_options_.ca_file.empty()) http_options_.ca_file = files::absolute(http_options_.ca_file);
   if (!http_options_.ca_file.empty() && !files::exists(http_options_.ca_file))
     fail(REFOLD_EINVALID, "config: http.ca_file '" + http_options_.ca_file + "' does not exist");
   if (config.keys.key_file) config.keys.key_file = files::absolute(*config.keys.key_file);

@@ -99,7 +99,8 @@ class Client {
   Credentials load(const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app, KeyRef k);
   // `token`, for an OAuth record: whether its access token is this one
-  // (constant time), in *holds.
+  // (constant time), in *holds; *holds is left as it was for a key-based
+  // record or when no token is given.
   Credentials decrypt(const store::ConnectionWithSecret& row,
                       std::optional<std::string_view> token = std::nullopt, bool* holds = nullptr) const;
   // What a read returns given `cur`, as of `now`: refreshing or marking

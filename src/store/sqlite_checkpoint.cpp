@@ -32,6 +32,18 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::watch(sqlite::Db& db) {
+  {
+    std::lock_guard lock(mu_);
+    // Opened now rather than on the first checkpoint: the file this store
+    // opened, even if the host changes directory or the path is replaced.
+    // A failure leaves checkpoints to the commits themselves (below).
+    if (!db_) {
+      try {
+        db_ = std::make_unique<sqlite::Db>(path_, false);
+      } catch (...) {
+      }
+    }
+  }
   // Replaces the automatic checkpoint (itself a WAL hook).
   sqlite3_wal_hook(db.raw(), &WalCheckpointer::on_commit, this);
 }
@@ -50,7 +62,7 @@ int WalCheckpointer::on_commit(void* self_v, sqlite3* db, const char* schema, in
   try {
     std::lock_guard lock(self->mu_);
     if (self->stop_) return SQLITE_OK;
-    if (self->open_failed_) {
+    if (!self->db_) {
       inline_checkpoint = true;
     } else {
       self->due_ = true;
@@ -82,16 +94,6 @@ bool WalCheckpointer::checkpoint() {
 }
 
 void WalCheckpointer::run() {
-  // Opened here, on the first request, so a client that never writes much
-  // (a CLI command) never pays for it. If it cannot be opened, commits go
-  // back to checkpointing themselves (on_commit).
-  try {
-    db_ = std::make_unique<sqlite::Db>(path_, false);
-  } catch (...) {
-    std::lock_guard lock(mu_);
-    open_failed_ = true;
-    return;
-  }
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || due_; });

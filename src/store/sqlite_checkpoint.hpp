@@ -6,7 +6,7 @@
 // threads wait for, they all wait for the checkpoint too. Here the commit
 // only asks for a checkpoint; a thread started on the first request runs
 // it (PASSIVE: it never blocks readers or writers) on a connection of its
-// own, opened by the thread, once the store's connections have made no commit for 50 ms (or the
+// own, once the store's connections have made no commit for 50 ms (or the
 // WAL has reached 4,000 pages).
 #pragma once
 
@@ -24,8 +24,6 @@ namespace refold::store {
 
 class WalCheckpointer {
  public:
-  // `path`: the store file, absolute (the thread opens it later, perhaps
-  // after the host has changed directory).
   explicit WalCheckpointer(std::string path) : path_(std::move(path)) {}
   // Stops the thread; a checkpoint running finishes first.
   ~WalCheckpointer();
@@ -33,7 +31,8 @@ class WalCheckpointer {
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
   // Turns off `db`'s automatic checkpoint and has its commits ask this
-  // checkpointer instead. `db` must not outlive it.
+  // checkpointer instead. `db` must not outlive it. The first call opens
+  // the checkpointer's own connection (the file exists by then).
   void watch(sqlite::Db& db);
 
   // Checkpoints that copied at least one page so far (for tests).
@@ -51,9 +50,7 @@ class WalCheckpointer {
   bool due_ = false;
   bool stop_ = false;
   std::size_t copied_ = 0;
-  // The thread could not open its connection: commits checkpoint inline.
-  bool open_failed_ = false;
-  // The thread's own connection, opened and used by the thread only.
+  // Opened by the first watch(), under mu_; used by the thread only after.
   std::unique_ptr<sqlite::Db> db_;
   // The last commit's time (steady clock) and WAL size, set by every commit.
   std::atomic<std::int64_t> last_commit_ns_{0};

@@ -70,9 +70,9 @@ SqliteStore::SqliteStore(std::string path) : path_(files::absolute(path)) {
   auto conn = connect();
   // WAL is a property of the file: set once, a no-op when already set.
   // Setting it takes an exclusive lock, and SQLite answers SQLITE_BUSY at
-  // once, without the busy handler, while another connection reads the
-  // file: as other clients opening the same new store at the same moment
-  // do. So the switch is retried, for as long as the busy timeout.
+  // once, without the busy handler, while another connection is writing
+  // the file: as another client opening the same new store at the same
+  // moment does. So the switch is retried, for as long as the busy timeout.
   std::string mode;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
   for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {

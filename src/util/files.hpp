@@ -24,9 +24,11 @@ std::string absolute(const std::string& path);
 std::optional<std::string> read(const std::string& path, std::size_t limit, int code);
 
 // Writes `data` to a new file `path` with mode 0600 and fsyncs it and its
-// folder. The file appears whole or not at all: a concurrent reader never
-// sees it partly written. Fails with `code` when the file exists or cannot
-// be written.
+// folder. The file appears whole or not at all (a concurrent reader never
+// sees it partly written), except on a file system without hard links,
+// where it is written in place. A crash while writing may leave a
+// "<path>.tmp-XXXXXX" file beside it. Fails with `code` when the file
+// exists or cannot be written.
 void write_new_private(const std::string& path, const std::string& data, int code);
 
 // Atomically renames `from` to `to` and fsyncs the folder.

@@ -458,7 +458,10 @@ TEST_CASE("storage: relative paths stay put when the host changes directory") {
   cwd.resize(std::strlen(cwd.c_str()));
   struct Back {
     const std::string& dir;
-    ~Back() { (void)::chdir(dir.c_str()); }
+    ~Back() {
+      if (::chdir(dir.c_str()) != 0) {
+      }
+    }
   } back{cwd};
   REQUIRE(::chdir(home.path().c_str()) == 0);
 
@@ -489,8 +492,8 @@ TEST_CASE("storage: relative paths stay put when the host changes directory") {
     if (!f.empty()) FAIL_CHECK(f);
   CHECK(refold_rotate_master_key(c.get(), random_hex_key().c_str()) == REFOLD_OK);
   c.reset();
-  CHECK(!std::filesystem::exists(elsewhere.file("data")));
-  CHECK(!std::filesystem::exists(elsewhere.file("my.key.next")));
+  // Nothing was made where the host went (a store, a key, a rotated key).
+  CHECK(std::filesystem::is_empty(elsewhere.path()));
 
   // Back where it was opened, the same config finds everything, under the
   // rotated key.

@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -260,12 +263,12 @@ TEST_CASE("threads: clients opened at once on a new store") {
   SUBCASE("with a master key") { master_key = random_hex_key(); }
   SUBCASE("with the default key file") {}
 
-  constexpr int kRounds = 12;
+  constexpr int kStores = 12;
   constexpr int kOpeners = 4;
-  for (int round = 0; round < kRounds; ++round) {
-    CAPTURE(round);
+  for (int store = 0; store < kStores; ++store) {
+    CAPTURE(store);
     json::object cfg;
-    cfg["store"] = dir.file("store-" + std::to_string(round) + ".db");
+    cfg["store"] = dir.file("store-" + std::to_string(store) + ".db");
     if (master_key) cfg["master_key"] = *master_key;
     const std::string config = to_json(cfg);
 
@@ -309,5 +312,35 @@ TEST_CASE("threads: clients opened at once on a new store") {
       CHECK(field_is(credential_fields(c.get(), account.c_str(), "twilio"), "auth_token",
                      tokens[static_cast<std::size_t>(t)]));
     }
+  }
+}
+
+TEST_CASE("threads: a new store another connection is writing opens once it is done") {
+  // What an opener meets when another one is switching a new store to WAL
+  // or writing its schema: SQLite answers the switch with SQLITE_BUSY at
+  // once, without waiting, while another connection holds the write lock.
+  TempDir dir;
+  const std::string store = dir.store();
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(store.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  std::atomic<bool> opening{false};
+  std::thread writer([&] {
+    while (!opening.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);  // leaves the file new
+  });
+  refold_client* c = nullptr;
+  opening.store(true);
+  const int rc = refold_client_open(&c, make_config(store, random_hex_key()).c_str());
+  const std::string error = rc == REFOLD_OK ? "" : refold_last_error();
+  writer.join();
+  sqlite3_close(other);
+  CHECK_MESSAGE(rc == REFOLD_OK, error);
+  ClientPtr client(c);
+  if (client) {
+    const std::string token = random_token();
+    connect_ok(client.get(), "acct", "twilio", twilio_payload(token));
+    CHECK(field_is(credential_fields(client.get(), "acct", "twilio"), "auth_token", token));
   }
 }
