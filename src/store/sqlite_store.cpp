@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::int64_t kApplicationId = 0x52464C44;  // "RFLD"
 constexpr int kBusyTimeoutMs = 10000;
+const std::int64_t kSchemaVersion = static_cast<std::int64_t>(detail::migrations().size());
 
 // Runs "PRAGMA journal_mode=WAL" once; the SQLite result code, and the mode
 // now in force in `mode`.
@@ -36,7 +37,6 @@ int switch_to_wal(sqlite3* db, std::string& mode) {
   sqlite3_finalize(s);
   return rc;
 }
-const std::int64_t kSchemaVersion = static_cast<std::int64_t>(detail::migrations().size());
 
 }  // namespace
 
