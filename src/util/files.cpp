@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,15 +50,10 @@ bool exists(const std::string& path) {
 
 std::string absolute(const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
-  std::string cwd(256, '\0');
-  while (!::getcwd(cwd.data(), cwd.size())) {
-    if (errno != ERANGE) fail(REFOLD_ESTORE, "cannot read the working directory: " + sys_error());
-    cwd.resize(cwd.size() * 2);
-  }
-  cwd.resize(std::strlen(cwd.c_str()));
-  std::string_view rest = path;
-  while (rest.starts_with("./")) rest.remove_prefix(2);
-  return (cwd == "/" ? "" : cwd) + "/" + std::string(rest);
+  std::error_code ec;
+  auto full = std::filesystem::absolute(path, ec);
+  if (ec) fail(REFOLD_ESTORE, "cannot read the working directory: " + ec.message());
+  return full.string();  // not normalized: "link/.." is not lexical
 }
 
 std::optional<unsigned> mode(const std::string& path) {

@@ -3,12 +3,10 @@
 
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 using namespace refold_test;
@@ -453,17 +451,15 @@ TEST_CASE("storage: a store path that cannot be created is a store error") {
 TEST_CASE("storage: relative paths stay put when the host changes directory") {
   TempDir home, elsewhere;
   ScopedEnv env("REFOLD_MASTER_KEY", std::nullopt);
-  std::string cwd(4096, '\0');
-  REQUIRE(::getcwd(cwd.data(), cwd.size()) != nullptr);
-  cwd.resize(std::strlen(cwd.c_str()));
+  namespace fs = std::filesystem;
   struct Back {
-    const std::string& dir;
+    fs::path dir = fs::current_path();
     ~Back() {
-      if (::chdir(dir.c_str()) != 0) {
-      }
+      std::error_code ignored;
+      fs::current_path(dir, ignored);
     }
-  } back{cwd};
-  REQUIRE(::chdir(home.path().c_str()) == 0);
+  } back;
+  fs::current_path(home.path());
 
   std::string config = R"({"store": "data/refold.db"})";
   SUBCASE("the default key file") {}
@@ -472,10 +468,11 @@ TEST_CASE("storage: relative paths stay put when the host changes directory") {
     config = R"({"store": "./data/refold.db", "key_file": "my.key"})";
   }
   ClientPtr c = open_client(config);
-  REQUIRE(::chdir(elsewhere.path().c_str()) == 0);
+  fs::current_path(elsewhere.path());
 
-  // Threads at once need more pooled connections than the open made, and a
-  // rotation rewrites the key file: all must find the files opened above.
+  // Threads at once may open more pooled connections than the open made,
+  // and a rotation rewrites the key file: all must find the files opened
+  // above.
   constexpr int kThreads = 6;
   std::vector<std::string> tokens(kThreads), failures(kThreads);
   std::vector<std::thread> threads;
@@ -493,11 +490,11 @@ TEST_CASE("storage: relative paths stay put when the host changes directory") {
   CHECK(refold_rotate_master_key(c.get(), random_hex_key().c_str()) == REFOLD_OK);
   c.reset();
   // Nothing was made where the host went (a store, a key, a rotated key).
-  CHECK(std::filesystem::is_empty(elsewhere.path()));
+  CHECK(fs::is_empty(elsewhere.path()));
 
   // Back where it was opened, the same config finds everything, under the
   // rotated key.
-  REQUIRE(::chdir(home.path().c_str()) == 0);
+  fs::current_path(home.path());
   c = open_client(config);
   for (int t = 0; t < kThreads; ++t) {
     CAPTURE(t);
