@@ -171,6 +171,8 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *   "catalog"     extra apps: the path of a JSON file holding an array of
  *                 app definitions, or an inline array (docs/catalog.md).
  *                 An app with the slug of a built-in app replaces it.
+ *                 Field patterns are RE2 syntax (no backreferences or
+ *                 lookaround) and match in time linear in the value.
  *   "oauth_clients" {"<app>": {"client_id", "client_secret", "redirect_uri",
  *                 "scopes"}}: OAuth client registrations. The secret is
  *                 never echoed back.

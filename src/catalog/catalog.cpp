@@ -1,9 +1,9 @@
 #include "catalog/catalog.hpp"
 
 #include <algorithm>
-#include <locale>
-#include <mutex>
 #include <set>
+
+#include <re2/re2.h>
 
 #include "catalog/builtin.hpp"
 #include "http/url.hpp"
@@ -29,16 +29,17 @@ std::size_t length_limit(const json::Reader& r, std::string_view key, std::size_
   return v ? static_cast<std::size_t>(*v) : dflt;
 }
 
-// std::regex narrows pattern characters through the locale's ctype facet,
-// whose cache libstdc++ fills lazily without synchronisation: clients
-// opened on several threads at once would race on it (ThreadSanitizer
-// reports it). Filling the cache once, first, leaves only reads.
-void warm_ctype_cache() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const auto& ct = std::use_facet<std::ctype<char>>(std::locale());
-    for (int c = 0; c < 256; ++c) (void)ct.narrow(static_cast<char>(c), '\0');
-  });
+// Field patterns come from the host and are matched against whatever a
+// customer typed, so they go through RE2: matching takes time linear in the
+// value's length and constant stack, whatever the pattern. A pattern RE2
+// cannot compile (bad syntax, a backreference or lookaround, or a program
+// over its memory budget) fails the definition, naming RE2's reason.
+std::shared_ptr<const re2::RE2> compile_pattern(const std::string& source, const json::Reader& r) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);  // the reason goes into the error, not to stderr
+  auto re = std::make_shared<const re2::RE2>(source, options);
+  if (!re->ok()) r.bad("pattern", "is not a valid RE2 regular expression (" + re->error() + ")");
+  return re;
 }
 
 Field parse_field(const bj::value& v, const std::string& where) {
@@ -75,12 +76,7 @@ Field parse_field(const bj::value& v, const std::string& where) {
   only_for("options", FieldType::select, "select");
 
   if (auto p = fr.str("pattern")) {
-    warm_ctype_cache();
-    try {
-      f.pattern = std::make_shared<const std::regex>(*p, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      fr.bad("pattern", "is not a valid regular expression");
-    }
+    f.pattern = compile_pattern(*p, fr);
     f.pattern_source = std::move(*p);
   }
   f.min_length = length_limit(fr, "min_length", 0);

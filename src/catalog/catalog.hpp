@@ -7,9 +7,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace refold::catalog {
 
@@ -30,7 +33,9 @@ struct Field {
   std::string placeholder;
   std::string help_text;
   std::optional<std::string> pattern_source;
-  std::shared_ptr<const std::regex> pattern;  // whole-value match
+  // Compiled by RE2 (linear time in the value's length, no recursion), matched
+  // against the whole value.
+  std::shared_ptr<const re2::RE2> pattern;
   std::size_t min_length = 0;
   std::size_t max_length = 4096;  // characters
   std::optional<double> minimum;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <re2/re2.h>
+
 #include "catalog/catalog.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -44,7 +46,7 @@ bj::value Field::check(const bj::value& v) const {
       std::size_t n = text::utf8_length(s);
       if (n < min_length) bad(*this, "is shorter than " + std::to_string(min_length) + " characters");
       if (n > max_length) bad(*this, "is longer than " + std::to_string(max_length) + " characters");
-      if (pattern && !std::regex_match(s, *pattern)) bad(*this, "does not match the pattern " + *pattern_source);
+      if (pattern && !re2::RE2::FullMatch(s, *pattern)) bad(*this, "does not match the pattern " + *pattern_source);
       return bj::value(s, v.storage());
     }
     case FieldType::number: {

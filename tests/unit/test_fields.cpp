@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "catalog/catalog.hpp"
+#include "small_stack.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 
@@ -69,4 +70,41 @@ TEST_CASE("field errors name the field and never the value") {
     CHECK(msg.find(std::string("'") + c.field + "'") != std::string::npos);
     if (c.value) CHECK(msg.find(c.value) == std::string::npos);
   }
+}
+
+TEST_CASE("every built-in pattern takes long values on a 64 KiB stack") {
+  // Values of each field's full length, and one character over it, built
+  // from runs that keep a matcher busy: the prefix the placeholder shows,
+  // then one character repeated. Each must be answered (accepted, or
+  // rejected naming the field) without overflowing a small stack.
+  refold::catalog::Catalog catalog;
+  std::size_t checked = 0;
+  for (const auto& [slug, app] : catalog.apps()) {
+    for (const auto& f : app.fields) {
+      if (!f.pattern) continue;
+      const std::string prefix = f.placeholder.substr(0, f.placeholder.find('.'));
+      for (char fill : {'a', '0', 'Z', '-', '_'}) {
+        for (std::size_t length : {f.max_length, f.max_length + 1}) {
+          std::string value = prefix.substr(0, length);
+          value.resize(length, fill);
+          CAPTURE(slug);
+          CAPTURE(f.name);
+          CAPTURE(fill);
+          CAPTURE(length);
+          std::string error;
+          refold_test::run_on_stack(refold_test::kSmallStack, [&] {
+            try {
+              f.check(bj::value(value));
+            } catch (const refold::Error& e) {
+              error = e.what();
+            }
+          });
+          if (length > f.max_length) CHECK(error.find("is longer than") != std::string::npos);
+          if (!error.empty()) CHECK(error.find("'" + f.name + "'") != std::string::npos);
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked >= 7 * 10);  // every pattern of the built-in apps above
 }
