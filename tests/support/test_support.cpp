@@ -1,7 +1,10 @@
 #include "test_support.hpp"
 
-// Boost.JSON is used header-only: its implementation is compiled here, once.
+// Boost.JSON is used header-only: its implementation is compiled here, once
+// (or, in a program that links refold's objects, in src/util/boost_json.cpp).
+#ifndef REFOLD_TEST_LINKS_CORE
 #include <boost/json/src.hpp>
+#endif
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
