@@ -1,6 +1,9 @@
 // Opening a client: configuration, key sources, error reporting, catalogs.
 #include "test_support.hpp"
 
+#include <sys/stat.h>
+
+
 #include <doctest/doctest.h>
 
 #include <cctype>
@@ -278,6 +281,24 @@ TEST_CASE("open: the master key is accepted as hex and as base64") {
     ClientPtr c = open_client(make_config(store, upper));
     CHECK(reads_twilio(c.get(), "acct", token));
   }
+}
+
+TEST_CASE("open: a key file other users can read is refused") {
+  TempDir dir;
+  const std::string key_file = dir.file("master.key");
+  const std::string key = to_hex(random_key_bytes());
+  write_private_file(key_file, key);
+  REQUIRE(::chmod(key_file.c_str(), 0644) == 0);
+  json::object o = store_only(dir.store());
+  o["key_file"] = key_file;
+  ClientPtr c;
+  CHECK(try_open(to_json(o), c) == REFOLD_EINVALID);
+  const std::string msg = last_error();
+  CHECK(contains(msg, "other users"));
+  CHECK_FALSE(contains(msg, key));
+  // Once the file is private again, the same config opens.
+  REQUIRE(::chmod(key_file.c_str(), 0600) == 0);
+  CHECK(try_open(to_json(o), c) == REFOLD_OK);
 }
 
 TEST_CASE("open: a key file holding the key") {
