@@ -51,6 +51,13 @@ Response read_response(Read&& read, const boost::beast::flat_buffer& buffer, std
     if (ec) fail(REFOLD_ENETWORK, context + ": reading the response failed: " + words(ec));
 
     auto& res = parser.get();
+    // Beast takes any three digits, "000" too. RFC 9110 15: a client treats
+    // a status outside 100-599 as a server error; as a malformed response
+    // it is one, retried and backed off like any network failure, instead of
+    // reaching callers as a status (0 or 42) they would misclassify.
+    if (res.result_int() < 100 || res.result_int() > 599)
+      fail(REFOLD_ENETWORK, context + ": reading the response failed: invalid status code " +
+                                std::to_string(res.result_int()));
     // An interim response (100 Continue, 103 Early Hints) precedes the real one.
     if (res.result_int() >= 100 && res.result_int() < 200 && res.result_int() != 101) continue;
     Response out;
