@@ -5,17 +5,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
 #include <poll.h>
 #include <vector>
 
+#include "http/response_reader.hpp"
 #include "http/tls.hpp"
 
 namespace asio = boost::asio;
@@ -25,14 +22,6 @@ using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
 namespace refold::http::detail {
-
-namespace {
-
-// Big enough for any sane provider's headers, small enough that a hostile
-// server cannot make us buffer much before the body limit applies.
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
-
-using TlsStream = asio::ssl::stream<tcp::socket>;
 
 // Plain words for socket-level failures; the rest use the system's text.
 std::string words(const error_code& ec) {
@@ -51,6 +40,10 @@ std::string words(const error_code& ec) {
     m[0] = static_cast<char>(m[0] - 'A' + 'a');
   return m;
 }
+
+namespace {
+
+using TlsStream = asio::ssl::stream<tcp::socket>;
 
 [[noreturn]] void timed_out(const std::string& context, const char* doing, const Deadline& d, bool connecting) {
   bool by_connect = connecting && d.connect < d.total;
@@ -166,36 +159,16 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
   if (!s.run(done, deadline.total)) timed_out(context, "sending the request", deadline, false);
   if (ec) throw NoResponse(REFOLD_ENETWORK, context + ": sending the request failed: " + words(ec));
 
-  bool received = false;
-  for (;;) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(options.max_body);
-    if (verb == bhttp::verb::head) parser.skip(true);
-    done = false;
-    s.with_stream([&](auto& stream) {
-      bhttp::async_read(stream, s.buffer, parser, [&](error_code e, std::size_t) { ec = e; done = true; });
-    });
-    if (!s.run(done, deadline.total)) timed_out(context, "waiting for the response", deadline, false);
-    received = received || parser.got_some();
-    if (ec == bhttp::error::body_limit)
-      fail(REFOLD_ENETWORK, context + ": response body larger than " + std::to_string(options.max_body) + " bytes");
-    if (ec == bhttp::error::header_limit)
-      fail(REFOLD_ENETWORK, context + ": response header larger than " + std::to_string(kHeaderLimit) + " bytes");
-    if (ec && !received) throw NoResponse(REFOLD_ENETWORK, context + ": no response: " + words(ec));
-    if (ec) fail(REFOLD_ENETWORK, context + ": reading the response failed: " + words(ec));
-
-    auto& res = parser.get();
-    // An interim response (100 Continue, 103 Early Hints) precedes the real one.
-    if (res.result_int() >= 100 && res.result_int() < 200 && res.result_int() != 101) continue;
-    Response out;
-    out.status = static_cast<int>(res.result_int());
-    for (const auto& field : res) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-    out.body = std::move(res.body());
-    // Leftover bytes would be the start of a response nobody asked for.
-    reusable = res.keep_alive() && s.buffer.size() == 0;
-    return out;
-  }
+  return read_response(
+      [&](ResponseParser& parser) {
+        done = false;
+        s.with_stream([&](auto& stream) {
+          bhttp::async_read(stream, s.buffer, parser, [&](error_code e, std::size_t) { ec = e; done = true; });
+        });
+        if (!s.run(done, deadline.total)) timed_out(context, "waiting for the response", deadline, false);
+        return ec;
+      },
+      s.buffer, options.max_body, verb == bhttp::verb::head, context, reusable);
 }
 
 struct Connector::Impl {

@@ -28,8 +28,15 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// The callback's parameters, refusing repeats (RFC 6749 3.1: parameters
-// must not be included more than once; a repeat smells of injection).
+std::string get(const std::map<std::string, std::string>& m, const char* key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+// RFC 6749 3.1: parameters must not be included more than once; a repeat
+// smells of injection.
 std::map<std::string, std::string> callback_params(const std::string& callback_url) {
   http::Url url = http::parse_url(callback_url);
   auto q = url.target.find('?');
@@ -43,12 +50,29 @@ std::map<std::string, std::string> callback_params(const std::string& callback_u
   return out;
 }
 
-std::string get(const std::map<std::string, std::string>& m, const char* key) {
-  auto it = m.find(key);
-  return it == m.end() ? std::string() : it->second;
-}
+std::string callback_code(const std::map<std::string, std::string>& params, const std::string& app,
+                          const catalog::OAuth2& def) {
+  // RFC 9207: the response must come from the issuer we sent the user to.
+  auto iss = params.find("iss");
+  if (iss != params.end() && !def.issuer.empty() && iss->second != def.issuer)
+    fail(REFOLD_ESTATE, "app '" + app + "': the authorization response names another "
+                        "issuer than the app's (possible mix-up attack); nothing was exchanged");
+  if (iss == params.end() && def.iss_parameter_supported)
+    fail(REFOLD_ESTATE, "app '" + app + "': the authorization response lacks the iss "
+                        "parameter its provider always sends; nothing was exchanged");
 
-}  // namespace
+  std::string error = get(params, "error");
+  if (!error.empty()) {
+    std::string desc = sanitize(get(params, "error_description"), {});
+    if (error == "access_denied")
+      fail(REFOLD_ECANCELLED, "app '" + app + "': the user denied access");
+    fail(REFOLD_EPROVIDER, "app '" + app + "': the provider refused the authorization (" +
+                               sanitize(error, {}) + ")" + (desc.empty() ? "" : ": " + desc));
+  }
+  std::string code = get(params, "code");
+  if (code.empty()) fail(REFOLD_EPROVIDER, "app '" + app + "': the callback URL has no code");
+  return code;
+}
 
 BeginOptions parse_begin_options(const char* text) {
   BeginOptions o;
@@ -174,25 +198,7 @@ Completed Flows::complete(const std::string& callback_url) {
   const catalog::App& app = oauth_app(done.app);
   const catalog::OAuth2& def = *app.oauth2;
 
-  // RFC 9207: the response must come from the issuer we sent the user to.
-  auto iss = params.find("iss");
-  if (iss != params.end() && !def.issuer.empty() && iss->second != def.issuer)
-    fail(REFOLD_ESTATE, "app '" + done.app + "': the authorization response names another "
-                        "issuer than the app's (possible mix-up attack); nothing was exchanged");
-  if (iss == params.end() && def.iss_parameter_supported)
-    fail(REFOLD_ESTATE, "app '" + done.app + "': the authorization response lacks the iss "
-                        "parameter its provider always sends; nothing was exchanged");
-
-  std::string error = get(params, "error");
-  if (!error.empty()) {
-    std::string desc = sanitize(get(params, "error_description"), {});
-    if (error == "access_denied")
-      fail(REFOLD_ECANCELLED, "app '" + done.app + "': the user denied access");
-    fail(REFOLD_EPROVIDER, "app '" + done.app + "': the provider refused the authorization (" +
-                               sanitize(error, {}) + ")" + (desc.empty() ? "" : ": " + desc));
-  }
-  std::string code = get(params, "code");
-  if (code.empty()) fail(REFOLD_EPROVIDER, "app '" + done.app + "': the callback URL has no code");
+  std::string code = callback_code(params, done.app, def);
 
   const ClientRegistration& reg = registration(done.app);
   std::string verifier(r.at("verifier").as_string());

@@ -43,6 +43,18 @@ struct Completed {
   TokenSet tokens;
 };
 
+// The parameters of the callback URL the browser reached. Throws
+// REFOLD_EINVALID for a malformed URL or a repeated parameter.
+std::map<std::string, std::string> callback_params(const std::string& callback_url);
+
+// Checks the authorization response's parameters against the app `app`
+// defined by `def` (RFC 9207 iss, the error parameters) and returns the
+// code to exchange. Throws REFOLD_ESTATE (issuer mismatch or missing),
+// REFOLD_ECANCELLED (the user denied access), REFOLD_EPROVIDER (another
+// error, or no code). Messages never quote the code.
+std::string callback_code(const std::map<std::string, std::string>& params, const std::string& app,
+                          const catalog::OAuth2& def);
+
 inline constexpr Millis kFlowLifetime = 10 * 60 * 1000;
 
 class Flows {

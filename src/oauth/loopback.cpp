@@ -63,9 +63,9 @@ int ms_until(std::chrono::steady_clock::time_point deadline) {
   return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), 60000));
 }
 
-// Reads one request head; returns its request line, or "" if the client
-// sent nothing usable in time.
-std::string read_request_line(int fd) {
+// Reads one request head (up to its blank line or kMaxRequest bytes); ""
+// if the client sent nothing in time.
+std::string read_request_head(int fd) {
   std::string buf;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestReadMs);
   while (buf.find("\r\n\r\n") == std::string::npos && buf.size() < kMaxRequest) {
@@ -77,11 +77,24 @@ std::string read_request_line(int fd) {
     if (n <= 0) return "";
     buf.append(chunk, static_cast<std::size_t>(n));
   }
-  auto eol = buf.find("\r\n");
-  return eol == std::string::npos ? "" : buf.substr(0, eol);
+  return buf;
 }
 
 }  // namespace
+
+std::optional<std::string> callback_target(std::string_view head, std::string_view path) {
+  auto eol = head.find("\r\n");
+  std::string_view line = eol == std::string_view::npos ? std::string_view() : head.substr(0, eol);
+  // "GET /callback?code=...&state=... HTTP/1.1"
+  auto sp1 = line.find(' ');
+  auto sp2 = line.rfind(' ');
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target =
+      sp1 != std::string_view::npos && sp2 > sp1 ? line.substr(sp1 + 1, sp2 - sp1 - 1) : std::string_view();
+  std::string_view route = target.substr(0, target.find('?'));
+  if (method == "GET" && route == path) return std::string(target);
+  return std::nullopt;
+}
 
 LoopbackListener::LoopbackListener(unsigned short port, std::string path) : path_(std::move(path)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -120,16 +133,9 @@ std::string LoopbackListener::wait(std::chrono::steady_clock::time_point deadlin
     if (rc <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    std::string line = read_request_line(fd);
-    // "GET /callback?code=...&state=... HTTP/1.1"
-    auto sp1 = line.find(' ');
-    auto sp2 = line.rfind(' ');
-    std::string method = line.substr(0, sp1);
-    std::string target = sp1 != std::string::npos && sp2 > sp1 ? line.substr(sp1 + 1, sp2 - sp1 - 1) : "";
-    std::string route = target.substr(0, target.find('?'));
-    if (method == "GET" && route == path_) {
+    if (auto target = callback_target(read_request_head(fd), path_)) {
       client_fd_ = fd;
-      return "http://127.0.0.1:" + std::to_string(port_) + target;
+      return "http://127.0.0.1:" + std::to_string(port_) + *target;
     }
     // Favicon requests, probes, stray tabs: answer and keep waiting.
     send_all(fd, response(404, "Not Found", "<!doctype html><title>Not found</title>"));

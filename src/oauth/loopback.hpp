@@ -6,8 +6,14 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace refold::oauth {
+
+// The request target of `head` (the bytes a browser sent, up to its blank
+// line) when it is a GET on `path`, query included; nullopt for anything
+// else (other methods or paths, no complete request line).
+std::optional<std::string> callback_target(std::string_view head, std::string_view path);
 
 class LoopbackListener {
  public:

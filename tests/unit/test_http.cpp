@@ -94,6 +94,16 @@ TEST_CASE("http client: status codes and empty bodies come back as they are") {
   CHECK(empty.body.empty());
 }
 
+// Found by fuzz_http_response: Beast parses "000" as a status, which
+// callers would have read as an answer from the provider.
+TEST_CASE("http client: a status outside 100-599 is a malformed response") {
+  TestServer server([](const ServerRequest&) { return ServerResponse{.status = 999}; });
+  auto client = make_http_client(Options{});
+  auto f = failure_of([&] { client->send({.url = server.url("/odd")}); });
+  CHECK(f.code == REFOLD_ENETWORK);
+  CHECK(contains(f.message, "invalid status code 999"));
+}
+
 TEST_CASE("http client: plain http to a non-loopback host is rejected before connecting") {
   auto client = make_http_client(Options{});
   for (const char* url : {"http://example.com/token", "http://10.0.0.1:8080/", "http://127.0.0.1.nip.io/"}) {

@@ -1,0 +1,86 @@
+// App definitions (catalog::parse_app) from JSON, as a host's config
+// catalog supplies them. A definition that loads must hold every invariant
+// the rest of the library relies on without checking again.
+#include <boost/json.hpp>
+#include <re2/re2.h>
+#include <set>
+
+#include "catalog/catalog.hpp"
+#include "check.hpp"
+#include "util/json.hpp"
+#include "util/text.hpp"
+
+namespace bj = boost::json;
+using namespace refold;
+
+namespace {
+
+void check_app(const catalog::App& app) {
+  FUZZ_CHECK(text::is_slug(app.slug));
+  FUZZ_CHECK(!app.auth_types.empty());
+  std::set<std::string> types(app.auth_types.begin(), app.auth_types.end());
+  FUZZ_CHECK(types.size() == app.auth_types.size());
+  for (const auto& t : types) FUZZ_CHECK(t == "oauth2" || t == "keybased");
+  FUZZ_CHECK(app.offers("oauth2") == app.oauth2.has_value());
+  FUZZ_CHECK(app.offers("keybased") == !app.fields.empty());
+  if (app.oauth2) {
+    const auto& o = *app.oauth2;
+    FUZZ_CHECK(catalog::acceptable_endpoint(o.authorization_endpoint));
+    FUZZ_CHECK(catalog::acceptable_endpoint(o.token_endpoint));
+    FUZZ_CHECK(o.revocation_endpoint.empty() || catalog::acceptable_endpoint(o.revocation_endpoint));
+    FUZZ_CHECK(!o.scope_separator.empty());  // split_scopes would never end
+    FUZZ_CHECK(o.token_endpoint_auth_method == "client_secret_basic" ||
+               o.token_endpoint_auth_method == "client_secret_post");
+    FUZZ_CHECK(!o.iss_parameter_supported || !o.issuer.empty());
+  }
+  std::set<std::string> names;
+  for (const auto& f : app.fields) {
+    FUZZ_CHECK(names.insert(f.name).second);
+    FUZZ_CHECK(f.min_length <= f.max_length);
+    if (f.minimum && f.maximum) FUZZ_CHECK(*f.minimum <= *f.maximum);
+    FUZZ_CHECK(f.pattern_source.has_value() == (f.pattern != nullptr));
+    if (f.pattern) FUZZ_CHECK(f.pattern->ok() && f.type == catalog::FieldType::text);
+    if (f.type == catalog::FieldType::select) FUZZ_CHECK(!f.options.empty());
+    else FUZZ_CHECK(f.options.empty());
+  }
+  if (app.verify) {
+    FUZZ_CHECK(app.verify->method == "GET" || app.verify->method == "POST" || app.verify->method == "HEAD");
+    for (int s : app.verify->expect_status) FUZZ_CHECK(s >= 100 && s <= 599);
+  }
+}
+
+// Every loaded field takes some value without anything but refold::Error.
+void exercise_fields(const catalog::App& app) {
+  if (!app.offers("keybased")) return;
+  for (const bj::value& sample : {bj::value("0"), bj::value(1), bj::value(true), bj::value(nullptr)}) {
+    bj::object payload;
+    for (const auto& f : app.fields) payload[f.name] = sample;
+    try {
+      app.check_payload(payload);
+    } catch (const Error& e) {
+      FUZZ_CHECK(e.code() == REFOLD_EINVALID);
+    }
+  }
+}
+
+void run(const std::uint8_t* data, std::size_t size) {
+  bj::value doc;
+  try {
+    doc = json::parse(fuzz::as_text(data, size), "catalog");
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == REFOLD_EINVALID);
+    return;
+  }
+  try {
+    catalog::App app = catalog::parse_app(doc, "config catalog[0]");
+    check_app(app);
+    exercise_fields(app);
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == REFOLD_EINVALID);
+    FUZZ_CHECK(std::string_view(e.what()).starts_with("catalog: "));
+  }
+}
+
+}  // namespace
+
+FUZZ_ENTRY(run)
