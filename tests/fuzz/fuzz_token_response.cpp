@@ -27,12 +27,18 @@ std::optional<catalog::App> make_app(std::string_view& rest) {
   std::string token_path(fuzz::take_line(rest));
   std::string separator(fuzz::take_line(rest));
   std::string_view knobs = fuzz::take_line(rest);
+  const std::string knob_line(knobs);
   std::string words[4];
   for (auto& w : words) {
     auto sp = knobs.find(' ');
     w = std::string(knobs.substr(0, sp));
     knobs = sp == std::string_view::npos ? std::string_view() : knobs.substr(sp + 1);
   }
+  // The definition is the host's, never secret: a planted secret there would
+  // rightly be quoted ("no object at '<token_path>'").
+  for (const auto& s : kSecrets)
+    if (fuzz::contains(token_path, s) || fuzz::contains(separator, s) || fuzz::contains(knob_line, s))
+      return std::nullopt;
   bj::object oa{{"authorization_endpoint", "https://auth.example/authorize"},
                 {"token_endpoint", "https://auth.example/token"},
                 {"scopes", bj::array{"read", "write"}},
