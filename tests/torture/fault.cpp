@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include <fcntl.h>
@@ -21,6 +22,7 @@ namespace {
 // Only the arming thread counts and fails, so a sweep is deterministic:
 // the WAL checkpointer's thread and the sandbox's process run untouched.
 std::atomic<bool> g_armed{false};
+std::atomic<bool> g_allocations{false};
 std::atomic<std::thread::id> g_thread;
 long g_at = 0;
 long g_seen = 0;
@@ -36,6 +38,10 @@ bool hit(const char* what) {
   g_failed = what;
   return true;
 }
+
+void count_allocations(bool on) { g_allocations.store(on); }
+
+bool allocation_fails() { return g_allocations.load(std::memory_order_relaxed) && hit("operator new"); }
 
 void arm(long n) {
   g_thread.store(std::this_thread::get_id());
@@ -160,6 +166,15 @@ void install() {
 // ---- refold's own calls, through `ld --wrap` -------------------------------------
 
 using refold_torture::hit;
+
+// operator new(std::size_t), as refold's objects call it (code that the
+// standard library instantiates inside its own shared object, such as most
+// of std::string, is not reached).
+extern "C" void* __real__Znwm(std::size_t n);
+extern "C" void* __wrap__Znwm(std::size_t n) {
+  if (refold_torture::allocation_fails()) throw std::bad_alloc();
+  return __real__Znwm(n);
+}
 
 extern "C" {
 

@@ -24,6 +24,16 @@ long step() {
   return k > 0 ? k : 1;
 }
 
+bool allocations() { return std::getenv("REFOLD_TORTURE_ALLOC") != nullptr; }
+
+// refold_client_open, and nothing else that allocates.
+int raw_open(const std::string& config, ClientPtr& out) {
+  refold_client* c = nullptr;
+  const int rc = refold_client_open(&c, config.c_str());
+  out.reset(c);
+  return rc;
+}
+
 // What a failed call must look like: a refold code with a message that
 // names no secret.
 void check_failure(int rc, const std::vector<std::string>& secrets) {
@@ -41,6 +51,7 @@ template <class World>
 long sweep(const std::function<std::unique_ptr<World>()>& setup, const std::function<int(World&)>& op,
            const std::function<void(World&, int)>& after) {
   long failed_points = 0;
+  refold_torture::count_allocations(allocations());
   for (long n = 1;; n += step()) {
     std::unique_ptr<World> world = setup();
     World& w = *world;
@@ -67,10 +78,14 @@ long sweep(const std::function<std::unique_ptr<World>()>& setup, const std::func
 
 // ---- Key-based: a store holding "keep", and a client on it ----------------------------
 
+// Whatever an operation passes to refold is made in setup, so that under
+// allocation failures only refold's own allocations fail.
 struct KeyWorld {
   Store store;
   std::string keep_token = random_token();
   std::string new_token = random_token();
+  std::string new_payload = twilio_payload(new_token);
+  std::string config = store.config();
   ClientPtr client;
 };
 
@@ -110,7 +125,7 @@ TEST_CASE("torture: key-based connect") {
   sweep<KeyWorld>(
       key_world,
       [](KeyWorld& w) {
-        return refold_connect(w.client.get(), "new", "twilio", twilio_payload(w.new_token).c_str());
+        return refold_connect(w.client.get(), "new", "twilio", w.new_payload.c_str());
       },
       [](KeyWorld& w, int rc) {
         if (rc != REFOLD_OK) check_failure(rc, {w.keep_token, w.new_token});
@@ -128,7 +143,7 @@ TEST_CASE("torture: key-based reconnect replacing the fields") {
   sweep<KeyWorld>(
       key_world,
       [](KeyWorld& w) {
-        return refold_connect(w.client.get(), "keep", "twilio", twilio_payload(w.new_token).c_str());
+        return refold_connect(w.client.get(), "keep", "twilio", w.new_payload.c_str());
       },
       [](KeyWorld& w, int rc) {
         if (rc != REFOLD_OK) check_failure(rc, {w.keep_token, w.new_token});
@@ -174,7 +189,7 @@ TEST_CASE("torture: opening a client on a store") {
         o->w.client.reset();
         return o;
       },
-      [](OpenWorld& o) { return try_open(o.w.store.config(), o.opened); },
+      [](OpenWorld& o) { return raw_open(o.w.config, o.opened); },
       [](OpenWorld& o, int rc) {
         if (rc != REFOLD_OK) {
           check_failure(rc, {o.w.keep_token, o.w.store.key});
@@ -189,6 +204,7 @@ TEST_CASE("torture: opening a new store whose key file refold creates") {
   struct NewWorld {
     TempDir dir;
     ClientPtr opened;
+    std::string config_text = config();
     std::string config() const {
       json::object cfg;
       cfg["store"] = dir.store();
@@ -197,7 +213,7 @@ TEST_CASE("torture: opening a new store whose key file refold creates") {
   };
   sweep<NewWorld>(
       [] { return std::make_unique<NewWorld>(); },
-      [](NewWorld& o) { return try_open(o.config(), o.opened); },
+      [](NewWorld& o) { return raw_open(o.config_text, o.opened); },
       [](NewWorld& o, int rc) {
         if (rc != REFOLD_OK) check_failure(rc, {});
         o.opened.reset();
