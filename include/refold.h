@@ -504,6 +504,43 @@ REFOLD_EXTERN int refold_set_clock(refold_client *client, refold_clock_cb cb, vo
  */
 REFOLD_EXTERN int refold_rotate_master_key(refold_client *client, const char *new_key);
 
+/*
+ * Replace the data key (after it may have leaked, or by policy): a new
+ * data key becomes current for every write at once, in this process and
+ * in every other process on the store; each record sealed under an older
+ * key is then re-encrypted under the new one, in batches of a few hundred,
+ * each its own short transaction, so reads, refreshes and connects go on
+ * meanwhile; last, the older keys are deleted from the store (and
+ * overwritten on disk). Returns when every record is under the new key.
+ * Other processes load the new key when they first meet a record sealed
+ * under it. A process keeps the keys it has loaded in locked memory until
+ * its client is freed.
+ *
+ * Resumable: if a rotation stopped part-way (a crash, a kill, an error),
+ * the next call finishes it (without adding yet another key); until then
+ * every record stays readable. Progress: refold_data_key_status().
+ * Errors: REFOLD_EINVALID (NULL client), REFOLD_ESTORE, REFOLD_ECRYPTO (a
+ * record fails authentication, which leaves it under its old key; or the
+ * master key was rotated by another process and this client cannot read
+ * the new one from its key file). Thread-safe; blocks for as long as the
+ * re-encryption takes (bench/RESULTS.md has figures), so call it from a
+ * thread of its own in a server.
+ */
+REFOLD_EXTERN int refold_rotate_data_key(refold_client *client);
+
+/*
+ * The store's data keys as JSON, for watching a rotation:
+ * {"current_key": 2, "rotating": true, "records_to_reseal": 1234,
+ *  "keys": [{"id": 1, "created_at": "...", "state": "retiring",
+ *            "connections": 1200, "pending_flows": 34},
+ *           {"id": 2, "created_at": "...", "state": "current", ...}]}
+ * "rotating" is true while a retiring key remains; "records_to_reseal"
+ * counts the records still under retiring keys. Never contains key
+ * material. Release with refold_free(). Errors: REFOLD_EINVALID (NULL
+ * client or json_out), REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_data_key_status(refold_client *client, char **json_out);
+
 #ifdef __cplusplus
 }
 #endif

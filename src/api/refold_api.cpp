@@ -240,4 +240,17 @@ REFOLD_EXTERN int refold_rotate_master_key(refold_client* client, const char* ne
   return guard([&] { need(client).rotate_master_key(new_key); });
 }
 
+REFOLD_EXTERN int refold_rotate_data_key(refold_client* client) {
+  return guard([&] { need(client).rotate_data_key(); });
+}
+
+REFOLD_EXTERN int refold_data_key_status(refold_client* client, char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    *json_out = out_string(c.data_key_status());
+  });
+}
+
 }  // extern "C"

@@ -27,8 +27,8 @@ constexpr OptionSpec kOptions[] = {
     {"--interval", true, "watch"},    {"--count", true, "watch"},
 };
 
-constexpr std::string_view kCommands[] = {"apps",       "connect", "connections", "token",
-                                          "disconnect", "status",  "watch",       "help"};
+constexpr std::string_view kCommands[] = {"apps",   "connect", "connections",     "token", "disconnect",
+                                          "status", "watch",   "rotate-data-key", "help"};
 
 // A whole number in [lo, hi], or a usage error naming the option.
 long long integer_option(std::string_view name, const char* text, long long lo, long long hi,

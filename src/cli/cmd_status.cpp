@@ -64,10 +64,23 @@ int cmd_status(const Args& args) {
            h.word, expires ? relative(*expires, now) : "-", h.detail.empty() ? "-" : h.detail});
   }
 
-  if (args.json) print_json(out);
-  else if (!list.empty()) t.print();
+  if (args.json) {
+    print_json(out);
+    return code;
+  }
+  if (!list.empty()) t.print();
   else if (args.account_given) std::printf("No connections for account '%s'.\n", s.account().c_str());
   else std::puts("No connections.");
+  bj::object keys = data_key_status(s.client());
+  if (keys["rotating"].as_bool()) {
+    const std::int64_t total = record_count(keys);
+    const auto left = keys["records_to_reseal"].to_number<std::int64_t>();
+    std::printf("Data-key rotation to key %lld: %lld of %lld records re-encrypted, %lld to go"
+                " ('refold rotate-data-key' finishes one that stopped).\n",
+                static_cast<long long>(keys["current_key"].to_number<std::int64_t>()),
+                static_cast<long long>(total - left), static_cast<long long>(total),
+                static_cast<long long>(left));
+  }
   return code;
 }
 

@@ -30,6 +30,7 @@ Commands:
   disconnect APP    remove the account's connection to an app and its secrets
   status            every connection's health; exit status says if any needs care
   watch             print connection events as they happen, until Ctrl-C
+  rotate-data-key   re-encrypt every record under a new data key
   help [COMMAND]    show help
 
 {options}      --version    show the versions of the tool and the library
@@ -123,8 +124,10 @@ with its health, a word to act on:
   reauth required  the user must connect again; the reason says why
   key-based        key-based credentials: no expiry
 
-EXPIRES is relative ("in 42m", "3m ago"). Never shows a secret. Only reads:
-a "background_refresh" in the config is turned off for this command.
+EXPIRES is relative ("in 42m", "3m ago"). While a data-key rotation is
+under way (refold rotate-data-key), a last line says how many records are
+still under the retiring key. Never shows a secret. Only reads: a
+"background_refresh" in the config is turned off for this command.
 
 {options}
 With --json, an array of {account, app, auth_type, status, health
@@ -174,6 +177,24 @@ refresh_failures, revoked and note; "source" is "store" (seen in the store)
 or "client" (the tool's own client).
 )";
 
+const char* kRotateDataKey = R"(Usage: refold rotate-data-key [OPTIONS]
+
+Replaces the store's data key: a new key becomes current for every write
+at once (in every process on the store), every record is re-encrypted
+under it in short batches while your application goes on reading and
+refreshing, then the older keys are deleted from the store. Use it when a
+data key may have leaked (a memory dump), or by policy. The master key
+stays as it is.
+
+If an earlier rotation stopped part-way (a crash, Ctrl-C), this finishes
+it. 'refold status' shows a rotation's progress from another terminal.
+
+{options}
+With --json, prints the data keys afterwards: {current_key, rotating,
+records_to_reseal, keys: [{id, created_at, state, connections,
+pending_flows}]}. Never shows key material.
+)";
+
 const char* kDisconnect = R"(Usage: refold disconnect APP [OPTIONS]
 
 Removes the account's connections to APP (every auth type) and wipes their
@@ -192,6 +213,7 @@ void print_help(const std::string& command) {
   else if (command == "disconnect") text = kDisconnect;
   else if (command == "status") text = kStatus;
   else if (command == "watch") text = kWatch;
+  else if (command == "rotate-data-key") text = kRotateDataKey;
   std::string out = text;
   if (auto at = out.find("{options}"); at != std::string::npos) out.replace(at, 9, kGlobal);
   std::fputs(out.c_str(), stdout);

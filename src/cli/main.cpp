@@ -30,6 +30,7 @@ int run(int argc, char** argv) {
   if (a.command == "token") return cmd_token(a);
   if (a.command == "status") return cmd_status(a);
   if (a.command == "watch") return cmd_watch(a);
+  if (a.command == "rotate-data-key") return cmd_rotate_data_key(a);
   return cmd_disconnect(a);
 }
 

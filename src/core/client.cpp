@@ -19,6 +19,10 @@ namespace bj = boost::json;
 namespace {
 
 constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+// Records a data-key rotation re-seals per transaction: a few milliseconds
+// of holding the write lock, so other writers wait little, and one sync
+// per batch instead of per record.
+constexpr std::size_t kResealBatch = 500;
 
 store::Bytes random_id() {
   store::Bytes id(16);
@@ -28,19 +32,28 @@ store::Bytes random_id() {
 
 // Opens the vault with `key`; where the key lives in a file, also recovers
 // from a rotation that crashed between committing the store and replacing
-// the file (the new key then waits in "<file>.next").
+// the file (the new key then waits in "<file>.next"), and lets the vault
+// read the file again when another process has rotated the key.
 std::unique_ptr<crypto::Vault> open_vault(store::Store& store, crypto::MasterKey& key,
                                           const store::Bytes& store_id, const Clock& clock) {
   if (!key.key_file) return std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
-  const std::string next = *key.key_file + ".next";
+  const std::string file = *key.key_file;
+  const std::string next = file + ".next";
+  crypto::Vault::KekSource reread = [file]() -> std::optional<crypto::SecretBytes> {
+    try {
+      return crypto::read_key_file(file);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  };
   try {
-    auto vault = std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
+    auto vault = std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock, reread);
     if (files::exists(next)) std::remove(next.c_str());  // a rotation that never committed
     return vault;
   } catch (const Error& e) {
     if (e.code() != REFOLD_ECRYPTO || !files::exists(next)) throw;
-    auto vault = std::make_unique<crypto::Vault>(store, crypto::read_key_file(next), store_id, clock);
-    files::replace(next, *key.key_file, REFOLD_ESTORE);
+    auto vault = std::make_unique<crypto::Vault>(store, crypto::read_key_file(next), store_id, clock, reread);
+    files::replace(next, file, REFOLD_ESTORE);
     return vault;
   }
 }
@@ -194,12 +207,16 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
 
 void Client::save_connection(const store::ConnectionId& id, std::string& plain,
                              std::optional<Millis> expires_at, bool has_refresh_token) {
-  store::Sealed sealed = vault_->seal(
-      id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
-  crypto::wipe(plain);
   Millis now = clock_.now();
-  store::UpsertResult r =
-      store_->upsert(id, sealed, now, expires_at, schedule(now, expires_at, has_refresh_token));
+  store::UpsertResult r;
+  try {
+    r = store_->upsert(id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
+                       now, expires_at, schedule(now, expires_at, has_refresh_token));
+  } catch (...) {
+    crypto::wipe(plain);
+    throw;
+  }
+  crypto::wipe(plain);
   invalidate(id.account, id.app);
   events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
                       id.app, id.auth_type, now)});
@@ -303,6 +320,30 @@ void Client::rotate_master_key(const char* new_key) {
     throw;
   }
   files::replace(next, *key_file_, REFOLD_ESTORE);
+}
+
+void Client::rotate_data_key() { vault_->rotate_data_key(kResealBatch); }
+
+std::string Client::data_key_status() {
+  auto keys = store_->data_key_use();
+  bj::array list;
+  std::int64_t to_reseal = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto& k = keys[i];
+    const bool current = i + 1 == keys.size();
+    if (!current) to_reseal += k.connections + k.flows;
+    list.push_back(bj::object{{"id", k.id},
+                              {"created_at", rfc3339(k.created_at)},
+                              {"state", current ? "current" : "retiring"},
+                              {"connections", k.connections},
+                              {"pending_flows", k.flows}});
+  }
+  bj::object o;
+  o["current_key"] = keys.empty() ? bj::value(nullptr) : bj::value(keys.back().id);
+  o["rotating"] = keys.size() > 1;
+  o["records_to_reseal"] = to_reseal;
+  o["keys"] = std::move(list);
+  return bj::serialize(o);
 }
 
 }  // namespace refold::core

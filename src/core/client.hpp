@@ -69,6 +69,10 @@ class Client {
   std::string list_apps(const std::optional<std::string>& account);
   std::string list_connections(const std::optional<std::string>& account);
   void rotate_master_key(const char* new_key);
+  // Replaces the data key, re-sealing every record (crypto::Vault).
+  void rotate_data_key();
+  // The data keys with how many records each seals, as JSON.
+  std::string data_key_status();
   EventHub& events() { return events_; }
   UrlOpener& url_opener() { return opener_; }
 

@@ -511,7 +511,7 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       // marking re-auth, say) must keep the new token out of the cache.
       const std::uint64_t before_save = cache_->generation(key_hash);
       try {
-        saved.sealed = vault_->seal(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+        saved.seal = vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
         // Durable before anyone sees the new access token: a rotated
         // refresh token must survive a crash right after this.
         if (!store_->save_refreshed(id, owner_, s.version, saved, done_at)) {

@@ -68,8 +68,10 @@ bool decrypt(const SecretBytes& key, const store::Bytes& nonce, const store::Byt
 
 }  // namespace
 
-Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const Clock& clock)
-    : store_(store), store_id_(std::move(store_id)), kek_(std::move(kek)) {
+Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const Clock& clock,
+             KekSource reread)
+    : store_(store), store_id_(std::move(store_id)), clock_(clock), reread_(std::move(reread)),
+      kek_(std::move(kek)) {
   ensure_sodium();
   if (kek_.size() != kKeyBytes) fail(REFOLD_ECRYPTO, "master key must be 32 bytes");
   auto keys = store_.data_keys();
@@ -77,13 +79,11 @@ Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const 
     keys = store_.ensure_data_key([&](std::int64_t id) {
       SecretBytes dek(kKeyBytes);
       crypto_aead_xchacha20poly1305_ietf_keygen(dek.data());
-      return wrap(kek_, dek, id, clock.now());
+      return wrap(kek_, dek, id, clock_.now());
     });
   }
-  for (const auto& k : keys) {
-    deks_.emplace(k.id, unwrap(kek_, k));
-    active_ = std::max(active_, k.id);
-  }
+  // Every key must open: the store's other keys are no less its own.
+  for (const auto& k : keys) deks_.emplace(k.id, unwrap(kek_, k));
 }
 
 Ad Vault::key_ad(std::int64_t key_id) const {
@@ -114,32 +114,98 @@ store::DataKey Vault::wrap(const SecretBytes& kek, const SecretBytes& dek, std::
   return k;
 }
 
-SecretBytes Vault::unwrap(const SecretBytes& kek, const store::DataKey& k) const {
+std::optional<SecretBytes> Vault::try_unwrap(const SecretBytes& kek, const store::DataKey& k) const {
   SecretBytes dek;
   if (!decrypt(kek, k.nonce, k.wrapped, key_ad(k.id), dek) || dek.size() != kKeyBytes)
-    fail(REFOLD_ECRYPTO, "the master key does not open this store (wrong key, or data key " +
-                             std::to_string(k.id) + " is damaged)");
+    return std::nullopt;
   return dek;
 }
 
-store::Sealed Vault::seal_with(const Ad& ad, std::span<const std::uint8_t> plaintext) const {
+SecretBytes Vault::unwrap(const SecretBytes& kek, const store::DataKey& k) const {
+  auto dek = try_unwrap(kek, k);
+  if (!dek)
+    fail(REFOLD_ECRYPTO, "the master key does not open this store (wrong key, or data key " +
+                             std::to_string(k.id) + " is damaged)");
+  return std::move(*dek);
+}
+
+void Vault::load_new_keys(const std::vector<store::DataKey>& stored) const {
+  std::unique_lock lock(keys_mu_);
+  for (const auto& k : stored) {
+    if (deks_.count(k.id)) continue;
+    auto dek = try_unwrap(kek_, k);
+    // Mid-way through this process's own master-key rotation.
+    if (!dek && next_kek_) dek = try_unwrap(*next_kek_, k);
+    // Another process rotated the master key, then added this data key.
+    if (!dek && adopt_reread_kek(k)) dek = try_unwrap(kek_, k);
+    if (!dek)
+      fail(REFOLD_ECRYPTO, "data key " + std::to_string(k.id) +
+                               " does not open with this client's master key (was the master key"
+                               " rotated by another process? open the client with the new key)");
+    deks_.emplace(k.id, std::move(*dek));
+  }
+}
+
+bool Vault::adopt_reread_kek(const store::DataKey& k) const {
+  if (!reread_) return false;
+  auto fresh = reread_();
+  if (!fresh || fresh->size() != kKeyBytes || !try_unwrap(*fresh, k)) return false;
+  kek_ = std::move(*fresh);
+  return true;
+}
+
+void Vault::adopt_current_kek(const store::DataKey& stored) {
+  std::unique_lock lock(keys_mu_);
+  if (try_unwrap(kek_, stored) || adopt_reread_kek(stored)) return;
+  fail(REFOLD_ECRYPTO, "the master key was rotated by another process: open the client with the "
+                       "new key before rotating data keys");
+}
+
+void Vault::reload() const {
+  std::lock_guard lock(reload_mu_);
+  load_new_keys(store_.data_keys());
+}
+
+template <class F>
+auto Vault::with_key(std::int64_t key_id, F&& f) const {
+  for (bool reloaded = false;; reloaded = true) {
+    {
+      std::shared_lock lock(keys_mu_);
+      auto it = deks_.find(key_id);
+      if (it != deks_.end() || reloaded) return f(it == deks_.end() ? nullptr : &it->second);
+    }
+    reload();
+  }
+}
+
+store::Sealed Vault::seal_with(const Ad& ad, std::int64_t key_id,
+                               std::span<const std::uint8_t> plaintext) const {
   store::Sealed s;
-  s.key_id = active_;
-  encrypt(deks_.at(active_), plaintext, ad, s.nonce, s.ciphertext);
+  s.key_id = key_id;
+  with_key(key_id, [&](const SecretBytes* key) {
+    if (!key) fail(REFOLD_ECRYPTO, "data key " + std::to_string(key_id) + " is missing from the store");
+    encrypt(*key, plaintext, ad, s.nonce, s.ciphertext);
+  });
   return s;
 }
 
 WipedBytes Vault::open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const {
-  auto it = deks_.find(sealed.key_id);
   WipedBytes plain;
-  if (it == deks_.end() || !decrypt(it->second, sealed.nonce, sealed.ciphertext, ad, plain))
-    fail(REFOLD_ECRYPTO, what + " failed authentication (tampered or moved)");
+  bool ok = with_key(sealed.key_id, [&](const SecretBytes* key) {
+    return key && decrypt(*key, sealed.nonce, sealed.ciphertext, ad, plain);
+  });
+  if (!ok) fail(REFOLD_ECRYPTO, what + " failed authentication (tampered or moved)");
   return plain;
 }
 
-store::Sealed Vault::seal(const store::ConnectionId& id,
-                          std::span<const std::uint8_t> plaintext) const {
-  return seal_with(record_ad(id, active_), plaintext);
+store::Sealed Vault::seal(const store::ConnectionId& id, std::span<const std::uint8_t> plaintext,
+                          std::int64_t key_id) const {
+  return seal_with(record_ad(id, key_id), key_id, plaintext);
+}
+
+store::Sealer Vault::sealer(const store::ConnectionId& id,
+                            std::span<const std::uint8_t> plaintext) const {
+  return [this, id, plaintext](std::int64_t key_id) { return seal(id, plaintext, key_id); };
 }
 
 WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& sealed) const {
@@ -156,9 +222,11 @@ Ad Vault::flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id)
   return ad;
 }
 
-store::Sealed Vault::seal_flow(std::span<const std::uint8_t> state_hash,
-                               std::span<const std::uint8_t> plaintext) const {
-  return seal_with(flow_ad(state_hash, active_), plaintext);
+store::Sealer Vault::flow_sealer(std::span<const std::uint8_t> state_hash,
+                                 std::span<const std::uint8_t> plaintext) const {
+  return [this, state_hash, plaintext](std::int64_t key_id) {
+    return seal_with(flow_ad(state_hash, key_id), key_id, plaintext);
+  };
 }
 
 WipedBytes Vault::open_flow(std::span<const std::uint8_t> state_hash,
@@ -168,14 +236,66 @@ WipedBytes Vault::open_flow(std::span<const std::uint8_t> state_hash,
 
 void Vault::rotate_master_key(SecretBytes new_kek, const std::function<void()>& before_commit) {
   if (new_kek.size() != kKeyBytes) fail(REFOLD_EINVALID, "new master key must be 32 bytes");
-  std::lock_guard lock(kek_mu_);
-  store_.rewrap_data_keys(
-      [&](const store::DataKey& k) {
-        SecretBytes dek = unwrap(kek_, k);
-        return wrap(new_kek, dek, k.id, k.created_at);
+  std::lock_guard rotation(rotation_mu_);
+  {
+    std::unique_lock lock(keys_mu_);
+    next_kek_ = std::move(new_kek);
+  }
+  try {
+    store_.rewrap_data_keys(
+        [&](const store::DataKey& k) {
+          std::shared_lock lock(keys_mu_);
+          SecretBytes dek = unwrap(kek_, k);
+          return wrap(*next_kek_, dek, k.id, k.created_at);
+        },
+        before_commit);
+  } catch (...) {
+    std::unique_lock lock(keys_mu_);
+    next_kek_.reset();
+    throw;
+  }
+  std::unique_lock lock(keys_mu_);
+  kek_ = std::move(*next_kek_);
+  next_kek_.reset();
+}
+
+DataKeyRotation Vault::rotate_data_key(std::size_t batch) {
+  std::lock_guard rotation(rotation_mu_);
+  DataKeyRotation out;
+  auto keys = store_.add_data_key([&](std::int64_t id, const std::vector<store::DataKey>& stored) {
+    // Never add a key wrapped by a master key the store no longer has (one
+    // another process has rotated away): nobody else could open it.
+    if (!stored.empty()) adopt_current_kek(stored.back());
+    load_new_keys(stored);
+    SecretBytes dek(kKeyBytes);
+    crypto_aead_xchacha20poly1305_ietf_keygen(dek.data());
+    std::shared_lock lock(keys_mu_);
+    return wrap(kek_, dek, id, clock_.now());
+  });
+  load_new_keys(keys);
+  out.current = keys.back().id;
+
+  const store::Reseal reseal{
+      [&](const store::ConnectionId& id, const store::Sealed& old, std::int64_t key_id) {
+        WipedBytes plain = open(id, old);
+        return seal(id, std::span<const std::uint8_t>(plain.data(), plain.size()), key_id);
       },
-      before_commit);
-  kek_ = std::move(new_kek);
+      [&](const store::Bytes& hash, const store::Sealed& old, std::int64_t key_id) {
+        WipedBytes plain = open_flow(hash, old);
+        return seal_with(flow_ad(hash, key_id), key_id,
+                         std::span<const std::uint8_t>(plain.data(), plain.size()));
+      }};
+  // Every write seals under the current key, so the records of the retiring
+  // keys only ever decrease; the second round is for a record another
+  // process wrote just before this key became current.
+  for (int round = 0; round < 2; ++round) {
+    while (std::size_t n = store_.reseal_batch(reseal, batch)) out.resealed += n;
+    auto dropped = store_.drop_retired_data_keys();
+    out.retired.insert(out.retired.end(), dropped.begin(), dropped.end());
+    if (store_.data_keys().size() == 1) return out;
+  }
+  fail(REFOLD_ESTORE, "data-key rotation: records under a retired key remain after re-sealing; "
+                      "run the rotation again");
 }
 
 }  // namespace refold::crypto

@@ -171,9 +171,13 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   flow.state_hash.assign(hash.begin(), hash.end());
   flow.created_at = clock_.now();
   flow.expires_at = flow.created_at + kFlowLifetime;
-  flow.sealed = vault_.seal_flow(flow.state_hash, bytes(plain));
+  try {
+    store_.put_flow(flow, vault_.flow_sealer(flow.state_hash, bytes(plain)), flow.created_at);
+  } catch (...) {
+    crypto::wipe(plain);
+    throw;
+  }
   crypto::wipe(plain);
-  store_.put_flow(flow, flow.created_at);
 
   const std::string& ep = def.authorization_endpoint;
   return ep + (ep.find('?') == std::string::npos ? "?" : "&") + http::form_encode(q);

@@ -88,10 +88,11 @@ bool SqliteStore::save_refreshed(const ConnectionId& id, const std::string& owne
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   {
+    const Sealed sealed = t.seal(current_key(c));
     Use w(c->stmt(kSave));
     w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, version)
-        .bind(6, t.sealed.key_id).bind(7, std::span(t.sealed.nonce))
-        .bind(8, std::span(t.sealed.ciphertext)).bind(9, t.expires_at).bind(10, t.next_refresh_at)
+        .bind(6, sealed.key_id).bind(7, std::span(sealed.nonce))
+        .bind(8, std::span(sealed.ciphertext)).bind(9, t.expires_at).bind(10, t.next_refresh_at)
         .bind(11, std::int64_t{t.forced ? 1 : 0}).bind(12, now);
     w->run();
   }

@@ -63,6 +63,11 @@ UPDATE connections SET next_refresh_at = expires_at - 300000
 CREATE INDEX connections_due ON connections (next_refresh_at)
   WHERE auth_type = 'oauth2' AND status = 'active' AND next_refresh_at IS NOT NULL;
 )sql",
+    // 3 -> 4: data-key rotation finds the records of a retiring key, and
+    // counts them for its progress, without scanning every connection.
+    R"sql(
+CREATE INDEX connections_by_key ON connections (key_id);
+)sql",
 };
 
 }  // namespace

@@ -183,54 +183,7 @@ void SqliteStore::migrate() {
   tx.commit();
 }
 
-namespace {
-
-std::vector<DataKey> read_keys(sqlite::Db& db) {
-  std::vector<DataKey> keys;
-  sqlite::Stmt s(db, "SELECT id, nonce, wrapped, created_at FROM data_keys ORDER BY id");
-  while (s.step()) keys.push_back({s.integer(0), s.blob(1), s.blob(2), s.integer(3)});
-  return keys;
-}
-
-}  // namespace
-
-std::vector<DataKey> SqliteStore::data_keys() {
-  auto c = acquire();
-  return read_keys(c->db);
-}
-
-std::vector<DataKey> SqliteStore::ensure_data_key(
-    const std::function<DataKey(std::int64_t)>& make) {
-  std::lock_guard wl(write_mu_);
-  auto c = acquire();
-  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
-  auto keys = read_keys(c->db);
-  if (keys.empty()) {
-    DataKey k = make(1);
-    sqlite::Stmt s(c->db, "INSERT INTO data_keys (id, nonce, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)");
-    s.bind(1, k.id).bind(2, std::span(k.nonce)).bind(3, std::span(k.wrapped)).bind(4, k.created_at).run();
-    keys.push_back(std::move(k));
-  }
-  tx.commit();
-  return keys;
-}
-
-void SqliteStore::rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
-                                   const std::function<void()>& before_commit) {
-  std::lock_guard wl(write_mu_);
-  auto c = acquire();
-  sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
-  sqlite::Stmt upd(c->db, "UPDATE data_keys SET nonce = ?2, wrapped = ?3 WHERE id = ?1");
-  for (const auto& k : read_keys(c->db)) {
-    DataKey n = rewrap(k);
-    upd.bind(1, k.id).bind(2, std::span(n.nonce)).bind(3, std::span(n.wrapped)).run();
-    upd.reset();
-  }
-  before_commit();
-  tx.commit();
-}
-
-UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                                  std::optional<Millis> expires_at,
                                  std::optional<Millis> next_refresh_at) {
   static const char* kSelect =
@@ -265,6 +218,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
       r.created_at = now;
     }
   }
+  const Sealed sealed = seal(current_key(c));
   Use w(c->stmt(r.created ? kInsert : kUpdate));
   w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
       .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
@@ -274,7 +228,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealed& sealed, M
   return r;
 }
 
-void SqliteStore::put_flow(const Flow& flow, Millis now) {
+void SqliteStore::put_flow(const Flow& flow, const Sealer& seal, Millis now) {
   static const char* kPurge = "DELETE FROM oauth_flows WHERE expires_at < ?1";
   static const char* kInsert =
       "INSERT INTO oauth_flows (state_hash, created_at, expires_at, key_id, nonce, ciphertext)"
@@ -287,10 +241,11 @@ void SqliteStore::put_flow(const Flow& flow, Millis now) {
     purge->bind(1, now).run();
   }
   {
+    const Sealed sealed = seal(current_key(c));
     Use ins(c->stmt(kInsert));
     ins->bind(1, std::span(flow.state_hash)).bind(2, flow.created_at).bind(3, flow.expires_at)
-        .bind(4, flow.sealed.key_id).bind(5, std::span(flow.sealed.nonce))
-        .bind(6, std::span(flow.sealed.ciphertext));
+        .bind(4, sealed.key_id).bind(5, std::span(sealed.nonce))
+        .bind(6, std::span(sealed.ciphertext));
     ins->run();
   }
   tx.commit();

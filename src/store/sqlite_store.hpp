@@ -29,7 +29,12 @@ class SqliteStore final : public Store {
   std::vector<DataKey> ensure_data_key(const std::function<DataKey(std::int64_t)>& make) override;
   void rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
                         const std::function<void()>& before_commit) override;
-  UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+  std::vector<DataKey> add_data_key(
+      const std::function<DataKey(std::int64_t, const std::vector<DataKey>&)>& make) override;
+  std::size_t reseal_batch(const Reseal& reseal, std::size_t limit) override;
+  std::vector<std::int64_t> drop_retired_data_keys() override;
+  std::vector<DataKeyUse> data_key_use() override;
+  UpsertResult upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                       std::optional<Millis> expires_at,
                       std::optional<Millis> next_refresh_at) override;
   LeaseResult acquire_lease(const ConnectionId& id, const std::string& owner, Millis now,
@@ -47,7 +52,7 @@ class SqliteStore final : public Store {
   std::vector<ConnectionId> due(Millis now, std::size_t limit) override;
   std::optional<Millis> next_due() override;
   std::int64_t data_version() override;
-  void put_flow(const Flow& flow, Millis now) override;
+  void put_flow(const Flow& flow, const Sealer& seal, Millis now) override;
   std::optional<Flow> take_flow(const Bytes& state_hash) override;
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
@@ -66,6 +71,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<Conn> connect();
   Pooled acquire();
   void release(std::unique_ptr<Conn> conn);
+  // The data key every write seals under: the newest (sqlite_keys.cpp).
+  std::int64_t current_key(Pooled& c);
 
   std::string path_;
   // Before the connections: their commit hooks point at it.

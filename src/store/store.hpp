@@ -28,6 +28,12 @@ struct Sealed {
   Bytes ciphertext;
 };
 
+// Seals a record under the data key `key_id`. A store calls it inside the
+// write transaction that saves the record, with the key current there, so
+// no record is ever written under a key a data-key rotation has retired
+// (in this process or another).
+using Sealer = std::function<Sealed(std::int64_t key_id)>;
+
 // The non-secret columns of a connection row.
 struct Connection {
   ConnectionId id;
@@ -60,6 +66,20 @@ struct DataKey {
   Millis created_at = 0;
 };
 
+// How many records a data key seals (for rotation progress).
+struct DataKeyUse {
+  std::int64_t id = 0;
+  Millis created_at = 0;
+  std::int64_t connections = 0;
+  std::int64_t flows = 0;  // pending OAuth flows
+};
+
+// Re-seals a record under `key_id`, from what it was sealed as.
+struct Reseal {
+  std::function<Sealed(const ConnectionId&, const Sealed&, std::int64_t key_id)> connection;
+  std::function<Sealed(const Bytes& state_hash, const Sealed&, std::int64_t key_id)> flow;
+};
+
 // Store-wide values fixed when the store is created.
 struct Meta {
   bool initialized = false;
@@ -85,7 +105,7 @@ struct LeaseResult {
 
 // A refresh's outcome to write, fenced by the lease and the row version.
 struct RefreshedTokens {
-  Sealed sealed;
+  Sealer seal;
   std::optional<Millis> expires_at;
   std::optional<Millis> next_refresh_at;
   bool forced = false;
@@ -118,10 +138,32 @@ class Store {
   virtual void rewrap_data_keys(const std::function<DataKey(const DataKey&)>& rewrap,
                                 const std::function<void()>& before_commit) = 0;
 
+  // ---- Data-key rotation ----
+  // The newest data key is the current one: every write seals under it.
+  // Older keys are retiring: rotation re-seals their records, then drops
+  // them.
+  //
+  // Starts a rotation: adds the key `make(id, stored)` returns with the next
+  // id, which becomes current at once. `make` runs inside the transaction
+  // with the keys stored then (a throw adds nothing). When a rotation is
+  // already under way (a retiring key is stored), adds nothing: the caller
+  // finishes that one. Returns the keys stored after.
+  virtual std::vector<DataKey> add_data_key(
+      const std::function<DataKey(std::int64_t id, const std::vector<DataKey>& stored)>& make) = 0;
+  // Re-seals, in one transaction, up to `limit` records (connections, then
+  // pending flows) held under a retiring key, without changing anything
+  // else of them. Returns how many; 0 when none is left.
+  virtual std::size_t reseal_batch(const Reseal& reseal, std::size_t limit) = 0;
+  // Deletes (overwriting them on disk) the retiring keys no record uses
+  // and returns their ids.
+  virtual std::vector<std::int64_t> drop_retired_data_keys() = 0;
+  // Every data key, oldest first, with how many records each seals.
+  virtual std::vector<DataKeyUse> data_key_use() = 0;
+
   // Inserts or replaces the connection's secret, keeping created_at and
   // config of an existing row, setting it active. Durable when it returns.
   // Clears any refresh lease and failure count.
-  virtual UpsertResult upsert(const ConnectionId& id, const Sealed& sealed, Millis now,
+  virtual UpsertResult upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                               std::optional<Millis> expires_at = std::nullopt,
                               std::optional<Millis> next_refresh_at = std::nullopt) = 0;
 
@@ -160,8 +202,9 @@ class Store {
   // has committed to the store since the last call.
   virtual std::int64_t data_version() = 0;
 
-  // Saves a pending flow, first dropping flows that expired before `now`.
-  virtual void put_flow(const Flow& flow, Millis now) = 0;
+  // Saves a pending flow (its record sealed by `seal`; flow.sealed is
+  // ignored), first dropping flows that expired before `now`.
+  virtual void put_flow(const Flow& flow, const Sealer& seal, Millis now) = 0;
   // Removes and returns the flow with this state hash: a state is usable
   // once, whatever happens next.
   virtual std::optional<Flow> take_flow(const Bytes& state_hash) = 0;

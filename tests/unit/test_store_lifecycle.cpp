@@ -17,6 +17,11 @@ namespace {
 
 const store::ConnectionId kId{"acct", "sandbox", "oauth2"};
 
+// A Sealer that hands the store a record made beforehand.
+store::Sealer fixed(store::Sealed s) {
+  return [s = std::move(s)](std::int64_t) { return s; };
+}
+
 struct LifecycleStore : test::TempStore {
   LifecycleStore() {
     store->migrate();
@@ -24,7 +29,7 @@ struct LifecycleStore : test::TempStore {
       return store::DataKey{id, store::Bytes(24, 1), store::Bytes(48, 2), 0};
     });
     key_id = keys.at(0).id;
-    store->upsert(kId, sealed(1), 1000, 5000, 4000);
+    store->upsert(kId, fixed(sealed(1)), 1000, 5000, 4000);
   }
   store::Sealed sealed(std::uint8_t fill) const {
     return store::Sealed{key_id, store::Bytes(24, fill), store::Bytes(40, fill)};
@@ -36,7 +41,7 @@ struct LifecycleStore : test::TempStore {
 
 store::RefreshedTokens tokens(store::Sealed s) {
   store::RefreshedTokens t;
-  t.sealed = std::move(s);
+  t.seal = fixed(std::move(s));
   t.expires_at = 9000;
   t.next_refresh_at = 8000;
   return t;
@@ -97,7 +102,7 @@ TEST_CASE("store mark_reauth: fenced by lease owner and version when given") {
   CHECK(f.store->mark_reauth("acct", "sandbox", std::nullopt, "revoked", 2100, std::nullopt, std::nullopt).empty());
   CHECK(f.row().reason == "expired");
   // Connecting again makes it active, with a new version.
-  f.store->upsert(kId, f.sealed(4), 3000, 9000, 8000);
+  f.store->upsert(kId, fixed(f.sealed(4)), 3000, 9000, 8000);
   CHECK(f.row().status == "active");
   CHECK(f.row().version > v + 1);
 }
@@ -107,12 +112,12 @@ TEST_CASE("store versions: a connection removed and made again does not reuse it
   // The versions the first row passes through.
   std::vector<std::int64_t> seen{f.row().version};
   for (int i = 0; i < 3; ++i) {
-    f.store->upsert(kId, f.sealed(2), 2000 + i, 9000, 8000);
+    f.store->upsert(kId, fixed(f.sealed(2)), 2000 + i, 9000, 8000);
     seen.push_back(f.row().version);
   }
   REQUIRE(seen.back() == seen.front() + 3);
   REQUIRE(f.store->remove("acct", std::string("sandbox")).size() == 1);
-  f.store->upsert(kId, f.sealed(3), 3000, 9000, 8000);
+  f.store->upsert(kId, fixed(f.sealed(3)), 3000, 9000, 8000);
   const std::int64_t fresh = f.row().version;
   CHECK(fresh > 0);
   for (std::int64_t v : seen) CHECK(fresh != v);
@@ -131,7 +136,7 @@ TEST_CASE("store checkpoints: a growing WAL is checkpointed off the committing t
   const store::Bytes big(16 * 1024, 0x5A);
   for (int i = 0; i < 400; ++i) {
     const store::ConnectionId id{"acct" + std::to_string(i), "sandbox", "oauth2"};
-    f.store->upsert(id, store::Sealed{f.key_id, store::Bytes(24, 1), big}, 1000 + i, std::nullopt, std::nullopt);
+    f.store->upsert(id, fixed(store::Sealed{f.key_id, store::Bytes(24, 1), big}), 1000 + i, std::nullopt, std::nullopt);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (f.store->checkpoints_copied() == 0 && std::chrono::steady_clock::now() < deadline)

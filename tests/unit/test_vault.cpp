@@ -11,6 +11,9 @@ using refold::test::TempStore;
 
 namespace {
 
+// The data key a new store starts with.
+constexpr std::int64_t kFirstKey = 1;
+
 crypto::SecretBytes key(std::uint8_t fill) {
   crypto::SecretBytes k(32);
   std::fill(k.data(), k.data() + 32, fill);
@@ -28,7 +31,7 @@ TEST_CASE("vault seals and opens a record bound to its row") {
   SystemClock clock;
   crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
   store::ConnectionId a{"acct", "twilio", "keybased"};
-  auto sealed = v.seal(a, bytes("secret-value"));
+  auto sealed = v.seal(a, bytes("secret-value"), kFirstKey);
   CHECK(sealed.nonce.size() == 24);
   CHECK(std::string(v.open(a, sealed).view()) == "secret-value");
 
@@ -67,7 +70,7 @@ TEST_CASE("master key rotation rewraps data keys") {
   store::Sealed sealed;
   {
     crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
-    sealed = v.seal(a, bytes("kept"));
+    sealed = v.seal(a, bytes("kept"), kFirstKey);
     v.rotate_master_key(key(3), [] {});
     CHECK(std::string(v.open(a, sealed).view()) == "kept");
   }
