@@ -322,3 +322,25 @@ func (c *Client) RotateMasterKey(newKey string) error {
 	}
 	return c.call(func(p *C.refold_client) C.int { return C.refold_rotate_master_key(p, k) })
 }
+
+// RotateDataKey replaces the store's data key: a new key becomes current
+// for every write, every record is re-encrypted under it in short
+// batches (reads and refreshes go on meanwhile, in every process), then
+// the older keys are deleted. It finishes a rotation that stopped
+// part-way instead of starting another. It blocks until done: run it on a
+// goroutine of its own; DataKeyStatus shows its progress.
+func (c *Client) RotateDataKey() error {
+	return c.call(func(p *C.refold_client) C.int { return C.refold_rotate_data_key(p) })
+}
+
+// DataKeyStatus reports the store's data keys and how many records each
+// seals (never key material).
+func (c *Client) DataKeyStatus() (*DataKeyStatus, error) {
+	var st DataKeyStatus
+	if err := c.jsonCall(&st, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_data_key_status(p, out)
+	}); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}

@@ -456,6 +456,44 @@ func TestArgumentsWithNULBytesAreRefused(t *testing.T) {
 	}
 }
 
+func TestRotateDataKey(t *testing.T) {
+	s := startSandbox(t)
+	c, err := Open(s.config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, acct := range []string{"a1", "a2", "a3"} {
+		if err := c.ConnectKeyBased(acct, "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := c.DataKeyStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Rotating || len(before.Keys) != 1 || before.Keys[0].Connections != 3 || before.Keys[0].State != "current" {
+		t.Fatalf("before: %+v", before)
+	}
+	if err := c.RotateDataKey(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.DataKeyStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CurrentKey == before.CurrentKey || after.Rotating || after.RecordsToReseal != 0 ||
+		len(after.Keys) != 1 || after.Keys[0].ID != after.CurrentKey || after.Keys[0].Connections != 3 ||
+		after.Keys[0].CreatedAt.IsZero() {
+		t.Errorf("after: %+v", after)
+	}
+	for _, acct := range []string{"a1", "a2", "a3"} {
+		if creds, err := c.Credentials(acct, "sandbox-keys"); err != nil || creds.Fields["api_key"] != goodKey {
+			t.Errorf("reading %s after rotation: %v", acct, err)
+		}
+	}
+}
+
 func TestRotateMasterKey(t *testing.T) {
 	s := startSandbox(t)
 	cfg := s.config(t)

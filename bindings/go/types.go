@@ -162,6 +162,25 @@ type Connection struct {
 	RefreshFailures int        `json:"refresh_failures"`
 }
 
+// DataKeyStatus describes the store's data keys (see RotateDataKey).
+type DataKeyStatus struct {
+	CurrentKey int64 `json:"current_key"` // the key every write seals under
+	// Rotating is true while a retiring key remains: a rotation is under
+	// way, or stopped part-way (RotateDataKey finishes it).
+	Rotating        bool      `json:"rotating"`
+	RecordsToReseal int64     `json:"records_to_reseal"` // records still under retiring keys
+	Keys            []DataKey `json:"keys"`              // oldest first
+}
+
+// DataKey is one data key of the store, with the records it seals.
+type DataKey struct {
+	ID           int64     `json:"id"`
+	CreatedAt    time.Time `json:"created_at"`
+	State        string    `json:"state"` // "current" or "retiring"
+	Connections  int64     `json:"connections"`
+	PendingFlows int64     `json:"pending_flows"`
+}
+
 // Event tells that a connection changed.
 type Event struct {
 	Type     string    `json:"type"` // EventCreated, ...

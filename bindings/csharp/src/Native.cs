@@ -104,6 +104,12 @@ namespace Refold
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_rotate_master_key(ClientHandle client, byte[] newKey);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_rotate_data_key(ClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_data_key_status(ClientHandle client, out IntPtr jsonOut);
+
         /// <summary>A string as NUL-terminated UTF-8 (null stays null). A NUL
         /// inside would cut it short in C, so it is refused.</summary>
         internal static byte[] Utf8(string s, string what)

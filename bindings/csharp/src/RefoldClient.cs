@@ -363,5 +363,28 @@ namespace Refold
             try { Run(() => Native.refold_rotate_master_key(handle, k)); }
             finally { Native.Wipe(k); }
         }
+
+        /// <summary>Replaces the store's data key: a new key becomes current for
+        /// every write, every record is re-encrypted under it in short batches
+        /// (reads and refreshes go on meanwhile, in every process), then the
+        /// older keys are deleted. Finishes a rotation that stopped part-way
+        /// instead of starting another. Blocks until done: run it on a thread
+        /// of its own; <see cref="GetDataKeyStatus"/> shows its progress.</summary>
+        public void RotateDataKey()
+        {
+            Run(() => Native.refold_rotate_data_key(handle));
+        }
+
+        /// <summary>The store's data keys and how many records each seals
+        /// (never key material).</summary>
+        public DataKeyStatus GetDataKeyStatus()
+        {
+            return DataKeyStatus.Parse(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_data_key_status(handle, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
     }
 }

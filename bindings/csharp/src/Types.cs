@@ -225,6 +225,59 @@ namespace Refold
         }
     }
 
+    /// <summary>The store's data keys (see RefoldClient.RotateDataKey).</summary>
+    public sealed class DataKeyStatus
+    {
+        /// <summary>The key every write seals under.</summary>
+        public long CurrentKey { get; private set; }
+
+        /// <summary>True while a retiring key remains: a rotation is under way,
+        /// or stopped part-way (RotateDataKey finishes it).</summary>
+        public bool Rotating { get; private set; }
+
+        /// <summary>Records still under retiring keys.</summary>
+        public long RecordsToReseal { get; private set; }
+
+        /// <summary>Oldest first.</summary>
+        public IReadOnlyList<DataKey> Keys { get; private set; }
+
+        internal static DataKeyStatus Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            return new DataKeyStatus
+            {
+                CurrentKey = Json.OptLong(o, "current_key") ?? 0,
+                Rotating = Json.Bool(o, "rotating"),
+                RecordsToReseal = Json.OptLong(o, "records_to_reseal") ?? 0,
+                Keys = (Json.OptArray(o, "keys") ?? new List<object>()).Select(item =>
+                {
+                    var k = Json.Object(item);
+                    return new DataKey
+                    {
+                        Id = Json.OptLong(k, "id") ?? 0,
+                        CreatedAt = Json.Time(k, "created_at"),
+                        State = Json.Str(k, "state"),
+                        Connections = Json.OptLong(k, "connections") ?? 0,
+                        PendingFlows = Json.OptLong(k, "pending_flows") ?? 0,
+                    };
+                }).ToList(),
+            };
+        }
+    }
+
+    /// <summary>One data key of the store, with the records it seals.</summary>
+    public sealed class DataKey
+    {
+        public long Id { get; internal set; }
+        public DateTimeOffset CreatedAt { get; internal set; }
+
+        /// <summary>"current" or "retiring".</summary>
+        public string State { get; internal set; }
+
+        public long Connections { get; internal set; }
+        public long PendingFlows { get; internal set; }
+    }
+
     /// <summary>What happened to a connection.</summary>
     public sealed class ConnectionEventArgs : EventArgs
     {

@@ -422,6 +422,32 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void RotateDataKey()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = new RefoldClient(sandbox.Config("datakey.db", Sandbox.RandomKey())))
+            {
+                foreach (var acct in new[] { "a1", "a2", "a3" })
+                    client.ConnectKeyBased(acct, "sandbox-keys", Key(Sandbox.GoodKey));
+                var before = client.GetDataKeyStatus();
+                Assert.True(!before.Rotating, "not rotating before");
+                Assert.Equal(1, before.Keys.Count, "one key before");
+                Assert.Equal(3L, before.Keys[0].Connections, "three records before");
+                Assert.Equal("current", before.Keys[0].State, "the key is current");
+                client.RotateDataKey();
+                var after = client.GetDataKeyStatus();
+                Assert.True(after.CurrentKey != before.CurrentKey, "a new key is current");
+                Assert.True(!after.Rotating, "not rotating after");
+                Assert.Equal(0L, after.RecordsToReseal, "nothing left to re-seal");
+                Assert.Equal(1, after.Keys.Count, "the old key is gone");
+                Assert.Equal(after.CurrentKey, after.Keys[0].Id, "the one key is the current one");
+                Assert.Equal(3L, after.Keys[0].Connections, "three records after");
+                foreach (var acct in new[] { "a1", "a2", "a3" })
+                    client.GetCredentials(acct, "sandbox-keys");
+            }
+        }
+
+        [Test]
         public static void RotateMasterKey()
         {
             using (var sandbox = new Sandbox())

@@ -5,7 +5,7 @@ use crate::callbacks::{self, CallScope, ClockFn, EventFn, OpenerFn};
 use crate::error::{Error, Result};
 use crate::json::Value;
 use crate::sys;
-use crate::types::{App, Connection, Credentials, Event, OAuthOptions, OAuthResult};
+use crate::types::{App, Connection, Credentials, DataKeyStatus, Event, OAuthOptions, OAuthResult};
 
 /// An open refold store with its catalog and master key.
 ///
@@ -439,6 +439,25 @@ impl Client {
         let key = c_arg(new_key, "key")?;
         // SAFETY: a valid C string for the duration of the call.
         call(|| unsafe { sys::refold_rotate_master_key(self.ptr(), key.as_ptr()) })
+    }
+
+    /// Replaces the store's data key: a new key becomes current for every
+    /// write, every record is re-encrypted under it in short batches (reads
+    /// and refreshes go on meanwhile, in every process), then the older
+    /// keys are deleted. Finishes a rotation that stopped part-way instead
+    /// of starting another. Blocks until done: run it on a thread of its
+    /// own; `data_key_status` shows its progress.
+    pub fn rotate_data_key(&self) -> Result<()> {
+        // SAFETY: a valid handle.
+        call(|| unsafe { sys::refold_rotate_data_key(self.ptr()) })
+    }
+
+    /// The store's data keys and how many records each seals (never key
+    /// material).
+    pub fn data_key_status(&self) -> Result<DataKeyStatus> {
+        // SAFETY: an out-pointer.
+        let text = self.text_call(|out| unsafe { sys::refold_data_key_status(self.ptr(), out) })?;
+        DataKeyStatus::parse(text.text()?)
     }
 }
 

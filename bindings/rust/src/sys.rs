@@ -122,4 +122,6 @@ extern "C" {
     ) -> c_int;
 
     pub fn refold_rotate_master_key(client: *mut refold_client, new_key: *const c_char) -> c_int;
+    pub fn refold_rotate_data_key(client: *mut refold_client) -> c_int;
+    pub fn refold_data_key_status(client: *mut refold_client, json_out: *mut *mut c_char) -> c_int;
 }

@@ -302,6 +302,64 @@ impl Connection {
     }
 }
 
+/// The store's data keys (see `Client::rotate_data_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKeyStatus {
+    /// The key every write seals under.
+    pub current_key: i64,
+    /// True while a retiring key remains: a rotation is under way, or
+    /// stopped part-way (`rotate_data_key` finishes it).
+    pub rotating: bool,
+    /// Records still under retiring keys.
+    pub records_to_reseal: u64,
+    /// Oldest first.
+    pub keys: Vec<DataKey>,
+}
+
+/// One data key of the store, with the records it seals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKey {
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// `"current"` or `"retiring"`.
+    pub state: String,
+    pub connections: u64,
+    pub pending_flows: u64,
+}
+
+fn count(v: &Value, name: &str) -> Result<u64> {
+    v.get(name).and_then(Value::as_u64).ok_or_else(|| bad(name))
+}
+
+fn id(v: &Value, name: &str) -> Result<i64> {
+    v.get(name).and_then(Value::as_i64).ok_or_else(|| bad(name))
+}
+
+impl DataKeyStatus {
+    pub(crate) fn parse(text: &str) -> Result<DataKeyStatus> {
+        let v = parse_json(text)?;
+        let keys = array(&v, "keys")
+            .iter()
+            .map(|k| {
+                Ok(DataKey {
+                    id: id(k, "id")?,
+                    created_at: string(k, "created_at")?,
+                    state: string(k, "state")?,
+                    connections: count(k, "connections")?,
+                    pending_flows: count(k, "pending_flows")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DataKeyStatus {
+            current_key: id(&v, "current_key")?,
+            rotating: boolean(&v, "rotating"),
+            records_to_reseal: count(&v, "records_to_reseal")?,
+            keys,
+        })
+    }
+}
+
 /// What happened to a connection, as the event handler receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

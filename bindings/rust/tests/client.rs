@@ -386,6 +386,33 @@ fn a_handler_may_call_the_client() {
 }
 
 #[test]
+fn rotate_data_key() {
+    let sandbox = Sandbox::start();
+    let client = Client::open(&sandbox.config_with_key("datakey.db", &random_key())).unwrap();
+    for acct in ["a1", "a2", "a3"] {
+        client
+            .connect_keybased(acct, "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+            .unwrap();
+    }
+    let before = client.data_key_status().unwrap();
+    assert!(!before.rotating);
+    assert_eq!(before.keys.len(), 1);
+    assert_eq!(before.keys[0].connections, 3);
+    assert_eq!(before.keys[0].state, "current");
+    client.rotate_data_key().unwrap();
+    let after = client.data_key_status().unwrap();
+    assert_ne!(after.current_key, before.current_key);
+    assert!(!after.rotating);
+    assert_eq!(after.records_to_reseal, 0);
+    assert_eq!(after.keys.len(), 1);
+    assert_eq!(after.keys[0].id, after.current_key);
+    assert_eq!(after.keys[0].connections, 3);
+    for acct in ["a1", "a2", "a3"] {
+        assert!(client.credentials(acct, "sandbox-keys").is_ok());
+    }
+}
+
+#[test]
 fn rotate_master_key() {
     let sandbox = Sandbox::start();
     let old_key = random_key();
