@@ -1,10 +1,12 @@
 // Core benchmarks: durable key-based connects, credential reads with many
-// connections stored, client open time and resident memory.
+// connections stored, a data-key rotation of them all (with a reader
+// running), client open time and resident memory.
 //
-//   refold_bench_core [--connections N] [--reads N] [--dir DIR]
+//   refold_bench_core [--connections N] [--reads N] [--dir DIR] [--no-rotate]
 //
 // Figures go in bench/RESULTS.md; nothing here is asserted in tests.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include <random>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -88,6 +91,7 @@ int open_only(const std::string& dir) {
 
 int main(int argc, char** argv) {
   int connections = 100000;
+  bool rotate = true;
   int reads = 200000;
   std::string dir;
   bool open_mode = false;
@@ -99,6 +103,7 @@ int main(int argc, char** argv) {
     else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
     else if (a == "--open-only") open_mode = true;
     else if (a == "--reuse") reuse = true;  // --dir already holds the connections
+    else if (a == "--no-rotate") rotate = false;
     else {
       std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]]\n", argv[0]);
       return 2;
@@ -150,6 +155,46 @@ int main(int argc, char** argv) {
   }
   std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
               median(read_us), percentile(read_us, 0.99), reads);
+
+  if (rotate) {
+    // A reader on another thread, first alone for as long as the rotation
+    // will take (guessed from a first rotation), then during a rotation:
+    // the ratio of its medians is what a rotation costs a host's reads.
+    const auto reader = [&](const std::atomic<bool>& stop, std::vector<double>& out) {
+      std::mt19937 r(7);
+      while (!stop.load()) {
+        std::string acct = account(pick(r));
+        char* json = nullptr;
+        auto t0 = Clock::now();
+        must(refold_get_credentials(c, acct.c_str(), "twilio", &json), "read");
+        refold_free(json);
+        out.push_back(us_since(t0));
+      }
+    };
+    auto t0 = Clock::now();
+    must(refold_rotate_data_key(c), "rotate");
+    const double alone_s = us_since(t0) / 1e6;
+    std::printf("rotate_data_key, nothing else running: %d records in %.2f s (%.0f / s)\n",
+                connections, alone_s, connections / alone_s);
+
+    std::vector<double> quiet, during;
+    std::atomic<bool> stop{false};
+    std::thread th([&] { reader(stop, quiet); });
+    std::this_thread::sleep_for(std::chrono::duration<double>(alone_s));
+    stop = true;
+    th.join();
+    stop = false;
+    th = std::thread([&] { reader(stop, during); });
+    t0 = Clock::now();
+    must(refold_rotate_data_key(c), "rotate");
+    const double busy_s = us_since(t0) / 1e6;
+    stop = true;
+    th.join();
+    std::printf("rotate_data_key, one thread reading meanwhile: %.2f s (%.0f / s); the reader's "
+                "median %.2f us (p99 %.2f us, %zu reads) against %.2f us (p99 %.2f us) alone: %.2fx\n",
+                busy_s, connections / busy_s, median(during), percentile(during, 0.99), during.size(),
+                median(quiet), percentile(quiet, 0.99), median(during) / median(quiet));
+  }
   refold_client_free(c);
 
   // Open time and memory, in a fresh process.
