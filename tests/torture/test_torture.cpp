@@ -177,6 +177,38 @@ TEST_CASE("torture: disconnect of a key-based connection") {
       });
 }
 
+TEST_CASE("torture: rotating the data key") {
+  struct DataKeyWorld {
+    std::unique_ptr<KeyWorld> keys = key_world();
+    KeyWorld& w = *keys;
+    std::vector<std::string> tokens;  // of "acct-<i>"
+  };
+  sweep<DataKeyWorld>(
+      [] {
+        auto d = std::make_unique<DataKeyWorld>();
+        for (int i = 0; i < 3; ++i) {
+          d->tokens.push_back(random_token());
+          connect_ok(d->w.client.get(), ("acct-" + std::to_string(i)).c_str(), "twilio",
+                     twilio_payload(d->tokens.back()));
+        }
+        return d;
+      },
+      [](DataKeyWorld& d) { return refold_rotate_data_key(d.w.client.get()); },
+      [](DataKeyWorld& d, int rc) {
+        std::vector<std::string> secrets = d.tokens;
+        secrets.push_back(d.w.keep_token);
+        if (rc != REFOLD_OK) check_failure(rc, secrets);
+        // Whatever point it stopped at, every record reads as it was, here
+        // and in a new client; the next call finishes the rotation.
+        check_store(d.w, d.w.keep_token, "acct-0", {d.tokens[0]});
+        CHECK(refold_rotate_data_key(d.w.client.get()) == REFOLD_OK);
+        CHECK(sql_scalar(d.w.store.path, "SELECT count(*) FROM data_keys") == "1");
+        ClientPtr fresh = open_client(d.w.store.config());
+        for (int i = 0; i < 3; ++i)
+          CHECK(same(stored_token(fresh.get(), ("acct-" + std::to_string(i)).c_str()), d.tokens[static_cast<std::size_t>(i)]));
+      });
+}
+
 TEST_CASE("torture: opening a client on a store") {
   struct OpenWorld {
     std::unique_ptr<KeyWorld> keys = key_world();
