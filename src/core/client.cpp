@@ -188,15 +188,13 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
   record["auth_type"] = "keybased";
   record["fields"] = app.check_payload(doc.get_object());
   if (app.verify) verify_keys(app, record["fields"].get_object());
-  std::string plain = bj::serialize(record);
-  save_connection({account, app.slug, "keybased"}, plain, std::nullopt, false);
+  save_connection({account, app.slug, "keybased"}, crypto::serialize(record), std::nullopt, false);
 }
 
-void Client::save_connection(const store::ConnectionId& id, std::string& plain,
+void Client::save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
                              std::optional<Millis> expires_at, bool has_refresh_token) {
   store::Sealed sealed = vault_->seal(
       id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
-  crypto::wipe(plain);
   Millis now = clock_.now();
   store::UpsertResult r =
       store_->upsert(id, sealed, now, expires_at, schedule(now, expires_at, has_refresh_token));
