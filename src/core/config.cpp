@@ -86,7 +86,9 @@ std::string default_store_path() {
 
 Config parse_config(const char* text) {
   Config cfg;
-  bj::value doc;
+  // On the wiping storage from the start: assigning a document to a value
+  // on another storage copies it there.
+  bj::value doc(crypto::wiping_storage());
   if (text) doc = json::parse(text, "config", crypto::wiping_storage());
   if (text && !doc.is_object()) fail(REFOLD_EINVALID, "config must be a JSON object");
   bj::object empty(crypto::wiping_storage());

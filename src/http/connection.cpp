@@ -170,6 +170,10 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
         return ec;
       },
       s.buffer, options.max_body, verb == bhttp::verb::head, context, reusable);
+  // The buffer still holds the raw response (a token response, say) after
+  // the parser is done with it; freeing it wipes it, rather than leaving it
+  // in a connection that waits idle in the pool.
+  if (s.buffer.size() == 0) s.buffer.shrink_to_fit();
   return res;
 }
 
