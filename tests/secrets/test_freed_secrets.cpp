@@ -23,28 +23,17 @@
 #include <thread>
 #include <vector>
 
-#include "freed_heap.h"
+#include "recording.hpp"
 #include "http_test_server.hpp"
 #include "test_support.hpp"
 
 namespace {
 
+using refold_test::escape;
+using refold_test::Recording;
 using refold::test::ServerRequest;
 using refold::test::ServerResponse;
 namespace bj = boost::json;
-
-// Keeps the calling thread's frees for the scope of one refold call; test
-// code runs outside it, so the test's own copies of the secrets are not
-// mistaken for refold's.
-struct Recording {
-  Recording() { freed_heap_record(1); }
-  ~Recording() { freed_heap_record(0); }
-  Recording(const Recording&) = delete;
-  Recording& operator=(const Recording&) = delete;
-};
-
-// Keeps the optimizer from dropping a copy that is only made to be freed.
-void escape(const void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
 std::string decode(std::string_view s) {
   std::string out;
@@ -358,9 +347,8 @@ TEST_CASE("secrets: no freed heap block holds a secret after connect, refresh an
   std::size_t total = 0;
   for (const auto& [name, value] : secrets) {
     REQUIRE(!value.empty());
-    std::vector<std::size_t> sizes;
-    auto note = [](std::size_t size, void* p) { static_cast<std::vector<std::size_t>*>(p)->push_back(size); };
-    std::size_t hits = freed_heap_search(value.data(), value.size(), note, &sizes);
+    std::vector<std::size_t> sizes = refold_test::freed_blocks_holding(value);
+    std::size_t hits = sizes.size();
     std::string line = name + ": " + std::to_string(hits) + " freed block(s)";
     for (std::size_t i = 0; i < sizes.size(); ++i) line += (i ? ", " : " of ") + std::to_string(sizes[i]);
     std::printf("%s%s\n", line.c_str(), hits ? " bytes" : "");
