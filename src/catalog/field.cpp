@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include "catalog/catalog.hpp"
+#include "crypto/secret_string.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -37,8 +38,8 @@ std::optional<double> parse_number(std::string_view s) {
 bj::value Field::check(const bj::value& v) const {
   switch (type) {
     case FieldType::text: {
-      std::string s;
-      if (v.is_string()) s = std::string(v.get_string());
+      crypto::SecretString s;  // text fields hold keys
+      if (v.is_string()) s = std::string_view(v.get_string());
       else if (v.is_int64()) s = std::to_string(v.get_int64());  // the hosted SDK sends numbers
       else if (v.is_uint64()) s = std::to_string(v.get_uint64());
       else bad(*this, "must be a string");
@@ -46,8 +47,9 @@ bj::value Field::check(const bj::value& v) const {
       std::size_t n = text::utf8_length(s);
       if (n < min_length) bad(*this, "is shorter than " + std::to_string(min_length) + " characters");
       if (n > max_length) bad(*this, "is longer than " + std::to_string(max_length) + " characters");
-      if (pattern && !re2::RE2::FullMatch(s, *pattern)) bad(*this, "does not match the pattern " + *pattern_source);
-      return bj::value(s, v.storage());
+      if (pattern && !re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *pattern))
+        bad(*this, "does not match the pattern " + *pattern_source);
+      return bj::value(s.view(), v.storage());
     }
     case FieldType::number: {
       std::optional<double> d;

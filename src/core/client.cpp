@@ -201,22 +201,15 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
   record["auth_type"] = "keybased";
   record["fields"] = app.check_payload(doc.get_object());
   if (app.verify) verify_keys(app, record["fields"].get_object());
-  std::string plain = bj::serialize(record);
-  save_connection({account, app.slug, "keybased"}, plain, std::nullopt, false);
+  save_connection({account, app.slug, "keybased"}, crypto::serialize(record), std::nullopt, false);
 }
 
-void Client::save_connection(const store::ConnectionId& id, std::string& plain,
+void Client::save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
                              std::optional<Millis> expires_at, bool has_refresh_token) {
   Millis now = clock_.now();
-  store::UpsertResult r;
-  try {
-    r = store_->upsert(id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
-                       now, expires_at, schedule(now, expires_at, has_refresh_token));
-  } catch (...) {
-    crypto::wipe(plain);
-    throw;
-  }
-  crypto::wipe(plain);
+  store::UpsertResult r = store_->upsert(
+      id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
+      now, expires_at, schedule(now, expires_at, has_refresh_token));
   invalidate(id.account, id.app);
   events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
                       id.app, id.auth_type, now)});

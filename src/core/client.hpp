@@ -53,7 +53,7 @@ class Client {
   // The two-step OAuth flow for hosts that own their redirect URI.
   std::string oauth_begin(const std::string& account, const std::string& app, const char* options_json);
   // Returns {account, app, auth_type, status}.
-  std::string oauth_complete(const std::string& callback_url);
+  std::string oauth_complete(std::string_view callback_url);
   void disconnect(const std::string& account, const std::string& app);
   void delete_account(const std::string& account);
   // The credentials JSON, in memory that is wiped when released. Refreshes
@@ -84,7 +84,7 @@ class Client {
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);
   // Saves a connect's sealed record, emits created or reauthenticated.
-  void save_connection(const store::ConnectionId& id, std::string& plain,
+  void save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
                        std::optional<Millis> expires_at, bool has_refresh_token);
   // Revokes what a removed connection held (best effort); nullopt when
   // there was nothing to revoke at.

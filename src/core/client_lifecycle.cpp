@@ -199,8 +199,6 @@ Credentials Client::decrypt(const store::ConnectionWithSecret& row, std::optiona
   if (token && holds)
     *holds = t.access_token.size() == token->size() &&
              sodium_memcmp(t.access_token.data(), token->data(), token->size()) == 0;
-  crypto::wipe(t.access_token);
-  if (t.refresh_token) crypto::wipe(*t.refresh_token);
   c.json = oauth_credentials(plain.view());
   return c;
 }
@@ -486,21 +484,15 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
                            cancel);
       }
     } catch (...) {
-      crypto::wipe(old.access_token);
-      if (old.refresh_token) crypto::wipe(*old.refresh_token);
       release();
       throw;
     }
-    crypto::wipe(old.access_token);
 
     if (r.failure == oauth::RefreshFailure::none) {
       oauth::TokenSet& t = r.tokens;
       // A response without a refresh token keeps the old one (RFC 6749 6).
       if (!t.refresh_token) t.refresh_token = std::move(old.refresh_token);
-      else if (old.refresh_token) crypto::wipe(*old.refresh_token);
-      std::string plain = oauth_record(t);
-      crypto::wipe(t.access_token);
-      crypto::wipe(*t.refresh_token);
+      crypto::SecretString plain = oauth_record(t);
       Millis done_at = clock_.now();
       store::RefreshedTokens saved;
       saved.expires_at = t.expires_at;
@@ -514,17 +506,13 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
         saved.seal = vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
         // Durable before anyone sees the new access token: a rotated
         // refresh token must survive a crash right after this.
-        if (!store_->save_refreshed(id, owner_, s.version, saved, done_at)) {
-          crypto::wipe(plain);
+        if (!store_->save_refreshed(id, owner_, s.version, saved, done_at))
           continue;  // lost the lease to a change meanwhile: read again
-        }
         fresh.json = oauth_credentials(plain);
       } catch (...) {
-        crypto::wipe(plain);
         release();
         throw;
       }
-      crypto::wipe(plain);
       fresh.state = s;
       fresh.state.version = s.version + 1;
       fresh.state.expires_at = saved.expires_at;
@@ -544,7 +532,6 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
       events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
       return fresh;
     }
-    if (old.refresh_token) crypto::wipe(*old.refresh_token);
 
     if (r.failure == oauth::RefreshFailure::grant)
       expire(account, app, "oauth2", r.reason, owner_, r.message, &events);

@@ -17,25 +17,26 @@ namespace bj = boost::json;
 namespace {
 
 // Replaces each "{field}" in `tmpl` with the field's value, percent-encoded
-// when it goes into a URL.
-std::string fill(const std::string& tmpl, const bj::object& fields, bool url) {
-  std::string out;
-  for (std::size_t pos = 0; pos < tmpl.size();) {
-    auto open = tmpl.find('{', pos);
-    if (open == std::string::npos) {
-      out += tmpl.substr(pos);
+// when it goes into a URL. Secret: the fields are keys.
+crypto::SecretString fill(const std::string& tmpl, const bj::object& fields, bool url) {
+  crypto::SecretString out;
+  std::string_view t(tmpl);
+  for (std::size_t pos = 0; pos < t.size();) {
+    auto open = t.find('{', pos);
+    if (open == std::string_view::npos) {
+      out += t.substr(pos);
       break;
     }
-    auto close = tmpl.find('}', open);
-    out += tmpl.substr(pos, open - pos);
-    std::string name = tmpl.substr(open + 1, close - open - 1);
-    std::string value;
+    auto close = t.find('}', open);
+    out += t.substr(pos, open - pos);
+    std::string_view name = t.substr(open + 1, close - open - 1);
+    crypto::SecretString value;
     if (const bj::value* v = fields.if_contains(name)) {
-      if (v->is_string()) value = std::string(v->get_string());
-      else value = bj::serialize(*v);
+      if (v->is_string()) value = std::string_view(v->get_string());
+      else value = crypto::serialize(*v);
     }
-    out += url ? http::form_encode({{"a", value}}).substr(2) : value;
-    crypto::wipe(value);
+    if (url) out += http::form_encode({{"a", value}}).view().substr(2);
+    else out += value;
     pos = close + 1;
   }
   return out;
@@ -50,14 +51,14 @@ void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
   req.url = fill(v.url, fields, true);
   for (const auto& [name, value] : v.headers) req.headers.push_back({name, fill(value, fields, false)});
   if (v.basic_auth) {
-    std::string pair = fill(v.basic_auth->first, fields, false) + ":" + fill(v.basic_auth->second, fields, false);
-    req.headers.push_back({"Authorization", "Basic " + crypto::to_base64(std::span(
-        reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()))});
-    crypto::wipe(pair);
+    crypto::SecretString pair = fill(v.basic_auth->first, fields, false);
+    pair += ':';
+    pair += fill(v.basic_auth->second, fields, false);
+    crypto::SecretString value("Basic ");
+    value += crypto::to_base64(std::span(reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()));
+    req.headers.push_back({"Authorization", std::move(value)});
   }
   http::Response resp = http().send(req);
-  for (auto& h : req.headers) crypto::wipe(h.value);
-  crypto::wipe(req.url);
   bool ok = v.expect_status.empty()
                 ? resp.status >= 200 && resp.status < 300
                 : std::find(v.expect_status.begin(), v.expect_status.end(), resp.status) != v.expect_status.end();
@@ -76,7 +77,7 @@ std::string Client::oauth_begin(const std::string& account, const std::string& a
 }
 
 void Client::save_tokens(const oauth::Completed& done) {
-  std::string plain = oauth_record(done.tokens);
+  crypto::SecretString plain = oauth_record(done.tokens);
   save_connection({done.account, done.app, "oauth2"}, plain, done.tokens.expires_at,
                   done.tokens.refresh_token.has_value());
 }
@@ -93,23 +94,16 @@ std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
     // RFC 7009 2.1: revoking the refresh token first lets a provider that
     // revokes the whole grant with it do so.
     bool ok = true;
-    if (t.refresh_token) {
-      ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token");
-      crypto::wipe(*t.refresh_token);
-    }
-    ok = oauth::revoke(http(), *app, reg->second, t.access_token, "access_token") && ok;
-    crypto::wipe(t.access_token);
-    return ok;
+    if (t.refresh_token) ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token");
+    return oauth::revoke(http(), *app, reg->second, t.access_token, "access_token") && ok;
   } catch (const Error&) {
     return false;  // unreadable record or no HTTP client: nothing revoked
   }
 }
 
-std::string Client::oauth_complete(const std::string& callback_url) {
+std::string Client::oauth_complete(std::string_view callback_url) {
   oauth::Completed done = flows_->complete(callback_url);
   save_tokens(done);
-  crypto::wipe(done.tokens.access_token);
-  if (done.tokens.refresh_token) crypto::wipe(*done.tokens.refresh_token);
   bj::object o;
   o["account"] = done.account;
   o["app"] = done.app;
@@ -127,17 +121,13 @@ void Client::connect_interactive(const std::string& account, const catalog::App&
   std::string url = flows_->begin(account, app.slug, options);
   auto deadline = std::chrono::steady_clock::now() + interactive_timeout_;
   opener_.open(url);
-  std::string callback = listener.wait(deadline);
+  crypto::SecretString callback = listener.wait(deadline);
   try {
-    oauth::Completed done = flows_->complete(callback);
-    save_tokens(done);
-    crypto::wipe(done.tokens.access_token);
-    if (done.tokens.refresh_token) crypto::wipe(*done.tokens.refresh_token);
+    save_tokens(flows_->complete(callback));
   } catch (const Error& e) {
     listener.respond(false, e.what());
     throw;
   }
-  crypto::wipe(callback);
   listener.respond(true, "Your " + app.name + " account is connected.");
 }
 

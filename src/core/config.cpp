@@ -44,7 +44,11 @@ std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(cons
     oauth::ClientRegistration reg;
     reg.client_id = *r.str("client_id", true);
     if (reg.client_id.empty()) r.bad("client_id", "must not be empty");
-    reg.client_secret = r.str("client_secret");
+    // Read in place: Reader::str would leave a copy in a plain std::string.
+    if (const bj::value* secret = kv.value().get_object().if_contains("client_secret")) {
+      if (!secret->is_string()) r.bad("client_secret", "must be a string");
+      reg.client_secret = std::string_view(secret->get_string());
+    }
     reg.redirect_uri = r.str("redirect_uri").value_or("");
     if (kv.value().get_object().contains("scopes")) reg.scopes = r.strings("scopes");
     out.emplace(std::move(app), std::move(reg));
@@ -82,7 +86,9 @@ std::string default_store_path() {
 
 Config parse_config(const char* text) {
   Config cfg;
-  bj::value doc;
+  // On the wiping storage from the start: assigning a document to a value
+  // on another storage copies it there.
+  bj::value doc(crypto::wiping_storage());
   if (text) doc = json::parse(text, "config", crypto::wiping_storage());
   if (text && !doc.is_object()) fail(REFOLD_EINVALID, "config must be a JSON object");
   bj::object empty(crypto::wiping_storage());

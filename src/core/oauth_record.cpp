@@ -9,31 +9,31 @@ namespace refold::core {
 
 namespace bj = boost::json;
 
-std::string oauth_record(const oauth::TokenSet& t) {
+crypto::SecretString oauth_record(const oauth::TokenSet& t) {
   bj::object o(crypto::wiping_storage());
   o["auth_type"] = "oauth2";
-  o["access_token"] = t.access_token;
+  o["access_token"] = t.access_token.view();
   o["token_type"] = t.token_type;
   o["expires_at"] = t.expires_at ? bj::value(*t.expires_at) : bj::value(nullptr);
   bj::array scopes;
   for (const auto& s : t.scopes) scopes.emplace_back(s);
   o["scopes"] = std::move(scopes);
-  if (t.refresh_token) o["refresh_token"] = *t.refresh_token;
-  return bj::serialize(o);
+  if (t.refresh_token) o["refresh_token"] = t.refresh_token->view();
+  return crypto::serialize(o);
 }
 
 oauth::TokenSet read_oauth_record(std::string_view record) {
   bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
   const bj::object& o = v.as_object();
   oauth::TokenSet t;
-  t.access_token = std::string(o.at("access_token").as_string());
+  t.access_token = std::string_view(o.at("access_token").as_string());
   t.token_type = std::string(o.at("token_type").as_string());
   if (const bj::value* e = o.if_contains("expires_at"); e && e->is_int64()) t.expires_at = e->get_int64();
   if (const bj::value* s = o.if_contains("scopes"); s && s->is_array())
     for (const auto& x : s->get_array())
       if (x.is_string()) t.scopes.emplace_back(x.get_string());
   if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
-    t.refresh_token = std::string(r->get_string());
+    t.refresh_token = std::string_view(r->get_string());
   return t;
 }
 
@@ -43,10 +43,7 @@ crypto::WipedBytes oauth_credentials(std::string_view record) {
   o.erase("refresh_token");
   bj::value& exp = o["expires_at"];
   if (exp.is_int64()) exp = rfc3339(exp.get_int64());
-  std::string out = bj::serialize(o);
-  crypto::WipedBytes bytes(out);
-  crypto::wipe(out);
-  return bytes;
+  return crypto::WipedBytes(crypto::serialize(o).view());
 }
 
 }  // namespace refold::core

@@ -12,9 +12,9 @@ namespace refold::core {
 
 // The plaintext to seal: {"auth_type":"oauth2","access_token",
 // "token_type","expires_at"(ms or null),"scopes",["refresh_token"]}.
-std::string oauth_record(const oauth::TokenSet& tokens);
+crypto::SecretString oauth_record(const oauth::TokenSet& tokens);
 
-// The tokens of a stored record (the caller wipes the secrets).
+// The tokens of a stored record.
 oauth::TokenSet read_oauth_record(std::string_view record);
 
 // The credentials JSON of a stored record: {"auth_type":"oauth2",

@@ -11,9 +11,9 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string to_base64(std::span<const std::uint8_t> bytes) {
+SecretString to_base64(std::span<const std::uint8_t> bytes) {
   const int variant = sodium_base64_VARIANT_ORIGINAL;
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+  WipedString out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
   sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), variant);
   out.resize(out.size() - 1);
   return out;

@@ -11,7 +11,8 @@
 namespace refold::crypto {
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
-std::string to_base64(std::span<const std::uint8_t> bytes);
+// Secret: what it encodes is usually a key or a client secret.
+SecretString to_base64(std::span<const std::uint8_t> bytes);
 
 // Decodes hex (either case) or base64 (standard or URL-safe alphabet, padded
 // or not), ignoring surrounding white space. nullopt when `text` is neither

@@ -46,29 +46,16 @@ SecretBytes read_key_file(const std::string& path) {
   auto mode = files::mode(path);
   if (mode && (*mode & 077))
     fail(REFOLD_EINVALID, "key file '" + path + "' is accessible by other users; chmod 600 it");
-  auto text = files::read(path, 4096, REFOLD_EINVALID);
-  if (!text) fail(REFOLD_ECRYPTO, "key file '" + path + "' does not exist");
-  SecretBytes key = [&] {
-    try {
-      return parse_key(*text, "key file '" + path + "'", REFOLD_EINVALID);
-    } catch (...) {
-      wipe(*text);
-      throw;
-    }
-  }();
-  wipe(*text);
-  return key;
+  SecretString text;
+  if (!files::read_into(path, 4096, REFOLD_EINVALID, [&](std::string_view chunk) { text += chunk; }))
+    fail(REFOLD_ECRYPTO, "key file '" + path + "' does not exist");
+  return parse_key(text, "key file '" + path + "'", REFOLD_EINVALID);
 }
 
 void write_key_file(const std::string& path, const SecretBytes& key) {
-  std::string text = to_base64(key.span()) + "\n";
-  try {
-    files::write_new_private(path, text, REFOLD_ESTORE);
-  } catch (...) {
-    wipe(text);
-    throw;
-  }
-  wipe(text);
+  SecretString text = to_base64(key.span());
+  text += '\n';
+  files::write_new_private(path, text, REFOLD_ESTORE);
 }
 
 MasterKey resolve_master_key(const KeyOptions& options, const std::string& store_path,

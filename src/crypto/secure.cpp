@@ -1,6 +1,7 @@
 #include "crypto/secure.hpp"
 
 #include <boost/json/memory_resource.hpp>
+#include <boost/json/serializer.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -103,14 +104,8 @@ void WipedBytes::free_released(void* p) noexcept {
   std::free(block);
 }
 
-void wipe(void* p, std::size_t n) {
+void wipe(void* p, std::size_t n) noexcept {
   if (p && n) sodium_memzero(p, n);
-}
-
-void wipe(std::string& s) {
-  // Wipe the whole capacity: a shrunk string may have held more.
-  wipe(s.data(), s.capacity());
-  s.clear();
 }
 
 namespace {
@@ -137,5 +132,29 @@ boost::json::storage_ptr wiping_storage() {
   static WipingResource resource;
   return boost::json::storage_ptr(&resource);
 }
+
+namespace {
+
+template <class Json>
+SecretString serialize_into(const Json& v) {
+  // Written into the string's own buffer; each growth frees the old one
+  // through the wiping allocator. The serializer keeps only positions in
+  // `v`, never a copy of its strings.
+  boost::json::serializer sr;
+  sr.reset(&v);
+  SecretString out;
+  WipedString& s = out.str();
+  while (!sr.done()) {
+    std::size_t used = s.size();
+    s.resize(used + 256);
+    s.resize(used + sr.read(s.data() + used, 256).size());
+  }
+  return out;
+}
+
+}  // namespace
+
+SecretString serialize(const boost::json::value& v) { return serialize_into(v); }
+SecretString serialize(const boost::json::object& o) { return serialize_into(o); }
 
 }  // namespace refold::crypto

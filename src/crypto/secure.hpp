@@ -1,11 +1,14 @@
 // Memory for secrets: guarded, locked, wiped on release.
 #pragma once
 
+#include <boost/json/fwd.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
+
+#include "crypto/secret_string.hpp"
 
 namespace refold::crypto {
 
@@ -74,12 +77,13 @@ class WipedBytes {
   std::size_t size_ = 0;
 };
 
-// Overwrites memory in a way the compiler cannot elide.
-void wipe(void* p, std::size_t n);
-void wipe(std::string& s);
-
 // A Boost.JSON storage whose blocks are wiped when freed, for documents that
 // hold secrets (payloads, configuration, decrypted records).
 boost::json::storage_ptr wiping_storage();
+
+// `v` as JSON text, written straight into a SecretString (an object
+// directly: converting it to a value would copy it to the default heap).
+SecretString serialize(const boost::json::value& v);
+SecretString serialize(const boost::json::object& o);
 
 }  // namespace refold::crypto

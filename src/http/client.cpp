@@ -139,9 +139,9 @@ class PooledClient final : public HttpClient {
 
 }  // namespace
 
-std::optional<std::string> Response::header(std::string_view name) const {
+std::optional<std::string_view> Response::header(std::string_view name) const {
   for (const auto& h : headers)
-    if (ieq(h.name, name)) return h.value;
+    if (ieq(h.name, name)) return h.value.view();
   return std::nullopt;
 }
 

@@ -13,26 +13,29 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/secret_string.hpp"
 #include "http/url.hpp"  // Url, Params and the encodings callers build requests with
 #include "refold.h"
 
 namespace refold::http {
 
+// Values, URLs and bodies are secret (crypto::SecretString): they carry
+// client secrets, codes and tokens, and wipe themselves on every path.
 struct Header {
   std::string name;
-  std::string value;
+  crypto::SecretString value;
 };
 
 // The `{}` initializers let designated initializers leave fields out
 // without -Wmissing-field-initializers.
 struct Request {
   std::string method = "GET";
-  std::string url{};  // absolute https:// URL; http:// only to a loopback host
+  crypto::SecretString url{};  // absolute https:// URL; http:// only to a loopback host
   // Sent as given, except that the client owns Host, Content-Length,
   // Transfer-Encoding and Connection (caller values for these are dropped).
   // User-Agent and Accept ("application/json") are added when absent.
   std::vector<Header> headers{};
-  std::string body{};  // sent with Content-Length; empty means no body
+  crypto::SecretString body{};  // sent with Content-Length; empty means no body
   // A shorter total timeout than the client's, for best-effort requests.
   std::optional<std::chrono::milliseconds> timeout{};
   // When set, send() gives up soon after it becomes true, with
@@ -49,9 +52,10 @@ struct Request {
 struct Response {
   int status = 0;
   std::vector<Header> headers{};  // in the order received, duplicates kept
-  std::string body{};
-  // The first header with this name, compared case-insensitively.
-  std::optional<std::string> header(std::string_view name) const;
+  crypto::SecretString body{};
+  // The first header with this name, compared case-insensitively; valid
+  // while the response is.
+  std::optional<std::string_view> header(std::string_view name) const;
 };
 
 struct Options {

@@ -52,7 +52,7 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
                             " timeout of " + std::to_string(ms.count()) + " ms)");
 }
 
-bool needs_content_length(const std::string& method, const std::string& body) {
+bool needs_content_length(const std::string& method, std::string_view body) {
   return !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
 }
 
@@ -76,7 +76,7 @@ struct Connection::Impl {
   const std::atomic<bool>* cancel_flag = nullptr;
   tcp::socket plain{ioc};
   std::optional<TlsStream> tls;  // set for https; then `plain` stays unused
-  beast::flat_buffer buffer;
+  ReadBuffer buffer;
 
   tcp::socket& socket() { return tls ? tls->next_layer() : plain; }
 
@@ -137,14 +137,15 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
   s.cancel_flag = deadline.cancel;
 
   // span_body sends the caller's body in place: no extra copy of what is
-  // often a secret.
-  bhttp::request<bhttp::span_body<const char>> msg;
+  // often a secret. The header fields (Authorization among them) are
+  // copied, into storage that is wiped when the message goes.
+  bhttp::request<bhttp::span_body<const char>, bhttp::basic_fields<crypto::WipingAllocator<char>>> msg;
   bhttp::verb verb = bhttp::string_to_verb(req.method);
   if (verb == bhttp::verb::unknown) msg.method_string(req.method); else msg.method(verb);
-  msg.target(url.target);
+  msg.target(url.target.view());
   msg.version(11);
   for (const auto& h : req.headers)
-    if (!is_client_owned(h.name)) msg.insert(h.name, h.value);
+    if (!is_client_owned(h.name)) msg.insert(h.name, h.value.view());
   msg.set(bhttp::field::host, url.authority());
   if (!has_header(req, "user-agent")) msg.set(bhttp::field::user_agent, options.user_agent);
   if (!has_header(req, "accept")) msg.set(bhttp::field::accept, "application/json");
@@ -159,7 +160,7 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
   if (!s.run(done, deadline.total)) timed_out(context, "sending the request", deadline, false);
   if (ec) throw NoResponse(REFOLD_ENETWORK, context + ": sending the request failed: " + words(ec));
 
-  return read_response(
+  Response res = read_response(
       [&](ResponseParser& parser) {
         done = false;
         s.with_stream([&](auto& stream) {
@@ -169,6 +170,11 @@ Response Connection::exchange(const Request& req, const Url& url, const Options&
         return ec;
       },
       s.buffer, options.max_body, verb == bhttp::verb::head, context, reusable);
+  // The buffer still holds the raw response (a token response, say) after
+  // the parser is done with it; freeing it wipes it, rather than leaving it
+  // in a connection that waits idle in the pool.
+  if (s.buffer.size() == 0) s.buffer.shrink_to_fit();
+  return res;
 }
 
 struct Connector::Impl {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "crypto/secret_string.hpp"
 #include "http/client.hpp"
 #include "http/connection.hpp"
 
@@ -20,7 +21,13 @@ namespace refold::http::detail {
 // server cannot make us buffer much before the body limit applies.
 inline constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
-using ResponseParser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+// Everything a response passes through is on the wiping allocator: the
+// read buffer (which holds the raw bytes, token JSON included), the
+// parsed header fields and the body.
+using ReadBuffer = boost::beast::basic_flat_buffer<crypto::WipingAllocator<char>>;
+using ResponseBody =
+    boost::beast::http::basic_string_body<char, std::char_traits<char>, crypto::WipingAllocator<char>>;
+using ResponseParser = boost::beast::http::response_parser<ResponseBody, crypto::WipingAllocator<char>>;
 
 // Plain words for socket-level and parse failures (defined in connection.cpp).
 std::string words(const boost::system::error_code& ec);
@@ -31,7 +38,7 @@ std::string words(const boost::system::error_code& ec);
 // response; `read` may throw too (timeouts). Sets `reusable` when the
 // connection may carry another request.
 template <class Read>
-Response read_response(Read&& read, const boost::beast::flat_buffer& buffer, std::size_t max_body,
+Response read_response(Read&& read, const ReadBuffer& buffer, std::size_t max_body,
                        bool head_request, const std::string& context, bool& reusable) {
   namespace bhttp = boost::beast::http;
   reusable = false;
@@ -62,7 +69,8 @@ Response read_response(Read&& read, const boost::beast::flat_buffer& buffer, std
     if (res.result_int() >= 100 && res.result_int() < 200 && res.result_int() != 101) continue;
     Response out;
     out.status = static_cast<int>(res.result_int());
-    for (const auto& field : res) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    for (const auto& field : res)
+      out.headers.push_back({std::string(field.name_string()), std::string_view(field.value())});
     out.body = std::move(res.body());
     // Leftover bytes would be the start of a response nobody asked for.
     reusable = res.keep_alive() && buffer.size() == 0;

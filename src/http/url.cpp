@@ -76,7 +76,8 @@ std::string Url::authority() const {
 }
 
 std::string Url::redacted() const {
-  return scheme + "://" + authority() + target.substr(0, target.find('?'));
+  std::string_view path = target.view().substr(0, target.find('?'));
+  return scheme + "://" + authority() + std::string(path);
 }
 
 Url parse_url(std::string_view text) {
@@ -130,7 +131,8 @@ Url parse_url(std::string_view text) {
 
   after = after.substr(0, after.find('#'));
   check_target(after);
-  url.target = after.empty() || after.front() == '?' ? "/" + std::string(after) : std::string(after);
+  if (after.empty() || after.front() == '?') url.target = "/";
+  url.target += after;
   return url;
 }
 
@@ -167,7 +169,7 @@ void require_secure(const Url& url) {
 
 namespace {
 
-void append_encoded(std::string& out, std::string_view s) {
+void append_encoded(crypto::SecretString& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : s) {
     if (is_unreserved(c)) {
@@ -182,28 +184,28 @@ void append_encoded(std::string& out, std::string_view s) {
 }
 
 template <class Range>
-std::string encode_pairs(const Range& params) {
-  std::string out;
+crypto::SecretString encode_pairs(const Range& params) {
+  crypto::SecretString out;
   for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
     append_encoded(out, k);
     out += '=';
-    append_encoded(out, v);
+    append_encoded(out, std::string_view(v));
   }
   return out;
 }
 
 }  // namespace
 
-std::string form_encode(const Params& params) { return encode_pairs(params); }
+crypto::SecretString form_encode(const Params& params) { return encode_pairs(params); }
 
-std::string form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> params) {
+crypto::SecretString form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> params) {
   return encode_pairs(params);
 }
 
-std::string percent_decode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
+crypto::SecretString percent_decode(std::string_view text, bool plus_as_space) {
+  crypto::SecretString out;
+  out.str().reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
@@ -230,7 +232,7 @@ Params parse_query(std::string_view query) {
     auto eq = part.find('=');
     std::string_view key = part.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    out.emplace_back(percent_decode(key, true), percent_decode(value, true));
+    out.emplace_back(std::string(percent_decode(key, true).view()), percent_decode(value, true));
   }
   return out;
 }

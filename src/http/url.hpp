@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/secret_string.hpp"
+
 namespace refold::http {
 
 // An absolute http(s) URL split into what a request needs. Built only by
@@ -16,7 +18,9 @@ struct Url {
   std::string scheme;  // "https" or "http", lower case
   std::string host;    // lower case; an IPv6 literal without its brackets
   std::string port;    // decimal, the scheme's default when the URL had none
-  std::string target;  // path and query, at least "/"; never the fragment
+  // Path and query, at least "/"; never the fragment. Secret: the query
+  // often carries codes and tokens.
+  crypto::SecretString target;
 
   bool tls() const { return scheme == "https"; }
   // "scheme://host:port" with the port always present: the key connections
@@ -43,20 +47,21 @@ bool is_loopback_host(std::string_view host);
 // credentials must never travel in the clear over a real network.
 void require_secure(const Url& url);
 
-using Params = std::vector<std::pair<std::string, std::string>>;
+// Names and values; the values are secret (codes, tokens, client secrets).
+using Params = std::vector<std::pair<std::string, crypto::SecretString>>;
 
 // application/x-www-form-urlencoded. RFC 3986 unreserved bytes
 // (A-Z a-z 0-9 - . _ ~) are kept, every other byte is %XX (upper-case hex),
 // and space is always "%20", never "+": "%20" means a space to every form and
 // URI decoder, while a "+" in a query is read literally by some servers.
 // The result is usable both as a request body and as a URL query.
-std::string form_encode(const Params& params);
-std::string form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> params);
+crypto::SecretString form_encode(const Params& params);
+crypto::SecretString form_encode(std::initializer_list<std::pair<std::string_view, std::string_view>> params);
 
 // Decodes %XX escapes (either hex case); with plus_as_space, "+" is a space
 // as in form data. Throws REFOLD_EINVALID for a "%" not followed by two hex
 // digits, without quoting the input.
-std::string percent_decode(std::string_view text, bool plus_as_space = false);
+crypto::SecretString percent_decode(std::string_view text, bool plus_as_space = false);
 
 // Splits "a=1&b=2" (a leading "?" is skipped) into decoded pairs, in order,
 // duplicates kept. Empty segments ("a=1&&b=2") are skipped; a key without

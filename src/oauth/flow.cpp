@@ -28,21 +28,21 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-std::string get(const std::map<std::string, std::string>& m, const char* key) {
+std::string_view get(const CallbackParams& m, const char* key) {
   auto it = m.find(key);
-  return it == m.end() ? std::string() : it->second;
+  return it == m.end() ? std::string_view() : it->second.view();
 }
 
 }  // namespace
 
 // RFC 6749 3.1: parameters must not be included more than once; a repeat
 // smells of injection.
-std::map<std::string, std::string> callback_params(const std::string& callback_url) {
+CallbackParams callback_params(std::string_view callback_url) {
   http::Url url = http::parse_url(callback_url);
   auto q = url.target.find('?');
-  std::map<std::string, std::string> out;
+  CallbackParams out;
   if (q == std::string::npos) return out;
-  for (auto& [k, v] : http::parse_query(std::string_view(url.target).substr(q + 1))) {
+  for (auto& [k, v] : http::parse_query(url.target.view().substr(q + 1))) {
     std::string key = k;
     if (!out.emplace(std::move(key), std::move(v)).second)
       fail(REFOLD_EINVALID, "callback URL repeats the parameter '" + (k.size() <= 40 ? k : "?") + "'");
@@ -50,8 +50,8 @@ std::map<std::string, std::string> callback_params(const std::string& callback_u
   return out;
 }
 
-std::string callback_code(const std::map<std::string, std::string>& params, const std::string& app,
-                          const catalog::OAuth2& def) {
+crypto::SecretString callback_code(const CallbackParams& params, const std::string& app,
+                                   const catalog::OAuth2& def) {
   // RFC 9207: the response must come from the issuer we sent the user to.
   auto iss = params.find("iss");
   if (iss != params.end() && !def.issuer.empty() && iss->second != def.issuer)
@@ -61,7 +61,7 @@ std::string callback_code(const std::map<std::string, std::string>& params, cons
     fail(REFOLD_ESTATE, "app '" + app + "': the authorization response lacks the iss "
                         "parameter its provider always sends; nothing was exchanged");
 
-  std::string error = get(params, "error");
+  std::string_view error = get(params, "error");
   if (!error.empty()) {
     std::string desc = sanitize(get(params, "error_description"), {});
     if (error == "access_denied")
@@ -69,9 +69,9 @@ std::string callback_code(const std::map<std::string, std::string>& params, cons
     fail(REFOLD_EPROVIDER, "app '" + app + "': the provider refused the authorization (" +
                                sanitize(error, {}) + ")" + (desc.empty() ? "" : ": " + desc));
   }
-  std::string code = get(params, "code");
+  std::string_view code = get(params, "code");
   if (code.empty()) fail(REFOLD_EPROVIDER, "app '" + app + "': the callback URL has no code");
-  return code;
+  return crypto::SecretString(code);
 }
 
 BeginOptions parse_begin_options(const char* text) {
@@ -101,12 +101,12 @@ void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2&
     form.emplace_back("client_secret", *reg.client_secret);
   } else {
     // RFC 6749 2.3.1: each part is form-encoded before the Base64 step.
-    std::string pair = http::form_encode({{"a", reg.client_id}}).substr(2) + ":" +
-                       http::form_encode({{"a", *reg.client_secret}}).substr(2);
-    std::string b64 = crypto::to_base64(bytes(pair));
-    crypto::wipe(pair);
-    req.headers.push_back({"Authorization", "Basic " + b64});
-    crypto::wipe(b64);
+    crypto::SecretString pair = http::form_encode({{"a", reg.client_id}}).view().substr(2);
+    pair += ':';
+    pair += http::form_encode({{"a", *reg.client_secret}}).view().substr(2);
+    crypto::SecretString value("Basic ");
+    value += crypto::to_base64(bytes(pair));
+    req.headers.push_back({"Authorization", std::move(value)});
   }
 }
 
@@ -145,7 +145,7 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   }
 
   std::string state = make_state();
-  std::string verifier = def.pkce ? make_verifier() : std::string();
+  crypto::SecretString verifier = def.pkce ? make_verifier() : crypto::SecretString();
   http::Params q{{"response_type", "code"}, {"client_id", reg.client_id}, {"redirect_uri", redirect_uri}};
   if (!scopes.empty()) q.emplace_back("scope", join(scopes, def.scope_separator));
   q.emplace_back("state", state);
@@ -162,30 +162,24 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   bj::array sc;
   for (const auto& s : scopes) sc.emplace_back(s);
   rec["scopes"] = std::move(sc);
-  rec["verifier"] = verifier;
-  std::string plain = bj::serialize(rec);
-  crypto::wipe(verifier);
+  rec["verifier"] = verifier.view();
+  crypto::SecretString plain = crypto::serialize(rec);
 
   store::Flow flow;
   std::string hash = sha256(state);
   flow.state_hash.assign(hash.begin(), hash.end());
   flow.created_at = clock_.now();
   flow.expires_at = flow.created_at + kFlowLifetime;
-  try {
-    store_.put_flow(flow, vault_.flow_sealer(flow.state_hash, bytes(plain)), flow.created_at);
-  } catch (...) {
-    crypto::wipe(plain);
-    throw;
-  }
-  crypto::wipe(plain);
+  store_.put_flow(flow, vault_.flow_sealer(flow.state_hash, bytes(plain)), flow.created_at);
 
+  // The URL holds no secret: state and challenge only.
   const std::string& ep = def.authorization_endpoint;
-  return ep + (ep.find('?') == std::string::npos ? "?" : "&") + http::form_encode(q);
+  return ep + (ep.find('?') == std::string::npos ? "?" : "&") + std::string(http::form_encode(q).view());
 }
 
-Completed Flows::complete(const std::string& callback_url) {
+Completed Flows::complete(std::string_view callback_url) {
   auto params = callback_params(callback_url);
-  std::string state = get(params, "state");
+  std::string state(get(params, "state"));
   if (state.empty()) fail(REFOLD_ESTATE, "the callback URL has no state");
   std::string hash = sha256(state);
   auto flow = store_.take_flow(store::Bytes(hash.begin(), hash.end()));
@@ -202,10 +196,10 @@ Completed Flows::complete(const std::string& callback_url) {
   const catalog::App& app = oauth_app(done.app);
   const catalog::OAuth2& def = *app.oauth2;
 
-  std::string code = callback_code(params, done.app, def);
+  crypto::SecretString code = callback_code(params, done.app, def);
 
   const ClientRegistration& reg = registration(done.app);
-  std::string verifier(r.at("verifier").as_string());
+  crypto::SecretString verifier(std::string_view(r.at("verifier").as_string()));
   http::Request req;
   req.method = "POST";
   req.url = def.token_endpoint;
@@ -215,18 +209,13 @@ Completed Flows::complete(const std::string& callback_url) {
   if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
-  for (auto& [k, v] : form) crypto::wipe(v);
 
   std::vector<std::string> requested;
   for (const auto& s : r.at("scopes").as_array()) requested.emplace_back(s.as_string());
   http::Response resp = http_().send(req);
-  crypto::wipe(req.body);
-  std::vector<std::string> secrets{code, verifier};
+  std::vector<std::string_view> secrets{code, verifier};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);
   done.tokens = parse_token_response(resp.status, resp.body, app, requested, clock_.now(), secrets);
-  crypto::wipe(resp.body);
-  crypto::wipe(code);
-  crypto::wipe(verifier);
   return done;
 }
 

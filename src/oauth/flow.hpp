@@ -23,7 +23,7 @@ namespace refold::oauth {
 // An OAuth client registration from config (oauth_clients.<app>).
 struct ClientRegistration {
   std::string client_id;
-  std::optional<std::string> client_secret;  // absent for public clients
+  std::optional<crypto::SecretString> client_secret;  // absent for public clients
   std::string redirect_uri;                  // default redirect
   std::optional<std::vector<std::string>> scopes;  // default: the app's
 };
@@ -43,17 +43,19 @@ struct Completed {
   TokenSet tokens;
 };
 
-// The parameters of the callback URL the browser reached. Throws
-// REFOLD_EINVALID for a malformed URL or a repeated parameter.
-std::map<std::string, std::string> callback_params(const std::string& callback_url);
+// The parameters of the callback URL the browser reached (the values are
+// secret: the code). Throws REFOLD_EINVALID for a malformed URL or a
+// repeated parameter.
+using CallbackParams = std::map<std::string, crypto::SecretString>;
+CallbackParams callback_params(std::string_view callback_url);
 
 // Checks the authorization response's parameters against the app `app`
 // defined by `def` (RFC 9207 iss, the error parameters) and returns the
 // code to exchange. Throws REFOLD_ESTATE (issuer mismatch or missing),
 // REFOLD_ECANCELLED (the user denied access), REFOLD_EPROVIDER (another
 // error, or no code). Messages never quote the code.
-std::string callback_code(const std::map<std::string, std::string>& params, const std::string& app,
-                          const catalog::OAuth2& def);
+crypto::SecretString callback_code(const CallbackParams& params, const std::string& app,
+                                   const catalog::OAuth2& def);
 
 inline constexpr Millis kFlowLifetime = 10 * 60 * 1000;
 
@@ -77,7 +79,7 @@ class Flows {
   // REFOLD_EINVALID (malformed or repeated parameters), REFOLD_ECANCELLED
   // (the user denied access), REFOLD_EPROVIDER, REFOLD_EAUTH, network codes.
   // No token request is sent unless state and iss check out.
-  Completed complete(const std::string& callback_url);
+  Completed complete(std::string_view callback_url);
 
   const ClientRegistration& registration(const std::string& app) const;
 

@@ -64,9 +64,10 @@ int ms_until(std::chrono::steady_clock::time_point deadline) {
 }
 
 // Reads one request head (up to its blank line or kMaxRequest bytes); ""
-// if the client sent nothing in time.
-std::string read_request_head(int fd) {
-  std::string buf;
+// if the client sent nothing in time. Secret: the callback's carries the
+// code.
+crypto::SecretString read_request_head(int fd) {
+  crypto::SecretString buf;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestReadMs);
   while (buf.find("\r\n\r\n") == std::string::npos && buf.size() < kMaxRequest) {
     pollfd p{fd, POLLIN, 0};
@@ -75,14 +76,14 @@ std::string read_request_head(int fd) {
     char chunk[2048];
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return "";
-    buf.append(chunk, static_cast<std::size_t>(n));
+    buf += std::string_view(chunk, static_cast<std::size_t>(n));
   }
   return buf;
 }
 
 }  // namespace
 
-std::optional<std::string> callback_target(std::string_view head, std::string_view path) {
+std::optional<crypto::SecretString> callback_target(std::string_view head, std::string_view path) {
   auto eol = head.find("\r\n");
   std::string_view line = eol == std::string_view::npos ? std::string_view() : head.substr(0, eol);
   // "GET /callback?code=...&state=... HTTP/1.1"
@@ -92,7 +93,7 @@ std::optional<std::string> callback_target(std::string_view head, std::string_vi
   std::string_view target =
       sp1 != std::string_view::npos && sp2 > sp1 ? line.substr(sp1 + 1, sp2 - sp1 - 1) : std::string_view();
   std::string_view route = target.substr(0, target.find('?'));
-  if (method == "GET" && route == path) return std::string(target);
+  if (method == "GET" && route == path) return crypto::SecretString(target);
   return std::nullopt;
 }
 
@@ -123,7 +124,7 @@ std::string LoopbackListener::redirect_uri() const {
   return "http://127.0.0.1:" + std::to_string(port_) + path_;
 }
 
-std::string LoopbackListener::wait(std::chrono::steady_clock::time_point deadline) {
+crypto::SecretString LoopbackListener::wait(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     pollfd p{listen_fd_, POLLIN, 0};
     int ms = ms_until(deadline);
@@ -135,7 +136,9 @@ std::string LoopbackListener::wait(std::chrono::steady_clock::time_point deadlin
     if (fd < 0) continue;
     if (auto target = callback_target(read_request_head(fd), path_)) {
       client_fd_ = fd;
-      return "http://127.0.0.1:" + std::to_string(port_) + *target;
+      crypto::SecretString url("http://127.0.0.1:" + std::to_string(port_));
+      url += *target;
+      return url;
     }
     // Favicon requests, probes, stray tabs: answer and keep waiting.
     send_all(fd, response(404, "Not Found", "<!doctype html><title>Not found</title>"));

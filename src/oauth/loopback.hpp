@@ -8,12 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/secret_string.hpp"
+
 namespace refold::oauth {
 
 // The request target of `head` (the bytes a browser sent, up to its blank
 // line) when it is a GET on `path`, query included; nullopt for anything
-// else (other methods or paths, no complete request line).
-std::optional<std::string> callback_target(std::string_view head, std::string_view path);
+// else (other methods or paths, no complete request line). Secret: the
+// query holds the code.
+std::optional<crypto::SecretString> callback_target(std::string_view head, std::string_view path);
 
 class LoopbackListener {
  public:
@@ -28,9 +31,10 @@ class LoopbackListener {
   unsigned short port() const { return port_; }
 
   // Waits until `deadline` for a GET on the callback path and returns its
-  // full URL; requests for other paths are answered 404 and ignored.
-  // Throws REFOLD_ETIMEOUT when the deadline passes.
-  std::string wait(std::chrono::steady_clock::time_point deadline);
+  // full URL (secret: it holds the code); requests for other paths are
+  // answered 404 and ignored. Throws REFOLD_ETIMEOUT when the deadline
+  // passes.
+  crypto::SecretString wait(std::chrono::steady_clock::time_point deadline);
 
   // Answers the callback request with a small self-contained page and
   // closes it. `ok` picks the wording; `detail` is shown escaped.

@@ -4,10 +4,12 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/secret_string.hpp"
+
 namespace refold::oauth {
 
 // A code verifier: 43 characters of base64url from 32 random bytes.
-std::string make_verifier();
+crypto::SecretString make_verifier();
 
 // BASE64URL(SHA256(ASCII(verifier))), no padding (RFC 7636 4.2).
 std::string s256_challenge(std::string_view verifier);

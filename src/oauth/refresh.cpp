@@ -3,7 +3,6 @@
 #include <charconv>
 #include <ctime>
 
-#include "crypto/secure.hpp"
 #include "http/url.hpp"
 #include "util/error.hpp"
 
@@ -29,7 +28,7 @@ RefreshResult failure(RefreshFailure kind, std::string reason, int code, std::st
 
 }  // namespace
 
-std::optional<Millis> parse_retry_after(const std::string& value, Millis now) {
+std::optional<Millis> parse_retry_after(std::string_view value, Millis now) {
   std::string_view v(value);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
@@ -50,7 +49,7 @@ std::optional<Millis> parse_retry_after(const std::string& value, Millis now) {
 }
 
 RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-                      const std::string& refresh_token, const std::vector<std::string>& scopes,
+                      std::string_view refresh_token, const std::vector<std::string>& scopes,
                       Millis now, const std::atomic<bool>* cancel) {
   const catalog::OAuth2& def = *app.oauth2;
   const std::string who = "app '" + app.slug + "': refreshing the access token";
@@ -63,14 +62,11 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   req.body = http::form_encode(form);
   req.cancel = cancel;
   req.idempotent = false;  // sent twice, a rotated refresh token is a replay: the grant is revoked
-  for (auto& [k, v] : form) crypto::wipe(v);
 
   http::Response resp;
   try {
     resp = http.send(req);
   } catch (const Error& e) {
-    crypto::wipe(req.body);
-    for (auto& h : req.headers) crypto::wipe(h.value);
     if (e.code() == REFOLD_ECANCELLED) throw;
     if (e.code() == REFOLD_ETIMEOUT)
       return failure(RefreshFailure::transient, "timeout", REFOLD_ETIMEOUT, who + " failed: " + e.what());
@@ -78,14 +74,11 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
       return failure(RefreshFailure::client, "invalid_endpoint", REFOLD_EINVALID, who + " failed: " + e.what());
     return failure(RefreshFailure::transient, "network", REFOLD_ENETWORK, who + " failed: " + e.what());
   }
-  crypto::wipe(req.body);
-  for (auto& h : req.headers) crypto::wipe(h.value);
 
-  std::vector<std::string> secrets{refresh_token};
+  std::vector<std::string_view> secrets{refresh_token};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);
   RefreshResult r;
   if (auto e = token_error(resp.status, resp.body, secrets)) {
-    crypto::wipe(resp.body);
     std::string said = e->error.empty() ? "HTTP " + std::to_string(e->http_status)
                                         : e->error + " (HTTP " + std::to_string(e->http_status) + ")";
     if (!e->description.empty()) said += ": " + e->description;
@@ -113,16 +106,14 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   try {
     r.tokens = parse_token_response(resp.status, resp.body, app, scopes, now, secrets);
   } catch (const Error& e) {
-    crypto::wipe(resp.body);
     return failure(RefreshFailure::transient, "malformed_response", REFOLD_EPROVIDER,
                    who + ": " + e.what());
   }
-  crypto::wipe(resp.body);
   return r;
 }
 
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-            const std::string& token, const char* hint) {
+            std::string_view token, const char* hint) {
   const catalog::OAuth2& def = *app.oauth2;
   if (def.revocation_endpoint.empty()) return false;
   http::Request req;
@@ -134,18 +125,11 @@ bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistr
   http::Params form{{"token", token}, {"token_type_hint", hint}};
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
-  for (auto& [k, v] : form) crypto::wipe(v);
-  bool ok = false;
   try {
-    http::Response resp = http.send(req);
-    crypto::wipe(resp.body);
-    ok = resp.status == 200;  // RFC 7009 2.2: 200 also for a token already invalid
+    return http.send(req).status == 200;  // RFC 7009 2.2: 200 also for a token already invalid
   } catch (const Error&) {
-    ok = false;
+    return false;
   }
-  crypto::wipe(req.body);
-  for (auto& h : req.headers) crypto::wipe(h.value);
-  return ok;
 }
 
 }  // namespace refold::oauth

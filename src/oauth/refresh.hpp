@@ -43,17 +43,17 @@ struct RefreshResult {
 // cancellation (REFOLD_ECANCELLED, when `*cancel` became true). `scopes` are
 // the stored scopes (kept unless the response names others).
 RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-                      const std::string& refresh_token, const std::vector<std::string>& scopes,
+                      std::string_view refresh_token, const std::vector<std::string>& scopes,
                       Millis now, const std::atomic<bool>* cancel = nullptr);
 
 // Revokes one token at the app's revocation endpoint (RFC 7009 2.1, with
 // token_type_hint). Returns true when the provider confirmed it (200);
 // false for any failure, which is never thrown: revocation is best effort.
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-            const std::string& token, const char* hint);
+            std::string_view token, const char* hint);
 
 // A Retry-After value (delta-seconds or an HTTP-date) as a duration from
 // `now`; nullopt when absent or unparsable.
-std::optional<Millis> parse_retry_after(const std::string& value, Millis now);
+std::optional<Millis> parse_retry_after(std::string_view value, Millis now);
 
 }  // namespace refold::oauth

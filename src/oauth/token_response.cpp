@@ -12,11 +12,12 @@ namespace refold::oauth {
 
 namespace bj = boost::json;
 
-std::string sanitize(std::string_view text, const std::vector<std::string>& secrets) {
-  std::string s(text);
+std::string sanitize(std::string_view text, const std::vector<std::string_view>& secrets) {
+  // Holds a secret until it is redacted.
+  crypto::WipedString s(text);
   for (const auto& secret : secrets) {
     if (secret.size() < 4) continue;  // too short to find reliably; never echoed by us anyway
-    for (std::size_t pos; (pos = s.find(secret)) != std::string::npos;)
+    for (std::size_t pos; (pos = s.find(secret)) != crypto::WipedString::npos;)
       s.replace(pos, secret.size(), "[redacted]");
   }
   std::string out;
@@ -32,16 +33,22 @@ std::string sanitize(std::string_view text, const std::vector<std::string>& secr
 
 namespace {
 
-std::optional<bj::object> parse_object(const std::string& body) {
+std::optional<bj::object> parse_object(std::string_view body) {
+  // Boost.JSON's default limits, as before; the parser's working memory on
+  // the wiping storage too (it holds strings while building them).
   boost::system::error_code ec;
-  bj::value v = bj::parse(body, ec, crypto::wiping_storage());
-  if (ec || !v.is_object()) return std::nullopt;
+  bj::parser p(crypto::wiping_storage());
+  p.reset(crypto::wiping_storage());
+  p.write(bj::string_view(body.data(), body.size()), ec);
+  if (ec) return std::nullopt;
+  bj::value v = p.release();
+  if (!v.is_object()) return std::nullopt;
   return std::move(v.get_object());
 }
 
-std::string str_or(const bj::object& o, std::string_view key) {
+std::string_view str_or(const bj::object& o, std::string_view key) {
   const bj::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
 
 // expires_in: a number or a numeric string; zero, negative or unparsable
@@ -80,10 +87,10 @@ std::vector<std::string> split_scopes(std::string_view s, std::string_view sep) 
 
 }  // namespace
 
-std::optional<TokenError> token_error(int http_status, const std::string& body,
-                                      const std::vector<std::string>& secrets) {
+std::optional<TokenError> token_error(int http_status, std::string_view body,
+                                      const std::vector<std::string_view>& secrets) {
   auto o = parse_object(body);
-  std::string error = o ? str_or(*o, "error") : "";
+  std::string_view error = o ? str_or(*o, "error") : "";
   if (http_status >= 200 && http_status < 300 && error.empty()) return std::nullopt;
   TokenError e;
   e.http_status = http_status;
@@ -98,9 +105,9 @@ int classify(const TokenError& e) {
   return REFOLD_EPROVIDER;
 }
 
-TokenSet parse_token_response(int http_status, const std::string& body, const catalog::App& app,
+TokenSet parse_token_response(int http_status, std::string_view body, const catalog::App& app,
                               const std::vector<std::string>& requested, Millis now,
-                              const std::vector<std::string>& secrets) {
+                              const std::vector<std::string_view>& secrets) {
   const auto& def = *app.oauth2;
   if (auto e = token_error(http_status, body, secrets)) {
     std::string msg = "app '" + app.slug + "': token endpoint ";
@@ -133,10 +140,10 @@ TokenSet parse_token_response(int http_status, const std::string& body, const ca
   t.access_token = str_or(*o, "access_token");
   if (t.access_token.empty())
     fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token response has no access_token");
-  std::string type = str_or(*o, "token_type");
+  std::string type(str_or(*o, "token_type"));
   t.token_type = type.empty() || text::lower(type) == "bearer" ? "Bearer" : type;
   if (auto ms = lifetime_ms(o->if_contains("expires_in"))) t.expires_at = now + *ms;
-  if (std::string rt = str_or(*o, "refresh_token"); !rt.empty()) t.refresh_token = std::move(rt);
+  if (std::string_view rt = str_or(*o, "refresh_token"); !rt.empty()) t.refresh_token = rt;
   const bj::value* scope = o->if_contains("scope");
   if (scope && scope->is_string()) {
     t.scopes = split_scopes(std::string_view(scope->get_string()), def.scope_separator);

@@ -9,16 +9,19 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "crypto/secret_string.hpp"
 #include "util/time.hpp"
 
 namespace refold::oauth {
 
+// The tokens wipe themselves (crypto::SecretString) wherever a TokenSet
+// goes: a copy, a move or an exception leaves nothing behind.
 struct TokenSet {
-  std::string access_token;                 // secret
+  crypto::SecretString access_token;
   std::string token_type = "Bearer";
   std::optional<Millis> expires_at;         // absent: the provider gave no usable lifetime
   std::vector<std::string> scopes;
-  std::optional<std::string> refresh_token; // secret
+  std::optional<crypto::SecretString> refresh_token;
 };
 
 // Lifetimes above this are clamped: nothing we store needs to outlive it,
@@ -36,20 +39,21 @@ struct TokenError {
 // response throws refold::Error with a code from classify() and a message
 // naming `app` and the provider's error code. `requested` are the scopes
 // asked for (used when the response omits scope). `secrets` are values
-// that must never be echoed into an error message.
-TokenSet parse_token_response(int http_status, const std::string& body,
+// that must never be echoed into an error message (views: the caller's
+// secrets are not copied).
+TokenSet parse_token_response(int http_status, std::string_view body,
                               const catalog::App& app, const std::vector<std::string>& requested,
-                              Millis now, const std::vector<std::string>& secrets);
+                              Millis now, const std::vector<std::string_view>& secrets);
 
 // Extracts the error of a failed response (nullopt when it is a success).
-std::optional<TokenError> token_error(int http_status, const std::string& body,
-                                      const std::vector<std::string>& secrets);
+std::optional<TokenError> token_error(int http_status, std::string_view body,
+                                      const std::vector<std::string_view>& secrets);
 
 // The refold error code for a token endpoint error.
 int classify(const TokenError& e);
 
 // Printable ASCII only, at most 200 characters, with every occurrence of a
 // secret replaced by "[redacted]".
-std::string sanitize(std::string_view text, const std::vector<std::string>& secrets);
+std::string sanitize(std::string_view text, const std::vector<std::string_view>& secrets);
 
 }  // namespace refold::oauth

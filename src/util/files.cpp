@@ -69,13 +69,14 @@ void make_dirs(const std::string& dir) {
     fail(REFOLD_ESTORE, "cannot create folder '" + dir + "': " + sys_error());
 }
 
-std::optional<std::string> read(const std::string& path, std::size_t limit, int code) {
+bool read_into(const std::string& path, std::size_t limit, int code,
+               const std::function<void(std::string_view)>& append) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return std::nullopt;
+    if (errno == ENOENT) return false;
     fail(code, "cannot open '" + path + "': " + sys_error());
   }
-  std::string out;
+  std::size_t total = 0;
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -84,16 +85,23 @@ std::optional<std::string> read(const std::string& path, std::size_t limit, int 
       fail(code, "cannot read '" + path + "': " + sys_error());
     }
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > limit)
+    total += static_cast<std::size_t>(n);
+    if (total > limit)
       fail(code, "'" + path + "' is larger than " + std::to_string(limit) + " bytes");
+    append(std::string_view(buf, static_cast<std::size_t>(n)));
   }
+  return true;
+}
+
+std::optional<std::string> read(const std::string& path, std::size_t limit, int code) {
+  std::string out;
+  if (!read_into(path, limit, code, [&](std::string_view chunk) { out += chunk; })) return std::nullopt;
   return out;
 }
 
 namespace {
 
-void write_all(int fd, const std::string& path, const std::string& data, int code) {
+void write_all(int fd, const std::string& path, std::string_view data, int code) {
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -108,7 +116,7 @@ void write_all(int fd, const std::string& path, const std::string& data, int cod
 
 }  // namespace
 
-void write_new_private(const std::string& path, const std::string& data, int code) {
+void write_new_private(const std::string& path, std::string_view data, int code) {
   // Written under a temporary name and linked into place once complete and
   // synced: link() fails if `path` exists, so two writers cannot both win,
   // and a reader racing the writer sees no file or the whole file, never a

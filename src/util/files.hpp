@@ -1,8 +1,10 @@
 // File-system helpers for the store and key files.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace refold::files {
 
@@ -22,6 +24,12 @@ std::string absolute(const std::string& path);
 // Reads a whole file of at most `limit` bytes; nullopt when it does not
 // exist. Throws `code` for other failures, naming the path.
 std::optional<std::string> read(const std::string& path, std::size_t limit, int code);
+// The same, handing the bytes to `append` a chunk at a time, for a caller
+// that keeps them in memory of its own (a secret's); false when the file
+// does not exist. Nothing of the file is left in memory `append` does not
+// own (beyond the stack).
+bool read_into(const std::string& path, std::size_t limit, int code,
+               const std::function<void(std::string_view)>& append);
 
 // Writes `data` to a new file `path` with mode 0600 and fsyncs it and its
 // folder. The file appears whole or not at all (a concurrent reader never
@@ -29,7 +37,7 @@ std::optional<std::string> read(const std::string& path, std::size_t limit, int 
 // where it is written in place. A crash while writing may leave a
 // "<path>.tmp-XXXXXX" file beside it. Fails with `code` when the file
 // exists or cannot be written.
-void write_new_private(const std::string& path, const std::string& data, int code);
+void write_new_private(const std::string& path, std::string_view data, int code);
 
 // Atomically renames `from` to `to` and fsyncs the folder.
 void replace(const std::string& from, const std::string& to, int code);

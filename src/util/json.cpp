@@ -10,9 +10,15 @@ bj::value parse(std::string_view text, std::string_view what, bj::storage_ptr sp
   boost::system::error_code ec;
   bj::parse_options opts;
   opts.max_depth = 64;
-  bj::value v = bj::parse(bj::string_view(text.data(), text.size()), ec, std::move(sp), opts);
+  // The parser's own stack holds strings while they are being built (one
+  // with escapes, say), so it lives on the document's storage: a wiping
+  // one wipes it too. (boost::json::parse would put it on the default
+  // heap, past a few KiB on the stack.)
+  bj::parser p(sp, opts);
+  p.reset(std::move(sp));
+  p.write(bj::string_view(text.data(), text.size()), ec);
   if (ec) fail(REFOLD_EINVALID, std::string(what) + " is not valid JSON (" + ec.message() + ")");
-  return v;
+  return p.release();
 }
 
 void Reader::only(std::initializer_list<std::string_view> allowed) const {

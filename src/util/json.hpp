@@ -13,7 +13,8 @@ namespace refold::json {
 namespace bj = boost::json;
 
 // Parses `text` as JSON; on failure throws REFOLD_EINVALID "<what> is not
-// valid JSON (...)" without quoting the text (it may hold secrets).
+// valid JSON (...)" without quoting the text (it may hold secrets). The
+// parser's working memory is on `sp` too.
 bj::value parse(std::string_view text, std::string_view what,
                 bj::storage_ptr sp = {});
 

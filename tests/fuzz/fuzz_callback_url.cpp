@@ -15,9 +15,9 @@ namespace {
 
 constexpr const char* kIssuer = "https://auth.example";
 
-std::string get(const std::map<std::string, std::string>& m, const char* key) {
+std::string get(const oauth::CallbackParams& m, const char* key) {
   auto it = m.find(key);
-  return it == m.end() ? std::string() : it->second;
+  return it == m.end() ? std::string() : std::string(it->second.view());
 }
 
 // The outcome of callback_code: the code, or the error's code and message.
@@ -27,10 +27,10 @@ struct Outcome {
   std::string message;
 };
 
-Outcome run_code(const std::map<std::string, std::string>& params, const catalog::OAuth2& def) {
+Outcome run_code(const oauth::CallbackParams& params, const catalog::OAuth2& def) {
   Outcome o;
   try {
-    o.code = oauth::callback_code(params, "fuzzapp", def);
+    o.code = std::string(oauth::callback_code(params, "fuzzapp", def).view());
   } catch (const Error& e) {
     o.error = e.code();
     o.message = e.what();
@@ -46,7 +46,7 @@ void run(const std::uint8_t* data, std::size_t size) {
   def.iss_parameter_supported = mode == "required";
   std::string url(rest);
 
-  std::map<std::string, std::string> params;
+  oauth::CallbackParams params;
   try {
     params = oauth::callback_params(url);
   } catch (const Error& e) {

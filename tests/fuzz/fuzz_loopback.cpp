@@ -26,7 +26,7 @@ void run(const std::uint8_t* data, std::size_t size) {
   FUZZ_CHECK(!fuzz::contains(*target, "\r\n"));
 
   // Whatever the request said, the URL handed on is for the listener itself.
-  std::string url = kBase + *target;
+  std::string url = kBase + std::string(target->view());
   try {
     http::Url u = http::parse_url(url);
     FUZZ_CHECK(u.scheme == "http" && u.host == "127.0.0.1" && u.port == "53682");

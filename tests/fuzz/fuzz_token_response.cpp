@@ -20,8 +20,8 @@ namespace {
 
 // Planted: the harness passes them as the request's secrets, and the
 // corpus has responses that echo them.
-const std::vector<std::string> kSecrets = {"PLANTED-code-4f1d9a", "PLANTED-client-secret-77c0",
-                                           "PLANTED-verifier-e3b2"};
+const std::vector<std::string_view> kSecrets = {"PLANTED-code-4f1d9a", "PLANTED-client-secret-77c0",
+                                                "PLANTED-verifier-e3b2"};
 
 std::optional<catalog::App> make_app(std::string_view& rest) {
   std::string token_path(fuzz::take_line(rest));

@@ -375,7 +375,7 @@ TEST_CASE("http client: eight threads send at once over https") {
         try {
           for (int i = 0; i < kEach; ++i) {
             auto path = "/t" + std::to_string(t) + "/" + std::to_string(i);
-            bodies[t].push_back(client->send({.method = "POST", .url = server.url(path), .body = path}).body);
+            bodies[t].emplace_back(client->send({.method = "POST", .url = server.url(path), .body = path}).body.view());
           }
         } catch (const std::exception& e) {
           errors[t] = e.what();

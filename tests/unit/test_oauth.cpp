@@ -29,7 +29,7 @@ TEST_CASE("pkce: the RFC 7636 appendix B vector") {
 }
 
 TEST_CASE("pkce: verifiers and states are long random base64url") {
-  std::string v1 = oauth::make_verifier(), v2 = oauth::make_verifier();
+  crypto::SecretString v1 = oauth::make_verifier(), v2 = oauth::make_verifier();
   CHECK(v1.size() == 43);  // RFC 7636: 43..128 characters
   CHECK(v1 != v2);
   for (char c : v1) CHECK((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'));
