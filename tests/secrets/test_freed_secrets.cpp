@@ -299,6 +299,15 @@ TEST_CASE("secrets: no freed heap block holds a secret after connect, refresh an
   g_now_ms += 2 * 3600 * 1000.0;
   CHECK_MESSAGE(read_holds("acct", "vault", provider.pool[2].first), refold_test::last_error());
 
+  // A data-key rotation decrypts and re-seals every record, tokens and
+  // the API key among them.
+  {
+    Recording r;
+    rc = refold_rotate_data_key(client);
+  }
+  REQUIRE_MESSAGE(rc == REFOLD_OK, refold_test::last_error());
+  CHECK(read_holds("acct", "vault-keys", provider.api_key));
+
   // Disconnect: revokes each connection's refresh and access tokens.
   for (const char* account : {"acct", "acct2"}) {
     Recording r;
