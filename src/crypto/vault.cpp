@@ -285,9 +285,10 @@ DataKeyRotation Vault::rotate_data_key(std::size_t batch) {
         return seal_with(flow_ad(hash, key_id), key_id,
                          std::span<const std::uint8_t>(plain.data(), plain.size()));
       }};
-  // Every write seals under the current key, so the records of the retiring
-  // keys only ever decrease; the second round is for a record another
-  // process wrote just before this key became current.
+  // Every write seals under the current key (inside its transaction), so
+  // once the batches run dry no record is left under a retiring key. A
+  // second round is for a rotation another process started meanwhile: its
+  // key is then the current one, and this call finishes that rotation too.
   for (int round = 0; round < 2; ++round) {
     while (std::size_t n = store_.reseal_batch(reseal, batch)) out.resealed += n;
     auto dropped = store_.drop_retired_data_keys();
