@@ -510,11 +510,15 @@ REFOLD_EXTERN int refold_rotate_master_key(refold_client *client, const char *ne
  * in every other process on the store; each record sealed under an older
  * key is then re-encrypted under the new one, in batches of a few hundred,
  * each its own short transaction, so reads, refreshes and connects go on
- * meanwhile; last, the older keys are deleted from the store (and
- * overwritten on disk). Returns when every record is under the new key.
- * Other processes load the new key when they first meet a record sealed
- * under it. A process keeps the keys it has loaded in locked memory until
- * its client is freed.
+ * meanwhile; last, the older keys are deleted from the store, and the
+ * write-ahead log that held their old pages is checkpointed and emptied
+ * when no other connection is reading at that moment (else when the WAL
+ * is next reset, at the latest when the last client closes). Returns when
+ * every record is under the new key. Other processes load the new key
+ * when they first meet a record sealed under it, or before a refresh or a
+ * code exchange; a process keeps the keys it has loaded in locked memory
+ * until its client is freed. Every process on the store must run a refold
+ * with this function before the first rotation.
  *
  * Resumable: if a rotation stopped part-way (a crash, a kill, an error),
  * the next call finishes it (without adding yet another key); until then

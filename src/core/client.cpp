@@ -39,12 +39,17 @@ std::unique_ptr<crypto::Vault> open_vault(store::Store& store, crypto::MasterKey
   if (!key.key_file) return std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
   const std::string file = *key.key_file;
   const std::string next = file + ".next";
-  crypto::Vault::KekSource reread = [file]() -> std::optional<crypto::SecretBytes> {
-    try {
-      return crypto::read_key_file(file);
-    } catch (const Error&) {
-      return std::nullopt;
+  // The file, and the new key a rotation in another process may have
+  // committed to the store but not yet moved into place.
+  crypto::Vault::KekSource reread = [file, next] {
+    std::vector<crypto::SecretBytes> keys;
+    for (const std::string* f : {&file, &next}) {
+      try {
+        keys.push_back(crypto::read_key_file(*f));
+      } catch (const Error&) {
+      }
     }
+    return keys;
   };
   try {
     auto vault = std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock, reread);

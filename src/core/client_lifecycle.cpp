@@ -480,6 +480,10 @@ Credentials Client::refresh_leader(const std::string& account, const std::string
         r.message = "app '" + app + "': no OAuth client registration to refresh with; add "
                     "oauth_clients." + app + " (client_id, client_secret) to the config";
       } else {
+        // The new tokens will be sealed under the store's current data key:
+        // a key this client cannot open must fail now, not after the
+        // provider has rotated the refresh token.
+        vault_->require_current_key();
         r = oauth::refresh(http(), *def, oauth_clients_.at(app), *old.refresh_token, old.scopes, now,
                            cancel);
       }

@@ -130,33 +130,51 @@ SecretBytes Vault::unwrap(const SecretBytes& kek, const store::DataKey& k) const
 }
 
 void Vault::load_new_keys(const std::vector<store::DataKey>& stored) const {
-  std::unique_lock lock(keys_mu_);
-  for (const auto& k : stored) {
-    if (deks_.count(k.id)) continue;
-    auto dek = try_unwrap(kek_, k);
-    // Mid-way through this process's own master-key rotation.
-    if (!dek && next_kek_) dek = try_unwrap(*next_kek_, k);
-    // Another process rotated the master key, then added this data key.
-    if (!dek && adopt_reread_kek(k)) dek = try_unwrap(kek_, k);
-    if (!dek)
-      fail(REFOLD_ECRYPTO, "data key " + std::to_string(k.id) +
-                               " does not open with this client's master key (was the master key"
-                               " rotated by another process? open the client with the new key)");
-    deks_.emplace(k.id, std::move(*dek));
+  std::vector<SecretBytes> reread;  // read from the key source outside the lock
+  for (bool asked = false;; asked = true) {
+    {
+      std::unique_lock lock(keys_mu_);
+      bool stuck = false;
+      for (const auto& k : stored) {
+        if (deks_.count(k.id)) continue;
+        auto dek = try_unwrap(kek_, k);
+        // Mid-way through this process's own master-key rotation.
+        if (!dek && next_kek_) dek = try_unwrap(*next_kek_, k);
+        // Another process rotated the master key, then added this data key.
+        if (!dek && adopt_kek(reread, k)) dek = try_unwrap(kek_, k);
+        if (!dek) {
+          stuck = true;
+          break;
+        }
+        deks_.emplace(k.id, std::move(*dek));
+      }
+      if (!stuck) return;
+    }
+    if (asked || !reread_) break;
+    reread = reread_();
   }
+  fail(REFOLD_ECRYPTO, "a data key does not open with this client's master key (was the master key"
+                       " rotated by another process? open the client with the new key)");
 }
 
-bool Vault::adopt_reread_kek(const store::DataKey& k) const {
-  if (!reread_) return false;
-  auto fresh = reread_();
-  if (!fresh || fresh->size() != kKeyBytes || !try_unwrap(*fresh, k)) return false;
-  kek_ = std::move(*fresh);
-  return true;
+bool Vault::adopt_kek(std::vector<SecretBytes>& candidates, const store::DataKey& k) const {
+  for (auto& c : candidates) {
+    if (c.size() != kKeyBytes || !try_unwrap(c, k)) continue;
+    kek_ = std::move(c);
+    candidates.clear();
+    return true;
+  }
+  return false;
 }
 
 void Vault::adopt_current_kek(const store::DataKey& stored) {
+  {
+    std::shared_lock lock(keys_mu_);
+    if (try_unwrap(kek_, stored)) return;
+  }
+  std::vector<SecretBytes> reread = reread_ ? reread_() : std::vector<SecretBytes>{};
   std::unique_lock lock(keys_mu_);
-  if (try_unwrap(kek_, stored) || adopt_reread_kek(stored)) return;
+  if (try_unwrap(kek_, stored) || adopt_kek(reread, stored)) return;
   fail(REFOLD_ECRYPTO, "the master key was rotated by another process: open the client with the "
                        "new key before rotating data keys");
 }
@@ -164,6 +182,15 @@ void Vault::adopt_current_kek(const store::DataKey& stored) {
 void Vault::reload() const {
   std::lock_guard lock(reload_mu_);
   load_new_keys(store_.data_keys());
+}
+
+void Vault::require_current_key() const {
+  const std::int64_t current = store_.current_data_key();
+  {
+    std::shared_lock lock(keys_mu_);
+    if (deks_.count(current)) return;
+  }
+  reload();
 }
 
 template <class F>
@@ -274,26 +301,42 @@ DataKeyRotation Vault::rotate_data_key(std::size_t batch) {
   });
   load_new_keys(keys);
   out.current = keys.back().id;
+  // Every key that can retire: those stored now, and the current one if
+  // another process's rotation retires it meanwhile.
+  out.retired.reserve(keys.size() + 1);
 
   const store::Reseal reseal{
       [&](const store::ConnectionId& id, const store::Sealed& old, std::int64_t key_id) {
-        WipedBytes plain = open(id, old);
-        return seal(id, std::span<const std::uint8_t>(plain.data(), plain.size()), key_id);
+        std::optional<WipedBytes> plain;
+        try {
+          plain = open(id, old);
+        } catch (const Error& e) {
+          // Account and app are no secret: say which connection to mend.
+          fail(e.code(), "data-key rotation: the connection of account '" + id.account +
+                             "' to '" + id.app + "' (" + id.auth_type +
+                             ") failed authentication (damaged or tampered); disconnect it or "
+                             "connect it again, then rotate again");
+        }
+        return seal(id, std::span<const std::uint8_t>(plain->data(), plain->size()), key_id);
       },
       [&](const store::Bytes& hash, const store::Sealed& old, std::int64_t key_id) {
         WipedBytes plain = open_flow(hash, old);
-        return seal_with(flow_ad(hash, key_id), key_id,
-                         std::span<const std::uint8_t>(plain.data(), plain.size()));
+        return flow_sealer(hash, std::span<const std::uint8_t>(plain.data(), plain.size()))(key_id);
       }};
   // Every write seals under the current key (inside its transaction), so
   // once the batches run dry no record is left under a retiring key. A
   // second round is for a rotation another process started meanwhile: its
   // key is then the current one, and this call finishes that rotation too.
   for (int round = 0; round < 2; ++round) {
-    while (std::size_t n = store_.reseal_batch(reseal, batch)) out.resealed += n;
-    auto dropped = store_.drop_retired_data_keys();
-    out.retired.insert(out.retired.end(), dropped.begin(), dropped.end());
-    if (store_.data_keys().size() == 1) return out;
+    while (std::size_t n = store_.reseal_batch(reseal, batch, clock_.now())) out.resealed += n;
+    store::DroppedKeys dropped = store_.drop_retired_data_keys();
+    // Within the capacity reserved above: no allocation once the rotation
+    // has committed, so a call that did its work never reports a failure.
+    out.retired.insert(out.retired.end(), dropped.ids.begin(), dropped.ids.end());
+    if (dropped.remaining == 1) {
+      store_.purge_old_pages();
+      return out;
+    }
   }
   fail(REFOLD_ESTORE, "data-key rotation: records under a retired key remain after re-sealing; "
                       "run the rotation again");

@@ -12,6 +12,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <span>
+#include <vector>
 
 #include "crypto/secure.hpp"
 #include "store/store.hpp"
@@ -31,9 +32,10 @@ class Vault {
  public:
   // Associated data: built on the stack for typical sizes.
   using Ad = boost::container::small_vector<std::uint8_t, 256>;
-  // The master key as its source holds it now (a key file another process
-  // may have rotated), or nullopt when the source cannot change.
-  using KekSource = std::function<std::optional<SecretBytes>()>;
+  // The master keys its source may hold now (a key file another process
+  // may have rotated, and the new key it may be waiting in), or none when
+  // the source cannot change. Called without any of the vault's locks.
+  using KekSource = std::function<std::vector<SecretBytes>()>;
 
   // Unwraps the store's data keys with `kek`, creating the first one for a
   // new store. Throws REFOLD_ECRYPTO when `kek` is not the store's master
@@ -50,6 +52,12 @@ class Vault {
   // A Sealer for the store: seals `plaintext`, which must outlive it, for
   // the row `id`.
   store::Sealer sealer(const store::ConnectionId& id, std::span<const std::uint8_t> plaintext) const;
+
+  // Makes sure the data key current in the store is loaded, so that a
+  // write about to be made can be sealed: called before a request whose
+  // answer must then be saved (a rotated refresh token), so a key this
+  // client cannot open fails before anything is sent. Throws REFOLD_ECRYPTO.
+  void require_current_key() const;
 
   // Decrypts a record of row `id` into memory wiped after use. Throws REFOLD_ECRYPTO
   // when it fails authentication (tampered, or moved from another row).
@@ -88,15 +96,17 @@ class Vault {
   auto with_key(std::int64_t key_id, F&& f) const;
   // Unwraps the stored keys this vault has not seen yet. Keys the store no
   // longer has are kept: a reader may hold a row it read just before a
-  // rotation dropped its key.
+  // rotation dropped its key. When one opens with no master key this vault
+  // has, reread_ is asked (outside the lock) and a key it gives that opens
+  // it becomes the master key.
   void load_new_keys(const std::vector<store::DataKey>& stored) const;
   void reload() const;
-  // With keys_mu_ held alone: takes the master key from reread_ when it
-  // opens `k`.
-  bool adopt_reread_kek(const store::DataKey& k) const;
   // Makes sure kek_ still wraps the store's keys (`stored` is one of them),
   // taking the key from `reread_` when another process rotated it.
   void adopt_current_kek(const store::DataKey& stored);
+  // With keys_mu_ held alone: the first of `candidates` that opens `k`
+  // becomes kek_.
+  bool adopt_kek(std::vector<SecretBytes>& candidates, const store::DataKey& k) const;
 
   store::Store& store_;
   store::Bytes store_id_;

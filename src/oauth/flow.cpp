@@ -212,6 +212,9 @@ Completed Flows::complete(std::string_view callback_url) {
 
   std::vector<std::string> requested;
   for (const auto& s : r.at("scopes").as_array()) requested.emplace_back(s.as_string());
+  // The tokens will be sealed under the store's current data key: fail
+  // before the code is spent if this client cannot open it.
+  vault_.require_current_key();
   http::Response resp = http_().send(req);
   std::vector<std::string_view> secrets{code, verifier};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);

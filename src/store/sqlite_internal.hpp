@@ -49,6 +49,9 @@ class SqliteStore::Pooled {
 
 namespace detail {
 
+// How long a connection waits for another's lock before SQLITE_BUSY.
+inline constexpr int kBusyTimeoutMs = 10000;
+
 // Resets a cached statement when the scope ends, so no read transaction
 // stays open (it would pin the WAL).
 class Use {

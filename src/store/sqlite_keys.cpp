@@ -6,6 +6,7 @@
 
 namespace refold::store {
 
+using detail::kBusyTimeoutMs;
 using detail::Use;
 
 namespace {
@@ -29,6 +30,22 @@ std::int64_t SqliteStore::current_key(Pooled& c) {
   auto id = s->step() ? s->opt_integer(0) : std::nullopt;
   if (!id) fail(REFOLD_ESTORE, "store '" + path_ + "' is damaged: it has no data key");
   return *id;
+}
+
+Sealed SqliteStore::seal_current(Pooled& c, const Sealer& seal) {
+  const std::int64_t key = current_key(c);
+  Sealed sealed = seal(key);
+  // The rule rotation relies on: nothing is written under a retiring key.
+  if (sealed.key_id != key)
+    fail(REFOLD_ESTORE, "store '" + path_ + "': a record was sealed under data key " +
+                            std::to_string(sealed.key_id) + ", not the current key " +
+                            std::to_string(key));
+  return sealed;
+}
+
+std::int64_t SqliteStore::current_data_key() {
+  auto c = acquire();
+  return current_key(c);
 }
 
 std::vector<DataKey> SqliteStore::data_keys() {
@@ -81,10 +98,12 @@ std::vector<DataKey> SqliteStore::add_data_key(
   return keys;
 }
 
-std::size_t SqliteStore::reseal_batch(const Reseal& reseal, std::size_t limit) {
+std::size_t SqliteStore::reseal_batch(const Reseal& reseal, std::size_t limit, Millis now) {
+  // In the index's order (key, then the primary key): no sort.
   static const char* kConnections =
       "SELECT account, app, auth_type, key_id, nonce, ciphertext FROM connections"
-      " WHERE key_id < ?1 LIMIT ?2";
+      " WHERE key_id < ?1 ORDER BY key_id, account, app, auth_type LIMIT ?2";
+  static const char* kPurgeFlows = "DELETE FROM oauth_flows WHERE expires_at < ?1";
   static const char* kResealConnection =
       "UPDATE connections SET key_id = ?4, nonce = ?5, ciphertext = ?6"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
@@ -97,6 +116,12 @@ std::size_t SqliteStore::reseal_batch(const Reseal& reseal, std::size_t limit) {
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   const std::int64_t current = current_key(c);
+  {
+    // An expired flow can never be used; a damaged one must not hold the
+    // rotation up for longer than its lifetime.
+    Use purge(c->stmt(kPurgeFlows));
+    purge->bind(1, now).run();
+  }
   // Read first, then write: the rows are re-sealed outside the scan.
   std::vector<std::pair<ConnectionId, Sealed>> conns;
   {
@@ -126,12 +151,11 @@ std::size_t SqliteStore::reseal_batch(const Reseal& reseal, std::size_t limit) {
     w->run();
   }
   const std::size_t done = conns.size() + flows.size();
-  if (done == 0) return 0;  // rolls back the empty transaction
   tx.commit();
   return done;
 }
 
-std::vector<std::int64_t> SqliteStore::drop_retired_data_keys() {
+DroppedKeys SqliteStore::drop_retired_data_keys() {
   // The foreign keys from connections and flows would refuse the delete of
   // a key still in use; the NOT EXISTS keep such a key without an error.
   static const char* kDrop =
@@ -142,13 +166,33 @@ std::vector<std::int64_t> SqliteStore::drop_retired_data_keys() {
   std::lock_guard wl(write_mu_);
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
-  std::vector<std::int64_t> dropped;
+  DroppedKeys out;
   {
     Use s(c->stmt(kDrop));
-    while (s->step()) dropped.push_back(s->integer(0));
+    while (s->step()) out.ids.push_back(s->integer(0));
+  }
+  {
+    Use n(c->stmt("SELECT count(*) FROM data_keys"));
+    out.remaining = n->step() ? static_cast<std::size_t>(n->integer(0)) : 0;
   }
   tx.commit();
-  return dropped;
+  return out;  // nothing after the commit can fail
+}
+
+void SqliteStore::purge_old_pages() noexcept {
+  // TRUNCATE copies every frame into the database file (where secure_delete
+  // has zeroed what was deleted) and empties the WAL, which held the old
+  // pages. It waits for readers through the busy handler, so the wait is
+  // kept short here: with readers still busy it gives up, and the old frames
+  // go when the WAL is next reset, at the latest when the last client closes.
+  try {
+    auto c = acquire();
+    sqlite3_busy_timeout(c->db.raw(), 200);
+    sqlite3_wal_checkpoint_v2(c->db.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_timeout(c->db.raw(), kBusyTimeoutMs);
+  } catch (...) {
+    // Best effort: a new pooled connection could not be opened.
+  }
 }
 
 std::vector<DataKeyUse> SqliteStore::data_key_use() {

@@ -88,7 +88,7 @@ bool SqliteStore::save_refreshed(const ConnectionId& id, const std::string& owne
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   {
-    const Sealed sealed = t.seal(current_key(c));
+    const Sealed sealed = seal_current(c, t.seal);
     Use w(c->stmt(kSave));
     w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, version)
         .bind(6, sealed.key_id).bind(7, std::span(sealed.nonce))

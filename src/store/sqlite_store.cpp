@@ -18,7 +18,6 @@ namespace refold::store {
 namespace {
 
 constexpr std::int64_t kApplicationId = 0x52464C44;  // "RFLD"
-constexpr int kBusyTimeoutMs = 10000;
 const std::int64_t kSchemaVersion = static_cast<std::int64_t>(detail::migrations().size());
 
 // Runs "PRAGMA journal_mode=WAL" once; the SQLite result code, and the mode
@@ -40,6 +39,7 @@ int switch_to_wal(sqlite3* db, std::string& mode) {
 
 }  // namespace
 
+using detail::kBusyTimeoutMs;
 using detail::pragma_int;
 using detail::read_connection;
 using detail::Use;
@@ -218,7 +218,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Mil
       r.created_at = now;
     }
   }
-  const Sealed sealed = seal(current_key(c));
+  const Sealed sealed = seal_current(c, seal);
   Use w(c->stmt(r.created ? kInsert : kUpdate));
   w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
       .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
@@ -241,7 +241,7 @@ void SqliteStore::put_flow(const Flow& flow, const Sealer& seal, Millis now) {
     purge->bind(1, now).run();
   }
   {
-    const Sealed sealed = seal(current_key(c));
+    const Sealed sealed = seal_current(c, seal);
     Use ins(c->stmt(kInsert));
     ins->bind(1, std::span(flow.state_hash)).bind(2, flow.created_at).bind(3, flow.expires_at)
         .bind(4, sealed.key_id).bind(5, std::span(sealed.nonce))

@@ -31,8 +31,10 @@ class SqliteStore final : public Store {
                         const std::function<void()>& before_commit) override;
   std::vector<DataKey> add_data_key(
       const std::function<DataKey(std::int64_t, const std::vector<DataKey>&)>& make) override;
-  std::size_t reseal_batch(const Reseal& reseal, std::size_t limit) override;
-  std::vector<std::int64_t> drop_retired_data_keys() override;
+  std::size_t reseal_batch(const Reseal& reseal, std::size_t limit, Millis now) override;
+  DroppedKeys drop_retired_data_keys() override;
+  std::int64_t current_data_key() override;
+  void purge_old_pages() noexcept override;
   std::vector<DataKeyUse> data_key_use() override;
   UpsertResult upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                       std::optional<Millis> expires_at,
@@ -73,6 +75,8 @@ class SqliteStore final : public Store {
   void release(std::unique_ptr<Conn> conn);
   // The data key every write seals under: the newest (sqlite_keys.cpp).
   std::int64_t current_key(Pooled& c);
+  // Calls `seal` with the current key and checks it sealed under that key.
+  Sealed seal_current(Pooled& c, const Sealer& seal);
 
   std::string path_;
   // Before the connections: their commit hooks point at it.

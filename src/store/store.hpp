@@ -74,6 +74,13 @@ struct DataKeyUse {
   std::int64_t flows = 0;  // pending OAuth flows
 };
 
+// What drop_retired_data_keys() did: the keys it deleted, and how many
+// keys the store holds after (1 once a rotation is over).
+struct DroppedKeys {
+  std::vector<std::int64_t> ids;
+  std::size_t remaining = 0;
+};
+
 // Re-seals a record under `key_id`, from what it was sealed as.
 struct Reseal {
   std::function<Sealed(const ConnectionId&, const Sealed&, std::int64_t key_id)> connection;
@@ -152,11 +159,17 @@ class Store {
       const std::function<DataKey(std::int64_t id, const std::vector<DataKey>& stored)>& make) = 0;
   // Re-seals, in one transaction, up to `limit` records (connections, then
   // pending flows) held under a retiring key, without changing anything
-  // else of them. Returns how many; 0 when none is left.
-  virtual std::size_t reseal_batch(const Reseal& reseal, std::size_t limit) = 0;
-  // Deletes (overwriting them on disk) the retiring keys no record uses
-  // and returns their ids.
-  virtual std::vector<std::int64_t> drop_retired_data_keys() = 0;
+  // else of them; first drops the flows that expired before `now`. Returns
+  // how many it re-sealed; 0 when none is left.
+  virtual std::size_t reseal_batch(const Reseal& reseal, std::size_t limit, Millis now) = 0;
+  // Deletes (overwriting them on disk) the retiring keys no record uses.
+  virtual DroppedKeys drop_retired_data_keys() = 0;
+  // The id of the current data key.
+  virtual std::int64_t current_data_key() = 0;
+  // Best effort, without waiting long for other readers: makes the store's
+  // files stop holding old versions of what was just overwritten (SQLite:
+  // checkpoints and truncates the WAL).
+  virtual void purge_old_pages() noexcept = 0;
   // Every data key, oldest first, with how many records each seals.
   virtual std::vector<DataKeyUse> data_key_use() = 0;
 

@@ -211,3 +211,34 @@ TEST_CASE("data keys: a client of another process reads records re-sealed after 
   CHECK(field_is(credential_fields(a.get(), "acct", "widget"), "api_key", widget_key_for(1)));
   CHECK(key_status(a.get())["current_key"].as_int64() == 3);
 }
+
+TEST_CASE("data keys: a client whose master key another process rotated fails a refresh before sending it") {
+  Lifecycle f({"--auto-approve"});  // the sandbox rotates refresh tokens
+  f.connect("acct");
+  f.token_ok();
+  ClientPtr stale = f.open(f.config);  // the first master key, from config: it cannot learn another
+
+  // Another process rotates the master key, then the data key.
+  const std::string new_key = random_hex_key();
+  REQUIRE(refold_rotate_master_key(f.client.get(), new_key.c_str()) == REFOLD_OK);
+  REQUIRE_MESSAGE(refold_rotate_data_key(f.client.get()) == REFOLD_OK, last_error());
+  f.client.reset();
+
+  // The token has expired: the stale client would refresh, but could not
+  // seal the answer. It must fail before the provider rotates the token.
+  f.clock.advance(2 * kHour);
+  const auto refreshes = f.count("token_refresh");
+  int rc = 0;
+  get_credentials(stale.get(), "acct", "sandbox", rc);
+  CHECK(rc == REFOLD_ECRYPTO);
+  CHECK(contains(last_error(), "master key"));
+  CHECK(f.count("token_refresh") == refreshes);
+  CHECK(f.status() == "active/");
+
+  // With the new key, the refresh token still works: it was never spent.
+  bj::object cfg = parse(f.config).as_object();
+  cfg["master_key"] = new_key;
+  f.client = f.open(to_json(cfg));
+  f.token_ok();
+  CHECK(f.count("token_refresh") == refreshes + 1);
+}

@@ -25,6 +25,7 @@ TEST_CASE("rotate-data-key: a stopped rotation shows in status and the next run 
   CHECK(r.status == 8);
   CHECK(contains(r.err, "rotate-data-key: "));
   CHECK(contains(r.err, "failed authentication"));
+  CHECK(contains(r.err, "account 'zz' to 'twilio'"));
 
   r = cli.run({"status"});
   CHECK(r.status == 0);

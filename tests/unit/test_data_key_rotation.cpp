@@ -7,6 +7,9 @@
 #include <sodium.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,11 +80,23 @@ TEST_CASE("data-key rotation re-seals every record and pending flow, then drops 
   t.store->put_flow({hash, 1000, 9'000'000'000'000, {}}, v.flow_sealer(hash, bytes("flow-record")), 1000);
   const auto old_key = t.store->data_keys().at(0);
 
+  const auto holds = [&](const std::string& file, const store::Bytes& blob) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return data.find(std::string(blob.begin(), blob.end())) != std::string::npos;
+  };
+  CHECK((holds(t.dir + "/s.db", old_key.wrapped) || holds(t.dir + "/s.db-wal", old_key.wrapped)));
+
   // Batches of 50: three for the connections, the last one taking the flow.
   crypto::DataKeyRotation r = v.rotate_data_key(50);
   CHECK(r.current == 2);
   CHECK(r.retired == std::vector<std::int64_t>{1});
   CHECK(r.resealed == 131);
+  // With no other reader about, the rotation's last checkpoint has emptied
+  // the WAL: the old wrapped key is in neither file while the store is open.
+  CHECK(std::filesystem::file_size(t.dir + "/s.db-wal") == 0);
+  CHECK_FALSE(holds(t.dir + "/s.db", old_key.wrapped));
+
   CHECK(key_ids(*t.store) == std::vector<std::int64_t>{2});
   auto use = t.store->data_key_use();
   REQUIRE(use.size() == 1);
@@ -178,7 +193,14 @@ TEST_CASE("data-key rotation after another process rotated the master key: the k
   crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
   fill(*t.store, v, 10);
   // Both opened with master key 1; one can read the key source again.
-  OtherProcess rereads(t, 1, [] { return std::optional<crypto::SecretBytes>(key(2)); });
+  // Its source offers two keys (a key file and its ".next"): the one that
+  // opens is taken.
+  OtherProcess rereads(t, 1, [] {
+    std::vector<crypto::SecretBytes> keys;
+    keys.push_back(key(7));
+    keys.push_back(key(2));
+    return keys;
+  });
   OtherProcess stale(t, 1);
 
   v.rotate_master_key(key(2), [] {});
@@ -192,9 +214,30 @@ TEST_CASE("data-key rotation after another process rotated the master key: the k
     CHECK(e.code() == REFOLD_ECRYPTO);
     CHECK(std::string(e.what()).find("rotated by another process") != std::string::npos);
   }
+  // Before a request whose answer it must save, it learns it cannot.
+  CHECK_THROWS_AS(stale.vault.require_current_key(), Error);
+  CHECK_NOTHROW(rereads.vault.require_current_key());
   // Nor may it start a rotation: its key would be wrapped by the old master key.
   CHECK_THROWS_AS(stale.vault.rotate_data_key(100), Error);
   CHECK(key_ids(*t.store) == std::vector<std::int64_t>{2});
+}
+
+TEST_CASE("data-key rotation: a store refuses a record sealed under any key but the current one") {
+  TempStore t;
+  t.store->migrate();
+  SystemClock clock;
+  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  fill(*t.store, v, 3);
+  v.rotate_data_key(100);
+  const std::string p = plain(0);
+  const store::Sealed stale = v.seal(conn(0), bytes(p), 1);  // key 1 is gone
+  try {
+    t.store->upsert(conn(0), [&](std::int64_t) { return stale; }, 9000, std::nullopt, std::nullopt);
+    FAIL("a record under a retired key was written");
+  } catch (const Error& e) {
+    CHECK(e.code() == REFOLD_ESTORE);
+  }
+  check_all(*t.store, v, 3);
 }
 
 TEST_CASE("data-key rotation runs while other threads read and write through the same vault") {

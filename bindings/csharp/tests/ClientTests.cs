@@ -443,7 +443,7 @@ namespace Refold.Tests
                 Assert.Equal(after.CurrentKey, after.Keys[0].Id, "the one key is the current one");
                 Assert.Equal(3L, after.Keys[0].Connections, "three records after");
                 foreach (var acct in new[] { "a1", "a2", "a3" })
-                    client.GetCredentials(acct, "sandbox-keys");
+                    Assert.True((string)client.GetCredentials(acct, "sandbox-keys").Fields["api_key"] == Sandbox.GoodKey, "the key reads back after rotation");
             }
         }
 

@@ -408,7 +408,8 @@ fn rotate_data_key() {
     assert_eq!(after.keys[0].id, after.current_key);
     assert_eq!(after.keys[0].connections, 3);
     for acct in ["a1", "a2", "a3"] {
-        assert!(client.credentials(acct, "sandbox-keys").is_ok());
+        let creds = client.credentials(acct, "sandbox-keys").unwrap();
+        assert!(creds.field("api_key").and_then(Value::as_str) == Some(GOOD_KEY));
     }
 }
 
