@@ -16,22 +16,15 @@
 
 #include "crypto/vault.hpp"
 #include "temp_store.hpp"
+#include "test_keys.hpp"
 #include "util/error.hpp"
 
 using namespace refold;
+using refold::test::bytes;
+using refold::test::key;
 using refold::test::TempStore;
 
 namespace {
-
-crypto::SecretBytes key(std::uint8_t fill) {
-  crypto::SecretBytes k(32);
-  std::fill(k.data(), k.data() + 32, fill);
-  return k;
-}
-
-std::span<const std::uint8_t> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 store::ConnectionId conn(int i) { return {"acct-" + std::to_string(i), "twilio", "keybased"}; }
 std::string plain(int i) { return "record-" + std::to_string(i); }
@@ -68,13 +61,20 @@ struct OtherProcess {
   crypto::Vault vault;
 };
 
+// A migrated store and this process's vault on it, master key key(1).
+struct Rotating {
+  Rotating() { t.store->migrate(); }
+  TempStore t;
+  SystemClock clock;
+  crypto::Vault v{*t.store, key(1), t.meta.store_id, clock};
+};
+
 }  // namespace
 
 TEST_CASE("data-key rotation re-seals every record and pending flow, then drops the old key") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 130);
   const store::Bytes hash(32, 0xAB);
   t.store->put_flow({hash, 1000, 9'000'000'000'000, {}}, v.flow_sealer(hash, bytes("flow-record")), 1000);
@@ -123,10 +123,9 @@ TEST_CASE("data-key rotation re-seals every record and pending flow, then drops 
 }
 
 TEST_CASE("data-key rotation: another process reads re-sealed records and writes under the new key") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 40);
   OtherProcess other(t, 1);  // loaded data key 1 only
   check_all(other.store, other.vault, 40);
@@ -141,10 +140,9 @@ TEST_CASE("data-key rotation: another process reads re-sealed records and writes
 }
 
 TEST_CASE("data-key rotation: a record that fails authentication stops it part-way, others read on, the next call finishes it") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 60);
   // A damaged record, last in the rotation's order (by key, then account).
   const store::Sealed damaged{1, store::Bytes(24, 3), store::Bytes(40, 4)};
@@ -187,10 +185,9 @@ TEST_CASE("data-key rotation: a record that fails authentication stops it part-w
 }
 
 TEST_CASE("data-key rotation after another process rotated the master key: the key file is read again") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 10);
   // Both opened with master key 1; one can read the key source again.
   // Its source offers two keys (a key file and its ".next"): the one that
@@ -223,10 +220,9 @@ TEST_CASE("data-key rotation after another process rotated the master key: the k
 }
 
 TEST_CASE("data-key rotation: a store refuses a record sealed under any key but the current one") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 3);
   v.rotate_data_key(100);
   const std::string p = plain(0);
@@ -241,10 +237,9 @@ TEST_CASE("data-key rotation: a store refuses a record sealed under any key but 
 }
 
 TEST_CASE("data-key rotation runs while other threads read and write through the same vault") {
-  TempStore t;
-  t.store->migrate();
-  SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  Rotating f;
+  TempStore& t = f.t;
+  crypto::Vault& v = f.v;
   fill(*t.store, v, 200);
   std::atomic<bool> done{false};
   std::atomic<int> failures{0}, reads{0};

@@ -4,25 +4,18 @@
 
 #include "crypto/vault.hpp"
 #include "temp_store.hpp"
+#include "test_keys.hpp"
 #include "util/error.hpp"
 
 using namespace refold;
+using refold::test::bytes;
+using refold::test::key;
 using refold::test::TempStore;
 
 namespace {
 
 // The data key a new store starts with.
 constexpr std::int64_t kFirstKey = 1;
-
-crypto::SecretBytes key(std::uint8_t fill) {
-  crypto::SecretBytes k(32);
-  std::fill(k.data(), k.data() + 32, fill);
-  return k;
-}
-
-std::span<const std::uint8_t> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace
 
