@@ -1,6 +1,7 @@
 #include "core/client.hpp"
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -109,20 +110,6 @@ bj::object connection_json(const store::Connection& c) {
   return o;
 }
 
-// A lease owner name unique to this client: pid (for a person reading the
-// store) and 64 random bits.
-std::string lease_owner() {
-  std::uint8_t r[8];
-  randombytes_buf(r, sizeof r);
-  return std::to_string(::getpid()) + ":" + crypto::to_hex(std::span<const std::uint8_t>(r, sizeof r));
-}
-
-// Distinct for every client of the process, never reused.
-std::uint64_t next_serial() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 Client::Client(Config config, std::unique_ptr<Clock> clock)
@@ -134,17 +121,16 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
       oauth_clients_(std::move(config.oauth_clients)),
       loopback_port_(config.loopback_port),
       interactive_timeout_(config.interactive_timeout),
-      refresh_ahead_(config.refresh_ahead_ms),
-      lease_ms_(config.http.total_timeout.count() + 15000),
-      owner_(lease_owner()),
-      serial_(next_serial()) {
+      http_options_(config.http) {
   for (const auto& [slug, reg] : oauth_clients_) {
     const catalog::App* app = catalog_.find(slug);
     if (!app || !app->oauth2)
       fail(REFOLD_EINVALID, "config: oauth_clients." + slug + ": no OAuth 2.0 app '" + slug +
                                 "' in the catalog");
   }
-  http_options_ = config.http;
+  // Enough keep-alive connections for the refreshes the scheduler runs at
+  // once against one provider.
+  http_options_.max_idle_per_origin = std::max<std::size_t>(4, config.refresh_concurrency);
   // Loaded on the first HTTPS request, which may come after a chdir().
   if (!http_options_.ca_file.empty()) http_options_.ca_file = files::absolute(http_options_.ca_file);
   if (!http_options_.ca_file.empty() && !files::exists(http_options_.ca_file))
@@ -159,20 +145,55 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   key_file_ = key.key_file;
   vault_ = open_vault(*store_, key, meta.store_id, clock_);
   store_->migrate();
-  cache_ = CredentialCache::for_store(meta.store_id, config.credential_cache);
   flows_ = std::make_unique<oauth::Flows>(
       catalog_, *store_, *vault_, [this]() -> http::HttpClient& { return http(); }, clock_,
       oauth_clients_);
-  if (config.background_refresh) refresher_ = std::thread([this] { background_loop(); });
+  Lifecycle::Options lo;
+  lo.policy.refresh_ahead = config.refresh_ahead_ms;
+  lo.policy.at_least_every = config.refresh_at_least_every;
+  lo.lease_ms = config.http.total_timeout.count() + 15000;
+  lo.concurrency = config.refresh_concurrency;
+  lo.max_in_flight = config.max_in_flight;
+  lo.background = config.background_refresh;
+  lo.store_id = meta.store_id;
+  lo.cache_capacity = config.credential_cache;
+  lifecycle_ = std::make_unique<Lifecycle>(
+      Lifecycle::Deps{clock_, catalog_, *store_, *vault_, oauth_clients_,
+                      [this]() -> http::HttpClient& { return http(); }, events_},
+      std::move(lo));
 }
 
-Client::~Client() {
-  {
-    std::lock_guard lock(bg_mu_);
-    closing_.store(true, std::memory_order_release);
-  }
-  bg_cv_.notify_all();
-  if (refresher_.joinable()) refresher_.join();
+Client::~Client() { lifecycle_.reset(); }
+
+HostClock::HostClock(std::unique_ptr<Clock> base)
+    : base_(base ? std::move(base) : std::make_unique<SystemClock>()) {}
+
+Millis HostClock::now() const {
+  if (!custom_.load(std::memory_order_acquire)) return base_->now();
+  auto h = host_.get();
+  if (!h) return base_->now();
+  double v = h->cb(h->payload);
+  if (!std::isfinite(v) || v < 0 || v > 1e15) return base_->now();
+  return static_cast<Millis>(v);
+}
+
+void HostClock::set(refold_clock_cb cb, void* payload, void (*free_payload)(void*)) {
+  host_.set(cb, payload, free_payload);
+  custom_.store(cb != nullptr, std::memory_order_release);
+}
+
+crypto::WipedBytes Client::credentials(const std::string& account, const std::string& app) {
+  return lifecycle_->credentials(account, app);
+}
+
+void Client::report_unauthorized(const std::string& account, const std::string& app,
+                                 std::optional<std::string_view> access_token) {
+  app_or_throw(app);
+  lifecycle_->report_unauthorized(account, app, access_token);
+}
+
+void Client::mark_reauth(const std::string& account, const std::string& app, const char* reason) {
+  lifecycle_->mark_reauth(account, app, reason);
 }
 
 http::HttpClient& Client::http() {
@@ -214,8 +235,8 @@ void Client::save_connection(const store::ConnectionId& id, const crypto::Secret
   Millis now = clock_.now();
   store::UpsertResult r = store_->upsert(
       id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
-      now, expires_at, schedule(now, expires_at, has_refresh_token));
-  invalidate(id.account, id.app);
+      now, expires_at, lifecycle_->schedule(now, expires_at, has_refresh_token));
+  lifecycle_->changed(id.account, id.app);
   events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
                       id.app, id.auth_type, now)});
 }
@@ -225,7 +246,7 @@ void Client::removed(const std::vector<store::ConnectionWithSecret>& rows, const
   std::vector<Event> events;
   for (const auto& row : rows) {
     const store::Connection& c = row.connection;
-    invalidate(c.id.account, c.id.app);
+    lifecycle_->changed(c.id.account, c.id.app);
     events.emplace_back("connection.deleted", c.id.account, c.id.app, c.id.auth_type, now, reason);
   }
   // The rows are gone (durably) before anything is sent: a crash while

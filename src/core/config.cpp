@@ -32,7 +32,8 @@ bj::array load_catalog(const bj::value& v) {
   return std::move(doc.get_array());
 }
 
-std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(const bj::value& v) {
+std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(
+    const bj::value& v, std::map<std::string, std::size_t, std::less<>>& max_in_flight) {
   if (!v.is_object()) fail(REFOLD_EINVALID, "config: 'oauth_clients' must be an object keyed by app slug");
   std::map<std::string, oauth::ClientRegistration, std::less<>> out;
   for (const auto& kv : v.get_object()) {
@@ -40,7 +41,8 @@ std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(cons
     std::string where = "config: oauth_clients." + (app.size() <= 64 ? app : std::string("?"));
     if (!kv.value().is_object()) fail(REFOLD_EINVALID, where + " must be an object");
     json::Reader r(kv.value().get_object(), where);
-    r.only({"client_id", "client_secret", "redirect_uri", "scopes"});
+    r.only({"client_id", "client_secret", "redirect_uri", "scopes", "max_in_flight"});
+    if (auto n = r.integer("max_in_flight", 1, 1024)) max_in_flight[app] = static_cast<std::size_t>(*n);
     oauth::ClientRegistration reg;
     reg.client_id = *r.str("client_id", true);
     if (reg.client_id.empty()) r.bad("client_id", "must not be empty");
@@ -54,6 +56,25 @@ std::map<std::string, oauth::ClientRegistration, std::less<>> parse_clients(cons
     out.emplace(std::move(app), std::move(reg));
   }
   return out;
+}
+
+// "90s", "15m", "24h", "7d": a whole number and one unit.
+std::optional<Millis> parse_duration(std::string_view text) {
+  if (text.size() < 2 || text.size() > 12) return std::nullopt;
+  Millis unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000; break;
+    case 'h': unit = 3600 * 1000; break;
+    case 'd': unit = 24 * 3600 * 1000; break;
+    default: return std::nullopt;
+  }
+  Millis n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
 }
 
 std::chrono::milliseconds millis(const json::Reader& r, std::string_view key,
@@ -96,7 +117,8 @@ Config parse_config(const char* text) {
 
   json::Reader r(o, "config");
   r.only({"store", "master_key", "key_file", "passphrase", "catalog", "oauth_clients", "http",
-          "oauth", "refresh_ahead_ms", "background_refresh", "credential_cache"});
+          "oauth", "refresh_ahead_ms", "background_refresh", "credential_cache",
+          "refresh_concurrency", "refresh_at_least_every"});
   int key_sources = 0;
   if (o.contains("master_key")) {
     // Decoded now, so a malformed key fails before anything touches disk.
@@ -122,7 +144,8 @@ Config parse_config(const char* text) {
   if (store && store->empty()) r.bad("store", "must not be empty");
   cfg.store_path = store ? std::move(*store) : default_store_path();
   if (const bj::value* c = o.if_contains("catalog")) cfg.catalog = load_catalog(*c);
-  if (const bj::value* c = o.if_contains("oauth_clients")) cfg.oauth_clients = parse_clients(*c);
+  if (const bj::value* c = o.if_contains("oauth_clients"))
+    cfg.oauth_clients = parse_clients(*c, cfg.max_in_flight);
   if (const bj::value* h = o.if_contains("http")) cfg.http = parse_http(*h);
   if (const bj::object* oa = r.object("oauth")) {
     json::Reader orr(*oa, "config: oauth");
@@ -132,6 +155,13 @@ Config parse_config(const char* text) {
   }
   if (auto v = r.integer("refresh_ahead_ms", 0, 24LL * 3600 * 1000)) cfg.refresh_ahead_ms = *v;
   if (auto v = r.boolean("background_refresh")) cfg.background_refresh = *v;
+  if (auto v = r.integer("refresh_concurrency", 1, 1024)) cfg.refresh_concurrency = static_cast<std::size_t>(*v);
+  if (auto v = r.str("refresh_at_least_every")) {
+    auto d = parse_duration(*v);
+    if (!d || *d < 60 * 1000 || *d > 365LL * 24 * 3600 * 1000)
+      r.bad("refresh_at_least_every", "must be a duration from \"1m\" to \"365d\", such as \"24h\" or \"7d\"");
+    cfg.refresh_at_least_every = *d;
+  }
   if (auto v = r.integer("credential_cache", 0, 10000000)) cfg.credential_cache = static_cast<std::size_t>(*v);
   return cfg;
 }

@@ -11,6 +11,7 @@
 #include "crypto/master_key.hpp"
 #include "http/client.hpp"
 #include "oauth/flow.hpp"
+#include "util/time.hpp"
 
 namespace refold::core {
 
@@ -25,6 +26,12 @@ struct Config {
   // Token lifecycle.
   std::int64_t refresh_ahead_ms = 5 * 60 * 1000;  // shorter for short-lived tokens
   bool background_refresh = false;
+  // Refreshes in flight at once (worker threads at most).
+  std::size_t refresh_concurrency = 64;
+  // Per app (oauth_clients.<app>.max_in_flight): refreshes in flight at once.
+  std::map<std::string, std::size_t, std::less<>> max_in_flight;
+  // Refresh tokens that die unused are exercised at least this often.
+  std::optional<Millis> refresh_at_least_every;
   std::size_t credential_cache = 10000;  // decrypted credentials kept in memory; 0: none
 };
 

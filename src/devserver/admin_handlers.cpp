@@ -124,6 +124,8 @@ HttpResponse Router::admin_counters() const {
                                 {"me", counters_.me.load()},
                                 {"keys_verify", counters_.keys_verify.load()},
                                 {"connections", counters_.connections.load()},
+                                {"token_in_flight", counters_.token_in_flight.load()},
+                                {"token_peak_in_flight", counters_.token_peak_in_flight.load()},
                             });
 }
 

@@ -16,11 +16,24 @@ struct Counters {
   std::atomic<std::uint64_t> me{0};
   std::atomic<std::uint64_t> keys_verify{0};
   std::atomic<std::uint64_t> connections{0};  // TCP connections accepted
+  // Token requests received and not yet answered (a delayed answer counts
+  // until it is written), and the most there were at once since the last
+  // reset: a test checks that a client's concurrency cap holds.
+  std::atomic<std::uint64_t> token_in_flight{0};
+  std::atomic<std::uint64_t> token_peak_in_flight{0};
+
+  void token_started() {
+    std::uint64_t now = ++token_in_flight;
+    std::uint64_t peak = token_peak_in_flight.load();
+    while (now > peak && !token_peak_in_flight.compare_exchange_weak(peak, now)) {
+    }
+  }
 
   void reset() {
     for (auto* c : {&authorize, &token, &token_authorization_code, &token_refresh, &revoke, &me,
                     &keys_verify, &connections})
       c->store(0);
+    token_peak_in_flight.store(token_in_flight.load());
   }
 };
 

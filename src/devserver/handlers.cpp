@@ -66,12 +66,16 @@ HttpResponse Router::handle(const HttpRequest& req) {
 
 HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
                              const Endpoint& endpoint) {
+  // Released when the answer has been written, delayed or not.
+  std::shared_ptr<void> in_flight;
   if (name == "authorize") ++counters_.authorize;
   else if (name == "revoke") ++counters_.revoke;
   else if (name == "me") ++counters_.me;
   else if (name == "keys_verify") ++counters_.keys_verify;
   else if (name == "token") {
     ++counters_.token;
+    counters_.token_started();
+    in_flight = std::shared_ptr<void>(&counters_, [](void* c) { --static_cast<Counters*>(c)->token_in_flight; });
     // Counted by grant type even when a failure is injected, so a test can
     // tell "the client tried to refresh" from "the client did not".
     if (auto params = parse_form(req.body)) {
@@ -81,18 +85,22 @@ HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
     }
   }
 
+  HttpResponse r;
   auto fault = faults_.take(name);
-  if (!fault) return endpoint();
-  if (fault->mode == FaultMode::slow) {
+  if (!fault) {
+    r = endpoint();
+  } else if (fault->mode == FaultMode::slow) {
     // The request takes effect now and its answer comes late, like a
     // provider that commits and then stalls: a client that times out may
     // have lost a rotated refresh token, which is what it must survive.
-    HttpResponse r = endpoint();
+    r = endpoint();
     r.after = After::delay;
     r.delay = std::chrono::milliseconds(fault->delay_ms);
-    return r;
+  } else {
+    r = injected(*fault, name);
   }
-  return injected(*fault, name);
+  r.hold = std::move(in_flight);
+  return r;
 }
 
 HttpResponse Router::injected(const Fault& fault, std::string_view name) const {

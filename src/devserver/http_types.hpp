@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ struct HttpResponse {
   std::string body;
   After after = After::respond;
   std::chrono::milliseconds delay{0};
+  // Kept by the connection until the response is written (or dropped),
+  // then released: counts a request as in flight until it is answered.
+  std::shared_ptr<void> hold;
 
   HttpResponse& set(std::string name, std::string value);
 };

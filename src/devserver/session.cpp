@@ -156,6 +156,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (res.after == After::shutdown) keep_alive_ = false;
     switch (res.after) {
       case After::hang:
+        hold_ = std::move(res.hold);
         return hang();
       case After::delay:
         state_ = State::delaying;
@@ -185,6 +186,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void do_write(HttpResponse r) {
     state_ = State::writing;
+    hold_ = std::move(r.hold);
     res_.emplace();
     res_->version(11);
     res_->result(static_cast<http::status>(r.status));
@@ -203,6 +205,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_write(beast::error_code ec) {
     res_.reset();
+    hold_.reset();
     if (shutdown_after_) host_.request_stop();
     if (ec || stopping_) return close_now();
     if (!keep_alive_) return linger();
@@ -239,6 +242,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void close_now() {
     if (state_ == State::closed) return;
     state_ = State::closed;
+    hold_.reset();
     timer_.cancel();
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -252,6 +256,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
+  std::shared_ptr<void> hold_;  // the response's, until it is written
   std::array<char, 4096> scratch_{};
   State state_ = State::handshake;
   bool keep_alive_ = true;

@@ -15,9 +15,6 @@ namespace {
 using detail::Clock;
 using detail::Connection;
 
-// Idle connections kept per origin: enough for a burst of refreshes against
-// one token endpoint without holding many sockets open at a provider.
-constexpr std::size_t kMaxIdlePerOrigin = 4;
 // Servers close idle connections after 5 to 120 seconds; past this a pooled
 // connection is more likely dead than useful.
 constexpr auto kMaxIdle = std::chrono::seconds(30);
@@ -128,7 +125,7 @@ class PooledClient final : public HttpClient {
   void put_idle(const std::string& origin, std::unique_ptr<Connection> conn) {
     std::lock_guard lock(mutex_);
     auto& list = idle_[origin];
-    if (list.size() < kMaxIdlePerOrigin) list.push_back({std::move(conn), Clock::now()});
+    if (list.size() < options_.max_idle_per_origin) list.push_back({std::move(conn), Clock::now()});
   }
 
   const Options options_;

@@ -67,6 +67,8 @@ struct Options {
   std::chrono::milliseconds total_timeout{30000};
   std::size_t max_body = 1 << 20;  // response body bytes
   std::string ca_file;             // extra trusted CA (PEM), in addition to the system store
+  // Idle keep-alive connections kept per origin (scheme, host, port).
+  std::size_t max_idle_per_origin = 4;
   std::string user_agent = std::string("refold/") + REFOLD_VERSION_STRING;
 };
 

@@ -1,6 +1,8 @@
 // The SQLite store's token-lifecycle operations: the refresh lease that
 // lets processes sharing a store send one refresh per connection, and the
 // fenced writes that end a refresh.
+#include <boost/json.hpp>
+
 #include "store/sqlite_internal.hpp"
 #include "util/error.hpp"
 
@@ -18,7 +20,7 @@ LeaseResult SqliteStore::acquire_lease(const ConnectionId& id, const std::string
       "UPDATE connections SET lease_owner = ?4, lease_expires_at = ?5"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   std::lock_guard wl(write_mu_);
-  auto c = acquire();
+  Conn* c = lease_conn();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   LeaseResult r;
   std::optional<std::string> holder;
@@ -66,7 +68,7 @@ void SqliteStore::release_lease(const ConnectionId& id, const std::string& owner
       "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4";
   std::lock_guard wl(write_mu_);
-  auto c = acquire();
+  Conn* c = lease_conn();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
   {
     Use w(c->stmt(kRelease));
@@ -78,27 +80,48 @@ void SqliteStore::release_lease(const ConnectionId& id, const std::string& owner
 
 bool SqliteStore::save_refreshed(const ConnectionId& id, const std::string& owner,
                                  std::int64_t version, const RefreshedTokens& t, Millis now) {
+  const RefreshSave item{id, owner, version, t};
+  const RefreshSave* items[] = {&item};
+  SaveOutcome out = save_refreshed_batch(items, now).at(0);
+  if (out.error) std::rethrow_exception(out.error);
+  return out.saved;
+}
+
+std::vector<SaveOutcome> SqliteStore::save_refreshed_batch(std::span<const RefreshSave* const> items,
+                                                           Millis now) {
   static const char* kSave =
       "UPDATE connections SET key_id = ?6, nonce = ?7, ciphertext = ?8, expires_at = ?9,"
       " next_refresh_at = ?10, forced_refresh = ?11, updated_at = ?12, reason = NULL,"
       " refresh_failures = 0, lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4 AND version = ?5"
       " AND status = 'active'";
+  std::vector<SaveOutcome> out(items.size());
   std::lock_guard wl(write_mu_);
   auto c = acquire();
   sqlite::Transaction tx(c->db, sqlite::Transaction::immediate);
-  {
-    const Sealed sealed = seal_current(c, t.seal);
+  bool any = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const RefreshSave& it = *items[i];
+    Sealed sealed;
+    try {
+      sealed = seal_current(c, it.tokens.seal);
+    } catch (...) {
+      // This refresh only: the others' rotated tokens must still be saved.
+      out[i].error = std::current_exception();
+      continue;
+    }
     Use w(c->stmt(kSave));
-    w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, owner).bind(5, version)
-        .bind(6, sealed.key_id).bind(7, std::span(sealed.nonce))
-        .bind(8, std::span(sealed.ciphertext)).bind(9, t.expires_at).bind(10, t.next_refresh_at)
-        .bind(11, std::int64_t{t.forced ? 1 : 0}).bind(12, now);
+    w->bind(1, it.id.account).bind(2, it.id.app).bind(3, it.id.auth_type).bind(4, it.owner)
+        .bind(5, it.version).bind(6, sealed.key_id).bind(7, std::span(sealed.nonce))
+        .bind(8, std::span(sealed.ciphertext)).bind(9, it.tokens.expires_at)
+        .bind(10, it.tokens.next_refresh_at).bind(11, std::int64_t{it.tokens.forced ? 1 : 0})
+        .bind(12, now);
     w->run();
+    out[i].saved = c->db.changes() != 0;
+    any = any || out[i].saved;
   }
-  if (c->db.changes() == 0) return false;  // rolls back
-  tx.commit();
-  return true;
+  if (any) tx.commit();  // else the transaction rolls back: nothing to sync
+  return out;
 }
 
 bool SqliteStore::record_refresh_failure(const ConnectionId& id, const std::string& owner,
@@ -146,14 +169,25 @@ std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, con
   return changed;
 }
 
-std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit) {
+std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit,
+                                           const std::vector<std::string>& skip_apps) {
+  // Walks the connections_due index from its start; a row leased by a
+  // refresh under way (here or in another process) is passed over.
   static const char* kDue =
       "SELECT account, app FROM connections WHERE auth_type = 'oauth2' AND status = 'active'"
-      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1 ORDER BY next_refresh_at"
-      " LIMIT ?2";
+      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1"
+      " AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)"
+      " AND (?3 IS NULL OR app NOT IN (SELECT value FROM json_each(?3)))"
+      " ORDER BY next_refresh_at LIMIT ?2";
+  std::optional<std::string> skip;
+  if (!skip_apps.empty()) {
+    boost::json::array a;
+    for (const auto& app : skip_apps) a.emplace_back(app);
+    skip = boost::json::serialize(a);
+  }
   auto c = acquire();
   Use s(c->stmt(kDue));
-  s->bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+  s->bind(1, now).bind(2, static_cast<std::int64_t>(limit)).bind(3, skip);
   std::vector<ConnectionId> out;
   while (s->step()) out.push_back({s->text(0), s->text(1), "oauth2"});
   return out;
@@ -173,6 +207,59 @@ std::int64_t SqliteStore::data_version() {
   if (!watch_) watch_ = connect();
   Use s(watch_->stmt("PRAGMA data_version"));
   return s->step() ? s->integer(0) : 0;
+}
+
+std::int64_t SqliteStore::last_change() {
+  auto c = acquire();
+  Use s(c->stmt("SELECT max(seq) FROM changes"));
+  return s->step() ? s->opt_integer(0).value_or(0) : 0;
+}
+
+Changes SqliteStore::changes_since(std::int64_t after, std::size_t limit) {
+  static const char* kFirst = "SELECT min(seq), max(seq) FROM changes";
+  static const char* kSince = "SELECT seq, account, app FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+  Changes out;
+  out.last = after;
+  auto c = acquire();
+  sqlite::Transaction tx(c->db, sqlite::Transaction::deferred);
+  {
+    Use s(c->stmt(kFirst));
+    if (!s->step()) return out;
+    auto first = s->opt_integer(0), last = s->opt_integer(1);
+    if (!last || *last <= after) return out;  // nothing new
+    if (*first > after + 1) {                 // pruned past what the caller saw
+      out.everything = true;
+      out.last = *last;
+      return out;
+    }
+  }
+  {
+    Use s(c->stmt(kSince));
+    s->bind(1, after).bind(2, static_cast<std::int64_t>(limit) + 1);
+    while (s->step()) {
+      if (out.connections.size() == limit) {
+        out.everything = true;
+        break;
+      }
+      out.last = s->integer(0);
+      out.connections.emplace_back(s->text(1), s->text(2));
+    }
+  }
+  if (out.everything) {
+    out.connections.clear();
+    Use m(c->stmt(kFirst));
+    if (m->step()) out.last = m->opt_integer(1).value_or(out.last);
+  }
+  return out;
+}
+
+SqliteStore::Conn* SqliteStore::lease_conn() {
+  if (!lease_conn_) {
+    auto conn = connect();
+    conn->db.exec("PRAGMA synchronous=OFF");
+    lease_conn_ = std::move(conn);
+  }
+  return lease_conn_.get();
 }
 
 }  // namespace refold::store

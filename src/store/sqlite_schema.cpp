@@ -68,6 +68,35 @@ CREATE INDEX connections_due ON connections (next_refresh_at)
     R"sql(
 CREATE INDEX connections_by_key ON connections (key_id);
 )sql",
+    // 4 -> 5: the change log. Every change to what a reader caches of a
+    // connection (credentials, status, schedule, failures) appends the
+    // connection in the same transaction, so each process drops only what
+    // changed from its cache. A re-seal under a new data key and a refresh
+    // lease change nothing a reader sees, and are not logged. The log keeps
+    // its last 65,536 entries; a reader further behind drops everything.
+    R"sql(
+CREATE TABLE changes (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  app     TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER connections_inserted AFTER INSERT ON connections BEGIN
+  INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app);
+END;
+CREATE TRIGGER connections_updated AFTER UPDATE ON connections
+  WHEN OLD.version IS NOT NEW.version OR OLD.status IS NOT NEW.status
+    OR OLD.refresh_failures IS NOT NEW.refresh_failures OR OLD.reason IS NOT NEW.reason
+    OR OLD.next_refresh_at IS NOT NEW.next_refresh_at OR OLD.expires_at IS NOT NEW.expires_at
+BEGIN
+  INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app);
+END;
+CREATE TRIGGER connections_deleted AFTER DELETE ON connections BEGIN
+  INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app);
+END;
+CREATE TRIGGER changes_pruned AFTER INSERT ON changes WHEN NEW.seq % 4096 = 0 BEGIN
+  DELETE FROM changes WHERE seq <= NEW.seq - 65536;
+END;
+)sql",
 };
 
 }  // namespace

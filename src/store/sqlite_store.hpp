@@ -51,9 +51,14 @@ class SqliteStore final : public Store {
                                       const std::string& reason, Millis now,
                                       const std::optional<std::string>& owner,
                                       std::optional<std::int64_t> version) override;
-  std::vector<ConnectionId> due(Millis now, std::size_t limit) override;
+  std::vector<SaveOutcome> save_refreshed_batch(std::span<const RefreshSave* const> items,
+                                                Millis now) override;
+  std::vector<ConnectionId> due(Millis now, std::size_t limit,
+                                const std::vector<std::string>& skip_apps) override;
   std::optional<Millis> next_due() override;
   std::int64_t data_version() override;
+  std::int64_t last_change() override;
+  Changes changes_since(std::int64_t after, std::size_t limit) override;
   void put_flow(const Flow& flow, const Sealer& seal, Millis now) override;
   std::optional<Flow> take_flow(const Bytes& state_hash) override;
   std::optional<ConnectionWithSecret> find(const std::string& account,
@@ -73,6 +78,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<Conn> connect();
   Pooled acquire();
   void release(std::unique_ptr<Conn> conn);
+  // lease_conn_, opened on first use; call with write_mu_ held.
+  Conn* lease_conn();
   // The data key every write seals under: the newest (sqlite_keys.cpp).
   std::int64_t current_key(Pooled& c);
   // Calls `seal` with the current key and checks it sealed under that key.
@@ -86,6 +93,10 @@ class SqliteStore final : public Store {
   // SQLite allows one writer per file; taking this first keeps this
   // process's threads from spinning in the busy handler against each other.
   std::mutex write_mu_;
+  // Guarded by write_mu_: the connection lease transactions use, which
+  // commits without a sync (a lease lost to a power cut simply expires; the
+  // next synced commit, or a checkpoint, makes it durable anyway).
+  std::unique_ptr<Conn> lease_conn_;
   // A connection of its own for data_version(): the value is per connection.
   std::mutex watch_mu_;
   std::unique_ptr<Conn> watch_;

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <span>
+#include <utility>
 #include <functional>
 #include <optional>
 #include <string>
@@ -118,6 +121,30 @@ struct RefreshedTokens {
   bool forced = false;
 };
 
+// One refresh's outcome in a group commit (Store::save_refreshed_batch).
+struct RefreshSave {
+  ConnectionId id;
+  std::string owner;
+  std::int64_t version = 0;
+  RefreshedTokens tokens;
+};
+
+// What became of one RefreshSave: saved, fenced off (someone else changed
+// the row meanwhile), or failed before it was written (its seal threw).
+struct SaveOutcome {
+  bool saved = false;
+  std::exception_ptr error;
+};
+
+// The connections changed since a point in the store's change log.
+struct Changes {
+  std::vector<std::pair<std::string, std::string>> connections;  // (account, app)
+  std::int64_t last = 0;  // pass to the next changes_since()
+  // More changed than the caller asked for, or the log no longer reaches
+  // back that far: treat every connection as changed.
+  bool everything = false;
+};
+
 struct UpsertResult {
   bool created = false;             // no row existed before
   std::string previous_status;      // when one did
@@ -187,11 +214,19 @@ class Store {
                                     Millis until) = 0;
   // Gives the lease up if `owner` still holds it.
   virtual void release_lease(const ConnectionId& id, const std::string& owner) = 0;
+  // A lease is not made durable on its own (no sync): after a crash it
+  // simply expires.
+  //
   // Saves refreshed credentials and releases the lease, only if `owner`
   // still holds the lease and the row is still at `version`. Durable when it
   // returns true; false means someone else changed the row meanwhile.
   virtual bool save_refreshed(const ConnectionId& id, const std::string& owner,
                               std::int64_t version, const RefreshedTokens& tokens, Millis now) = 0;
+  // save_refreshed for several refreshes in one transaction, made durable
+  // with one sync (group commit). Outcome i is item i's. A throw (the
+  // store failed) means none was saved.
+  virtual std::vector<SaveOutcome> save_refreshed_batch(std::span<const RefreshSave* const> items,
+                                                        Millis now) = 0;
   // Counts a failed refresh, sets when to try again and why it failed, and
   // releases the lease; only if `owner` holds it.
   virtual bool record_refresh_failure(const ConnectionId& id, const std::string& owner, Millis now,
@@ -206,14 +241,22 @@ class Store {
                                               const std::string& reason, Millis now,
                                               const std::optional<std::string>& owner,
                                               std::optional<std::int64_t> version) = 0;
-  // Active oauth2 connections whose next refresh is due at `now`, soonest
-  // first, at most `limit`.
-  virtual std::vector<ConnectionId> due(Millis now, std::size_t limit) = 0;
+  // Active oauth2 connections whose next refresh is due at `now` and whose
+  // lease is free, soonest first, at most `limit`, leaving out the apps in
+  // `skip_apps`. An index range, never a scan of every connection.
+  virtual std::vector<ConnectionId> due(Millis now, std::size_t limit,
+                                        const std::vector<std::string>& skip_apps = {}) = 0;
   // When the soonest refresh of any active oauth2 connection is due.
   virtual std::optional<Millis> next_due() = 0;
   // Changes whenever another connection (this process's others included)
   // has committed to the store since the last call.
   virtual std::int64_t data_version() = 0;
+  // The change log: every change to a connection's credentials, status or
+  // schedule (by any process) appends (account, app), in the transaction
+  // that makes it. last_change() is where the log ends now; changes_since()
+  // what it holds after `after`, at most `limit` entries.
+  virtual std::int64_t last_change() = 0;
+  virtual Changes changes_since(std::int64_t after, std::size_t limit) = 0;
 
   // Saves a pending flow (its record sealed by `seal`; flow.sealed is
   // ignored), first dropping flows that expired before `now`.

@@ -134,6 +134,18 @@ struct Lifecycle {
 // Token comparison that prints no token when it fails.
 inline bool same(const std::string& a, const std::string& b) { return a == b; }
 
+// Waits (at most `limit`) for `done` to hold: for work a read started in
+// the background. Returns whether it held.
+template <class Done>
+bool eventually(Done&& done, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 // One thread kept alive that runs what it is given, in turn: its reads and
 // reports are one thread's, as a host's worker thread's are.
 class Worker {

@@ -27,26 +27,29 @@
 
 using namespace refold_test;
 
-TEST_CASE("lifecycle: a valid token is served as stored and refreshed inside the window") {
+TEST_CASE("lifecycle: inside the window a read gets the valid token at once and one refresh follows") {
   Lifecycle f;
   f.connect();
   const double exp = f.expires_at();
   const std::string first = f.token_ok();
   CHECK(f.count("token_refresh") == 0);
 
-  // Six minutes before expiry is outside the five-minute window (jitter
-  // takes at most half a minute off it): no request.
+  // Six minutes before expiry is outside the five-minute window: no request.
   f.clock.ms = exp - 6 * kMinute;
   CHECK(same(f.token_ok(), first));
   CHECK(f.count("token_refresh") == 0);
 
-  // Four minutes before: refreshed, and the new token is returned.
-  f.clock.ms = exp - 4 * kMinute;
+  // Two minutes before (the due point falls between five and two and a
+  // half minutes before expiry): the valid token is returned at once, and
+  // reads meanwhile ask for no second refresh.
+  f.clock.ms = exp - 2 * kMinute;
+  CHECK(same(f.token_ok(), first));
+  for (int i = 0; i < 20; ++i) f.token_ok();
+  REQUIRE(eventually([&] { return f.count_type("connection.refreshed") == 1; }));
   const std::string second = f.token_ok();
   CHECK_FALSE(same(second, first));
   CHECK(f.count("token_refresh") == 1);
   CHECK(f.me(second) == 200);
-  CHECK(f.count_type("connection.refreshed") == 1);
   CHECK(f.expires_at() > exp);
   // Served from then on without another request.
   CHECK(same(f.token_ok(), second));
@@ -360,12 +363,14 @@ TEST_CASE("lifecycle: malformed JSON and a hung endpoint keep the valid token") 
 
   f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"malformed_json"})");
   f.clock.ms = exp - 2 * kMinute;
-  CHECK(same(f.token_ok(), first));
+  CHECK(same(f.token_ok(), first));  // the refresh runs in the background
+  REQUIRE(eventually([&] { return f.count_type("connection.refresh_failed") == 1; }));
   CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "malformed_response");
 
   f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"hang"})");
   f.clock.advance(10 * 1000);  // past the first back-off
   CHECK(same(f.token_ok(), first));
+  REQUIRE(eventually([&] { return f.count_type("connection.refresh_failed") == 2; }));
   CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "timeout");
   CHECK(f.count("token_refresh") == 2);
   CHECK(f.count_type("connection.expired") == 0);
@@ -387,7 +392,8 @@ TEST_CASE("lifecycle: invalid_client is a config error that keeps the tokens") {
   f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"invalid_client","count":100})");
   const double exp = f.expires_at();
   f.clock.ms = exp - 10 * 1000;
-  CHECK(same(f.token_ok(), first));  // still valid
+  CHECK(same(f.token_ok(), first));  // still valid; refreshed in the background
+  REQUIRE(eventually([&] { return f.count_type("connection.refresh_failed") == 1; }));
   CHECK(str_at(f.last_event("connection.refresh_failed"), "reason") == "invalid_client");
   f.clock.ms = exp + 5 * 1000;  // expired, inside the back-off (at least 24 s)
   int rc = 0;
@@ -613,7 +619,7 @@ TEST_CASE("lifecycle: a handler that reads from inside a refresh leaves the read
   connect_ok(f.client.get(), r.account.c_str(), "twilio", twilio_payload(random_token()));
   REQUIRE(refold_set_event_handler(f.client.get(), &Rereader::on_event, &r, nullptr) == REFOLD_OK);
   const std::string first = f.token_ok();
-  f.clock.ms = f.expires_at() - 2 * kMinute;  // due: the read refreshes, the handler reads meanwhile
+  f.clock.ms = f.expires_at() + 1000;  // expired: the read refreshes, the handler reads meanwhile
   const std::string second = f.token_ok();
   CHECK(r.reads == 1);
   CHECK(f.count("token_refresh") == 1);
