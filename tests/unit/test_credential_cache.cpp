@@ -122,3 +122,58 @@ TEST_CASE("credential cache: holds at most its capacity; what it holds is what w
   off.put(key(1), creds("x", 1), gen(off, key(1)));
   CHECK(look(off, key(1)) == "no");
 }
+
+// ---- Invalidation across processes ------------------------------------------------------
+
+#include <filesystem>
+#include <thread>
+
+#include "core/client.hpp"
+#include "core/config.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+std::string openai_payload(char fill) { return "{\"api_key\":\"sk-" + std::string(24, fill) + "\"}"; }
+
+}  // namespace
+
+TEST_CASE("cache: another process's write drops only the connection it changed") {
+  using namespace refold;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "refold-unit-XXXXXX").string();
+  const std::string dir = mkdtemp(tmpl.data());
+  const std::string path = dir + "/s.db";
+  const std::string key(64, 'a');
+  {
+    core::Client here(core::parse_config(("{\"store\":\"" + path + "\",\"master_key\":\"" + key + "\"}").c_str()));
+    here.connect("u1", "openai", openai_payload('a').c_str());
+    here.connect("u2", "openai", openai_payload('b').c_str());
+    here.credentials("u1", "openai");
+    here.credentials("u2", "openai");
+    const store::Bytes store_id = store::SqliteStore(path).meta().store_id;
+    auto cache = core::CredentialCache::for_store(store_id, 10000);  // the one `here` uses
+    auto cached = [&](const char* account) {
+      std::string buffer;
+      core::Credentials out;
+      return cache->find(core::CredentialCache::key(buffer, account, "openai"),
+                         [](const core::CredentialState&) { return true; }, out) ==
+             core::CredentialCache::Found::served;
+    };
+    REQUIRE(cached("u1"));
+    REQUIRE(cached("u2"));
+    {
+      // "Another process": a client whose cache is its own (disabled), so
+      // `here` learns of its write only through the store.
+      core::Client there(core::parse_config(
+          ("{\"store\":\"" + path + "\",\"master_key\":\"" + key + "\",\"credential_cache\":0}").c_str()));
+      there.connect("u2", "openai", openai_payload('c').c_str());
+    }
+    // Past the 100 ms a client may go without looking at the store.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    here.credentials("u1", "openai");  // looks, and drops what changed
+    CHECK(cached("u1"));
+    CHECK_FALSE(cached("u2"));
+    CHECK(std::string(here.credentials("u2", "openai").view()).find(std::string(24, 'c')) != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -150,3 +150,109 @@ TEST_CASE("store checkpoints: a growing WAL is checkpointed off the committing t
     CHECK(row->sealed.ciphertext == big);
   }
 }
+
+TEST_CASE("store change log: what a reader caches changed, by connection, and nothing else") {
+  LifecycleStore f;
+  const store::ConnectionId other{"acct2", "sandbox", "oauth2"};
+  std::int64_t seq = f.store->last_change();
+  f.store->upsert(other, fixed(f.sealed(5)), 1100, 5000, 4000);
+  store::Changes ch = f.store->changes_since(seq, 100);
+  REQUIRE(ch.connections.size() == 1);
+  CHECK(ch.connections[0] == std::pair<std::string, std::string>{"acct2", "sandbox"});
+  CHECK_FALSE(ch.everything);
+  seq = ch.last;
+  CHECK(f.store->changes_since(seq, 100).connections.empty());
+
+  // A lease taken and released changes nothing a reader sees.
+  REQUIRE(f.store->acquire_lease(kId, "a", 2000, 3000).state == store::LeaseResult::State::acquired);
+  f.store->release_lease(kId, "a");
+  CHECK(f.store->changes_since(seq, 100).connections.empty());
+
+  // A refresh, a failure, a re-auth and a removal each log their connection.
+  REQUIRE(f.store->acquire_lease(kId, "a", 2000, 3000).state == store::LeaseResult::State::acquired);
+  REQUIRE(f.store->save_refreshed(kId, "a", f.row().version, tokens(f.sealed(2)), 2100));
+  REQUIRE(f.store->acquire_lease(kId, "a", 2200, 3000).state == store::LeaseResult::State::acquired);
+  REQUIRE(f.store->record_refresh_failure(kId, "a", 2300, 4000, "timeout"));
+  CHECK(f.store->mark_reauth("acct2", "sandbox", std::nullopt, "revoked", 2400, std::nullopt, std::nullopt).size() == 1);
+  CHECK(f.store->remove("acct2", std::nullopt).size() == 1);
+  ch = f.store->changes_since(seq, 100);
+  REQUIRE(ch.connections.size() == 4);
+  CHECK(ch.connections[0].first == "acct");
+  CHECK(ch.connections[1].first == "acct");
+  CHECK(ch.connections[2].first == "acct2");
+  CHECK(ch.connections[3].first == "acct2");
+
+  // More than the caller takes: everything.
+  ch = f.store->changes_since(seq, 3);
+  CHECK(ch.everything);
+  CHECK(ch.connections.empty());
+  CHECK(ch.last == f.store->last_change());
+}
+
+TEST_CASE("store change log: a reader behind the pruned log is told everything changed") {
+  LifecycleStore f;
+  const std::int64_t seq = f.store->last_change();
+  // The log keeps its last 65,536 entries, pruned every 4,096.
+  const std::int64_t n = 65536 + 8192;
+  sqlite::Db db(f.store->path());
+  db.exec(("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < " + std::to_string(n) +
+           ") INSERT INTO changes (account, app) SELECT 'x', 'y' FROM k")
+              .c_str());
+  store::Changes ch = f.store->changes_since(seq, 1000);
+  CHECK(ch.everything);
+  CHECK(ch.last == f.store->last_change());
+  CHECK(f.store->changes_since(ch.last, 1000).connections.empty());
+  sqlite::Stmt count(db, "SELECT count(*) FROM changes");
+  REQUIRE(count.step());
+  CHECK(count.integer(0) <= 65536 + 4096);
+}
+
+TEST_CASE("store due: leased rows and skipped apps are passed over") {
+  LifecycleStore f;
+  const store::ConnectionId b{"acct2", "sandbox", "oauth2"}, c{"acct3", "other", "oauth2"};
+  f.store->upsert(b, fixed(f.sealed(5)), 1000, 5000, 4100);
+  f.store->upsert(c, fixed(f.sealed(6)), 1000, 5000, 4200);
+  store::Store& base = *f.store;  // the defaults are on the interface
+  auto names = [](const std::vector<store::ConnectionId>& ids) {
+    std::vector<std::string> out;
+    for (const auto& id : ids) out.push_back(id.account);
+    return out;
+  };
+  CHECK(names(base.due(4500, 10)) == std::vector<std::string>{"acct", "acct2", "acct3"});
+  CHECK(names(base.due(4500, 2)) == std::vector<std::string>{"acct", "acct2"});
+  REQUIRE(f.store->acquire_lease(kId, "a", 4500, 6000).state == store::LeaseResult::State::acquired);
+  CHECK(names(base.due(4500, 10)) == std::vector<std::string>{"acct2", "acct3"});
+  CHECK(names(base.due(6000, 10)) == std::vector<std::string>{"acct", "acct2", "acct3"});  // lease ran out
+  CHECK(names(base.due(4500, 10, {"sandbox"})) == std::vector<std::string>{"acct3"});
+  CHECK(names(base.due(4500, 10, {"other", "x'y"})) == std::vector<std::string>{"acct2"});
+}
+
+TEST_CASE("store save_refreshed_batch: one transaction, each item fenced on its own") {
+  LifecycleStore f;
+  const store::ConnectionId b{"acct2", "sandbox", "oauth2"}, c{"acct3", "sandbox", "oauth2"};
+  f.store->upsert(b, fixed(f.sealed(5)), 1000, 5000, 4000);
+  f.store->upsert(c, fixed(f.sealed(6)), 1000, 5000, 4000);
+  for (const auto& id : {kId, b, c})
+    REQUIRE(f.store->acquire_lease(id, "a", 2000, 3000).state == store::LeaseResult::State::acquired);
+  const std::int64_t va = f.row().version;
+  const std::int64_t vb = f.store->find("acct2", "sandbox")->connection.version;
+  const std::int64_t vc = f.store->find("acct3", "sandbox")->connection.version;
+  store::RefreshSave s1{kId, "a", va, tokens(f.sealed(7))};
+  store::RefreshSave s2{b, "a", vb - 1, tokens(f.sealed(8))};  // stale: fenced off
+  store::RefreshSave s3{c, "a", vc, tokens(f.sealed(9))};
+  s3.tokens.seal = [](std::int64_t) -> store::Sealed { throw std::runtime_error("seal failed"); };
+  store::RefreshSave s4{c, "a", vc, tokens(f.sealed(9))};
+  const store::RefreshSave* items[] = {&s1, &s2, &s3, &s4};
+  auto out = f.store->save_refreshed_batch(items, 2500);
+  REQUIRE(out.size() == 4);
+  CHECK(out[0].saved);
+  CHECK_FALSE(out[1].saved);
+  CHECK_FALSE(out[1].error);
+  CHECK_FALSE(out[2].saved);
+  CHECK(out[2].error);
+  CHECK(out[3].saved);  // a failed seal does not take the others down
+  CHECK(f.row().version == va + 1);
+  CHECK(f.store->find("acct2", "sandbox")->connection.version == vb);
+  CHECK(f.store->find("acct3", "sandbox")->connection.version == vc + 1);
+  CHECK(f.store->find("acct3", "sandbox")->sealed.nonce == store::Bytes(24, 9));
+}

@@ -104,6 +104,12 @@ std::size_t AppGate::peak(const std::string& app) const {
   return it == apps_.end() ? 0 : it->second.peak;
 }
 
+std::size_t AppGate::waiting(const std::string& app) const {
+  std::lock_guard lock(mu_);
+  auto it = apps_.find(app);
+  return it == apps_.end() ? 0 : it->second.waiting;
+}
+
 Scheduler::Scheduler(Options options, store::Store& store, const Clock& clock, AppGate& gate, Work work)
     : options_(options), store_(store), clock_(clock), gate_(gate), work_(std::move(work)) {
   if (options_.background) {

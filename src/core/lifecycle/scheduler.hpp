@@ -46,8 +46,10 @@ class AppGate {
   void pause(const std::string& app, Millis until);
   // The apps background work must pass over now.
   std::vector<std::string> blocked() const;
-  // The most refreshes of `app` ever in flight at once (for tests).
+  // The most refreshes of `app` ever in flight at once, and the foreground
+  // callers waiting for a slot now (for tests).
   std::size_t peak(const std::string& app) const;
+  std::size_t waiting(const std::string& app) const;
 
  private:
   struct State {
