@@ -313,6 +313,8 @@ TEST_CASE("lifecycle: 429 with Retry-After backs off without re-auth") {
   // Inside the window: the refresh fails, the valid token is still served.
   f.clock.ms = exp - 2 * kMinute;
   CHECK(same(f.token_ok(), first));
+  // The refresh runs in the background; its failure is an event.
+  REQUIRE(eventually([&] { return f.count_type("connection.refresh_failed") == 1; }));
   CHECK(f.count("token_refresh") == 1);
   bj::object failed = f.last_event("connection.refresh_failed");
   CHECK(str_at(failed, "reason") == "rate_limited");
@@ -489,6 +491,7 @@ TEST_CASE("lifecycle: a 401 reported after a failed refresh refreshes rather tha
   f.server.admin_post("/admin/fail", R"({"endpoint":"token","mode":"500","count":1})");
   f.clock.ms = f.expires_at() - 2 * kMinute;
   CHECK(same(f.token_ok(), forced));
+  REQUIRE(eventually([&] { return f.count_type("connection.refresh_failed") == 1; }));
   CHECK(f.count("token_refresh") == 2);
   CHECK(f.status() == "active/server_error");
   // Two seconds later (past the first back-off), a thread this client never
