@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "temp_store.hpp"
+#include "util/error.hpp"
 
 using namespace refold;
 
