@@ -104,7 +104,9 @@ std::string next_cursor(const std::string& page) {
 // by page (as `refold status` now does) against at once.
 void measure_listing(refold_client* c, int connections, int reauth) {
   for (int i = 0; i < reauth; ++i) {
-    const std::string acct = account(static_cast<int>(static_cast<long long>(i) * connections / reauth));
+    // Never account 0: the open-time child reads it.
+    const long long step = connections / reauth;
+    const std::string acct = account(static_cast<int>(i * step + step / 2));
     must(refold_mark_reauth(c, acct.c_str(), "twilio", "revoked"), "mark_reauth");
   }
   const std::string marker = "\"status\":\"reauth_required\"";
@@ -239,10 +241,9 @@ int main(int argc, char** argv) {
     refold_free(json);
     read_us.push_back(us_since(t0));
   }
-  std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
-              median(read_us), percentile(read_us, 0.99), reads);
-
-  if (listing) measure_listing(c, connections, 40);
+  if (reads > 0)
+    std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
+                median(read_us), percentile(read_us, 0.99), reads);
 
   if (rotate) {
     // A reader on another thread, first alone for as long as the rotation
@@ -283,6 +284,8 @@ int main(int argc, char** argv) {
                 busy_s, connections / busy_s, median(during), percentile(during, 0.99), during.size(),
                 median(quiet), percentile(quiet, 0.99), median(during) / median(quiet));
   }
+  // Last: it marks connections for re-auth, which reads would then refuse.
+  if (listing && connections > 0) measure_listing(c, connections, std::min(40, connections));
   refold_client_free(c);
 
   // Open time and memory, in a fresh process.
