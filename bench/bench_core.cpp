@@ -141,7 +141,9 @@ void measure_listing(refold_client* c, int connections, int reauth) {
     rows = pages = 0;
     std::string cursor;
     do {
-      std::string query = "{\"limit\":1000" + (cursor.empty() ? "" : ",\"cursor\":\"" + cursor + "\"") + "}";
+      std::string query = "{\"limit\":1000";
+      if (!cursor.empty()) query += ",\"cursor\":\"" + cursor + "\"";
+      query += "}";
       char* json = nullptr;
       must(refold_list_connections_page(c, query.c_str(), &json), "list page");
       std::string text = json;
@@ -193,7 +195,10 @@ int main(int argc, char** argv) {
     else if (a == "--no-rotate") rotate = false;
     else if (a == "--no-listing") listing = false;
     else {
-      std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]] [--no-rotate] [--no-listing]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]] [--no-rotate]"
+                   " [--no-listing]\n",
+                   argv[0]);
       return 2;
     }
   }
