@@ -1,8 +1,10 @@
 // Core benchmarks: durable key-based connects, credential reads with many
-// connections stored, a data-key rotation of them all (with a reader
-// running), client open time and resident memory.
+// connections stored, finding the few that need re-auth (a filtered page
+// against the full listing), a data-key rotation of them all (with a
+// reader running), client open time and resident memory.
 //
 //   refold_bench_core [--connections N] [--reads N] [--dir DIR] [--no-rotate]
+//                     [--no-listing]
 //
 // Figures go in bench/RESULTS.md; nothing here is asserted in tests.
 #include <algorithm>
@@ -69,6 +71,92 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// Median wall time of `runs` calls of `f`, in microseconds.
+template <class F>
+double median_us(int runs, F&& f) {
+  std::vector<double> us;
+  for (int i = 0; i < runs; ++i) {
+    auto t0 = Clock::now();
+    f();
+    us.push_back(us_since(t0));
+  }
+  return median(us);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// The cursor in a page's JSON ("" when next_cursor is null).
+std::string next_cursor(const std::string& page) {
+  const std::string key = "\"next_cursor\":\"";
+  auto at = page.rfind(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return page.substr(at, page.find('"', at) - at);
+}
+
+// A host with many connections looks for the few that need re-auth: marks
+// `reauth` of them (spread over the store), then finds them with one
+// filtered page and with the full listing, and lists the whole store page
+// by page (as `refold status` now does) against at once.
+void measure_listing(refold_client* c, int connections, int reauth) {
+  for (int i = 0; i < reauth; ++i) {
+    // Never account 0: the open-time child reads it.
+    const long long step = connections / reauth;
+    const std::string acct = account(static_cast<int>(i * step + step / 2));
+    must(refold_mark_reauth(c, acct.c_str(), "twilio", "revoked"), "mark_reauth");
+  }
+  const std::string marker = "\"status\":\"reauth_required\"";
+  std::size_t page_bytes = 0, page_found = 0, full_bytes = 0, full_found = 0;
+  const double page_us = median_us(51, [&] {
+    char* json = nullptr;
+    must(refold_list_connections_page(c, "{\"status\":\"reauth_required\",\"limit\":1000}", &json),
+         "list page");
+    std::string text = json;
+    refold_free(json);
+    page_bytes = text.size();
+    page_found = count_of(text, marker);
+  });
+  // A host must parse the whole answer to find them; this only searches
+  // it, so the full listing's time is a lower bound.
+  const double full_us = median_us(connections > 200000 ? 3 : 7, [&] {
+    char* json = nullptr;
+    must(refold_list_connections(c, nullptr, &json), "list");
+    std::string text = json;
+    refold_free(json);
+    full_bytes = text.size();
+    full_found = count_of(text, marker);
+  });
+  std::printf("find %d reauth_required among %d: one filtered page %.3f ms (%zu bytes, %zu found); "
+              "the full listing %.1f ms (%.1f MB, %zu found): %.0fx the time, %.0fx the bytes\n",
+              reauth, connections, page_us / 1000.0, page_bytes, page_found, full_us / 1000.0,
+              static_cast<double>(full_bytes) / 1e6, full_found, full_us / page_us,
+              static_cast<double>(full_bytes) / static_cast<double>(page_bytes));
+
+  std::size_t rows = 0, pages = 0;
+  const double paged_us = median_us(3, [&] {
+    rows = pages = 0;
+    std::string cursor;
+    do {
+      std::string query = "{\"limit\":1000";
+      if (!cursor.empty()) query += ",\"cursor\":\"" + cursor + "\"";
+      query += "}";
+      char* json = nullptr;
+      must(refold_list_connections_page(c, query.c_str(), &json), "list page");
+      std::string text = json;
+      refold_free(json);
+      rows += count_of(text, "\"account\":");
+      ++pages;
+      cursor = next_cursor(text);
+    } while (!cursor.empty());
+  });
+  std::printf("list all %zu connections in %zu pages of 1000: %.1f ms, against %.1f ms at once: %.2fx\n",
+              rows, pages, paged_us / 1000.0, full_us / 1000.0, paged_us / full_us);
+}
+
 // Child mode: open the client once and report open time and resident memory.
 int open_only(const std::string& dir) {
   long before = rss_kib();
@@ -96,6 +184,7 @@ int main(int argc, char** argv) {
   std::string dir;
   bool open_mode = false;
   bool reuse = false;
+  bool listing = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--connections" && i + 1 < argc) connections = std::atoi(argv[++i]);
@@ -104,8 +193,12 @@ int main(int argc, char** argv) {
     else if (a == "--open-only") open_mode = true;
     else if (a == "--reuse") reuse = true;  // --dir already holds the connections
     else if (a == "--no-rotate") rotate = false;
+    else if (a == "--no-listing") listing = false;
     else {
-      std::fprintf(stderr, "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--connections N] [--reads N] [--dir DIR [--reuse]] [--no-rotate]"
+                   " [--no-listing]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -153,8 +246,9 @@ int main(int argc, char** argv) {
     refold_free(json);
     read_us.push_back(us_since(t0));
   }
-  std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
-              median(read_us), percentile(read_us, 0.99), reads);
+  if (reads > 0)
+    std::printf("get_credentials: median %.2f us, p99 %.2f us over %d random reads\n",
+                median(read_us), percentile(read_us, 0.99), reads);
 
   if (rotate) {
     // A reader on another thread, first alone for as long as the rotation
@@ -195,6 +289,8 @@ int main(int argc, char** argv) {
                 busy_s, connections / busy_s, median(during), percentile(during, 0.99), during.size(),
                 median(quiet), percentile(quiet, 0.99), median(during) / median(quiet));
   }
+  // Last: it marks connections for re-auth, which reads would then refuse.
+  if (listing && connections > 0) measure_listing(c, connections, std::min(40, connections));
   refold_client_free(c);
 
   // Open time and memory, in a fresh process.

@@ -342,6 +342,39 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
 REFOLD_EXTERN int refold_list_connections(refold_client *client, const char *account,
                                           char **json_out);
 
+/*
+ * One page of connections, filtered: for a store too large to list at
+ * once (finding the connections that need re-auth among a million).
+ *
+ * `query_json` may be NULL, "{}" or an object with any of:
+ *   "account"  only this account's connections
+ *   "app"      only connections to this app (a slug)
+ *   "status"   only "active" or only "reauth_required" connections
+ *   "limit"    at most this many per page, 1 to 1000 (default 100)
+ *   "cursor"   the next_cursor of the previous page of the same query
+ * Sets *json_out to {"connections": [...], "next_cursor": "..."}: the
+ * connections as refold_list_connections describes them, ordered by
+ * account, app, auth type; next_cursor is null on the last page (a page
+ * may be full and still the last). Release with refold_free().
+ *
+ * Paging is by key, not offset: a cursor continues after the last row it
+ * was given, so connections added or removed between pages never make a
+ * page repeat or skip another connection; one added behind the cursor is
+ * not listed, one added ahead is. A cursor is opaque; it works with any
+ * client of the same store (in any process) and only with the same
+ * account, app and status filters (the limit may change). It is
+ * authenticated, not encrypted: it holds the account and app of the last
+ * connection listed.
+ *
+ * Errors: REFOLD_EINVALID for a query that is not a JSON object, an
+ * unknown key, a value of the wrong type, a limit outside 1 to 1000, a
+ * status other than the two above, an invalid account or app slug, or a
+ * cursor this store did not make for this query (the message names the
+ * key, never quotes a value); REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char *query_json,
+                                               char **json_out);
+
 /* ---- OAuth 2.0: two steps, for hosts that own their redirect URI -------- */
 
 /*

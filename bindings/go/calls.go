@@ -144,6 +144,31 @@ func (c *Client) ListConnections(account string) ([]Connection, error) {
 	return conns, err
 }
 
+// ListConnectionsPage lists one page of the connections query selects, in
+// (account, app, auth type) order; pass the page's NextCursor back in
+// query.Cursor (with the same Account, App and Status) for the next one,
+// until it is "". Pages are by key: connections added or removed between
+// pages never make another one repeat or go missing. ErrInvalid names the
+// query's key that is wrong (a Limit outside 1 to 1000, an unknown Status,
+// a cursor of another query or store).
+func (c *Client) ListConnectionsPage(query ConnectionQuery) (ConnectionPage, error) {
+	page := ConnectionPage{Connections: []Connection{}}
+	text, err := json.Marshal(query)
+	if err != nil {
+		return page, &Error{Code: CodeInvalid, Message: "query: " + err.Error()}
+	}
+	var a cArgs
+	defer a.free()
+	q, err := a.add(string(text), "query")
+	if err != nil {
+		return page, err
+	}
+	err = c.jsonCall(&page, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_list_connections_page(p, q, out)
+	})
+	return page, err
+}
+
 // BeginOAuth starts connecting app for account, for a host that owns its
 // redirect URI, and returns the authorization URL to send the user to
 // (it holds no secret). opts may be nil.

@@ -812,3 +812,79 @@ func TestEventsFromTheBackgroundRefresher(t *testing.T) {
 		t.Fatal("no second refresh event")
 	}
 }
+
+func TestListConnectionsPage(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	accounts := []string{"e", "c", "a", "d", "b"}
+	for _, acct := range accounts {
+		if err := c.ConnectKeyBased(acct, "sandbox-keys", map[string]any{"api_key": goodKey}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, acct := range []string{"b", "d"} {
+		if err := c.MarkReauth(acct, "sandbox-keys", "revoked"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Pages of two, each connection once, in order.
+	var seen []string
+	query := ConnectionQuery{Limit: 2}
+	for pages := 1; ; pages++ {
+		page, err := c.ListConnectionsPage(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Connections) > 2 || pages > 3 {
+			t.Fatalf("page %d has %d connections", pages, len(page.Connections))
+		}
+		for _, conn := range page.Connections {
+			seen = append(seen, conn.Account)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		query.Cursor = page.NextCursor
+	}
+	if strings.Join(seen, ",") != "a,b,c,d,e" {
+		t.Errorf("pages listed %v", seen)
+	}
+
+	page, err := c.ListConnectionsPage(ConnectionQuery{Status: "reauth_required", App: "sandbox-keys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Connections) != 2 || page.Connections[0].Account != "b" || page.Connections[1].Account != "d" ||
+		page.Connections[0].Reason != "revoked" || page.NextCursor != "" {
+		t.Errorf("reauth_required: %+v", page)
+	}
+	if page, err := c.ListConnectionsPage(ConnectionQuery{}); err != nil || len(page.Connections) != 5 {
+		t.Errorf("no filter: %d connections, %v", len(page.Connections), err)
+	}
+	if page, err := c.ListConnectionsPage(ConnectionQuery{Account: "nobody"}); err != nil ||
+		page.Connections == nil || len(page.Connections) != 0 {
+		t.Errorf("no match: %+v, %v", page, err)
+	}
+
+	first, err := c.ListConnectionsPage(ConnectionQuery{Limit: 1})
+	if err != nil || first.NextCursor == "" {
+		t.Fatalf("first page: %v", err)
+	}
+	tampered := []byte(first.NextCursor)
+	tampered[len(tampered)/2] ^= 1
+	for name, q := range map[string]ConnectionQuery{
+		"limit":  {Limit: 1001},
+		"status": {Status: "expired"},
+		"app":    {App: "Not A Slug"},
+		"cursor": {Cursor: string(tampered)},
+	} {
+		_, err := c.ListConnectionsPage(q)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "'"+name+"'") {
+			t.Errorf("bad %s: %v", name, err)
+		}
+	}
+	if _, err := c.ListConnectionsPage(ConnectionQuery{Cursor: first.NextCursor, Status: "active"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a cursor of another query: %v", err)
+	}
+}

@@ -162,6 +162,24 @@ type Connection struct {
 	RefreshFailures int        `json:"refresh_failures"`
 }
 
+// ConnectionQuery selects the connections ListConnectionsPage lists; each
+// empty field selects everything.
+type ConnectionQuery struct {
+	Account string `json:"account,omitempty"` // one account's; "": every account's
+	App     string `json:"app,omitempty"`     // one app's (a slug)
+	Status  string `json:"status,omitempty"`  // "active" or "reauth_required"
+	Limit   int    `json:"limit,omitempty"`   // at most this many, 1 to 1000; 0: 100
+	Cursor  string `json:"cursor,omitempty"`  // the previous page's NextCursor; "": the first page
+}
+
+// ConnectionPage is one page of ListConnectionsPage.
+type ConnectionPage struct {
+	Connections []Connection `json:"connections"`
+	// The Cursor of the next page of the same query; "" on the last page.
+	// Opaque; it works with any client of the same store.
+	NextCursor string `json:"next_cursor"`
+}
+
 // DataKeyStatus describes the store's data keys (see RotateDataKey).
 type DataKeyStatus struct {
 	CurrentKey int64 `json:"current_key"` // the key every write seals under

@@ -161,6 +161,16 @@ REFOLD_EXTERN int refold_list_connections(refold_client* client, const char* acc
   });
 }
 
+REFOLD_EXTERN int refold_list_connections_page(refold_client* client, const char* query_json,
+                                               char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    *json_out = out_string(c.list_connections_page(query_json));
+  });
+}
+
 REFOLD_EXTERN int refold_oauth_begin(refold_client* client, const char* account, const char* app,
                                      const char* options_json, char** authorize_url_out) {
   if (authorize_url_out) *authorize_url_out = nullptr;

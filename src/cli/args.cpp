@@ -23,7 +23,9 @@ constexpr OptionSpec kOptions[] = {
     {"--help", false, ""},         {"--version", false, ""},
     {"--field", true, "connect"},  {"--no-browser", false, "connect"},
     {"--open-with", true, "connect"}, {"--auth-type", true, "connect"},
-    {"--all", false, "connections"},  {"--reveal", false, "token"},
+    {"--all", false, "connections"},  {"--app", true, "connections"},
+    {"--status", true, "connections"}, {"--limit", true, "connections"},
+    {"--cursor", true, "connections"}, {"--reveal", false, "token"},
     {"--interval", true, "watch"},    {"--count", true, "watch"},
 };
 
@@ -69,6 +71,10 @@ void apply(Args& a, const Seen& s) {
   else if (n == "--open-with") a.open_with = s.value;
   else if (n == "--auth-type") a.auth_type = s.value;
   else if (n == "--all") a.all = true;
+  else if (n == "--app") a.app_filter = s.value;
+  else if (n == "--status") a.status_filter = s.value;
+  else if (n == "--limit") a.limit = integer_option(n, s.value, 1, 1000, a.command);
+  else if (n == "--cursor") a.cursor = s.value;
   else if (n == "--reveal") a.reveal = true;
   else if (n == "--interval") a.interval_ms = integer_option(n, s.value, 10, 3'600'000, a.command);
   else if (n == "--count") a.count = integer_option(n, s.value, 1, 1'000'000'000, a.command);
@@ -86,6 +92,8 @@ void check_operands(const Args& a) {
     if (a.auth_type && *a.auth_type != "oauth2" && *a.auth_type != "keybased")
       throw usage_error("connect: --auth-type must be 'oauth2' or 'keybased'", c);
   }
+  if (a.status_filter && *a.status_filter != "active" && *a.status_filter != "reauth_required")
+    throw usage_error(c + ": --status must be 'active' or 'reauth_required'", c);
 }
 
 }  // namespace

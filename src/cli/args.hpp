@@ -29,8 +29,12 @@ struct Args {
   std::optional<std::string> open_with;
   std::optional<std::string> auth_type;
 
-  // connections
+  // connections: --all, and the filters and paging of one page
   bool all = false;
+  std::optional<std::string> app_filter;     // --app
+  std::optional<std::string> status_filter;  // --status
+  std::optional<long long> limit;            // --limit
+  std::optional<std::string> cursor;         // --cursor
 
   // token
   bool reveal = false;

@@ -84,14 +84,27 @@ Options:
 
 {options})";
 
-const char* kConnections = R"(Usage: refold connections [--all] [OPTIONS]
+const char* kConnections = R"(Usage: refold connections [--all] [--app APP] [--status STATUS]
+                          [--limit N] [--cursor CURSOR] [OPTIONS]
 
 Lists the account's connections: app, auth type, status (active or
-reauth_required), reason, and when each was created and last updated (UTC).
-Never shows a secret.
+reauth_required), reason, and when each was created and last updated (UTC),
+ordered by account, app and auth type. Never shows a secret.
 
 Options:
   --all            list every account's connections
+  --app APP        only connections to APP
+  --status STATUS  only "active" or only "reauth_required" connections
+  --limit N        list one page of at most N (1 to 1000) connections; when
+                   there are more, a last line gives the --cursor that
+                   lists the next page
+  --cursor CURSOR  list the page after the one that gave CURSOR (the same
+                   --account or --all, --app and --status; default limit 100)
+
+Without --limit or --cursor, every matching connection is listed (fetched
+1000 at a time). With --json, the array of connections as
+refold_list_connections describes them; with --limit or --cursor, the page
+as refold_list_connections_page returns it: {connections, next_cursor}.
 
 {options})";
 

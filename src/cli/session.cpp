@@ -122,20 +122,42 @@ boost::json::object Session::app(const std::string& slug, const std::string& wha
   throw Failure(kExitNotFound, what + ": unknown app '" + slug + "' (see 'refold apps')");
 }
 
-std::string Session::connections_text(bool all) const {
+boost::json::object Session::connections_page(const ConnectionQuery& query, long long limit,
+                                              const std::optional<std::string>& cursor) const {
+  boost::json::object q{{"limit", limit}};
+  if (query.account) q["account"] = *query.account;
+  if (query.app) q["app"] = *query.app;
+  if (query.status) q["status"] = *query.status;
+  if (cursor) q["cursor"] = *cursor;
   char* out = nullptr;
-  int rc = refold_list_connections(client(), all ? nullptr : account_.c_str(), &out);
+  int rc = refold_list_connections_page(client(), boost::json::serialize(q).c_str(), &out);
   LibraryString text(out);
   check(rc, "list connections");
-  return text.get();
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text.get(), ec);
+  if (ec || !v.is_object() || !v.get_object().contains("connections") ||
+      !v.get_object().at("connections").is_array())
+    throw Failure(kExitError, "list connections: the library returned malformed JSON");
+  return std::move(v.get_object());
+}
+
+boost::json::array Session::all_connections(const ConnectionQuery& query) const {
+  constexpr long long kPage = 1000;  // the most one page holds
+  boost::json::array all;
+  std::optional<std::string> cursor;
+  do {
+    boost::json::object page = connections_page(query, kPage, cursor);
+    for (auto& c : page["connections"].get_array()) all.push_back(std::move(c));
+    const boost::json::value& next = page["next_cursor"];
+    cursor = next.is_string() ? std::optional<std::string>(next.get_string()) : std::nullopt;
+  } while (cursor);
+  return all;
 }
 
 boost::json::array Session::connections(bool all) const {
-  char* out = nullptr;
-  int rc = refold_list_connections(client(), all ? nullptr : account_.c_str(), &out);
-  LibraryString text(out);
-  check(rc, "list connections");
-  return parse_listing(text, "list connections");
+  ConnectionQuery q;
+  if (!all) q.account = account_;
+  return all_connections(q);
 }
 
 bool offers(const boost::json::object& app, std::string_view auth_type) {

@@ -22,6 +22,13 @@ enum class Use {
             // turned off, so the tool never refreshes a token it is watching
 };
 
+// Which connections a listing selects; nullopt: no filter.
+struct ConnectionQuery {
+  std::optional<std::string> account;
+  std::optional<std::string> app;
+  std::optional<std::string> status;
+};
+
 class Session {
  public:
   // Opens the client the options describe. Throws a Failure: exit 2 for an
@@ -44,8 +51,14 @@ class Session {
   // catalog has no such app. `what` prefixes the error.
   boost::json::object app(const std::string& slug, const std::string& what) const;
 
-  // refold_list_connections for the account (every account when `all`).
-  std::string connections_text(bool all) const;
+  // One page of refold_list_connections_page: {"connections": [...],
+  // "next_cursor": "..." or null}.
+  boost::json::object connections_page(const ConnectionQuery& query, long long limit,
+                                       const std::optional<std::string>& cursor) const;
+  // Every connection the query selects, fetched a page of 1000 at a time
+  // (each connection once; not one snapshot when others write meanwhile).
+  boost::json::array all_connections(const ConnectionQuery& query) const;
+  // The account's connections (every account's when `all`).
   boost::json::array connections(bool all) const;
 
  private:

@@ -140,6 +140,7 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   store_ = std::make_unique<store::SqliteStore>(store_path_);
   store::Meta meta = store_->meta();
   if (!meta.initialized) meta = store_->initialize(random_id(), crypto::new_kdf_salt());
+  cursor_key_ = cursor_key(meta.store_id);
   const bool has_data = !store_->data_keys().empty();
   crypto::MasterKey key = crypto::resolve_master_key(config.keys, store_path_, meta, has_data);
   key_file_ = key.key_file;
@@ -317,6 +318,24 @@ std::string Client::list_apps(const std::optional<std::string>& account) {
 std::string Client::list_connections(const std::optional<std::string>& account) {
   bj::array out;
   for (const auto& c : store_->list(account)) out.push_back(connection_json(c));
+  return bj::serialize(out);
+}
+
+std::string Client::list_connections_page(const char* query_json) {
+  store::PageFilter filter = parse_page_query(query_json, cursor_key_);
+  // One row more than the page: whether there is a next page, without a
+  // cursor that leads to an empty one.
+  const std::size_t limit = filter.limit;
+  filter.limit = limit + 1;
+  std::vector<store::Connection> rows = store_->list_page(filter);
+  const bool more = rows.size() > limit;
+  if (more) rows.resize(limit);
+  bj::array conns;
+  conns.reserve(rows.size());
+  for (const auto& c : rows) conns.push_back(connection_json(c));
+  bj::object out;
+  out["connections"] = std::move(conns);
+  out["next_cursor"] = more ? bj::value(make_cursor(filter, rows.back().id, cursor_key_)) : bj::value(nullptr);
   return bj::serialize(out);
 }
 

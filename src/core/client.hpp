@@ -13,6 +13,7 @@
 #include "core/config.hpp"
 #include "core/lifecycle/lifecycle.hpp"
 #include "core/events.hpp"
+#include "core/page_query.hpp"
 #include "core/url_opener.hpp"
 #include "http/client.hpp"
 #include "oauth/flow.hpp"
@@ -67,6 +68,9 @@ class Client {
   HostClock& clock() { return clock_; }
   std::string list_apps(const std::optional<std::string>& account);
   std::string list_connections(const std::optional<std::string>& account);
+  // One page of a filtered listing (page_query.hpp): {"connections": [...],
+  // "next_cursor": "..." or null}.
+  std::string list_connections_page(const char* query_json);
   void rotate_master_key(const char* new_key);
   // Replaces the data key, re-sealing every record (crypto::Vault).
   void rotate_data_key();
@@ -94,6 +98,7 @@ class Client {
   catalog::Catalog catalog_;
   std::string store_path_;
   std::unique_ptr<store::Store> store_;
+  CursorKey cursor_key_{};  // authenticates list_connections_page's cursors
   std::unique_ptr<crypto::Vault> vault_;
   std::optional<std::string> key_file_;  // where the master key lives, if in a file
   std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients_;

@@ -97,6 +97,19 @@ CREATE TRIGGER changes_pruned AFTER INSERT ON changes WHEN NEW.seq % 4096 = 0 BE
   DELETE FROM changes WHERE seq <= NEW.seq - 65536;
 END;
 )sql",
+    // 5 -> 6: filtered, paged listings (sqlite_listing.cpp). Each filter
+    // is an equality on the leading columns, followed by the rest of the
+    // (account, app, auth_type) keyset, so a page is one index range with
+    // a LIMIT: by status (and account, and app), by app, and by app and
+    // status. Filters on account (and app) use the primary key. Only a
+    // status change moves a row in these indexes. The due list names
+    // connections_due (sqlite_lifecycle.cpp): SQLite would otherwise take
+    // connections_by_status for its "status = 'active'".
+    R"sql(
+CREATE INDEX connections_by_status ON connections (status, account, app, auth_type);
+CREATE INDEX connections_by_app ON connections (app, account, auth_type);
+CREATE INDEX connections_by_app_status ON connections (app, status, account, auth_type);
+)sql",
 };
 
 }  // namespace

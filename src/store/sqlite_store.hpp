@@ -66,11 +66,15 @@ class SqliteStore final : public Store {
   std::vector<ConnectionWithSecret> remove(const std::string& account,
                                  const std::optional<std::string>& app) override;
   std::vector<Connection> list(const std::optional<std::string>& account) override;
+  std::vector<Connection> list_page(const PageFilter& filter) override;
 
   const std::string& path() const { return path_; }
   // WAL checkpoints that copied pages so far, by this store's checkpointer
   // (for tests).
   std::size_t checkpoints_copied() const { return checkpointer_.copied(); }
+  // SQLite's EXPLAIN QUERY PLAN of the statement list_page() runs for
+  // `filter`, one detail line per row (for tests: which index it uses).
+  std::vector<std::string> page_plan(const PageFilter& filter);
 
  private:
   struct Conn;

@@ -145,6 +145,19 @@ struct Changes {
   bool everything = false;
 };
 
+// A filtered page of connections (Store::list_page), in (account, app,
+// auth type) order. Each filter given is an equality on its column.
+struct PageFilter {
+  std::optional<std::string> account;
+  std::optional<std::string> app;
+  std::optional<std::string> status;
+  // Keyset paging: only rows after this key. It is the last row of the
+  // previous page of the same filter, so its account and app equal the
+  // filter's where those are given.
+  std::optional<ConnectionId> after;
+  std::size_t limit = 100;
+};
+
 struct UpsertResult {
   bool created = false;             // no row existed before
   std::string previous_status;      // when one did
@@ -273,6 +286,10 @@ class Store {
                                          const std::optional<std::string>& app) = 0;
   // Connections of `account`, or of every account, ordered by account, app.
   virtual std::vector<Connection> list(const std::optional<std::string>& account) = 0;
+  // At most `limit` connections matching `filter`, after `filter.after`,
+  // ordered by account, app, auth type. An index range with a limit for
+  // every combination of filters, never a scan of every connection.
+  virtual std::vector<Connection> list_page(const PageFilter& filter) = 0;
 };
 
 }  // namespace refold::store

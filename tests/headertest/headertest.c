@@ -24,6 +24,7 @@ int refold_headertest_c(void) {
   rc |= refold_get_credentials(client, "a", "twilio", &json);
   rc |= refold_list_apps(client, "a", &json);
   rc |= refold_list_connections(client, 0, &json);
+  rc |= refold_list_connections_page(client, "{\"status\":\"reauth_required\"}", &json);
   rc |= refold_set_event_handler(client, on_event, 0, 0);
   rc |= refold_rotate_master_key(client, "k");
   refold_free(json);

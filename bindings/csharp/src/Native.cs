@@ -78,6 +78,9 @@ namespace Refold
         internal static extern int refold_list_connections(ClientHandle client, byte[] account, out IntPtr jsonOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_list_connections_page(ClientHandle client, byte[] queryJson, out IntPtr jsonOut);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_oauth_begin(ClientHandle client, byte[] account, byte[] app, byte[] optionsJson, out IntPtr urlOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -231,6 +231,26 @@ namespace Refold
             }));
         }
 
+        /// <summary>One page of the connections <paramref name="query"/> selects,
+        /// in (account, app, auth type) order. Set the page's NextCursor as
+        /// the query's Cursor (with the same Account, App and Status) for the
+        /// next page, until it is null. Pages are by key: connections added or
+        /// removed between pages never make another one repeat or go missing.
+        /// A RefoldException with ErrorCode.Invalid names the query's key that
+        /// is wrong (a Limit outside 1 to 1000, an unknown Status, a cursor of
+        /// another query or store).</summary>
+        public ConnectionPage ListConnectionsPage(ConnectionQuery query)
+        {
+            if (query == null) throw new ArgumentNullException(nameof(query));
+            var q = Native.Utf8(query.ToJson(), nameof(query));
+            return ConnectionPage.Parse(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_list_connections_page(handle, q, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
         /// <summary>Starts connecting an OAuth app, for a host that owns its
         /// redirect URI: returns the authorization URL to send the user to (it
         /// holds no secret).</summary>

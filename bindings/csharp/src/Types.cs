@@ -203,25 +203,81 @@ namespace Refold
 
         public long RefreshFailures { get; private set; }
 
+        internal static Connection FromJson(object item)
+        {
+            var o = Json.Object(item);
+            return new Connection
+            {
+                Account = Json.Str(o, "account"),
+                App = Json.Str(o, "app"),
+                AuthType = Json.Str(o, "auth_type"),
+                Status = Json.Str(o, "status"),
+                Reason = Json.OptStr(o, "reason"),
+                CreatedAt = Json.Time(o, "created_at"),
+                UpdatedAt = Json.Time(o, "updated_at"),
+                ExpiresAt = Json.OptTime(o, "expires_at"),
+                NextRefreshAt = Json.OptTime(o, "next_refresh_at"),
+                RefreshFailures = Json.OptLong(o, "refresh_failures") ?? 0,
+            };
+        }
+
         internal static List<Connection> ParseList(string json)
         {
-            return Json.Array(Json.Parse(json)).Select(item =>
+            return Json.Array(Json.Parse(json)).Select(FromJson).ToList();
+        }
+    }
+
+    /// <summary>Which connections <see cref="RefoldClient.ListConnectionsPage"/>
+    /// lists; each null selects everything.</summary>
+    public sealed class ConnectionQuery
+    {
+        /// <summary>One account's connections.</summary>
+        public string Account { get; set; }
+
+        /// <summary>Connections to one app (a slug).</summary>
+        public string App { get; set; }
+
+        /// <summary>"active" or "reauth_required".</summary>
+        public string Status { get; set; }
+
+        /// <summary>At most this many per page, 1 to 1000 (null: 100).</summary>
+        public int? Limit { get; set; }
+
+        /// <summary>The previous page's NextCursor; null: the first page.</summary>
+        public string Cursor { get; set; }
+
+        internal string ToJson()
+        {
+            var o = new Dictionary<string, object>();
+            if (Account != null) o["account"] = Account;
+            if (App != null) o["app"] = App;
+            if (Status != null) o["status"] = Status;
+            if (Limit.HasValue) o["limit"] = Limit.Value;
+            if (Cursor != null) o["cursor"] = Cursor;
+            return Json.Serialize(o);
+        }
+    }
+
+    /// <summary>One page of <see cref="RefoldClient.ListConnectionsPage"/>.</summary>
+    public sealed class ConnectionPage
+    {
+        /// <summary>In (account, app, auth type) order.</summary>
+        public IReadOnlyList<Connection> Connections { get; private set; }
+
+        /// <summary>The cursor of the next page of the same query (opaque;
+        /// good for any client of the same store); null on the last page.</summary>
+        public string NextCursor { get; private set; }
+
+        internal static ConnectionPage Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            object list;
+            if (!o.TryGetValue("connections", out list)) throw Json.Unexpected("connections");
+            return new ConnectionPage
             {
-                var o = Json.Object(item);
-                return new Connection
-                {
-                    Account = Json.Str(o, "account"),
-                    App = Json.Str(o, "app"),
-                    AuthType = Json.Str(o, "auth_type"),
-                    Status = Json.Str(o, "status"),
-                    Reason = Json.OptStr(o, "reason"),
-                    CreatedAt = Json.Time(o, "created_at"),
-                    UpdatedAt = Json.Time(o, "updated_at"),
-                    ExpiresAt = Json.OptTime(o, "expires_at"),
-                    NextRefreshAt = Json.OptTime(o, "next_refresh_at"),
-                    RefreshFailures = Json.OptLong(o, "refresh_failures") ?? 0,
-                };
-            }).ToList();
+                Connections = Json.Array(list).Select(Connection.FromJson).ToList(),
+                NextCursor = Json.OptStr(o, "next_cursor"),
+            };
         }
     }
 

@@ -448,6 +448,58 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void ListConnectionsPage()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = new RefoldClient(sandbox.Config("paging.db", Sandbox.RandomKey())))
+            {
+                foreach (var acct in new[] { "e", "c", "a", "d", "b" })
+                    client.ConnectKeyBased(acct, "sandbox-keys", Key(Sandbox.GoodKey));
+                client.MarkReauth("b", "sandbox-keys", "revoked");
+                client.MarkReauth("d", "sandbox-keys", "revoked");
+
+                // Pages of two: each connection once, in order.
+                var seen = new List<string>();
+                var query = new ConnectionQuery { Limit = 2 };
+                int pages = 0;
+                for (;;)
+                {
+                    var page = client.ListConnectionsPage(query);
+                    Assert.True(page.Connections.Count <= 2 && ++pages <= 3, "pages of at most two");
+                    seen.AddRange(page.Connections.Select(c => c.Account));
+                    if (page.NextCursor == null) break;
+                    query.Cursor = page.NextCursor;
+                }
+                Assert.Equal("a,b,c,d,e", string.Join(",", seen), "every connection once, in order");
+
+                var reauth = client.ListConnectionsPage(new ConnectionQuery { Status = "reauth_required", App = "sandbox-keys" });
+                Assert.Equal("b,d", string.Join(",", reauth.Connections.Select(c => c.Account)), "the ones that need re-auth");
+                Assert.Equal("revoked", reauth.Connections[0].Reason, "with their reason");
+                Assert.True(reauth.NextCursor == null, "on one page");
+                Assert.Equal(5, client.ListConnectionsPage(new ConnectionQuery()).Connections.Count, "no filter");
+
+                string cursor = client.ListConnectionsPage(new ConnectionQuery { Limit = 1 }).NextCursor;
+                Assert.True(cursor != null, "a first page of one has a cursor");
+                var chars = cursor.ToCharArray();
+                chars[chars.Length / 2] = chars[chars.Length / 2] == 'A' ? 'B' : 'A';
+                var bad = new[]
+                {
+                    Tuple.Create("limit", new ConnectionQuery { Limit = 1001 }),
+                    Tuple.Create("status", new ConnectionQuery { Status = "expired" }),
+                    Tuple.Create("app", new ConnectionQuery { App = "Not A Slug" }),
+                    Tuple.Create("cursor", new ConnectionQuery { Cursor = new string(chars) }),
+                    Tuple.Create("cursor", new ConnectionQuery { Cursor = cursor, Status = "active" }),
+                };
+                foreach (var b in bad)
+                {
+                    var e = Assert.Throws<RefoldException>(() => client.ListConnectionsPage(b.Item2), b.Item1);
+                    Assert.Equal(ErrorCode.Invalid, e.Code, b.Item1 + ": the code");
+                    Assert.True(e.Message.Contains("'" + b.Item1 + "'"), b.Item1 + ": the message names the key");
+                }
+            }
+        }
+
+        [Test]
         public static void RotateMasterKey()
         {
             using (var sandbox = new Sandbox())

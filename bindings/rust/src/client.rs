@@ -5,7 +5,10 @@ use crate::callbacks::{self, CallScope, ClockFn, EventFn, OpenerFn};
 use crate::error::{Error, Result};
 use crate::json::Value;
 use crate::sys;
-use crate::types::{App, Connection, Credentials, DataKeyStatus, Event, OAuthOptions, OAuthResult};
+use crate::types::{
+    App, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKeyStatus, Event,
+    OAuthOptions, OAuthResult,
+};
 
 /// An open refold store with its catalog and master key.
 ///
@@ -241,6 +244,23 @@ impl Client {
             sys::refold_list_connections(self.ptr(), opt_ptr(&account), out)
         })?;
         Connection::parse_list(text.text()?)
+    }
+
+    /// One page of the connections `query` selects, in (account, app, auth
+    /// type) order. Pass the page's `next_cursor` back as `query.cursor`
+    /// (with the same account, app and status) for the next page, until it
+    /// is `None`. Pages are by key: connections added or removed between
+    /// pages never make another one repeat or go missing.
+    /// `Error::Invalid` names the query's key that is wrong (a limit
+    /// outside 1 to 1000, an unknown status, a cursor of another query or
+    /// store).
+    pub fn list_connections_page(&self, query: &ConnectionQuery) -> Result<ConnectionPage> {
+        let query = c_arg(&query.to_json(), "query")?;
+        // SAFETY: a valid C string and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_list_connections_page(self.ptr(), query.as_ptr(), out)
+        })?;
+        ConnectionPage::parse(text.text()?)
     }
 
     /// Starts connecting `app` for `account`, for a host that owns its

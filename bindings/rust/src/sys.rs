@@ -70,6 +70,11 @@ extern "C" {
         account: *const c_char,
         json_out: *mut *mut c_char,
     ) -> c_int;
+    pub fn refold_list_connections_page(
+        client: *mut refold_client,
+        query_json: *const c_char,
+        json_out: *mut *mut c_char,
+    ) -> c_int;
 
     pub fn refold_oauth_begin(
         client: *mut refold_client,

@@ -281,23 +281,89 @@ pub struct Connection {
 }
 
 impl Connection {
+    fn from_value(v: &Value) -> Result<Connection> {
+        Ok(Connection {
+            account: string(v, "account")?,
+            app: string(v, "app")?,
+            auth_type: string(v, "auth_type")?,
+            status: string(v, "status")?,
+            reason: opt_string(v, "reason"),
+            created_at: string(v, "created_at")?,
+            updated_at: string(v, "updated_at")?,
+            expires_at: opt_string(v, "expires_at"),
+            next_refresh_at: opt_string(v, "next_refresh_at"),
+            refresh_failures: v
+                .get("refresh_failures")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        })
+    }
+
     pub(crate) fn parse_list(text: &str) -> Result<Vec<Connection>> {
-        list(text, |v| {
-            Ok(Connection {
-                account: string(v, "account")?,
-                app: string(v, "app")?,
-                auth_type: string(v, "auth_type")?,
-                status: string(v, "status")?,
-                reason: opt_string(v, "reason"),
-                created_at: string(v, "created_at")?,
-                updated_at: string(v, "updated_at")?,
-                expires_at: opt_string(v, "expires_at"),
-                next_refresh_at: opt_string(v, "next_refresh_at"),
-                refresh_failures: v
-                    .get("refresh_failures")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0),
-            })
+        list(text, Connection::from_value)
+    }
+}
+
+/// Which connections [`Client::list_connections_page`](crate::Client::list_connections_page)
+/// lists; each `None` selects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionQuery {
+    /// One account's connections.
+    pub account: Option<String>,
+    /// Connections to one app (a slug).
+    pub app: Option<String>,
+    /// `"active"` or `"reauth_required"`.
+    pub status: Option<String>,
+    /// At most this many per page, 1 to 1000 (`None`: 100).
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`; `None`: the first page.
+    pub cursor: Option<String>,
+}
+
+impl ConnectionQuery {
+    pub(crate) fn to_json(&self) -> String {
+        let mut members = Vec::new();
+        for (name, value) in [
+            ("account", &self.account),
+            ("app", &self.app),
+            ("status", &self.status),
+        ] {
+            if let Some(v) = value {
+                members.push((name, Value::from(v.as_str())));
+            }
+        }
+        if let Some(limit) = self.limit {
+            members.push(("limit", Value::from(u64::from(limit))));
+        }
+        if let Some(cursor) = &self.cursor {
+            members.push(("cursor", Value::from(cursor.as_str())));
+        }
+        Value::object(members).to_string()
+    }
+}
+
+/// One page of [`Client::list_connections_page`](crate::Client::list_connections_page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionPage {
+    /// In (account, app, auth type) order.
+    pub connections: Vec<Connection>,
+    /// The cursor of the next page of the same query (opaque; good for
+    /// any client of the same store); `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl ConnectionPage {
+    pub(crate) fn parse(text: &str) -> Result<ConnectionPage> {
+        let v = parse_json(text)?;
+        Ok(ConnectionPage {
+            connections: v
+                .get("connections")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("connections"))?
+                .iter()
+                .map(Connection::from_value)
+                .collect::<Result<_>>()?,
+            next_cursor: opt_string(&v, "next_cursor"),
         })
     }
 }
@@ -489,6 +555,26 @@ mod tests {
         assert!(!format!("{k:?}").contains("k1"));
         assert!(Credentials::parse(r#"{"auth_type":"other"}"#).is_err());
         assert!(Credentials::parse("[").is_err());
+    }
+
+    #[test]
+    fn writes_connection_queries_and_reads_pages() {
+        assert_eq!(ConnectionQuery::default().to_json(), "{}");
+        let q = ConnectionQuery {
+            account: Some("acme".into()),
+            status: Some("reauth_required".into()),
+            limit: Some(40),
+            cursor: Some("AQ".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.to_json(),
+            r#"{"account":"acme","status":"reauth_required","limit":40,"cursor":"AQ"}"#
+        );
+        let page = ConnectionPage::parse(r#"{"connections":[],"next_cursor":null}"#).unwrap();
+        assert!(page.connections.is_empty());
+        assert_eq!(page.next_cursor, None);
+        assert!(ConnectionPage::parse(r#"{"next_cursor":"x"}"#).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::thread;
 
 use common::{follow, random_key, Sandbox, CLIENT_SECRET, GOOD_KEY};
 use refold::json::Value;
-use refold::{Client, Credentials, Error, Event, OAuthOptions};
+use refold::{Client, ConnectionQuery, Credentials, Error, Event, OAuthOptions};
 
 /// Records the events a handler receives.
 #[derive(Clone, Default)]
@@ -670,4 +670,77 @@ fn events_from_the_background_refresher() {
         .recv_timeout(Duration::from_secs(15))
         .expect("a second refresh event");
     assert_ne!(thread_id, test_thread);
+}
+
+#[test]
+fn list_connections_page() {
+    let sandbox = Sandbox::start();
+    let client = Client::open(&sandbox.config_with_key("paging.db", &random_key())).unwrap();
+    for acct in ["e", "c", "a", "d", "b"] {
+        client
+            .connect_keybased(acct, "sandbox-keys", &[("api_key", GOOD_KEY.into())])
+            .unwrap();
+    }
+    for acct in ["b", "d"] {
+        client.mark_reauth(acct, "sandbox-keys", Some("revoked")).unwrap();
+    }
+
+    // Pages of two: each connection once, in order.
+    let mut query = ConnectionQuery {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = client.list_connections_page(&query).unwrap();
+        pages += 1;
+        assert!(page.connections.len() <= 2 && pages <= 3);
+        seen.extend(page.connections.into_iter().map(|c| c.account));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+
+    let reauth = client
+        .list_connections_page(&ConnectionQuery {
+            status: Some("reauth_required".into()),
+            app: Some("sandbox-keys".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let accounts: Vec<_> = reauth.connections.iter().map(|c| c.account.as_str()).collect();
+    assert_eq!(accounts, ["b", "d"]);
+    assert_eq!(reauth.connections[0].reason.as_deref(), Some("revoked"));
+    assert_eq!(reauth.next_cursor, None);
+    let all = client.list_connections_page(&ConnectionQuery::default()).unwrap();
+    assert_eq!(all.connections.len(), 5);
+
+    let first = client
+        .list_connections_page(&ConnectionQuery {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    let cursor = first.next_cursor.unwrap();
+    let mut tampered = cursor.clone().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let q = ConnectionQuery::default;
+    let bad = [
+        ("limit", ConnectionQuery { limit: Some(1001), ..q() }),
+        ("status", ConnectionQuery { status: Some("expired".into()), ..q() }),
+        ("app", ConnectionQuery { app: Some("Not A Slug".into()), ..q() }),
+        ("cursor", ConnectionQuery { cursor: String::from_utf8(tampered).ok(), ..q() }),
+        // A cursor of another query.
+        ("cursor", ConnectionQuery { cursor: Some(cursor), status: Some("active".into()), ..q() }),
+    ];
+    for (key, bad_query) in bad {
+        match client.list_connections_page(&bad_query) {
+            Err(Error::Invalid(m)) => assert!(m.contains(&format!("'{key}'")), "{key}: {m}"),
+            other => panic!("{key}: {:?}", other.map(|p| p.connections.len())),
+        }
+    }
 }
