@@ -174,8 +174,11 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 Field patterns are RE2 syntax (no backreferences or
  *                 lookaround) and match in time linear in the value.
  *   "oauth_clients" {"<app>": {"client_id", "client_secret", "redirect_uri",
- *                 "scopes"}}: OAuth client registrations. The secret is
- *                 never echoed back.
+ *                 "scopes", "max_in_flight"}}: OAuth client registrations.
+ *                 The secret is never echoed back. "max_in_flight" (1 to
+ *                 1024; default: no cap beyond refresh_concurrency) caps
+ *                 the app's token refreshes in flight at once, so one
+ *                 provider is never flooded.
  *   "http"        {"ca_file", "connect_timeout_ms" (10000), "timeout_ms"
  *                 (30000), "max_body_bytes" (1 MiB)}: the HTTPS client.
  *                 Peers are always verified; plain http:// is allowed only
@@ -185,8 +188,21 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *   "refresh_ahead_ms"   how long before expiry an OAuth token is refreshed
  *                 (default 300000; at most half a token's lifetime, so short-
  *                 lived tokens refresh later; a little jitter is subtracted).
- *   "background_refresh" true: a thread refreshes tokens as they come due,
- *                 so reads rarely wait for one (default false).
+ *   "background_refresh" true: refreshes tokens as they come due, most
+ *                 urgent first, so reads rarely wait for one (default
+ *                 false). Without it, a read inside the refresh-ahead
+ *                 window still gets the valid token at once and starts
+ *                 the refresh in the background; only a read of an
+ *                 expired token waits (docs/threading.md).
+ *   "refresh_concurrency" refreshes in flight at once, in the background
+ *                 and for reads together (1 to 1024, default 64). A 429 or
+ *                 503 with Retry-After pauses that app's refreshes.
+ *   "refresh_at_least_every" a duration ("1m" to "365d", such as "24h" or
+ *                 "7d"): refresh every connection that has a refresh token
+ *                 at least this often, whatever its access token's
+ *                 lifetime, so refresh tokens that lapse when unused
+ *                 (Google apps in testing, Pipedrive, Xero) stay alive.
+ *                 Default: off.
  *   "credential_cache"   how many connections' decrypted credentials are
  *                 kept in memory for fast reads (default 10000; 0: none;
  *                 docs/security.md).
@@ -290,12 +306,14 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  * of an app connected, the most recently updated one is returned.
  * Release *json_out with refold_free().
  *
- * An OAuth token is returned as stored while it is comfortably valid. Once
- * it is inside the refresh-ahead window (config refresh_ahead_ms) the call
- * refreshes it first and returns the new token; callers that arrive while
- * that refresh runs get the still-valid token at once. An expired token is
- * never returned: callers wait for the one refresh in flight, whether this
- * process or another one sharing the store sends it (a lease on the row).
+ * An OAuth token is returned as stored while it is valid. Once it is
+ * inside the refresh-ahead window (config refresh_ahead_ms) the call still
+ * returns it at once and makes sure one refresh is under way in the
+ * background (stale-while-revalidate); later calls get the new token when
+ * it is saved. An expired token is never returned: callers wait for the
+ * one refresh in flight, whether this process or another one sharing the
+ * store sends it (a lease on the row), and that refresh starts at once,
+ * ahead of background work.
  * A rotated refresh token is durably stored before the new access token is
  * returned. When the refresh fails for a passing reason (5xx, 429, timeout,
  * network, malformed answer) the still-valid token is returned, the next

@@ -13,6 +13,7 @@ import "C"
 import (
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -153,6 +154,15 @@ func (c *Client) ListConnections(account string) ([]Connection, error) {
 // a cursor of another query or store).
 func (c *Client) ListConnectionsPage(query ConnectionQuery) (ConnectionPage, error) {
 	page := ConnectionPage{Connections: []Connection{}}
+	// json.Marshal would quietly turn invalid UTF-8 into U+FFFD and so
+	// list another account than the one asked for: refuse it instead.
+	for _, f := range []struct{ name, value string }{
+		{"account", query.Account}, {"app", query.App}, {"status", query.Status}, {"cursor", query.Cursor},
+	} {
+		if !utf8.ValidString(f.value) {
+			return page, &Error{Code: CodeInvalid, Message: "query: '" + f.name + "' is not valid UTF-8"}
+		}
+	}
 	text, err := json.Marshal(query)
 	if err != nil {
 		return page, &Error{Code: CodeInvalid, Message: "query: " + err.Error()}

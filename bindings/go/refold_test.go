@@ -878,6 +878,8 @@ func TestListConnectionsPage(t *testing.T) {
 		"status": {Status: "expired"},
 		"app":    {App: "Not A Slug"},
 		"cursor": {Cursor: string(tampered)},
+		// Not quietly listed as the account "\ufffd".
+		"account": {Account: "\xff"},
 	} {
 		_, err := c.ListConnectionsPage(q)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "'"+name+"'") {
