@@ -27,6 +27,9 @@
 
 #include "refold.h"
 
+#include "sandbox.hpp"
+
+using namespace refold_bench;
 namespace {
 
 using Steady = std::chrono::steady_clock;
@@ -46,64 +49,6 @@ double wall_ms() {
 std::atomic<double> g_offset{0};
 double bench_clock(void*) { return wall_ms() + g_offset.load(); }
 
-// A value of a flat JSON object's key (enough for the sandbox's answers).
-std::string json_field(const std::string& json, const std::string& key) {
-  auto k = json.find("\"" + key + "\"");
-  if (k == std::string::npos) return "";
-  auto colon = json.find(':', k);
-  auto start = json.find_first_not_of(" ", colon + 1);
-  if (json[start] == '"') return json.substr(start + 1, json.find('"', start + 1) - start - 1);
-  auto end = json.find_first_of(",}", start);
-  return json.substr(start, end - start);
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-struct Sandbox {
-  pid_t pid = -1;
-  std::string base;
-  Sandbox() {
-    int fds[2];
-    if (pipe(fds) != 0) std::exit(1);
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      execl(REFOLD_DEVSERVER_PATH, "refold-devserver", "--port", "0", "--auto-approve", "--client",
-            "bench-client:bench-secret", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char ch;
-    while (read(fds[0], &ch, 1) == 1 && ch != '\n') line += ch;
-    close(fds[0]);
-    base = json_field(line, "base_url");
-    if (base.empty()) {
-      std::fprintf(stderr, "the sandbox did not start\n");
-      std::exit(1);
-    }
-  }
-  ~Sandbox() {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-  long counter(const char* name) const {
-    return std::atol(json_field(run("curl -s " + base + "/admin/counters"), name).c_str());
-  }
-  void post(const std::string& path, const std::string& body) const {
-    run("curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '" + body + "' " + base + path);
-  }
-};
 
 struct Event {
   std::mutex mu;

@@ -39,6 +39,9 @@
 #include "store/sqlite_store.hpp"
 #include "util/time.hpp"
 
+#include "sandbox.hpp"
+
+using namespace refold_bench;
 using namespace refold;
 
 namespace {
@@ -48,69 +51,13 @@ const std::string kKey(64, 'c');
 
 double since(Steady::time_point t0) { return std::chrono::duration<double>(Steady::now() - t0).count(); }
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
+// Every token request answered `ms` late (0: at once).
+void set_delay(const Sandbox& sb, int ms) {
+  sb.post("/admin/fail/clear", "{}");
+  if (ms > 0)
+    sb.post("/admin/fail", "{\"endpoint\":\"token\",\"mode\":\"slow\",\"count\":1000000,\"delay_ms\":" +
+                               std::to_string(ms) + "}");
 }
-
-std::string json_field(const std::string& json, const std::string& key) {
-  auto k = json.find("\"" + key + "\"");
-  if (k == std::string::npos) return "";
-  auto colon = json.find(':', k);
-  auto start = json.find_first_not_of(" ", colon + 1);
-  if (json[start] == '"') return json.substr(start + 1, json.find('"', start + 1) - start - 1);
-  auto end = json.find_first_of(",}", start);
-  return json.substr(start, end - start);
-}
-
-struct Sandbox {
-  pid_t pid = -1;
-  std::string base;
-  Sandbox() {
-    int fds[2];
-    if (pipe(fds) != 0) std::exit(1);
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      execl(REFOLD_DEVSERVER_PATH, "refold-devserver", "--port", "0", "--auto-approve", "--client",
-            "bench-client:bench-secret", "--rotate-refresh-tokens", "false", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char ch;
-    while (read(fds[0], &ch, 1) == 1 && ch != '\n') line += ch;
-    close(fds[0]);
-    base = json_field(line, "base_url");
-    if (base.empty()) {
-      std::fprintf(stderr, "the sandbox did not start\n");
-      std::exit(1);
-    }
-  }
-  ~Sandbox() {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-  long counter(const char* name) const {
-    return std::atol(json_field(run("curl -s " + base + "/admin/counters"), name).c_str());
-  }
-  void post(const std::string& path, const std::string& body) const {
-    run("curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '" + body + "' " + base + path);
-  }
-  void delay(int ms) const {
-    post("/admin/fail/clear", "{}");
-    if (ms > 0)
-      post("/admin/fail", "{\"endpoint\":\"token\",\"mode\":\"slow\",\"count\":1000000,\"delay_ms\":" +
-                              std::to_string(ms) + "}");
-  }
-};
 
 // A store in a directory of its own with one real OAuth connection, and the
 // means to seed many more from its record.
@@ -157,6 +104,7 @@ struct Bench {
       ins.bind(1, id.account).bind(2, now).bind(3, expires_at).bind(4, next_refresh_at).bind(5, key_id)
           .bind(6, std::span(s.nonce)).bind(7, std::span(s.ciphertext));
       ins.run();
+      ins.reset();
     }
     db.exec("COMMIT");
   }
@@ -237,16 +185,24 @@ Drain drain(const Sandbox& sb, long n, int concurrency, bool readers) {
 int main(int argc, char** argv) {
   long backlog = 100000, curve = 3000;
   int delay = 200, only = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--backlog")) backlog = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--curve")) curve = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--delay")) delay = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--only")) only = std::atoi(argv[i + 1]);
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 < argc && !std::strcmp(argv[i], "--backlog")) backlog = std::atol(argv[i + 1]);
+    else if (i + 1 < argc && !std::strcmp(argv[i], "--curve")) curve = std::atol(argv[i + 1]);
+    else if (i + 1 < argc && !std::strcmp(argv[i], "--delay")) delay = std::atoi(argv[i + 1]);
+    else if (i + 1 < argc && !std::strcmp(argv[i], "--only")) only = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "usage: %s [--backlog N] [--curve N] [--delay MS] [--only 1|3|4]\n", argv[0]);
+      return 2;
+    }
   }
-  Sandbox sb;
+  if (curve < 1 || backlog < 0 || delay < 0) {
+    std::fprintf(stderr, "--curve must be at least 1, --backlog and --delay at least 0\n");
+    return 2;
+  }
+  Sandbox sb({"--rotate-refresh-tokens", "false"});
 
   if (only == 0 || only == 1) {
-    sb.delay(delay);
+    set_delay(sb, delay);
     std::printf("1. background refresh of due connections, every token request answered %d ms late\n", delay);
     for (int c : {8, 16, 32, 64, 128}) {
       Drain d = drain(sb, curve, c, false);
@@ -264,7 +220,7 @@ int main(int argc, char** argv) {
     }
   }
   if (only == 0 || only == 3) {
-    sb.delay(0);
+    set_delay(sb, 0);
     Drain seq = drain(sb, curve, 1, false);
     Drain par = drain(sb, curve, 64, false);
     std::printf("3. near-free endpoint, %ld due connections: one at a time %.0f refreshes/s, 64 at a time "
