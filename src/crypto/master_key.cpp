@@ -2,8 +2,8 @@
 
 #include <sodium.h>
 
+#include "crypto/aead.hpp"
 #include "crypto/encoding.hpp"
-#include "crypto/vault.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 

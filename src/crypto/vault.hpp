@@ -1,10 +1,10 @@
 // Envelope encryption. A 32-byte master key (KEK) wraps random data keys
 // (DEKs) kept in the store; each record is XChaCha20-Poly1305 under a DEK,
 // with associated data binding it to its store, row identity and key id, so
-// a ciphertext moved to another row or store fails to decrypt.
+// a ciphertext moved to another row or store fails to decrypt. The sealing
+// itself is crypto/aead.hpp; this file owns the keys and where they live.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,12 +14,11 @@
 #include <span>
 #include <vector>
 
+#include "crypto/aead.hpp"
 #include "crypto/secure.hpp"
 #include "store/store.hpp"
 
 namespace refold::crypto {
-
-inline constexpr std::size_t kKeyBytes = 32;
 
 // What a data-key rotation did.
 struct DataKeyRotation {
@@ -30,8 +29,7 @@ struct DataKeyRotation {
 
 class Vault {
  public:
-  // Associated data: built on the stack for typical sizes.
-  using Ad = boost::container::small_vector<std::uint8_t, 256>;
+  using Ad = crypto::Ad;
   // The master keys its source may hold now (a key file another process
   // may have rotated, and the new key it may be waiting in), or none when
   // the source cannot change. Called without any of the vault's locks.
