@@ -1,18 +1,21 @@
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 
 #include <sodium.h>
 
 #include "util/error.hpp"
 
-namespace refold::crypto {
+namespace refold::vault {
 
+using crypto::kKeyBytes;
+using crypto::SecretBytes;
+using crypto::WipedBytes;
 using Ad = Vault::Ad;
 
 Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const Clock& clock,
              KekSource reread)
     : store_(store), store_id_(std::move(store_id)), clock_(clock), reread_(std::move(reread)),
       kek_(std::move(kek)) {
-  ensure_sodium();
+  crypto::ensure_sodium();
   if (kek_.size() != kKeyBytes) fail(REFOLD_ECRYPTO, "master key must be 32 bytes");
   auto keys = store_.data_keys();
   if (keys.empty()) {
@@ -28,20 +31,20 @@ Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const 
 
 Ad Vault::key_ad(std::int64_t key_id) const {
   Ad ad;
-  append_field(ad, std::string_view("refold/data-key/v1"));
-  append_field(ad, store_id_);
-  append_field(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/data-key/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
 Ad Vault::record_ad(const store::ConnectionId& id, std::int64_t key_id) const {
   Ad ad;
-  append_field(ad, std::string_view("refold/connection/v1"));
-  append_field(ad, store_id_);
-  append_field(ad, id.account);
-  append_field(ad, id.app);
-  append_field(ad, id.auth_type);
-  append_field(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/connection/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, id.account);
+  crypto::append_field(ad, id.app);
+  crypto::append_field(ad, id.auth_type);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
@@ -50,13 +53,13 @@ store::DataKey Vault::wrap(const SecretBytes& kek, const SecretBytes& dek, std::
   store::DataKey k;
   k.id = id;
   k.created_at = created_at;
-  encrypt(kek, dek.span(), key_ad(id), k.nonce, k.wrapped);
+  crypto::encrypt(kek, dek.span(), key_ad(id), k.nonce, k.wrapped);
   return k;
 }
 
 std::optional<SecretBytes> Vault::try_unwrap(const SecretBytes& kek, const store::DataKey& k) const {
   SecretBytes dek;
-  if (!decrypt(kek, k.nonce, k.wrapped, key_ad(k.id), dek) || dek.size() != kKeyBytes)
+  if (!crypto::decrypt(kek, k.nonce, k.wrapped, key_ad(k.id), dek) || dek.size() != kKeyBytes)
     return std::nullopt;
   return dek;
 }
@@ -151,7 +154,7 @@ store::Sealed Vault::seal_with(const Ad& ad, std::int64_t key_id,
   s.key_id = key_id;
   with_key(key_id, [&](const SecretBytes* key) {
     if (!key) fail(REFOLD_ECRYPTO, "data key " + std::to_string(key_id) + " is missing from the store");
-    encrypt(*key, plaintext, ad, s.nonce, s.ciphertext);
+    crypto::encrypt(*key, plaintext, ad, s.nonce, s.ciphertext);
   });
   return s;
 }
@@ -159,7 +162,7 @@ store::Sealed Vault::seal_with(const Ad& ad, std::int64_t key_id,
 WipedBytes Vault::open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const {
   WipedBytes plain;
   bool ok = with_key(sealed.key_id, [&](const SecretBytes* key) {
-    return key && decrypt(*key, sealed.nonce, sealed.ciphertext, ad, plain);
+    return key && crypto::decrypt(*key, sealed.nonce, sealed.ciphertext, ad, plain);
   });
   if (!ok) fail(REFOLD_ECRYPTO, what + " failed authentication (tampered or moved)");
   return plain;
@@ -182,10 +185,10 @@ WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& seale
 
 Ad Vault::flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id) const {
   Ad ad;
-  append_field(ad, std::string_view("refold/oauth-flow/v1"));
-  append_field(ad, store_id_);
-  append_field(ad, state_hash);
-  append_field(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/oauth-flow/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, state_hash);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
@@ -282,4 +285,4 @@ DataKeyRotation Vault::rotate_data_key(std::size_t batch) {
                       "run the rotation again");
 }
 
-}  // namespace refold::crypto
+}  // namespace refold::vault
