@@ -7,7 +7,7 @@
 
 #include "crypto/encoding.hpp"
 #include "core/oauth_record.hpp"
-#include "crypto/master_key.hpp"
+#include "vault/master_key.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -35,30 +35,30 @@ store::Bytes random_id() {
 // from a rotation that crashed between committing the store and replacing
 // the file (the new key then waits in "<file>.next"), and lets the vault
 // read the file again when another process has rotated the key.
-std::unique_ptr<crypto::Vault> open_vault(store::Store& store, crypto::MasterKey& key,
+std::unique_ptr<vault::Vault> open_vault(store::Store& store, vault::MasterKey& key,
                                           const store::Bytes& store_id, const Clock& clock) {
-  if (!key.key_file) return std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock);
+  if (!key.key_file) return std::make_unique<vault::Vault>(store, std::move(key.kek), store_id, clock);
   const std::string file = *key.key_file;
   const std::string next = file + ".next";
   // The file, and the new key a rotation in another process may have
   // committed to the store but not yet moved into place.
-  crypto::Vault::KekSource reread = [file, next] {
+  vault::Vault::KekSource reread = [file, next] {
     std::vector<crypto::SecretBytes> keys;
     for (const std::string* f : {&file, &next}) {
       try {
-        keys.push_back(crypto::read_key_file(*f));
+        keys.push_back(vault::read_key_file(*f));
       } catch (const Error&) {
       }
     }
     return keys;
   };
   try {
-    auto vault = std::make_unique<crypto::Vault>(store, std::move(key.kek), store_id, clock, reread);
+    auto vault = std::make_unique<vault::Vault>(store, std::move(key.kek), store_id, clock, reread);
     if (files::exists(next)) std::remove(next.c_str());  // a rotation that never committed
     return vault;
   } catch (const Error& e) {
     if (e.code() != REFOLD_ECRYPTO || !files::exists(next)) throw;
-    auto vault = std::make_unique<crypto::Vault>(store, crypto::read_key_file(next), store_id, clock, reread);
+    auto vault = std::make_unique<vault::Vault>(store, vault::read_key_file(next), store_id, clock, reread);
     files::replace(next, file, REFOLD_ESTORE);
     return vault;
   }
@@ -139,10 +139,10 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   files::make_dirs(files::parent(store_path_));
   store_ = std::make_unique<store::SqliteStore>(store_path_);
   store::Meta meta = store_->meta();
-  if (!meta.initialized) meta = store_->initialize(random_id(), crypto::new_kdf_salt());
+  if (!meta.initialized) meta = store_->initialize(random_id(), vault::new_kdf_salt());
   cursor_key_ = cursor_key(meta.store_id);
   const bool has_data = !store_->data_keys().empty();
-  crypto::MasterKey key = crypto::resolve_master_key(config.keys, store_path_, meta, has_data);
+  vault::MasterKey key = vault::resolve_master_key(config.keys, store_path_, meta, has_data);
   key_file_ = key.key_file;
   vault_ = open_vault(*store_, key, meta.store_id, clock_);
   store_->migrate();
@@ -341,7 +341,7 @@ std::string Client::list_connections_page(const char* query_json) {
 
 void Client::rotate_master_key(const char* new_key) {
   if (!new_key) fail(REFOLD_EINVALID, "new_key is NULL");
-  crypto::SecretBytes kek = crypto::parse_key(new_key, "new_key", REFOLD_EINVALID);
+  crypto::SecretBytes kek = vault::parse_key(new_key, "new_key", REFOLD_EINVALID);
   if (!key_file_) {
     vault_->rotate_master_key(std::move(kek), [] {});
     return;
@@ -350,7 +350,7 @@ void Client::rotate_master_key(const char* new_key) {
   // replaces the file after: a crash in between is repaired on next open.
   const std::string next = *key_file_ + ".next";
   std::remove(next.c_str());
-  crypto::write_key_file(next, kek);
+  vault::write_key_file(next, kek);
   try {
     vault_->rotate_master_key(std::move(kek), [] {});
   } catch (...) {

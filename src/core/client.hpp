@@ -17,7 +17,7 @@
 #include "core/url_opener.hpp"
 #include "http/client.hpp"
 #include "oauth/flow.hpp"
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "store/store.hpp"
 #include "util/time.hpp"
 
@@ -72,7 +72,7 @@ class Client {
   // "next_cursor": "..." or null}.
   std::string list_connections_page(const char* query_json);
   void rotate_master_key(const char* new_key);
-  // Replaces the data key, re-sealing every record (crypto::Vault).
+  // Replaces the data key, re-sealing every record (vault::Vault).
   void rotate_data_key();
   // The data keys with how many records each seals, as JSON.
   std::string data_key_status();
@@ -99,7 +99,7 @@ class Client {
   std::string store_path_;
   std::unique_ptr<store::Store> store_;
   CursorKey cursor_key_{};  // authenticates list_connections_page's cursors
-  std::unique_ptr<crypto::Vault> vault_;
+  std::unique_ptr<vault::Vault> vault_;
   std::optional<std::string> key_file_;  // where the master key lives, if in a file
   std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients_;
   unsigned short loopback_port_;

@@ -123,7 +123,7 @@ Config parse_config(const char* text) {
   if (o.contains("master_key")) {
     // Decoded now, so a malformed key fails before anything touches disk.
     crypto::SecretBytes given = secret_string(o, "master_key");
-    cfg.keys.master_key = crypto::parse_key(given.view(), "config: 'master_key'", REFOLD_EINVALID);
+    cfg.keys.master_key = vault::parse_key(given.view(), "config: 'master_key'", REFOLD_EINVALID);
     ++key_sources;
   }
   if (auto kf = r.str("key_file")) {
@@ -138,7 +138,7 @@ Config parse_config(const char* text) {
   if (key_sources > 1)
     fail(REFOLD_EINVALID, "config: give at most one of 'master_key', 'key_file' and 'passphrase'");
   if (const char* env = std::getenv("REFOLD_MASTER_KEY"); key_sources == 0 && env && *env)
-    cfg.keys.master_key = crypto::parse_key(env, "REFOLD_MASTER_KEY", REFOLD_EINVALID);
+    cfg.keys.master_key = vault::parse_key(env, "REFOLD_MASTER_KEY", REFOLD_EINVALID);
 
   auto store = r.str("store");
   if (store && store->empty()) r.bad("store", "must not be empty");

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "crypto/master_key.hpp"
+#include "vault/master_key.hpp"
 #include "http/client.hpp"
 #include "oauth/flow.hpp"
 #include "util/time.hpp"
@@ -17,7 +17,7 @@ namespace refold::core {
 
 struct Config {
   std::string store_path;          // resolved: config, XDG_DATA_HOME, HOME
-  crypto::KeyOptions keys;
+  vault::KeyOptions keys;
   std::optional<boost::json::array> catalog;  // extra app definitions
   std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients;
   http::Options http;

@@ -12,7 +12,7 @@
 
 #include "catalog/catalog.hpp"
 #include "crypto/secure.hpp"
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "http/client.hpp"
 #include "oauth/token_response.hpp"
 #include "store/store.hpp"
@@ -63,7 +63,7 @@ class Flows {
  public:
   // `http` gives the HTTP client when a request is due (it is made lazily:
   // loading the system CA store is most of a client's open time).
-  Flows(const catalog::Catalog& catalog, store::Store& store, const crypto::Vault& vault,
+  Flows(const catalog::Catalog& catalog, store::Store& store, const vault::Vault& vault,
         std::function<http::HttpClient&()> http, const Clock& clock,
         const std::map<std::string, ClientRegistration, std::less<>>& clients)
       : catalog_(catalog), store_(store), vault_(vault), http_(std::move(http)), clock_(clock),
@@ -88,7 +88,7 @@ class Flows {
 
   const catalog::Catalog& catalog_;
   store::Store& store_;
-  const crypto::Vault& vault_;
+  const vault::Vault& vault_;
   std::function<http::HttpClient&()> http_;
   const Clock& clock_;
   const std::map<std::string, ClientRegistration, std::less<>>& clients_;

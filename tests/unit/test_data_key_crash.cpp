@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "store/sqlite.hpp"
 #include "temp_store.hpp"
 
@@ -46,7 +46,7 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 
 // Writes every record in one transaction: connecting them one by one
 // would take a disk sync each.
-void bulk_fill(const std::string& path, const crypto::Vault& v, std::int64_t key_id) {
+void bulk_fill(const std::string& path, const vault::Vault& v, std::int64_t key_id) {
   sqlite::Db db(path, false);
   sqlite::Transaction tx(db, sqlite::Transaction::immediate);
   sqlite::Stmt ins(db,
@@ -106,11 +106,11 @@ TEST_CASE("data-key rotation of 100,000 connections survives SIGKILLs part-way a
   SystemClock clock;
   const std::string path = t.dir + "/s.db";
   {
-    crypto::Vault v(*t.store, master_key(), t.meta.store_id, clock);
+    vault::Vault v(*t.store, master_key(), t.meta.store_id, clock);
     bulk_fill(path, v, 1);
   }
   // This process reads throughout, as a host's other processes would.
-  crypto::Vault reader(*t.store, master_key(), t.meta.store_id, clock);
+  vault::Vault reader(*t.store, master_key(), t.meta.store_id, clock);
   std::mt19937 rng(42);
   std::size_t reads = 0;
   const auto read_some = [&](int n) {
@@ -183,7 +183,7 @@ TEST_CASE("data-key rotation of 100,000 connections survives SIGKILLs part-way a
   CHECK(scalar(watch, "SELECT count(*) FROM connections WHERE key_id = 2") == kConnections);
   // Every record reads back as written, in a process that opens afterwards.
   store::SqliteStore fresh(path);
-  crypto::Vault v(fresh, master_key(), t.meta.store_id, clock);
+  vault::Vault v(fresh, master_key(), t.meta.store_id, clock);
   for (int i = 0; i < kConnections; ++i) {
     auto row = fresh.find(conn(i).account, conn(i).app);
     REQUIRE(row);

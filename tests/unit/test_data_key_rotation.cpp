@@ -1,4 +1,4 @@
-// Data-key rotation (crypto::Vault over the SQLite store): a new key current
+// Data-key rotation (vault::Vault over the SQLite store): a new key current
 // for every write at once, records re-sealed in batches, the old key
 // dropped; other vaults on the same file (other processes) keep reading and
 // writing throughout; a rotation that stopped is finished, not restarted.
@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "temp_store.hpp"
 #include "test_keys.hpp"
 #include "util/error.hpp"
@@ -30,7 +30,7 @@ store::ConnectionId conn(int i) { return {"acct-" + std::to_string(i), "twilio",
 std::string plain(int i) { return "record-" + std::to_string(i); }
 
 // Connects `n` accounts through the store, sealed by `v`.
-void fill(store::Store& s, const crypto::Vault& v, int n, int first = 0) {
+void fill(store::Store& s, const vault::Vault& v, int n, int first = 0) {
   for (int i = first; i < first + n; ++i) {
     const std::string p = plain(i);
     s.upsert(conn(i), v.sealer(conn(i), bytes(p)), 1000 + i);
@@ -38,7 +38,7 @@ void fill(store::Store& s, const crypto::Vault& v, int n, int first = 0) {
 }
 
 // Every one of the `n` records reads back through `v` as written.
-void check_all(store::Store& s, const crypto::Vault& v, int n) {
+void check_all(store::Store& s, const vault::Vault& v, int n) {
   for (int i = 0; i < n; ++i) {
     auto row = s.find(conn(i).account, conn(i).app);
     REQUIRE(row);
@@ -54,11 +54,11 @@ std::vector<std::int64_t> key_ids(store::Store& s) {
 
 // A second SQLiteStore and Vault on the same file: what another process has.
 struct OtherProcess {
-  OtherProcess(const TempStore& t, std::uint8_t kek, crypto::Vault::KekSource reread = {})
+  OtherProcess(const TempStore& t, std::uint8_t kek, vault::Vault::KekSource reread = {})
       : store(t.dir + "/s.db"), vault(store, key(kek), t.meta.store_id, clock, std::move(reread)) {}
   SystemClock clock;
   store::SqliteStore store;
-  crypto::Vault vault;
+  vault::Vault vault;
 };
 
 // A migrated store and this process's vault on it, master key key(1).
@@ -66,7 +66,7 @@ struct Rotating {
   Rotating() { t.store->migrate(); }
   TempStore t;
   SystemClock clock;
-  crypto::Vault v{*t.store, key(1), t.meta.store_id, clock};
+  vault::Vault v{*t.store, key(1), t.meta.store_id, clock};
 };
 
 }  // namespace
@@ -74,7 +74,7 @@ struct Rotating {
 TEST_CASE("data-key rotation re-seals every record and pending flow, then drops the old key") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 130);
   const store::Bytes hash(32, 0xAB);
   t.store->put_flow({hash, 1000, 9'000'000'000'000, {}}, v.flow_sealer(hash, bytes("flow-record")), 1000);
@@ -88,7 +88,7 @@ TEST_CASE("data-key rotation re-seals every record and pending flow, then drops 
   CHECK((holds(t.dir + "/s.db", old_key.wrapped) || holds(t.dir + "/s.db-wal", old_key.wrapped)));
 
   // Batches of 50: three for the connections, the last one taking the flow.
-  crypto::DataKeyRotation r = v.rotate_data_key(50);
+  vault::DataKeyRotation r = v.rotate_data_key(50);
   CHECK(r.current == 2);
   CHECK(r.retired == std::vector<std::int64_t>{1});
   CHECK(r.resealed == 131);
@@ -125,7 +125,7 @@ TEST_CASE("data-key rotation re-seals every record and pending flow, then drops 
 TEST_CASE("data-key rotation: another process reads re-sealed records and writes under the new key") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 40);
   OtherProcess other(t, 1);  // loaded data key 1 only
   check_all(other.store, other.vault, 40);
@@ -142,7 +142,7 @@ TEST_CASE("data-key rotation: another process reads re-sealed records and writes
 TEST_CASE("data-key rotation: a record that fails authentication stops it part-way, others read on, the next call finishes it") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 60);
   // A damaged record, last in the rotation's order (by key, then account).
   const store::Sealed damaged{1, store::Bytes(24, 3), store::Bytes(40, 4)};
@@ -176,7 +176,7 @@ TEST_CASE("data-key rotation: a record that fails authentication stops it part-w
   // rotation to key 2 instead of starting another.
   CHECK(t.store->remove("zzz", std::nullopt).size() == 1);
   OtherProcess resumed(t, 1);
-  crypto::DataKeyRotation r = resumed.vault.rotate_data_key(16);
+  vault::DataKeyRotation r = resumed.vault.rotate_data_key(16);
   CHECK(r.current == 2);
   CHECK(r.retired == std::vector<std::int64_t>{1});
   CHECK(r.resealed == 12);
@@ -187,7 +187,7 @@ TEST_CASE("data-key rotation: a record that fails authentication stops it part-w
 TEST_CASE("data-key rotation after another process rotated the master key: the key file is read again") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 10);
   // Both opened with master key 1; one can read the key source again.
   // Its source offers two keys (a key file and its ".next"): the one that
@@ -222,7 +222,7 @@ TEST_CASE("data-key rotation after another process rotated the master key: the k
 TEST_CASE("data-key rotation: a store refuses a record sealed under any key but the current one") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 3);
   v.rotate_data_key(100);
   const std::string p = plain(0);
@@ -239,7 +239,7 @@ TEST_CASE("data-key rotation: a store refuses a record sealed under any key but 
 TEST_CASE("data-key rotation runs while other threads read and write through the same vault") {
   Rotating f;
   TempStore& t = f.t;
-  crypto::Vault& v = f.v;
+  vault::Vault& v = f.v;
   fill(*t.store, v, 200);
   std::atomic<bool> done{false};
   std::atomic<int> failures{0}, reads{0};

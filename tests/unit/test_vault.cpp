@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "temp_store.hpp"
 #include "test_keys.hpp"
 #include "util/error.hpp"
@@ -22,7 +22,7 @@ constexpr std::int64_t kFirstKey = 1;
 TEST_CASE("vault seals and opens a record bound to its row") {
   TempStore t;
   SystemClock clock;
-  crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+  vault::Vault v(*t.store, key(1), t.meta.store_id, clock);
   store::ConnectionId a{"acct", "twilio", "keybased"};
   auto sealed = v.seal(a, bytes("secret-value"), kFirstKey);
   CHECK(sealed.nonce.size() == 24);
@@ -42,11 +42,11 @@ TEST_CASE("vault seals and opens a record bound to its row") {
 TEST_CASE("vault refuses a wrong master key and writes nothing") {
   TempStore t;
   SystemClock clock;
-  { crypto::Vault v(*t.store, key(1), t.meta.store_id, clock); }
+  { vault::Vault v(*t.store, key(1), t.meta.store_id, clock); }
   auto before = t.store->data_keys();
   REQUIRE(before.size() == 1);
   try {
-    crypto::Vault v(*t.store, key(2), t.meta.store_id, clock);
+    vault::Vault v(*t.store, key(2), t.meta.store_id, clock);
     FAIL("opened with the wrong key");
   } catch (const Error& e) {
     CHECK(e.code() == REFOLD_ECRYPTO);
@@ -62,12 +62,12 @@ TEST_CASE("master key rotation rewraps data keys") {
   store::ConnectionId a{"acct", "twilio", "keybased"};
   store::Sealed sealed;
   {
-    crypto::Vault v(*t.store, key(1), t.meta.store_id, clock);
+    vault::Vault v(*t.store, key(1), t.meta.store_id, clock);
     sealed = v.seal(a, bytes("kept"), kFirstKey);
     v.rotate_master_key(key(3), [] {});
     CHECK(std::string(v.open(a, sealed).view()) == "kept");
   }
-  CHECK_THROWS_AS(crypto::Vault(*t.store, key(1), t.meta.store_id, clock), Error);
-  crypto::Vault v(*t.store, key(3), t.meta.store_id, clock);
+  CHECK_THROWS_AS(vault::Vault(*t.store, key(1), t.meta.store_id, clock), Error);
+  vault::Vault v(*t.store, key(3), t.meta.store_id, clock);
   CHECK(std::string(v.open(a, sealed).view()) == "kept");
 }

@@ -30,7 +30,7 @@
 #include "core/lifecycle/policy.hpp"
 #include "core/lifecycle/scheduler.hpp"
 #include "core/lifecycle/single_flight.hpp"
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 #include "http/client.hpp"
 #include "oauth/flow.hpp"
 #include "oauth/refresh.hpp"
@@ -44,7 +44,7 @@ class Lifecycle {
     const Clock& clock;
     const catalog::Catalog& catalog;
     store::Store& store;
-    crypto::Vault& vault;
+    vault::Vault& vault;
     const std::map<std::string, oauth::ClientRegistration, std::less<>>& clients;
     std::function<http::HttpClient&()> http;
     EventHub& events;

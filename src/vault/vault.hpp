@@ -1,10 +1,10 @@
 // Envelope encryption. A 32-byte master key (KEK) wraps random data keys
 // (DEKs) kept in the store; each record is XChaCha20-Poly1305 under a DEK,
 // with associated data binding it to its store, row identity and key id, so
-// a ciphertext moved to another row or store fails to decrypt.
+// a ciphertext moved to another row or store fails to decrypt. The sealing
+// itself is crypto/aead.hpp; this layer owns the keys and where they live.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,12 +14,11 @@
 #include <span>
 #include <vector>
 
+#include "crypto/aead.hpp"
 #include "crypto/secure.hpp"
 #include "store/store.hpp"
 
-namespace refold::crypto {
-
-inline constexpr std::size_t kKeyBytes = 32;
+namespace refold::vault {
 
 // What a data-key rotation did.
 struct DataKeyRotation {
@@ -30,19 +29,18 @@ struct DataKeyRotation {
 
 class Vault {
  public:
-  // Associated data: built on the stack for typical sizes.
-  using Ad = boost::container::small_vector<std::uint8_t, 256>;
+  using Ad = crypto::Ad;
   // The master keys its source may hold now (a key file another process
   // may have rotated, and the new key it may be waiting in), or none when
   // the source cannot change. Called without any of the vault's locks.
-  using KekSource = std::function<std::vector<SecretBytes>()>;
+  using KekSource = std::function<std::vector<crypto::SecretBytes>()>;
 
   // Unwraps the store's data keys with `kek`, creating the first one for a
   // new store. Throws REFOLD_ECRYPTO when `kek` is not the store's master
   // key; in that case nothing is written. `reread` is asked for the master
   // key again when a data key added by another process does not open with
   // `kek` (that process rotated the master key since).
-  Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const Clock& clock,
+  Vault(store::Store& store, crypto::SecretBytes kek, store::Bytes store_id, const Clock& clock,
         KekSource reread = {});
 
   // Encrypts `plaintext` for the row `id` under data key `key_id` (what the
@@ -61,16 +59,17 @@ class Vault {
 
   // Decrypts a record of row `id` into memory wiped after use. Throws REFOLD_ECRYPTO
   // when it fails authentication (tampered, or moved from another row).
-  WipedBytes open(const store::ConnectionId& id, const store::Sealed& sealed) const;
+  crypto::WipedBytes open(const store::ConnectionId& id, const store::Sealed& sealed) const;
 
   // Seals and opens a pending OAuth flow, bound to its state hash.
   store::Sealer flow_sealer(std::span<const std::uint8_t> state_hash,
                             std::span<const std::uint8_t> plaintext) const;
-  WipedBytes open_flow(std::span<const std::uint8_t> state_hash, const store::Sealed& sealed) const;
+  crypto::WipedBytes open_flow(std::span<const std::uint8_t> state_hash,
+                               const store::Sealed& sealed) const;
 
   // Re-wraps every data key under `new_kek` in one store transaction, then
   // switches to it. `before_commit` runs inside that transaction.
-  void rotate_master_key(SecretBytes new_kek, const std::function<void()>& before_commit);
+  void rotate_master_key(crypto::SecretBytes new_kek, const std::function<void()>& before_commit);
 
   // Replaces the data key: a new key becomes current for every write (in
   // every process: stores seal inside their write transactions), the
@@ -85,11 +84,13 @@ class Vault {
   Ad key_ad(std::int64_t key_id) const;
   Ad flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id) const;
   store::Sealed seal_with(const Ad& ad, std::int64_t key_id, std::span<const std::uint8_t> plaintext) const;
-  WipedBytes open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const;
-  SecretBytes unwrap(const SecretBytes& kek, const store::DataKey& k) const;
-  std::optional<SecretBytes> try_unwrap(const SecretBytes& kek, const store::DataKey& k) const;
-  store::DataKey wrap(const SecretBytes& kek, const SecretBytes& dek, std::int64_t id,
-                      Millis created_at) const;
+  crypto::WipedBytes open_with(const Ad& ad, const store::Sealed& sealed,
+                               const std::string& what) const;
+  crypto::SecretBytes unwrap(const crypto::SecretBytes& kek, const store::DataKey& k) const;
+  std::optional<crypto::SecretBytes> try_unwrap(const crypto::SecretBytes& kek,
+                                                const store::DataKey& k) const;
+  store::DataKey wrap(const crypto::SecretBytes& kek, const crypto::SecretBytes& dek,
+                      std::int64_t id, Millis created_at) const;
   // Runs f(key) with data key `key_id` (nullptr when the store has no such
   // key), under the key lock; loads keys added by another process first.
   template <class F>
@@ -106,7 +107,7 @@ class Vault {
   void adopt_current_kek(const store::DataKey& stored);
   // With keys_mu_ held alone: the first of `candidates` that opens `k`
   // becomes kek_.
-  bool adopt_kek(std::vector<SecretBytes>& candidates, const store::DataKey& k) const;
+  bool adopt_kek(std::vector<crypto::SecretBytes>& candidates, const store::DataKey& k) const;
 
   store::Store& store_;
   store::Bytes store_id_;
@@ -117,12 +118,12 @@ class Vault {
   // Guards kek_, next_kek_ and deks_. Readers share it; only loading keys
   // and switching the master key take it alone.
   mutable std::shared_mutex keys_mu_;
-  mutable SecretBytes kek_;
+  mutable crypto::SecretBytes kek_;
   // While a master-key rotation commits: the key the store's data keys are
   // about to be (or just were) wrapped with.
-  std::optional<SecretBytes> next_kek_;
-  mutable std::map<std::int64_t, SecretBytes> deks_;
+  std::optional<crypto::SecretBytes> next_kek_;
+  mutable std::map<std::int64_t, crypto::SecretBytes> deks_;
   mutable std::mutex reload_mu_;  // one reload at a time
 };
 
-}  // namespace refold::crypto
+}  // namespace refold::vault

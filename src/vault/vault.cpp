@@ -1,78 +1,21 @@
-#include "crypto/vault.hpp"
+#include "vault/vault.hpp"
 
-#include <boost/container/small_vector.hpp>
 #include <sodium.h>
 
 #include "util/error.hpp"
 
-namespace refold::crypto {
+namespace refold::vault {
 
-namespace {
-
-constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kKeyBytes);
-
+using crypto::kKeyBytes;
+using crypto::SecretBytes;
+using crypto::WipedBytes;
 using Ad = Vault::Ad;
-
-// Length-prefixed fields, so no two different tuples share an encoding.
-void put(Ad& out, std::span<const std::uint8_t> field) {
-  auto n = static_cast<std::uint32_t>(field.size());
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
-  out.insert(out.end(), field.begin(), field.end());
-}
-
-void put(Ad& out, std::string_view s) {
-  put(out, std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
-
-void put(Ad& out, std::int64_t v) {
-  std::uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
-  put(out, std::span<const std::uint8_t>(b, 8));
-}
-
-store::Bytes random_bytes(std::size_t n) {
-  store::Bytes b(n);
-  randombytes_buf(b.data(), n);
-  return b;
-}
-
-void encrypt(const SecretBytes& key, std::span<const std::uint8_t> plain, const Ad& ad,
-             store::Bytes& nonce, store::Bytes& cipher) {
-  nonce = random_bytes(kNonceBytes);
-  cipher.resize(plain.size() + kTagBytes);
-  unsigned long long len = 0;
-  // libsodium documents no failure here today, but a record whose sealing
-  // failed must never be stored: it would read back as tampered.
-  if (crypto_aead_xchacha20poly1305_ietf_encrypt(cipher.data(), &len, plain.data(), plain.size(),
-                                                 ad.data(), ad.size(), nullptr, nonce.data(),
-                                                 key.data()) != 0)
-    fail(REFOLD_ECRYPTO, "cannot encrypt a record");
-  cipher.resize(static_cast<std::size_t>(len));
-}
-
-template <class Buffer>
-bool decrypt(const SecretBytes& key, const store::Bytes& nonce, const store::Bytes& cipher,
-             const Ad& ad, Buffer& plain) {
-  if (nonce.size() != kNonceBytes || cipher.size() < kTagBytes) return false;
-  plain = Buffer(cipher.size() - kTagBytes + 1);  // +1: never a zero-size allocation
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr, cipher.data(),
-                                                 cipher.size(), ad.data(), ad.size(),
-                                                 nonce.data(), key.data()) != 0)
-    return false;
-  plain.truncate(static_cast<std::size_t>(len));
-  return true;
-}
-
-}  // namespace
 
 Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const Clock& clock,
              KekSource reread)
     : store_(store), store_id_(std::move(store_id)), clock_(clock), reread_(std::move(reread)),
       kek_(std::move(kek)) {
-  ensure_sodium();
+  crypto::ensure_sodium();
   if (kek_.size() != kKeyBytes) fail(REFOLD_ECRYPTO, "master key must be 32 bytes");
   auto keys = store_.data_keys();
   if (keys.empty()) {
@@ -88,20 +31,20 @@ Vault::Vault(store::Store& store, SecretBytes kek, store::Bytes store_id, const 
 
 Ad Vault::key_ad(std::int64_t key_id) const {
   Ad ad;
-  put(ad, std::string_view("refold/data-key/v1"));
-  put(ad, store_id_);
-  put(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/data-key/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
 Ad Vault::record_ad(const store::ConnectionId& id, std::int64_t key_id) const {
   Ad ad;
-  put(ad, std::string_view("refold/connection/v1"));
-  put(ad, store_id_);
-  put(ad, id.account);
-  put(ad, id.app);
-  put(ad, id.auth_type);
-  put(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/connection/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, id.account);
+  crypto::append_field(ad, id.app);
+  crypto::append_field(ad, id.auth_type);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
@@ -110,13 +53,13 @@ store::DataKey Vault::wrap(const SecretBytes& kek, const SecretBytes& dek, std::
   store::DataKey k;
   k.id = id;
   k.created_at = created_at;
-  encrypt(kek, dek.span(), key_ad(id), k.nonce, k.wrapped);
+  crypto::encrypt(kek, dek.span(), key_ad(id), k.nonce, k.wrapped);
   return k;
 }
 
 std::optional<SecretBytes> Vault::try_unwrap(const SecretBytes& kek, const store::DataKey& k) const {
   SecretBytes dek;
-  if (!decrypt(kek, k.nonce, k.wrapped, key_ad(k.id), dek) || dek.size() != kKeyBytes)
+  if (!crypto::decrypt(kek, k.nonce, k.wrapped, key_ad(k.id), dek) || dek.size() != kKeyBytes)
     return std::nullopt;
   return dek;
 }
@@ -211,7 +154,7 @@ store::Sealed Vault::seal_with(const Ad& ad, std::int64_t key_id,
   s.key_id = key_id;
   with_key(key_id, [&](const SecretBytes* key) {
     if (!key) fail(REFOLD_ECRYPTO, "data key " + std::to_string(key_id) + " is missing from the store");
-    encrypt(*key, plaintext, ad, s.nonce, s.ciphertext);
+    crypto::encrypt(*key, plaintext, ad, s.nonce, s.ciphertext);
   });
   return s;
 }
@@ -219,7 +162,7 @@ store::Sealed Vault::seal_with(const Ad& ad, std::int64_t key_id,
 WipedBytes Vault::open_with(const Ad& ad, const store::Sealed& sealed, const std::string& what) const {
   WipedBytes plain;
   bool ok = with_key(sealed.key_id, [&](const SecretBytes* key) {
-    return key && decrypt(*key, sealed.nonce, sealed.ciphertext, ad, plain);
+    return key && crypto::decrypt(*key, sealed.nonce, sealed.ciphertext, ad, plain);
   });
   if (!ok) fail(REFOLD_ECRYPTO, what + " failed authentication (tampered or moved)");
   return plain;
@@ -242,10 +185,10 @@ WipedBytes Vault::open(const store::ConnectionId& id, const store::Sealed& seale
 
 Ad Vault::flow_ad(std::span<const std::uint8_t> state_hash, std::int64_t key_id) const {
   Ad ad;
-  put(ad, std::string_view("refold/oauth-flow/v1"));
-  put(ad, store_id_);
-  put(ad, state_hash);
-  put(ad, key_id);
+  crypto::append_field(ad, std::string_view("refold/oauth-flow/v1"));
+  crypto::append_field(ad, store_id_);
+  crypto::append_field(ad, state_hash);
+  crypto::append_field(ad, key_id);
   return ad;
 }
 
@@ -342,4 +285,4 @@ DataKeyRotation Vault::rotate_data_key(std::size_t batch) {
                       "run the rotation again");
 }
 
-}  // namespace refold::crypto
+}  // namespace refold::vault

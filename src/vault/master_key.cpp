@@ -1,13 +1,17 @@
-#include "crypto/master_key.hpp"
+#include "vault/master_key.hpp"
 
 #include <sodium.h>
 
+#include "crypto/aead.hpp"
 #include "crypto/encoding.hpp"
-#include "crypto/vault.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
-namespace refold::crypto {
+namespace refold::vault {
+
+using crypto::kKeyBytes;
+using crypto::SecretBytes;
+using crypto::SecretString;
 
 namespace {
 
@@ -30,14 +34,14 @@ SecretBytes derive(const SecretBytes& passphrase, const store::Bytes& salt) {
 }  // namespace
 
 store::Bytes new_kdf_salt() {
-  ensure_sodium();
+  crypto::ensure_sodium();
   store::Bytes salt(crypto_pwhash_SALTBYTES);
   randombytes_buf(salt.data(), salt.size());
   return salt;
 }
 
 SecretBytes parse_key(std::string_view text, const std::string& what, int code) {
-  auto key = decode_key(text, kKeyBytes);
+  auto key = crypto::decode_key(text, kKeyBytes);
   if (!key) fail(code, what + " must be 32 bytes written as base64 or hex");
   return std::move(*key);
 }
@@ -53,7 +57,7 @@ SecretBytes read_key_file(const std::string& path) {
 }
 
 void write_key_file(const std::string& path, const SecretBytes& key) {
-  SecretString text = to_base64(key.span());
+  SecretString text = crypto::to_base64(key.span());
   text += '\n';
   files::write_new_private(path, text, REFOLD_ESTORE);
 }
@@ -84,4 +88,4 @@ MasterKey resolve_master_key(const KeyOptions& options, const std::string& store
   return {read_key_file(path), path};
 }
 
-}  // namespace refold::crypto
+}  // namespace refold::vault

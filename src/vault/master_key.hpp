@@ -8,16 +8,17 @@
 #include "crypto/secure.hpp"
 #include "store/store.hpp"
 
-namespace refold::crypto {
+namespace refold::vault {
 
 struct KeyOptions {
-  std::optional<SecretBytes> master_key;  // the 32 key bytes, from config or REFOLD_MASTER_KEY
+  // The 32 key bytes, from config or REFOLD_MASTER_KEY.
+  std::optional<crypto::SecretBytes> master_key;
   std::optional<std::string> key_file;
-  std::optional<SecretBytes> passphrase;
+  std::optional<crypto::SecretBytes> passphrase;
 };
 
 struct MasterKey {
-  SecretBytes kek;
+  crypto::SecretBytes kek;
   // The key file the key came from, if any: rotation rewrites it.
   std::optional<std::string> key_file;
 };
@@ -31,15 +32,15 @@ MasterKey resolve_master_key(const KeyOptions& options, const std::string& store
                              const store::Meta& meta, bool store_has_data);
 
 // Parses a 32-byte key given as base64 or hex; `what` names it in errors.
-SecretBytes parse_key(std::string_view text, const std::string& what, int code);
+crypto::SecretBytes parse_key(std::string_view text, const std::string& what, int code);
 
 // Reads a key file, rejecting one that other users can read.
-SecretBytes read_key_file(const std::string& path);
+crypto::SecretBytes read_key_file(const std::string& path);
 
 // Writes a new key file (mode 0600, must not exist) holding `key` in base64.
-void write_key_file(const std::string& path, const SecretBytes& key);
+void write_key_file(const std::string& path, const crypto::SecretBytes& key);
 
 // Fresh random bytes for a KDF salt.
 store::Bytes new_kdf_salt();
 
-}  // namespace refold::crypto
+}  // namespace refold::vault
