@@ -33,8 +33,8 @@
 
 #include "core/client.hpp"
 #include "core/config.hpp"
-#include "crypto/master_key.hpp"
-#include "crypto/vault.hpp"
+#include "vault/master_key.hpp"
+#include "vault/vault.hpp"
 #include "store/sqlite.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/time.hpp"
@@ -87,9 +87,9 @@ struct Bench {
   void seed(const std::string& prefix, long n, Millis expires_at, Millis next_refresh_at) {
     store::SqliteStore st(path);
     SystemClock clock;
-    crypto::Vault vault(st, crypto::parse_key(kKey, "key", REFOLD_EINVALID), st.meta().store_id, clock);
+    vault::Vault sealer(st, vault::parse_key(kKey, "key", REFOLD_EINVALID), st.meta().store_id, clock);
     auto row = st.find("seed", "sandbox");
-    crypto::WipedBytes plain = vault.open(row->connection.id, row->sealed);
+    crypto::WipedBytes plain = sealer.open(row->connection.id, row->sealed);
     const std::int64_t key_id = st.current_data_key();
     sqlite::Db db(path);
     db.exec("BEGIN IMMEDIATE");
@@ -100,7 +100,7 @@ struct Bench {
     const Millis now = clock.now();
     for (long i = 0; i < n; ++i) {
       store::ConnectionId id{prefix + std::to_string(i), "sandbox", "oauth2"};
-      store::Sealed s = vault.seal(id, std::span<const std::uint8_t>(plain.data(), plain.size()), key_id);
+      store::Sealed s = sealer.seal(id, std::span<const std::uint8_t>(plain.data(), plain.size()), key_id);
       ins.bind(1, id.account).bind(2, now).bind(3, expires_at).bind(4, next_refresh_at).bind(5, key_id)
           .bind(6, std::span(s.nonce)).bind(7, std::span(s.ciphertext));
       ins.run();

@@ -49,6 +49,12 @@ class SqliteStore::Pooled {
 
 namespace detail {
 
+// The hot statements, shared with SqliteStore::plan(). Statements are
+// cached by address, so each is one object.
+extern const char* const kFindSql;     // find(), sqlite_store.cpp
+extern const char* const kDueSql;      // due(), sqlite_lifecycle.cpp
+extern const char* const kNextDueSql;  // next_due(), sqlite_lifecycle.cpp
+
 // How long a connection waits for another's lock before SQLITE_BUSY.
 inline constexpr int kBusyTimeoutMs = 10000;
 

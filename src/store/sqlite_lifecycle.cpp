@@ -169,20 +169,21 @@ std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, con
   return changed;
 }
 
+// Walks the connections_due index from its start; a row leased by a
+// refresh under way (here or in another process) is passed over. Named:
+// without statistics SQLite rates "status = 'active'" on
+// connections_by_status above this range, and would read every active
+// row and sort them.
+const char* const detail::kDueSql =
+    "SELECT account, app FROM connections INDEXED BY connections_due"
+    " WHERE auth_type = 'oauth2' AND status = 'active'"
+    " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1"
+    " AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)"
+    " AND (?3 IS NULL OR app NOT IN (SELECT value FROM json_each(?3)))"
+    " ORDER BY next_refresh_at LIMIT ?2";
+
 std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit,
                                            const std::vector<std::string>& skip_apps) {
-  // Walks the connections_due index from its start; a row leased by a
-  // refresh under way (here or in another process) is passed over. Named:
-  // without statistics SQLite rates "status = 'active'" on
-  // connections_by_status above this range, and would read every active
-  // row and sort them.
-  static const char* kDue =
-      "SELECT account, app FROM connections INDEXED BY connections_due"
-      " WHERE auth_type = 'oauth2' AND status = 'active'"
-      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1"
-      " AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)"
-      " AND (?3 IS NULL OR app NOT IN (SELECT value FROM json_each(?3)))"
-      " ORDER BY next_refresh_at LIMIT ?2";
   std::optional<std::string> skip;
   if (!skip_apps.empty()) {
     boost::json::array a;
@@ -190,21 +191,22 @@ std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit,
     skip = boost::json::serialize(a);
   }
   auto c = acquire();
-  Use s(c->stmt(kDue));
+  Use s(c->stmt(detail::kDueSql));
   s->bind(1, now).bind(2, static_cast<std::int64_t>(limit)).bind(3, skip);
   std::vector<ConnectionId> out;
   while (s->step()) out.push_back({s->text(0), s->text(1), "oauth2"});
   return out;
 }
 
+// The first entry of connections_due (named, as in due()).
+const char* const detail::kNextDueSql =
+    "SELECT min(next_refresh_at) FROM connections INDEXED BY connections_due"
+    " WHERE auth_type = 'oauth2'"
+    " AND status = 'active' AND next_refresh_at IS NOT NULL";
+
 std::optional<Millis> SqliteStore::next_due() {
-  // The first entry of connections_due (named, as in due()).
-  static const char* kNext =
-      "SELECT min(next_refresh_at) FROM connections INDEXED BY connections_due"
-      " WHERE auth_type = 'oauth2'"
-      " AND status = 'active' AND next_refresh_at IS NOT NULL";
   auto c = acquire();
-  Use s(c->stmt(kNext));
+  Use s(c->stmt(detail::kNextDueSql));
   return s->step() ? s->opt_integer(0) : std::nullopt;
 }
 

@@ -276,17 +276,18 @@ std::optional<Flow> SqliteStore::take_flow(const Bytes& state_hash) {
   return out;
 }
 
+// The hot path of every credential read: only the columns it needs, and
+// at most one row per auth type, picking the newest here rather than with
+// an ORDER BY (which builds a temporary b-tree on every call).
+const char* const detail::kFindSql =
+    "SELECT auth_type, status, reason, created_at, updated_at, expires_at, key_id, nonce,"
+    " ciphertext, version, refresh_failures, next_refresh_at, forced_refresh"
+    " FROM connections WHERE account = ?1 AND app = ?2";
+
 std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account,
                                                       const std::string& app) {
-  // The hot path of every credential read: only the columns it needs, and
-  // at most one row per auth type, picking the newest here rather than with
-  // an ORDER BY (which builds a temporary b-tree on every call).
-  static const char* kFind =
-      "SELECT auth_type, status, reason, created_at, updated_at, expires_at, key_id, nonce,"
-      " ciphertext, version, refresh_failures, next_refresh_at, forced_refresh"
-      " FROM connections WHERE account = ?1 AND app = ?2";
   auto c = acquire();
-  Use s(c->stmt(kFind));
+  Use s(c->stmt(detail::kFindSql));
   s->bind(1, account).bind(2, app);
   std::optional<ConnectionWithSecret> out;
   while (s->step()) {
@@ -338,6 +339,17 @@ std::vector<Connection> SqliteStore::list(const std::optional<std::string>& acco
   s->bind(1, account);
   std::vector<Connection> out;
   while (s->step()) out.push_back(read_connection(*s, 0));
+  return out;
+}
+
+std::vector<std::string> SqliteStore::plan(HotQuery query) {
+  const char* sql = query == HotQuery::find  ? detail::kFindSql
+                    : query == HotQuery::due ? detail::kDueSql
+                                             : detail::kNextDueSql;
+  auto c = acquire();
+  sqlite::Stmt s(c->db, std::string("EXPLAIN QUERY PLAN ") + sql);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(3));
   return out;
 }
 

@@ -75,6 +75,11 @@ class SqliteStore final : public Store {
   // SQLite's EXPLAIN QUERY PLAN of the statement list_page() runs for
   // `filter`, one detail line per row (for tests: which index it uses).
   std::vector<std::string> page_plan(const PageFilter& filter);
+  // The statements every credential read and every scheduler pass run, for
+  // their query plans (for tests: each must stay an index search at any
+  // number of connections).
+  enum class HotQuery { find, due, next_due };
+  std::vector<std::string> plan(HotQuery query);
 
  private:
   struct Conn;

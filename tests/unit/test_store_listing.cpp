@@ -168,3 +168,32 @@ TEST_CASE("store migrate: a store of schema version 5 gains the listing indexes"
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].id.account == "alice");
 }
+
+TEST_CASE("store hot queries: a credential read and the due list are index searches, never a scan") {
+  ListingStore t;
+  t.add("alice", "twilio");
+  t.add("bob", "slack", "oauth2");
+  using Q = store::SqliteStore::HotQuery;
+
+  // Every read without a cached credential: one search of the primary key.
+  const auto find = t.store->plan(Q::find);
+  INFO("find: " << joined(find));
+  CHECK(mentions(find, "SEARCH connections USING PRIMARY KEY (account=? AND app=?)"));
+  CHECK_FALSE(mentions(find, "SCAN"));
+  CHECK_FALSE(mentions(find, "TEMP B-TREE"));
+
+  // Every scheduler pass: a range of connections_due read in its order, up
+  // to the LIMIT (the json_each of apps to skip is a list, not the table).
+  const auto due = t.store->plan(Q::due);
+  INFO("due: " << joined(due));
+  CHECK(mentions(due, "SEARCH connections USING INDEX connections_due"
+                      " (next_refresh_at>? AND next_refresh_at<?)"));
+  CHECK_FALSE(mentions(due, "SCAN connections"));
+  CHECK_FALSE(mentions(due, "TEMP B-TREE"));
+
+  // When the scheduler sleeps until: the first entry of the same index.
+  const auto next = t.store->plan(Q::next_due);
+  INFO("next_due: " << joined(next));
+  CHECK(mentions(next, "SEARCH connections USING INDEX connections_due"));
+  CHECK_FALSE(mentions(next, "SCAN connections"));
+}
