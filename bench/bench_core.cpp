@@ -7,6 +7,7 @@
 //   refold_bench_core [--connections N] [--reads N] [--dir DIR] [--no-rotate]
 //                     [--no-listing]
 //
+// A million-connection store is filled in seconds by refold_bench_seed.
 // Figures go in bench/RESULTS.md; nothing here is asserted in tests.
 #include <algorithm>
 #include <atomic>
@@ -27,21 +28,39 @@
 #include <unordered_map>
 
 #include "refold.h"
+#include "twilio_rows.hpp"
 
 namespace {
 
+using refold_bench::account;
+using refold_bench::config_for;
+using refold_bench::payload;
 using Clock = std::chrono::steady_clock;
 
 double us_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
 }
 
-long rss_kib() {
+// A field of /proc/self/status in KiB ("VmRSS", "RssAnon", "RssFile"), or -1.
+long status_kib(const std::string& field) {
   std::ifstream f("/proc/self/status");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
   return -1;
+}
+
+long rss_kib() { return status_kib("VmRSS"); }
+
+// Resident memory now, in MiB: all of it, anonymous (heap, SQLite's page
+// caches, refold's credential cache), mapped file pages (the store and the
+// binaries) and shared memory (the store, when it is on /dev/shm).
+void print_memory(const char* when) {
+  const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
+  std::printf("resident memory %s: %.1f MiB (anonymous %.1f MiB, file %.1f MiB, shared memory "
+              "%.1f MiB)\n",
+              when, mib(rss_kib()), mib(status_kib("RssAnon")), mib(status_kib("RssFile")),
+              mib(status_kib("RssShmem")));
 }
 
 void must(int rc, const char* what) {
@@ -49,20 +68,6 @@ void must(int rc, const char* what) {
     std::fprintf(stderr, "%s: %s (%s)\n", what, refold_strerror(rc), refold_last_error());
     std::exit(1);
   }
-}
-
-std::string config_for(const std::string& dir) {
-  return "{\"store\":\"" + dir + "/bench.db\",\"master_key\":\"" + std::string(64, 'b') + "\"}";
-}
-
-std::string account(int i) { return "account-" + std::to_string(i); }
-
-std::string payload(int i) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "{\"sid\":\"AC%032x\",\"auth_token\":\"%032x%08x\",\"number\":\"+1555%07d\"}", i,
-                i * 7919, i, i % 10000000);
-  return buf;
 }
 
 double median(std::vector<double> v) {
@@ -202,8 +207,10 @@ double bare_lookup_us(int connections, const std::vector<std::string>& accts) {
   return median(us);
 }
 
-// Child mode: open the client once and report open time and resident memory.
-int open_only(const std::string& dir) {
+// Child mode: open the client once and report open time and resident
+// memory, then again after 100,000 reads of random connections (what the
+// store's pages and the caches grow to in a process that only reads).
+int open_only(const std::string& dir, int connections) {
   long before = rss_kib();
   auto t0 = Clock::now();
   refold_client* c = nullptr;
@@ -216,6 +223,17 @@ int open_only(const std::string& dir) {
               "baseline %.1f MiB)\n",
               us / 1000.0, static_cast<double>(rss_kib()) / 1024.0,
               static_cast<double>(before) / 1024.0);
+  if (connections > 1) {
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> pick(0, connections - 1);
+    for (int i = 0; i < 100000; ++i) {
+      json = nullptr;
+      const int rc = refold_get_credentials(c, account(pick(rng)).c_str(), "twilio", &json);
+      if (rc != REFOLD_EREAUTH) must(rc, "read");  // the 40 the listing case marked
+      refold_free(json);
+    }
+    print_memory("after 100,000 random reads");
+  }
   refold_client_free(c);
   return 0;
 }
@@ -256,7 +274,7 @@ int main(int argc, char** argv) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "refold-bench-XXXXXX").string();
     dir = mkdtemp(tmpl.data());
   }
-  if (open_mode) return open_only(dir);
+  if (open_mode) return open_only(dir, connections);
 
   std::printf("refold %s, %d connections, store in %s\n", refold_version(), connections, dir.c_str());
   refold_client* c = nullptr;
@@ -347,7 +365,9 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
-    execl("/proc/self/exe", argv[0], "--open-only", "--dir", dir.c_str(), static_cast<char*>(nullptr));
+    const std::string n = std::to_string(connections);
+    execl("/proc/self/exe", argv[0], "--open-only", "--dir", dir.c_str(), "--connections", n.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
