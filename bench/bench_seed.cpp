@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--connections" && i + 1 < argc) n = std::atol(argv[++i]);
+    else if (a == "--connections" && i + 1 < argc) {
+      char* end = nullptr;
+      n = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0') return usage(argv[0]);  // "10x" is not a count
+    }
     else return usage(argv[0]);
   }
   if (dir.empty() || n < 1) return usage(argv[0]);
