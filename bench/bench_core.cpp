@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <sys/wait.h>
@@ -28,6 +27,7 @@
 #include <unordered_map>
 
 #include "refold.h"
+#include "proc_memory.hpp"
 #include "twilio_rows.hpp"
 
 namespace {
@@ -35,32 +35,12 @@ namespace {
 using refold_bench::account;
 using refold_bench::config_for;
 using refold_bench::payload;
+using refold_bench::print_memory;
+using refold_bench::rss_kib;
 using Clock = std::chrono::steady_clock;
 
 double us_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-}
-
-// A field of /proc/self/status in KiB ("VmRSS", "RssAnon", "RssFile"), or -1.
-long status_kib(const std::string& field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
-  return -1;
-}
-
-long rss_kib() { return status_kib("VmRSS"); }
-
-// Resident memory now, in MiB: all of it, anonymous (heap, SQLite's page
-// caches, refold's credential cache), mapped file pages (the store and the
-// binaries) and shared memory (the store, when it is on /dev/shm).
-void print_memory(const char* when) {
-  const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
-  std::printf("resident memory %s: %.1f MiB (anonymous %.1f MiB, file %.1f MiB, shared memory "
-              "%.1f MiB)\n",
-              when, mib(rss_kib()), mib(status_kib("RssAnon")), mib(status_kib("RssFile")),
-              mib(status_kib("RssShmem")));
 }
 
 void must(int rc, const char* what) {

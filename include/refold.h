@@ -195,7 +195,7 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 the refresh in the background; only a read of an
  *                 expired token waits (docs/threading.md).
  *   "refresh_concurrency" refreshes in flight at once, in the background
- *                 and for reads together (1 to 1024, default 64). A 429 or
+ *                 and for reads together (1 to 1024, default 128). A 429 or
  *                 503 with Retry-After pauses that app's refreshes.
  *   "refresh_at_least_every" a duration ("1m" to "365d", such as "24h" or
  *                 "7d"): refresh every connection that has a refresh token

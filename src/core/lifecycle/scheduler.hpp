@@ -72,7 +72,7 @@ class AppGate {
 class Scheduler {
  public:
   struct Options {
-    std::size_t concurrency = 64;  // worker threads at most
+    std::size_t concurrency = 128;  // worker threads at most
     bool background = false;       // poll the store for due connections
   };
   // Refreshes one connection if it still needs it, on a worker thread,
