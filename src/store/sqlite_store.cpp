@@ -97,15 +97,18 @@ std::unique_ptr<SqliteStore::Conn> SqliteStore::connect() {
   conn->db.exec(
       "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
       "PRAGMA cell_size_check=ON; PRAGMA trusted_schema=OFF;"
-      // Reads map the first 64 MiB of the file instead of copying pages
-      // through read(): a store of up to about 130,000 connections is read
-      // from the OS page cache without a system call per page, shared by
-      // every pooled connection. Bounded because mapped pages a process has
-      // touched count in its resident memory (and in container limits): a
-      // 256 MiB map put 263 MiB in the RSS of a client reading a million
-      // connections at random, 64 MiB keeps it under 80 MiB for 13% slower
-      // random reads there (bench/RESULTS.md).
-      "PRAGMA mmap_size=67108864;");
+      // No memory map: pages are read with pread() into each connection's
+      // page cache. A map is a little faster for reads alone (random reads
+      // of a million connections: 15 us against 18 us with 256 MiB mapped)
+      // but each pooled connection maps the file on its own, and under
+      // refreshes committing beside reads the profile fills with page
+      // faults, page-table teardown and TLB flushes: reads inside the
+      // window while 30,000 refreshes drained took a median of 200 us
+      // mapped and 62 us not, p99 3.4 ms against 0.8 ms. And touched mapped
+      // pages count in resident memory (263 MiB of a reader of a million
+      // connections with the 256 MiB map; container limits count them).
+      // bench/RESULTS.md.
+      "PRAGMA mmap_size=0;");
   // Commits ask for checkpoints instead of running them (sqlite_checkpoint.hpp).
   checkpointer_.watch(conn->db);
   return conn;
