@@ -98,16 +98,16 @@ std::unique_ptr<SqliteStore::Conn> SqliteStore::connect() {
       "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
       "PRAGMA cell_size_check=ON; PRAGMA trusted_schema=OFF;"
       // No memory map: pages are read with pread() into each connection's
-      // page cache. A map is a little faster for reads alone (random reads
-      // of a million connections: 15 us against 18 us with 256 MiB mapped)
-      // but each pooled connection maps the file on its own, and under
-      // refreshes committing beside reads the profile fills with page
-      // faults, page-table teardown and TLB flushes: reads inside the
-      // window while 30,000 refreshes drained took a median of 200 us
-      // mapped and 62 us not, p99 3.4 ms against 0.8 ms. And touched mapped
-      // pages count in resident memory (263 MiB of a reader of a million
-      // connections with the 256 MiB map; container limits count them).
-      // bench/RESULTS.md.
+      // page cache. A map makes uncached reads faster when nothing else
+      // runs (random reads of 100,000 connections: a 256 MiB map was 1.33x
+      // as fast), but each pooled connection maps the file on its own, and
+      // with refreshes committing beside reads the profile fills with page
+      // faults, page-table teardown and TLB flushes: uncached reads inside
+      // the window while 30,000 refreshes drained took a median of 200 us
+      // with 64 MiB mapped and 38 us without, p99 3.4 ms against 0.5 ms.
+      // And mapped pages a process touched count in its resident memory
+      // (263 MiB for a reader of a million connections with 256 MiB
+      // mapped; container limits count them too). bench/RESULTS.md.
       "PRAGMA mmap_size=0;");
   // Commits ask for checkpoints instead of running them (sqlite_checkpoint.hpp).
   checkpointer_.watch(conn->db);

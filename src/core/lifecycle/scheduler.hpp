@@ -73,7 +73,7 @@ class Scheduler {
  public:
   struct Options {
     std::size_t concurrency = 128;  // worker threads at most
-    bool background = false;       // poll the store for due connections
+    bool background = false;        // poll the store for due connections
   };
   // Refreshes one connection if it still needs it, on a worker thread,
   // holding a slot of its app. Returns false when the connection could not
