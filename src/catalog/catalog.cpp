@@ -104,11 +104,31 @@ Field parse_field(const bj::value& v, const std::string& where) {
   return f;
 }
 
+// An object of parameters an app always sends at one step. Each value must
+// be a string; names refold sets itself at that step are refused, so a
+// catalog entry cannot replace the grant, the client or the PKCE proof.
+std::vector<std::pair<std::string, std::string>> fixed_params(const json::Reader& r, std::string_view key,
+                                                              std::initializer_list<std::string_view> reserved) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const bj::object* o = r.object(key);
+  if (!o) return out;
+  for (const auto& [k, v] : *o) {
+    const std::string name(k);
+    if (name.empty()) r.bad(key, "has a parameter with an empty name");
+    for (std::string_view res : reserved)
+      if (name == res) r.bad(key, "may not set '" + name + "', which refold sets");
+    if (!v.is_string()) r.bad(key, "parameter '" + name + "' must be a string");
+    out.emplace_back(name, std::string(v.get_string()));
+  }
+  return out;
+}
+
 OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
-          "scope_separator", "token_endpoint_auth_method", "pkce", "extra_authorize_params",
-          "token_path", "issuer", "authorization_response_iss_parameter_supported"});
+          "scope_separator", "token_endpoint_auth_method", "pkce", "authorize_params", "token_params",
+          "refresh_params", "extra_authorize_params", "token_path", "issuer",
+          "authorization_response_iss_parameter_supported"});
   OAuth2 a;
   auto endpoint = [&](std::string_view key, bool required) {
     auto url = r.str(key, required);
@@ -127,6 +147,15 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
       a.token_endpoint_auth_method != "client_secret_post")
     r.bad("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post");
   a.pkce = r.boolean("pkce").value_or(true);
+  a.authorize_params = fixed_params(r, "authorize_params",
+                                    {"response_type", "client_id", "redirect_uri", "scope", "state",
+                                     "code_challenge", "code_challenge_method"});
+  a.token_params = fixed_params(r, "token_params",
+                                {"grant_type", "code", "redirect_uri", "code_verifier", "client_id",
+                                 "client_secret", "refresh_token"});
+  a.refresh_params = fixed_params(r, "refresh_params",
+                                  {"grant_type", "refresh_token", "code", "code_verifier", "client_id",
+                                   "client_secret"});
   a.extra_authorize_params = r.strings("extra_authorize_params");
   for (const auto& p : a.extra_authorize_params) {
     static const char* kReserved[] = {"response_type", "client_id", "redirect_uri", "scope", "state",

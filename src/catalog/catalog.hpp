@@ -56,6 +56,14 @@ struct OAuth2 {
   std::string scope_separator = " ";
   std::string token_endpoint_auth_method = "client_secret_basic";
   bool pkce = true;
+  // Parameters always sent, in this order: on the authorization URL, in
+  // the code-for-token request and in refresh requests (Google's
+  // access_type=offline and prompt=consent, without which it grants no
+  // refresh token). A host's own authorize parameter of the same name
+  // (one extra_authorize_params allows) replaces the fixed one.
+  std::vector<std::pair<std::string, std::string>> authorize_params;
+  std::vector<std::pair<std::string, std::string>> token_params;
+  std::vector<std::pair<std::string, std::string>> refresh_params;
   std::vector<std::string> extra_authorize_params;
   // Where the tokens sit in the token response ("" = top level; Slack user
   // tokens: "authed_user"), dotted for deeper paths.

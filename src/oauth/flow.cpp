@@ -1,5 +1,7 @@
 #include "oauth/flow.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <sodium.h>
 
@@ -153,6 +155,12 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
     q.emplace_back("code_challenge", s256_challenge(verifier));
     q.emplace_back("code_challenge_method", "S256");
   }
+  // The app's fixed parameters, each unless the host passed its own value.
+  for (const auto& [k, v] : def.authorize_params) {
+    const bool replaced = std::any_of(options.params.begin(), options.params.end(),
+                                      [&k = k](const auto& p) { return p.first == k; });
+    if (!replaced) q.emplace_back(k, v);
+  }
   for (const auto& p : options.params) q.push_back(p);
 
   bj::object rec(crypto::wiping_storage());
@@ -207,6 +215,7 @@ Completed Flows::complete(std::string_view callback_url) {
   http::Params form{{"grant_type", "authorization_code"}, {"code", code},
                     {"redirect_uri", std::string(r.at("redirect_uri").as_string())}};
   if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
+  for (const auto& [k, v] : def.token_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
 

@@ -58,6 +58,7 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   req.url = def.token_endpoint;
   req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
+  for (const auto& [k, v] : def.refresh_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
   req.cancel = cancel;
