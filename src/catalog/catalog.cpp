@@ -250,7 +250,7 @@ App parse_app(const bj::value& v, const std::string& origin) {
   app.slug = *pre.str("slug", true);
   if (!text::is_slug(app.slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
   json::Reader r(o, "catalog: app '" + app.slug + "'");
-  r.only({"slug", "name", "description", "icon", "tags", "auth_types", "keybased", "oauth2"});
+  r.only({"slug", "extends", "name", "description", "icon", "tags", "auth_types", "keybased", "oauth2"});
   app.name = *r.str("name", true);
   app.description = r.str("description").value_or("");
   app.icon = r.str("icon").value_or("");
@@ -287,19 +287,91 @@ App parse_app(const bj::value& v, const std::string& origin) {
   return app;
 }
 
+namespace {
+
+// One definition as written, before `extends` is resolved.
+struct Definition {
+  bj::object object;
+  std::string origin;
+};
+
+// `child` over `parent`: the child's keys win; its "oauth2" and "keybased"
+// objects are merged the same way one level down, so an app that extends
+// another can change its scopes alone. "extends" itself is not inherited.
+bj::object merged(const bj::object& parent, const bj::object& child) {
+  bj::object out = parent;
+  out.erase("extends");
+  for (const auto& [k, v] : child) {
+    if ((k == "oauth2" || k == "keybased") && v.is_object() && out.contains(k) && out.at(k).is_object()) {
+      bj::object inner = out.at(k).get_object();
+      for (const auto& [ik, iv] : v.get_object()) inner[ik] = iv;
+      out[k] = std::move(inner);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+// The definition of `slug` with its chain of `extends` applied, memoised
+// in `done`. Throws REFOLD_EINVALID for an unknown parent or a cycle.
+const bj::object& resolve(const std::string& slug, const std::map<std::string, Definition, std::less<>>& defs,
+                          std::map<std::string, bj::object, std::less<>>& done, std::vector<std::string>& chain) {
+  if (auto it = done.find(slug); it != done.end()) return it->second;
+  const Definition& d = defs.at(slug);
+  const bj::value* ext = d.object.if_contains("extends");
+  if (!ext) return done.emplace(slug, d.object).first->second;
+  const std::string where = "catalog: app '" + slug + "'";
+  if (!ext->is_string()) fail(REFOLD_EINVALID, where + ": 'extends' must be a string");
+  const std::string parent(ext->get_string());
+  if (!defs.count(parent))
+    fail(REFOLD_EINVALID, where + ": 'extends' names '" + parent + "', which is not an app");
+  if (std::find(chain.begin(), chain.end(), parent) != chain.end() || parent == slug)
+    fail(REFOLD_EINVALID, where + ": 'extends' makes a cycle through '" + parent + "'");
+  chain.push_back(slug);
+  const bj::object& base = resolve(parent, defs, done, chain);
+  chain.pop_back();
+  return done.emplace(slug, merged(base, d.object)).first->second;
+}
+
+// The slug of a definition, checked as parse_app checks it.
+std::string slug_of(const bj::value& v, const std::string& origin) {
+  if (!v.is_object()) fail(REFOLD_EINVALID, "catalog: " + origin + ": an app must be an object");
+  json::Reader pre(v.get_object(), "catalog: " + origin);
+  std::string slug = *pre.str("slug", true);
+  if (!text::is_slug(slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+  return slug;
+}
+
+}  // namespace
+
 Catalog::Catalog(const bj::array* extra) {
+  // Every definition first (a config app replaces a built-in one of its
+  // slug), then each resolved against the app it extends, wherever that
+  // one was defined: a config app may extend a built-in one and the other
+  // way round only through a replacement.
+  std::map<std::string, Definition, std::less<>> defs;
   for (std::size_t i = 0; i < kBuiltinFileCount; ++i) {
     const auto& f = kBuiltinFiles[i];
     std::string origin = std::string("built-in file ") + f.name;
-    App app = parse_app(json::parse(std::string_view(f.data, f.size), "catalog: " + origin), origin);
-    apps_.insert_or_assign(app.slug, std::move(app));
+    bj::value v = json::parse(std::string_view(f.data, f.size), "catalog: " + origin);
+    std::string slug = slug_of(v, origin);
+    defs.insert_or_assign(std::move(slug), Definition{std::move(v.as_object()), std::move(origin)});
   }
-  if (!extra) return;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < extra->size(); ++i) {
-    App app = parse_app((*extra)[i], "config catalog[" + std::to_string(i) + "]");
-    if (!seen.insert(app.slug).second)
-      fail(REFOLD_EINVALID, "catalog: app '" + app.slug + "' is defined twice (slug)");
+  if (extra) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < extra->size(); ++i) {
+      std::string origin = "config catalog[" + std::to_string(i) + "]";
+      std::string slug = slug_of((*extra)[i], origin);
+      if (!seen.insert(slug).second)
+        fail(REFOLD_EINVALID, "catalog: app '" + slug + "' is defined twice (slug)");
+      defs.insert_or_assign(std::move(slug), Definition{(*extra)[i].get_object(), std::move(origin)});
+    }
+  }
+  std::map<std::string, bj::object, std::less<>> done;
+  for (const auto& [slug, d] : defs) {
+    std::vector<std::string> chain;
+    App app = parse_app(resolve(slug, defs, done, chain), d.origin);
     apps_.insert_or_assign(app.slug, std::move(app));
   }
 }

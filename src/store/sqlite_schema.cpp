@@ -113,12 +113,13 @@ CREATE INDEX connections_by_app_status ON connections (app, status, account, aut
     // 6 -> 7: the due list reads only its index. It passes over leased rows,
     // and with the lease expiry outside the index every entry it walked
     // cost a lookup of the row: 3 ms for 128 at a million connections,
-    // against 1 ms wanted. A lease taken or released now moves the row's
-    // entry, in the same write. `status` is there too, though the WHERE
+    // against 1 ms wanted. A lease taken or released now rewrites the row's
+    // entry too, in the same write. Built once, inside the migration's
+    // write transaction: other processes' writes wait for it. `status` is there too, though the WHERE
     // fixes it: SQLite counts an index as covering a query only when every
     // column the query names is a column of the index (or of the key).
     R"sql(
-DROP INDEX connections_due;
+DROP INDEX IF EXISTS connections_due;
 CREATE INDEX connections_due ON connections (next_refresh_at, lease_expires_at, status)
   WHERE auth_type = 'oauth2' AND status = 'active' AND next_refresh_at IS NOT NULL;
 )sql",

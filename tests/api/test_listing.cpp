@@ -12,8 +12,8 @@ using namespace refold_test;
 
 namespace {
 
-const std::vector<std::string> kBuiltins = {"twilio", "stripe", "openai", "sendgrid",
-                                            "slack",  "github", "google", "hubspot"};
+const std::vector<std::string> kBuiltins = {"twilio", "stripe", "openai",          "sendgrid", "slack", "github",
+                                            "google", "hubspot", "google-calendar", "google-drive", "gmail"};
 
 struct Fixture {
   Store store;

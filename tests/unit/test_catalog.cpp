@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
 #include "catalog/catalog.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -55,4 +60,81 @@ TEST_CASE("bad definitions name the app and the key") {
       CHECK(std::string(e.what()).find(std::string("'") + c.expect + "'") != std::string::npos);
     }
   }
+}
+
+namespace {
+
+// What building a catalog with `extra` threw: code and message.
+std::pair<int, std::string> catalog_error(const std::string& extra_json) {
+  try {
+    boost::json::value v = refold::json::parse(extra_json, "test");
+    Catalog c(&v.as_array());
+  } catch (const refold::Error& e) {
+    return {e.code(), e.what()};
+  }
+  return {REFOLD_OK, ""};
+}
+
+}  // namespace
+
+TEST_CASE("extends: an app inherits another's definition and overrides keys") {
+  Catalog c;
+  const auto* google = c.find("google");
+  for (const char* slug : {"gmail", "google-drive", "google-calendar"}) {
+    CAPTURE(slug);
+    const auto* app = c.find(slug);
+    REQUIRE(app);
+    REQUIRE(app->oauth2);
+    CHECK(app->slug == slug);
+    CHECK(app->name != google->name);
+    CHECK(app->icon == google->icon);  // not overridden: inherited
+    CHECK(app->auth_types == google->auth_types);
+    CHECK(app->oauth2->authorization_endpoint == google->oauth2->authorization_endpoint);
+    CHECK(app->oauth2->token_endpoint == google->oauth2->token_endpoint);
+    CHECK(app->oauth2->revocation_endpoint == google->oauth2->revocation_endpoint);
+    CHECK(app->oauth2->authorize_params == google->oauth2->authorize_params);  // offline access too
+    CHECK(app->oauth2->scopes != google->oauth2->scopes);                      // its own
+  }
+  CHECK(google->oauth2->scopes == std::vector<std::string>{"openid", "email"});  // untouched
+
+  // A host's app may extend a built-in one, and another host app.
+  boost::json::value extra = refold::json::parse(
+      R"([{"slug":"team-drive","extends":"my-google","name":"Team Drive","oauth2":{"scopes":["drive"]}},
+          {"slug":"my-google","extends":"google","name":"My Google","oauth2":{"pkce":false}}])",
+      "test");
+  Catalog mine(&extra.as_array());
+  const auto* team = mine.find("team-drive");
+  REQUIRE(team);
+  CHECK(team->name == "Team Drive");
+  CHECK(team->oauth2->scopes == std::vector<std::string>{"drive"});
+  CHECK_FALSE(team->oauth2->pkce);  // from my-google
+  CHECK(team->oauth2->token_endpoint == google->oauth2->token_endpoint);
+  CHECK(mine.find("my-google")->oauth2->scopes == google->oauth2->scopes);
+}
+
+TEST_CASE("extends: unknown parents, cycles and bad merged definitions are refused by name") {
+  auto [code, msg] = catalog_error(R"([{"slug":"orphan","extends":"nowhere","name":"x"}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("app 'orphan'") != std::string::npos);
+  CHECK(msg.find("'extends' names 'nowhere', which is not an app") != std::string::npos);
+
+  std::tie(code, msg) = catalog_error(
+      R"([{"slug":"a1","extends":"b1","name":"x"},{"slug":"b1","extends":"a1","name":"y"}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("cycle") != std::string::npos);
+
+  std::tie(code, msg) = catalog_error(R"([{"slug":"self","extends":"self","name":"x"}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("cycle") != std::string::npos);
+
+  std::tie(code, msg) = catalog_error(R"([{"slug":"num","extends":7,"name":"x"}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("'extends' must be a string") != std::string::npos);
+
+  // What the child adds is checked like any definition, naming the child.
+  std::tie(code, msg) =
+      catalog_error(R"([{"slug":"bad-child","extends":"google","name":"x","oauth2":{"pkce":"yes"}}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("app 'bad-child'") != std::string::npos);
+  CHECK(msg.find("pkce") != std::string::npos);
 }

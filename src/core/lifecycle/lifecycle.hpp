@@ -52,7 +52,7 @@ class Lifecycle {
   struct Options {
     lifecycle::Policy policy;
     Millis lease_ms = 45000;  // outlives the HTTP timeout
-    std::size_t concurrency = 64;
+    std::size_t concurrency = 128;
     std::size_t default_max_in_flight = 0;  // per app; 0: only the concurrency
     std::map<std::string, std::size_t, std::less<>> max_in_flight;  // per app
     bool background = false;
