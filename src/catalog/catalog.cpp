@@ -127,7 +127,7 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
           "scope_separator", "token_endpoint_auth_method", "pkce", "authorize_params", "token_params",
-          "refresh_params", "extra_authorize_params", "token_path", "issuer",
+          "refresh_params", "extra_authorize_params", "default_expires_in", "token_path", "issuer",
           "authorization_response_iss_parameter_supported"});
   OAuth2 a;
   auto endpoint = [&](std::string_view key, bool required) {
@@ -163,6 +163,8 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
     for (const char* k : kReserved)
       if (p == k) r.bad("extra_authorize_params", "may not include '" + p + "', which refold sets");
   }
+  // Seconds, up to ten years (the longest lifetime refold records).
+  if (auto s = r.integer("default_expires_in", 1, 10LL * 365 * 24 * 3600)) a.default_lifetime_ms = *s * 1000;
   a.token_path = r.str("token_path").value_or("");
   a.issuer = r.str("issuer").value_or("");
   a.iss_parameter_supported = r.boolean("authorization_response_iss_parameter_supported").value_or(false);

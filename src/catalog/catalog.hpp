@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/time.hpp"
+
 namespace re2 {
 class RE2;
 }
@@ -66,6 +68,10 @@ struct OAuth2 {
   std::vector<std::pair<std::string, std::string>> token_params;
   std::vector<std::pair<std::string, std::string>> refresh_params;
   std::vector<std::string> extra_authorize_params;
+  // The access token's lifetime when a token response gives none (the
+  // provider omits expires_in but its tokens expire); absent: such a token
+  // is taken not to expire.
+  std::optional<Millis> default_lifetime_ms;
   // Where the tokens sit in the token response ("" = top level; Slack user
   // tokens: "authed_user"), dotted for deeper paths.
   std::string token_path;

@@ -143,6 +143,7 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
   std::string type(str_or(*o, "token_type"));
   t.token_type = type.empty() || text::lower(type) == "bearer" ? "Bearer" : type;
   if (auto ms = lifetime_ms(o->if_contains("expires_in"))) t.expires_at = now + *ms;
+  else if (def.default_lifetime_ms) t.expires_at = now + *def.default_lifetime_ms;
   if (std::string_view rt = str_or(*o, "refresh_token"); !rt.empty()) t.refresh_token = rt;
   const bj::value* scope = o->if_contains("scope");
   if (scope && scope->is_string()) {

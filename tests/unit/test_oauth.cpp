@@ -63,6 +63,25 @@ TEST_CASE("token response: quirks real providers have") {
   CHECK(r.refresh_token == "rt");
 }
 
+TEST_CASE("token response: an app's default lifetime stands in for a missing expires_in") {
+  auto app = app_with(R"(,"default_expires_in":7200)");
+  REQUIRE(app.oauth2->default_lifetime_ms == 7200 * 1000);
+  const Millis now = 1'000'000;
+  auto parse = [&](const char* body) { return oauth::parse_token_response(200, body, app, {}, now, {}); };
+  CHECK(parse(R"({"access_token":"at"})").expires_at == now + 7200 * 1000);
+  CHECK(parse(R"({"access_token":"at","expires_in":"soon"})").expires_at == now + 7200 * 1000);
+  CHECK(parse(R"({"access_token":"at","expires_in":60})").expires_at == now + 60 * 1000);  // the response wins
+
+  for (const char* bad : {R"(,"default_expires_in":0)", R"(,"default_expires_in":"1h")",
+                          R"(,"default_expires_in":1.5)", R"(,"default_expires_in":400000000)"}) {
+    CAPTURE(bad);
+    auto f = refold_unit::failure_of([&] { app_with(bad); });
+    CHECK(f.code == REFOLD_EINVALID);
+    CHECK(f.message.find("'default_expires_in'") != std::string::npos);
+    CHECK(f.message.find("prov") != std::string::npos);
+  }
+}
+
 TEST_CASE("token response: a nested token object by path") {
   auto app = app_with(R"(,"token_path":"authed_user")");
   auto t = oauth::parse_token_response(
