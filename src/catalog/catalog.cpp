@@ -126,7 +126,7 @@ std::vector<std::pair<std::string, std::string>> fixed_params(const json::Reader
 OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
-          "scope_separator", "token_endpoint_auth_method", "pkce", "authorize_params", "token_params",
+          "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params", "token_params",
           "refresh_params", "extra_authorize_params", "default_expires_in", "token_path", "issuer",
           "authorization_response_iss_parameter_supported"});
   OAuth2 a;
@@ -144,8 +144,10 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   if (a.scope_separator.empty()) r.bad("scope_separator", "must not be empty");
   a.token_endpoint_auth_method = r.str("token_endpoint_auth_method").value_or("client_secret_basic");
   if (a.token_endpoint_auth_method != "client_secret_basic" &&
-      a.token_endpoint_auth_method != "client_secret_post")
-    r.bad("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post");
+      a.token_endpoint_auth_method != "client_secret_post" && a.token_endpoint_auth_method != "none")
+    r.bad("token_endpoint_auth_method", "must be client_secret_basic, client_secret_post or none");
+  a.body_format = r.str("body_format").value_or("form");
+  if (a.body_format != "form" && a.body_format != "json") r.bad("body_format", "must be form or json");
   a.pkce = r.boolean("pkce").value_or(true);
   a.authorize_params = fixed_params(r, "authorize_params",
                                     {"response_type", "client_id", "redirect_uri", "scope", "state",

@@ -57,7 +57,12 @@ struct OAuth2 {
   std::string revocation_endpoint;  // empty: the provider has none
   std::vector<std::string> scopes;
   std::string scope_separator = " ";
+  // client_secret_basic, client_secret_post or none (a public client: the
+  // client_id in the body and never a secret, even one the host set).
   std::string token_endpoint_auth_method = "client_secret_basic";
+  // How token requests (code exchange, refresh) carry their parameters:
+  // "form" (RFC 6749) or "json" (Notion). Revocation is always a form.
+  std::string body_format = "form";
   bool pkce = true;
   // Parameters always sent, in this order: on the authorization URL, in
   // the code-for-token request and in refresh requests (Google's

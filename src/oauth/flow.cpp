@@ -94,9 +94,21 @@ BeginOptions parse_begin_options(const char* text) {
   return o;
 }
 
+void set_token_body(http::Request& req, const http::Params& form, const catalog::OAuth2& def) {
+  if (def.body_format == "json") {
+    bj::object o(crypto::wiping_storage());
+    for (const auto& [k, v] : form) o[k] = v.view();
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.body = crypto::serialize(o);
+  } else {
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    req.body = http::form_encode(form);
+  }
+}
+
 void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
                   const ClientRegistration& reg) {
-  if (!reg.client_secret) {
+  if (!reg.client_secret || def.token_endpoint_auth_method == "none") {
     form.emplace_back("client_id", reg.client_id);
   } else if (def.token_endpoint_auth_method == "client_secret_post") {
     form.emplace_back("client_id", reg.client_id);
@@ -211,13 +223,12 @@ Completed Flows::complete(std::string_view callback_url) {
   http::Request req;
   req.method = "POST";
   req.url = def.token_endpoint;
-  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   http::Params form{{"grant_type", "authorization_code"}, {"code", code},
                     {"redirect_uri", std::string(r.at("redirect_uri").as_string())}};
   if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
   for (const auto& [k, v] : def.token_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
-  req.body = http::form_encode(form);
+  set_token_body(req, form, def);
 
   std::vector<std::string> requested;
   for (const auto& s : r.at("scopes").as_array()) requested.emplace_back(s.as_string());

@@ -94,9 +94,15 @@ class Flows {
   const std::map<std::string, ClientRegistration, std::less<>>& clients_;
 };
 
+// Puts `form` into a token request (code exchange or refresh) as the app
+// takes it, with its Content-Type: form-encoded, or for body_format "json"
+// a JSON object of strings. The body wipes itself like any secret.
+void set_token_body(http::Request& req, const http::Params& form, const catalog::OAuth2& def);
+
 // Adds client authentication to a token or revocation request:
 // client_secret_basic (RFC 6749 2.3.1: form-encode id and secret, then
-// Base64) or client_secret_post; a public client sends its client_id.
+// Base64) or client_secret_post; a public client (no secret registered,
+// or token_endpoint_auth_method "none") sends its client_id only.
 void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
                   const ClientRegistration& reg);
 

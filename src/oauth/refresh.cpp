@@ -56,11 +56,10 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   http::Request req;
   req.method = "POST";
   req.url = def.token_endpoint;
-  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
   for (const auto& [k, v] : def.refresh_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
-  req.body = http::form_encode(form);
+  set_token_body(req, form, def);
   req.cancel = cancel;
   req.idempotent = false;  // sent twice, a rotated refresh token is a replay: the grant is revoked
 

@@ -179,3 +179,58 @@ TEST_CASE("fixed parameters: the built-in google app asks for offline access and
   CHECK(has("access_type", "offline"));  // else Google grants no refresh token
   CHECK(has("prompt", "consent"));       // else none on a second connect by the same user
 }
+
+TEST_CASE("token requests: a JSON body (body_format json) and a public client that never sends a secret") {
+  TokenEndpoint provider;
+  const catalog::App app = catalog::parse_app(
+      json::parse(R"({"slug":"notionish","name":"N","auth_types":["oauth2"],"oauth2":{
+          "authorization_endpoint":"https://n.example/authorize",
+          "token_endpoint":")" + provider.server.url("/token") + R"(",
+          "token_endpoint_auth_method":"none","body_format":"json",
+          "refresh_params":{"scope":"read"}}})",
+                  "test"),
+      "test");
+  auto client = http::make_http_client(http::Options{});
+  // The host set a secret anyway: a public client's app must not send it.
+  const oauth::ClientRegistration reg{"public-client", crypto::SecretString("not-to-be-sent"),
+                                      "http://127.0.0.1:9/cb", std::nullopt};
+  oauth::RefreshResult r = oauth::refresh(*client, app, reg, "rt-old", {}, 1000, nullptr);
+  CHECK(r.failure == oauth::RefreshFailure::none);
+
+  std::lock_guard lock(provider.mu);
+  REQUIRE(provider.seen.size() == 1);
+  const ServerRequest& req = provider.seen.back();
+  CHECK(req.header("Content-Type") == "application/json");
+  CHECK_FALSE(req.header("Authorization").has_value());
+  CHECK(req.body.find("not-to-be-sent") == std::string::npos);
+  boost::json::value body = json::parse(req.body, "request");
+  REQUIRE(body.is_object());
+  const auto& o = body.as_object();
+  CHECK(o.at("grant_type") == "refresh_token");
+  CHECK(o.at("refresh_token") == "rt-old");
+  CHECK(o.at("client_id") == "public-client");
+  CHECK(o.at("scope") == "read");
+  CHECK_FALSE(o.contains("client_secret"));
+  CHECK(o.size() == 4);
+}
+
+TEST_CASE("token requests: body_format and token_endpoint_auth_method take only what refold can send") {
+  auto parse = [](const std::string& extra) {
+    return refold_unit::failure_of([&] {
+      catalog::parse_app(json::parse(R"({"slug":"acme","name":"Acme","auth_types":["oauth2"],"oauth2":{
+          "authorization_endpoint":"https://acme.example/a","token_endpoint":"https://acme.example/t",)" +
+                                         extra + "}}",
+                                     "test"),
+                         "test");
+    });
+  };
+  CHECK(parse(R"("body_format":"json")").code == REFOLD_OK);
+  CHECK(parse(R"("token_endpoint_auth_method":"none")").code == REFOLD_OK);
+  auto f = parse(R"("body_format":"xml")");
+  CHECK(f.code == REFOLD_EINVALID);
+  CHECK(f.message.find("app 'acme'") != std::string::npos);
+  CHECK(f.message.find("'body_format' must be form or json") != std::string::npos);
+  f = parse(R"("token_endpoint_auth_method":"private_key_jwt")");
+  CHECK(f.code == REFOLD_EINVALID);
+  CHECK(f.message.find("token_endpoint_auth_method") != std::string::npos);
+}
