@@ -149,6 +149,9 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   a.body_format = r.str("body_format").value_or("form");
   if (a.body_format != "form" && a.body_format != "json") r.bad("body_format", "must be form or json");
   a.pkce = r.boolean("pkce").value_or(true);
+  if (a.token_endpoint_auth_method == "none" && !a.pkce)
+    r.bad("pkce", "must be true for a public client (token_endpoint_auth_method none): without a client "
+                  "secret, PKCE is what ties the code to the client that asked for it");
   a.authorize_params = fixed_params(r, "authorize_params",
                                     {"response_type", "client_id", "redirect_uri", "scope", "state",
                                      "code_challenge", "code_challenge_method"});
@@ -298,17 +301,26 @@ struct Definition {
   bj::object object;
   std::string origin;
 };
+using Definitions = std::map<std::string, Definition, std::less<>>;
 
-// `child` over `parent`: the child's keys win; its "oauth2" and "keybased"
-// objects are merged the same way one level down, so an app that extends
-// another can change its scopes alone. "extends" itself is not inherited.
+// `child` over `parent`, as a JSON merge patch (RFC 7396) that stops one
+// level down: the child's keys win; its "oauth2" and "keybased" objects are
+// merged the same way into the parent's, so an app that extends another
+// can change its scopes alone; a null removes the key (an inherited
+// "keybased", an inherited "revocation_endpoint"). "extends" itself is not
+// inherited.
 bj::object merged(const bj::object& parent, const bj::object& child) {
   bj::object out = parent;
   out.erase("extends");
   for (const auto& [k, v] : child) {
-    if ((k == "oauth2" || k == "keybased") && v.is_object() && out.contains(k) && out.at(k).is_object()) {
+    if (v.is_null()) {
+      out.erase(k);
+    } else if ((k == "oauth2" || k == "keybased") && v.is_object() && out.contains(k) && out.at(k).is_object()) {
       bj::object inner = out.at(k).get_object();
-      for (const auto& [ik, iv] : v.get_object()) inner[ik] = iv;
+      for (const auto& [ik, iv] : v.get_object()) {
+        if (iv.is_null()) inner.erase(ik);
+        else inner[ik] = iv;
+      }
       out[k] = std::move(inner);
     } else {
       out[k] = v;
@@ -317,26 +329,48 @@ bj::object merged(const bj::object& parent, const bj::object& child) {
   return out;
 }
 
-// The definition of `slug` with its chain of `extends` applied, memoised
-// in `done`. Throws REFOLD_EINVALID for an unknown parent or a cycle.
-const bj::object& resolve(const std::string& slug, const std::map<std::string, Definition, std::less<>>& defs,
-                          std::map<std::string, bj::object, std::less<>>& done, std::vector<std::string>& chain) {
-  if (auto it = done.find(slug); it != done.end()) return it->second;
-  const Definition& d = defs.at(slug);
-  const bj::value* ext = d.object.if_contains("extends");
-  if (!ext) return done.emplace(slug, d.object).first->second;
-  const std::string where = "catalog: app '" + slug + "'";
-  if (!ext->is_string()) fail(REFOLD_EINVALID, where + ": 'extends' must be a string");
-  const std::string parent(ext->get_string());
-  if (!defs.count(parent))
-    fail(REFOLD_EINVALID, where + ": 'extends' names '" + parent + "', which is not an app");
-  if (std::find(chain.begin(), chain.end(), parent) != chain.end() || parent == slug)
-    fail(REFOLD_EINVALID, where + ": 'extends' makes a cycle through '" + parent + "'");
-  chain.push_back(slug);
-  const bj::object& base = resolve(parent, defs, done, chain);
-  chain.pop_back();
-  return done.emplace(slug, merged(base, d.object)).first->second;
-}
+// Resolves `extends` chains. Built-in apps extend built-in apps only, so a
+// host's config cannot change them from under their slugs. A config app
+// extends another config app of that slug if there is one, else a
+// built-in one; a config app that extends its own slug (to change a
+// built-in app a little) gets the built-in one.
+class Resolver {
+ public:
+  Resolver(const Definitions& builtin, const Definitions& config) : builtin_(builtin), config_(config) {}
+
+  // The definition of `slug` of the given tier with its chain applied.
+  // Throws REFOLD_EINVALID for an unknown parent or a cycle, naming the
+  // app whose "extends" it is and where that app was defined.
+  const bj::object& resolve(const std::string& slug, bool from_config) {
+    auto& done = from_config ? config_done_ : builtin_done_;
+    if (auto it = done.find(slug); it != done.end()) return it->second;
+    const Definition& d = (from_config ? config_ : builtin_).at(slug);
+    const bj::value* ext = d.object.if_contains("extends");
+    if (!ext) return done.emplace(slug, d.object).first->second;
+    const std::string where = "catalog: app '" + slug + "' (" + d.origin + ")";
+    if (!ext->is_string()) fail(REFOLD_EINVALID, where + ": 'extends' must be a string");
+    const std::string parent(ext->get_string());
+    // Where the parent is looked up: a config app's own slug, or a slug no
+    // config app has, is a built-in app.
+    const bool parent_config = from_config && parent != slug && config_.count(parent);
+    if (!(parent_config ? config_ : builtin_).count(parent))
+      fail(REFOLD_EINVALID, where + ": 'extends' names '" + parent + "', which is not " +
+                                (from_config ? "an app" : "a built-in app"));
+    const std::pair<bool, std::string> key{parent_config, parent};
+    if (std::find(chain_.begin(), chain_.end(), key) != chain_.end() || (parent == slug && !from_config))
+      fail(REFOLD_EINVALID, where + ": 'extends' makes a cycle through '" + parent + "'");
+    chain_.emplace_back(from_config, slug);
+    const bj::object& base = resolve(parent, parent_config);
+    chain_.pop_back();
+    return done.emplace(slug, merged(base, d.object)).first->second;
+  }
+
+ private:
+  const Definitions& builtin_;
+  const Definitions& config_;
+  std::map<std::string, bj::object, std::less<>> builtin_done_, config_done_;
+  std::vector<std::pair<bool, std::string>> chain_;  // (config tier, slug) being resolved
+};
 
 // The slug of a definition, checked as parse_app checks it.
 std::string slug_of(const bj::value& v, const std::string& origin) {
@@ -350,32 +384,30 @@ std::string slug_of(const bj::value& v, const std::string& origin) {
 }  // namespace
 
 Catalog::Catalog(const bj::array* extra) {
-  // Every definition first (a config app replaces a built-in one of its
-  // slug), then each resolved against the app it extends, wherever that
-  // one was defined: a config app may extend a built-in one and the other
-  // way round only through a replacement.
-  std::map<std::string, Definition, std::less<>> defs;
+  Definitions builtin, config;
   for (std::size_t i = 0; i < kBuiltinFileCount; ++i) {
     const auto& f = kBuiltinFiles[i];
     std::string origin = std::string("built-in file ") + f.name;
     bj::value v = json::parse(std::string_view(f.data, f.size), "catalog: " + origin);
     std::string slug = slug_of(v, origin);
-    defs.insert_or_assign(std::move(slug), Definition{std::move(v.as_object()), std::move(origin)});
+    builtin.insert_or_assign(std::move(slug), Definition{std::move(v.as_object()), std::move(origin)});
   }
   if (extra) {
-    std::set<std::string> seen;
     for (std::size_t i = 0; i < extra->size(); ++i) {
       std::string origin = "config catalog[" + std::to_string(i) + "]";
       std::string slug = slug_of((*extra)[i], origin);
-      if (!seen.insert(slug).second)
-        fail(REFOLD_EINVALID, "catalog: app '" + slug + "' is defined twice (slug)");
-      defs.insert_or_assign(std::move(slug), Definition{(*extra)[i].get_object(), std::move(origin)});
+      if (config.count(slug)) fail(REFOLD_EINVALID, "catalog: app '" + slug + "' is defined twice (slug)");
+      config.emplace(std::move(slug), Definition{(*extra)[i].get_object(), std::move(origin)});
     }
   }
-  std::map<std::string, bj::object, std::less<>> done;
-  for (const auto& [slug, d] : defs) {
-    std::vector<std::string> chain;
-    App app = parse_app(resolve(slug, defs, done, chain), d.origin);
+  Resolver resolver(builtin, config);
+  // Built-in apps first; a config app of the same slug replaces one.
+  for (const auto& [slug, d] : builtin) {
+    App app = parse_app(resolver.resolve(slug, false), d.origin);
+    apps_.insert_or_assign(app.slug, std::move(app));
+  }
+  for (const auto& [slug, d] : config) {
+    App app = parse_app(resolver.resolve(slug, true), d.origin);
     apps_.insert_or_assign(app.slug, std::move(app));
   }
 }

@@ -1,6 +1,8 @@
 // App definitions (catalog::parse_app) from JSON, as a host's config
-// catalog supplies them. A definition that loads must hold every invariant
-// the rest of the library relies on without checking again.
+// catalog supplies them, alone and as a whole config catalog (an array, or
+// the one definition) with `extends` resolved against the built-in apps
+// and each other. A definition that loads must hold every invariant the
+// rest of the library relies on without checking again.
 #include <boost/json.hpp>
 #include <re2/re2.h>
 #include <set>
@@ -30,7 +32,12 @@ void check_app(const catalog::App& app) {
     FUZZ_CHECK(o.revocation_endpoint.empty() || catalog::acceptable_endpoint(o.revocation_endpoint));
     FUZZ_CHECK(!o.scope_separator.empty());  // split_scopes would never end
     FUZZ_CHECK(o.token_endpoint_auth_method == "client_secret_basic" ||
-               o.token_endpoint_auth_method == "client_secret_post");
+               o.token_endpoint_auth_method == "client_secret_post" || o.token_endpoint_auth_method == "none");
+    FUZZ_CHECK(o.token_endpoint_auth_method != "none" || o.pkce);
+    FUZZ_CHECK(o.body_format == "form" || o.body_format == "json");
+    FUZZ_CHECK(!o.default_lifetime_ms || *o.default_lifetime_ms > 0);
+    for (const auto* ps : {&o.authorize_params, &o.token_params, &o.refresh_params})
+      for (const auto& p : *ps) FUZZ_CHECK(!p.first.empty());
     FUZZ_CHECK(!o.iss_parameter_supported || !o.issuer.empty());
   }
   std::set<std::string> names;
@@ -75,6 +82,14 @@ void run(const std::uint8_t* data, std::size_t size) {
     catalog::App app = catalog::parse_app(doc, "config catalog[0]");
     check_app(app);
     exercise_fields(app);
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == REFOLD_EINVALID);
+    FUZZ_CHECK(std::string_view(e.what()).starts_with("catalog: "));
+  }
+  try {
+    const bj::array extra = doc.is_array() ? doc.get_array() : bj::array{doc};
+    const catalog::Catalog c(&extra);
+    for (const auto& entry : c.apps()) check_app(entry.second);
   } catch (const Error& e) {
     FUZZ_CHECK(e.code() == REFOLD_EINVALID);
     FUZZ_CHECK(std::string_view(e.what()).starts_with("catalog: "));

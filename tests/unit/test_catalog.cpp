@@ -112,6 +112,55 @@ TEST_CASE("extends: an app inherits another's definition and overrides keys") {
   CHECK(mine.find("my-google")->oauth2->scopes == google->oauth2->scopes);
 }
 
+TEST_CASE("extends: a host's app of a built-in slug, and what a null removes") {
+  Catalog builtin;
+  const auto& google = *builtin.find("google")->oauth2;
+  boost::json::value extra = refold::json::parse(
+      R"([{"slug":"google","extends":"google","name":"Our Google","oauth2":{"scopes":["profile"]}},
+          {"slug":"hubspot-oauth","extends":"hubspot","auth_types":["oauth2"],"keybased":null,
+           "oauth2":{"revocation_endpoint":null}}])",
+      "test");
+  Catalog c(&extra.as_array());
+  // Changing a built-in app a little: it extends the built-in one.
+  const auto* ours = c.find("google");
+  REQUIRE(ours);
+  CHECK(ours->name == "Our Google");
+  CHECK(ours->oauth2->scopes == std::vector<std::string>{"profile"});
+  CHECK(ours->oauth2->token_endpoint == google.token_endpoint);
+  CHECK(ours->oauth2->authorize_params == google.authorize_params);
+  // Built-in apps that extend google keep the built-in one.
+  CHECK(c.find("gmail")->oauth2->scopes == builtin.find("gmail")->oauth2->scopes);
+  CHECK(c.find("gmail")->name == "Gmail");
+
+  // A null removes an inherited key: here the key-based half and the
+  // revocation endpoint.
+  const auto* hub = c.find("hubspot-oauth");
+  REQUIRE(hub);
+  CHECK(hub->auth_types == std::vector<std::string>{"oauth2"});
+  CHECK_FALSE(hub->offers("keybased"));
+  CHECK(hub->fields.empty());
+  CHECK(hub->oauth2->revocation_endpoint.empty());
+  CHECK(hub->oauth2->token_endpoint == builtin.find("hubspot")->oauth2->token_endpoint);
+
+  // A host's google without OAuth leaves the built-in gmail as it was.
+  boost::json::value keyed = refold::json::parse(
+      R"([{"slug":"google","name":"Keys","auth_types":["keybased"],
+           "keybased":{"fields":[{"name":"api_key","label":"API key","type":"text","secret":true}]}}])",
+      "test");
+  Catalog k(&keyed.as_array());
+  CHECK_FALSE(k.find("google")->oauth2);
+  REQUIRE(k.find("gmail")->oauth2);
+  CHECK(k.find("gmail")->oauth2->token_endpoint == google.token_endpoint);
+}
+
+TEST_CASE("extends: a public client must use PKCE") {
+  auto [code, msg] = catalog_error(R"([{"slug":"pub","extends":"google","name":"P",
+      "oauth2":{"token_endpoint_auth_method":"none","pkce":false}}])");
+  CHECK(code == REFOLD_EINVALID);
+  CHECK(msg.find("app 'pub'") != std::string::npos);
+  CHECK(msg.find("'pkce' must be true for a public client") != std::string::npos);
+}
+
 TEST_CASE("extends: unknown parents, cycles and bad merged definitions are refused by name") {
   auto [code, msg] = catalog_error(R"([{"slug":"orphan","extends":"nowhere","name":"x"}])");
   CHECK(code == REFOLD_EINVALID);
@@ -121,11 +170,14 @@ TEST_CASE("extends: unknown parents, cycles and bad merged definitions are refus
   std::tie(code, msg) = catalog_error(
       R"([{"slug":"a1","extends":"b1","name":"x"},{"slug":"b1","extends":"a1","name":"y"}])");
   CHECK(code == REFOLD_EINVALID);
-  CHECK(msg.find("cycle") != std::string::npos);
+  // Found while resolving a1 (apps resolve in slug order): b1 closes it.
+  CHECK(msg.find("app 'b1' (config catalog[1]): 'extends' makes a cycle through 'a1'") != std::string::npos);
 
+  // A config app extending its own slug reaches the built-in app of that
+  // slug: with none, there is nothing to extend.
   std::tie(code, msg) = catalog_error(R"([{"slug":"self","extends":"self","name":"x"}])");
   CHECK(code == REFOLD_EINVALID);
-  CHECK(msg.find("cycle") != std::string::npos);
+  CHECK(msg.find("'extends' names 'self', which is not an app") != std::string::npos);
 
   std::tie(code, msg) = catalog_error(R"([{"slug":"num","extends":7,"name":"x"}])");
   CHECK(code == REFOLD_EINVALID);

@@ -115,8 +115,13 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
       CHECK(value_of(q, "scope") == joined);
     }
     for (const auto& [k, v] : def.authorize_params) CHECK(value_of(q, k) == v);
-    // No template left unfilled in what the user's browser is sent to.
+    // No template left unfilled in what the user's browser is sent to, in
+    // the endpoint or in a decoded parameter.
     CHECK(url.find('{') == std::string::npos);
+    for (const auto& [k, v] : q) {
+      INFO("parameter " << k);
+      CHECK(v.view().find('{') == std::string_view::npos);
+    }
   }
   CHECK(oauth_apps > 0);
 }
