@@ -75,6 +75,19 @@ std::optional<std::string> value_of(const http::Params& ps, std::string_view nam
 
 std::string query_of(const std::string& url) { return url.substr(url.find('?') + 1); }
 
+// What loading an OAuth app "acme" threw, with `oauth2_extra` (one or more
+// keys and their values) added to its oauth2 object.
+refold_unit::Failure acme_failure(const std::string& oauth2_extra) {
+  return refold_unit::failure_of([&] {
+    catalog::parse_app(json::parse(R"({"slug":"acme","name":"Acme","auth_types":["oauth2"],"oauth2":{)"
+                                   R"("authorization_endpoint":"https://acme.example/a",)"
+                                   R"("token_endpoint":"https://acme.example/t",)" +
+                                       oauth2_extra + "}}",
+                                   "test"),
+                       "test");
+  });
+}
+
 }  // namespace
 
 TEST_CASE("fixed parameters: on the authorization URL, in the code exchange and in refreshes") {
@@ -129,15 +142,7 @@ TEST_CASE("fixed parameters: on the authorization URL, in the code exchange and 
 }
 
 TEST_CASE("fixed parameters: the catalog refuses what it cannot send, naming app, key and parameter") {
-  auto parse = [](const std::string& oauth2_extra) {
-    return refold_unit::failure_of([&] {
-      catalog::parse_app(json::parse(R"({"slug":"acme","name":"Acme","auth_types":["oauth2"],"oauth2":{
-          "authorization_endpoint":"https://acme.example/a","token_endpoint":"https://acme.example/t",)" +
-                                         oauth2_extra + "}}",
-                                     "test"),
-                         "test");
-    });
-  };
+  const auto parse = acme_failure;
   auto f = parse(R"("authorize_params":{"access_type":1})");
   CHECK(f.code == REFOLD_EINVALID);
   CHECK(f.message.find("acme") != std::string::npos);
@@ -215,15 +220,7 @@ TEST_CASE("token requests: a JSON body (body_format json) and a public client th
 }
 
 TEST_CASE("token requests: body_format and token_endpoint_auth_method take only what refold can send") {
-  auto parse = [](const std::string& extra) {
-    return refold_unit::failure_of([&] {
-      catalog::parse_app(json::parse(R"({"slug":"acme","name":"Acme","auth_types":["oauth2"],"oauth2":{
-          "authorization_endpoint":"https://acme.example/a","token_endpoint":"https://acme.example/t",)" +
-                                         extra + "}}",
-                                     "test"),
-                         "test");
-    });
-  };
+  const auto parse = acme_failure;
   CHECK(parse(R"("body_format":"json")").code == REFOLD_OK);
   CHECK(parse(R"("token_endpoint_auth_method":"none")").code == REFOLD_OK);
   auto f = parse(R"("body_format":"xml")");

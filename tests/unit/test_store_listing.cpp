@@ -43,6 +43,19 @@ struct ListingStore : test::TempStore {
       f.after = page.back().id;
     }
   }
+  // Takes the store back to an older schema: closes it, runs `sql` on the
+  // file (which ends by setting user_version), and opens it again without
+  // migrating, as an older refold would have left it.
+  void rewind(const char* sql) {
+    const std::string path = dir + "/s.db";
+    store.reset();
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+    store = std::make_unique<store::SqliteStore>(path);
+  }
   std::int64_t key_id = 0;
 };
 
@@ -149,17 +162,8 @@ TEST_CASE("store list_page: every filtered page is an index range, never a scan 
 TEST_CASE("store migrate: a store of schema version 5 gains the listing indexes") {
   ListingStore t;
   t.add("alice", "twilio");
-  const std::string path = t.dir + "/s.db";
-  t.store.reset();
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "DROP INDEX connections_by_status; DROP INDEX connections_by_app;"
-                       " DROP INDEX connections_by_app_status; PRAGMA user_version = 5",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
-
-  t.store = std::make_unique<store::SqliteStore>(path);
+  t.rewind("DROP INDEX connections_by_status; DROP INDEX connections_by_app;"
+           " DROP INDEX connections_by_app_status; PRAGMA user_version = 5");
   t.store->migrate();
   store::PageFilter f;
   f.status = "active";
@@ -172,18 +176,9 @@ TEST_CASE("store migrate: a store of schema version 5 gains the listing indexes"
 TEST_CASE("store migrate: a store of schema version 6 gets the due index that holds the lease") {
   ListingStore t;
   t.add("bob", "slack", "oauth2");
-  const std::string path = t.dir + "/s.db";
-  t.store.reset();
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "DROP INDEX connections_due; CREATE INDEX connections_due ON connections"
-                       " (next_refresh_at) WHERE auth_type = 'oauth2' AND status = 'active'"
-                       " AND next_refresh_at IS NOT NULL; PRAGMA user_version = 6",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
-
-  t.store = std::make_unique<store::SqliteStore>(path);
+  t.rewind("DROP INDEX connections_due; CREATE INDEX connections_due ON connections"
+           " (next_refresh_at) WHERE auth_type = 'oauth2' AND status = 'active'"
+           " AND next_refresh_at IS NOT NULL; PRAGMA user_version = 6");
   CHECK_FALSE(mentions(t.store->plan(store::SqliteStore::HotQuery::due), "COVERING INDEX connections_due"));
   t.store->migrate();
   CHECK(mentions(t.store->plan(store::SqliteStore::HotQuery::due), "COVERING INDEX connections_due"));
