@@ -249,13 +249,24 @@ bool App::offers(std::string_view auth_type) const {
   return std::find(auth_types.begin(), auth_types.end(), auth_type) != auth_types.end();
 }
 
-App parse_app(const bj::value& v, const std::string& origin) {
+namespace {
+
+// The slug of a definition, or REFOLD_EINVALID naming `origin` when the
+// definition is not an object or its slug is missing or malformed.
+std::string slug_of(const bj::value& v, const std::string& origin) {
   if (!v.is_object()) fail(REFOLD_EINVALID, "catalog: " + origin + ": an app must be an object");
-  const auto& o = v.get_object();
-  json::Reader pre(o, "catalog: " + origin);
+  json::Reader pre(v.get_object(), "catalog: " + origin);
+  std::string slug = *pre.str("slug", true);
+  if (!text::is_slug(slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+  return slug;
+}
+
+}  // namespace
+
+App parse_app(const bj::value& v, const std::string& origin) {
   App app;
-  app.slug = *pre.str("slug", true);
-  if (!text::is_slug(app.slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+  app.slug = slug_of(v, origin);
+  const auto& o = v.get_object();
   json::Reader r(o, "catalog: app '" + app.slug + "'");
   r.only({"slug", "extends", "name", "description", "icon", "tags", "auth_types", "keybased", "oauth2"});
   app.name = *r.str("name", true);
@@ -371,15 +382,6 @@ class Resolver {
   std::map<std::string, bj::object, std::less<>> builtin_done_, config_done_;
   std::vector<std::pair<bool, std::string>> chain_;  // (config tier, slug) being resolved
 };
-
-// The slug of a definition, checked as parse_app checks it.
-std::string slug_of(const bj::value& v, const std::string& origin) {
-  if (!v.is_object()) fail(REFOLD_EINVALID, "catalog: " + origin + ": an app must be an object");
-  json::Reader pre(v.get_object(), "catalog: " + origin);
-  std::string slug = *pre.str("slug", true);
-  if (!text::is_slug(slug)) pre.bad("slug", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
-  return slug;
-}
 
 }  // namespace
 
