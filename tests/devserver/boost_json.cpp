@@ -1,2 +1,0 @@
-// Boost.JSON compiled into the test executable (header-only mode).
-#include <boost/json/src.hpp>
