@@ -277,7 +277,8 @@ REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
  * Remove every connection of `app` for `account` and wipe its secrets.
  * The rows are deleted (durably) first; then, for an OAuth connection whose
  * app declares a revocation endpoint, the refresh token and then the access
- * token are revoked there (RFC 7009, with token_type_hint), best effort,
+ * token are revoked there (RFC 7009, with token_type_hint), or the app's
+ * declared revocation request is sent (docs/catalog.md), best effort,
  * each bounded by 5 seconds (or http.timeout_ms if shorter). Whatever the
  * provider answers, nothing stays stored. Disconnecting what is not
  * connected succeeds and emits nothing; an app unknown to the catalog with
@@ -301,7 +302,12 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  * The credentials of `account`'s connection to `app`, as JSON in *json_out:
  *   {"auth_type":"keybased","fields":{...}}
  *   {"auth_type":"oauth2","access_token":"...","token_type":"Bearer",
- *    "expires_at":"<RFC 3339>" or null,"scopes":[...]}
+ *    "expires_at":"<RFC 3339>" or null,"scopes":[...],
+ *    "metadata":{...},"api_base_url":"https://..."}
+ * "metadata" (strings kept from the provider's token response and
+ * authorization callback, such as Salesforce's instance_url or QuickBooks'
+ * realmId) and "api_base_url" (where to call the provider's API for this
+ * connection) appear when the app declares them (docs/catalog.md).
  * The refresh token is never returned. When an account has both auth types
  * of an app connected, the most recently updated one is returned.
  * Release *json_out with refold_free().
@@ -350,7 +356,8 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
 /*
  * `account`'s connections (all accounts when NULL) as a JSON array of
  * {account, app, auth_type, status, reason, created_at, updated_at,
- * expires_at, next_refresh_at, refresh_failures}: status "active" or
+ * expires_at, next_refresh_at, refresh_failures[, metadata,
+ * api_base_url]}: status "active" or
  * "reauth_required"; reason says why re-auth is required, or, for an
  * active connection, why its last refresh failed; times are RFC 3339 or
  * null.

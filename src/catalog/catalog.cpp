@@ -1,11 +1,13 @@
 #include "catalog/catalog.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <re2/re2.h>
 
 #include "catalog/builtin.hpp"
+#include "catalog/template.hpp"
 #include "http/url.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -123,12 +125,84 @@ std::vector<std::pair<std::string, std::string>> fixed_params(const json::Reader
   return out;
 }
 
+// "a", "team.id", "incoming_webhook.channel_id": names of letters, digits,
+// '_' and '-' joined by dots.
+bool is_metadata_path(std::string_view p) {
+  if (p.empty() || p.size() > 128 || p.front() == '.' || p.back() == '.') return false;
+  char prev = 0;
+  for (char c : p) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-' || c == '.';
+    if (!ok || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+
+// Header or parameter templates: an object of strings, each checked by
+// `check`.
+std::vector<std::pair<std::string, std::string>> templates(const json::Reader& r, std::string_view key,
+                                                           const std::function<bool(std::string_view)>& known,
+                                                           std::string_view what) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const bj::object* o = r.object(key);
+  if (!o) return out;
+  for (const auto& [k, v] : *o) {
+    if (k.empty()) r.bad(key, "has an entry with an empty name");
+    if (!v.is_string()) r.bad(key, "entry '" + std::string(k) + "' must be a string");
+    check_template(r, key, v.get_string(), known, what);
+    out.emplace_back(std::string(k), std::string(v.get_string()));
+  }
+  return out;
+}
+
+std::vector<int> status_list(const json::Reader& r, std::string_view key) {
+  std::vector<int> out;
+  if (const bj::array* a = r.array(key)) {
+    for (const auto& s : *a) {
+      if (!s.is_int64() || s.get_int64() < 100 || s.get_int64() > 599)
+        r.bad(key, "must be an array of HTTP status codes");
+      out.push_back(static_cast<int>(s.get_int64()));
+    }
+  }
+  return out;
+}
+
+Revocation parse_revocation(const bj::object& o, const std::string& where) {
+  json::Reader r(o, where);
+  r.only({"method", "url", "token", "client_auth", "body_format", "params", "headers", "expect_status"});
+  Revocation v;
+  auto known = [](std::string_view n) {
+    return n == "token" || n == "access_token" || n == "refresh_token" || n == "client_id";
+  };
+  const char* what = "{token}, {access_token}, {refresh_token} or {client_id}";
+  v.method = r.str("method").value_or("POST");
+  if (v.method != "POST" && v.method != "DELETE" && v.method != "GET")
+    r.bad("method", "must be POST, DELETE or GET");
+  v.url = *r.str("url", true);
+  check_template(r, "url", v.url, known, what);
+  if (template_in_authority(v.url)) r.bad("url", "may use placeholders only in its path and query, not its host");
+  if (!acceptable_endpoint(v.url)) r.bad("url", "must be an https URL (http only for loopback hosts)");
+  v.token = r.str("token").value_or("access_token");
+  if (v.token != "access_token" && v.token != "refresh_token") r.bad("token", "must be access_token or refresh_token");
+  v.client_auth = r.str("client_auth").value_or("none");
+  if (v.client_auth != "none" && v.client_auth != "client_secret_basic" && v.client_auth != "client_secret_post" &&
+      v.client_auth != "bearer")
+    r.bad("client_auth", "must be none, client_secret_basic, client_secret_post or bearer");
+  v.body_format = r.str("body_format").value_or("form");
+  if (v.body_format != "form" && v.body_format != "json") r.bad("body_format", "must be form or json");
+  v.params = templates(r, "params", known, what);
+  v.headers = templates(r, "headers", known, what);
+  v.expect_status = status_list(r, "expect_status");
+  return v;
+}
+
 OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   json::Reader r(o, where);
-  r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "scopes",
+  r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
           "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params", "token_params",
           "refresh_params", "extra_authorize_params", "default_expires_in", "token_path", "issuer",
-          "authorization_response_iss_parameter_supported"});
+          "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
   OAuth2 a;
   auto endpoint = [&](std::string_view key, bool required) {
     auto url = r.str(key, required);
@@ -139,6 +213,14 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   a.authorization_endpoint = endpoint("authorization_endpoint", true);
   a.token_endpoint = endpoint("token_endpoint", true);
   a.revocation_endpoint = endpoint("revocation_endpoint", false);
+  if (const bj::value* rv = o.if_contains("revocation")) {
+    if (!a.revocation_endpoint.empty())
+      r.bad("revocation", "and revocation_endpoint are two ways of saying the same thing: give one (an app "
+                          "that extends another may remove the inherited one with null)");
+    if (rv->is_string() && rv->get_string() == "none") a.revocation_none = true;
+    else if (rv->is_object()) a.revocation = parse_revocation(rv->get_object(), where + " revocation");
+    else r.bad("revocation", "must be \"none\" or a request object");
+  }
   a.scopes = r.strings("scopes");
   a.scope_separator = r.str("scope_separator").value_or(" ");
   if (a.scope_separator.empty()) r.bad("scope_separator", "must not be empty");
@@ -175,20 +257,32 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
   a.iss_parameter_supported = r.boolean("authorization_response_iss_parameter_supported").value_or(false);
   if (a.iss_parameter_supported && a.issuer.empty())
     r.bad("issuer", "is required when authorization_response_iss_parameter_supported is true");
+  std::set<std::string> names;
+  a.token_response_metadata = r.strings("token_response_metadata");
+  for (const auto& path : a.token_response_metadata) {
+    if (!is_metadata_path(path))
+      r.bad("token_response_metadata", "has '" + path + "', which is not a dotted path of names "
+                                       "(letters, digits, '_' and '-')");
+    if (!names.insert(path).second) r.bad("token_response_metadata", "repeats '" + path + "'");
+  }
+  a.callback_metadata = r.strings("callback_metadata");
+  for (const auto& name : a.callback_metadata) {
+    if (!is_metadata_path(name) || name.find('.') != std::string::npos)
+      r.bad("callback_metadata", "has '" + name + "', which is not a parameter name "
+                                 "(letters, digits, '_' and '-')");
+    for (const char* res : {"code", "state", "iss", "error", "error_description", "error_uri"})
+      if (name == res) r.bad("callback_metadata", "may not include '" + name + "', which refold reads itself");
+    if (!names.insert(name).second) r.bad("callback_metadata", "repeats '" + name + "'");
+  }
   return a;
 }
 
 // Every "{name}" in `tmpl` must name a declared field.
 void check_placeholders(const json::Reader& r, std::string_view key, std::string_view tmpl,
                         const std::vector<Field>& fields) {
-  for (std::size_t pos = 0; (pos = tmpl.find('{', pos)) != std::string_view::npos;) {
-    auto end = tmpl.find('}', pos);
-    if (end == std::string_view::npos) r.bad(key, "has an unclosed '{'");
-    std::string_view name = tmpl.substr(pos + 1, end - pos - 1);
-    bool known = std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
-    if (!known) r.bad(key, "refers to '{" + std::string(name) + "}', which is not a field");
-    pos = end + 1;
-  }
+  check_template(r, key, tmpl, [&](std::string_view name) {
+    return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+  }, "a field");
 }
 
 Verify parse_verify(const bj::object& o, const std::string& where, const std::vector<Field>& fields) {
@@ -200,8 +294,7 @@ Verify parse_verify(const bj::object& o, const std::string& where, const std::ve
     r.bad("method", "must be GET, POST or HEAD");
   v.url = *r.str("url", true);
   check_placeholders(r, "url", v.url, fields);
-  auto host_end = v.url.find('/', v.url.find("//") == std::string::npos ? 0 : v.url.find("//") + 2);
-  if (v.url.substr(0, host_end).find('{') != std::string::npos)
+  if (template_in_authority(v.url))
     r.bad("url", "may use fields only in its path and query, not its host");
   if (!acceptable_endpoint(v.url)) r.bad("url", "must be an https URL (http only for loopback hosts)");
   if (const bj::object* h = r.object("headers")) {
@@ -221,13 +314,7 @@ Verify parse_verify(const bj::object& o, const std::string& where, const std::ve
     check_placeholders(br, "password", pass, fields);
     v.basic_auth.emplace(std::move(user), std::move(pass));
   }
-  if (const bj::array* a = r.array("expect_status")) {
-    for (const auto& s : *a) {
-      if (!s.is_int64() || s.get_int64() < 100 || s.get_int64() > 599)
-        r.bad("expect_status", "must be an array of HTTP status codes");
-      v.expect_status.push_back(static_cast<int>(s.get_int64()));
-    }
-  }
+  v.expect_status = status_list(r, "expect_status");
   return v;
 }
 
@@ -243,6 +330,14 @@ bool acceptable_endpoint(std::string_view url) {
   } catch (const Error&) {
     return false;
   }
+}
+
+const std::vector<std::string_view>& app_categories() {
+  static const std::vector<std::string_view> kCategories{
+      "accounting", "ai",        "analytics",    "commerce",           "communication", "crm",
+      "design",     "developer-tools", "hr",     "identity",           "marketing",     "payments",
+      "productivity", "project-management", "social", "storage", "support"};
+  return kCategories;
 }
 
 bool App::offers(std::string_view auth_type) const {
@@ -268,10 +363,23 @@ App parse_app(const bj::value& v, const std::string& origin) {
   app.slug = slug_of(v, origin);
   const auto& o = v.get_object();
   json::Reader r(o, "catalog: app '" + app.slug + "'");
-  r.only({"slug", "extends", "name", "description", "icon", "tags", "auth_types", "keybased", "oauth2"});
+  r.only({"slug", "extends", "name", "description", "icon", "category", "docs_url", "tags", "auth_types",
+          "keybased", "oauth2", "api_base_url"});
   app.name = *r.str("name", true);
   app.description = r.str("description").value_or("");
   app.icon = r.str("icon").value_or("");
+  if (auto category = r.str("category")) {
+    const auto& cats = app_categories();
+    if (std::find(cats.begin(), cats.end(), *category) == cats.end()) {
+      std::string list;
+      for (auto c : cats) list += (list.empty() ? "" : ", ") + std::string(c);
+      r.bad("category", "must be one of " + list);
+    }
+    app.category = std::move(*category);
+  }
+  app.docs_url = r.str("docs_url").value_or("");
+  if (!app.docs_url.empty() && !acceptable_endpoint(app.docs_url))
+    r.bad("docs_url", "must be an https URL");
   app.tags = r.strings("tags");
   app.auth_types = r.strings("auth_types", true);
   if (app.auth_types.empty()) r.bad("auth_types", "must name at least one auth type");
@@ -302,6 +410,35 @@ App parse_app(const bj::value& v, const std::string& origin) {
   if (app.offers("oauth2") != (oa != nullptr))
     r.bad("oauth2", "must be present exactly when auth_types has oauth2");
   if (oa) app.oauth2 = parse_oauth2(*oa, r.where() + " oauth2");
+  if (auto base = r.str("api_base_url")) {
+    if (!app.oauth2) r.bad("api_base_url", "applies only to OAuth 2.0 apps");
+    const auto& def = *app.oauth2;
+    check_template(r, "api_base_url", *base, [&](std::string_view name) {
+      if (name.substr(0, 9) != "metadata.") return false;
+      name.remove_prefix(9);
+      auto has = [&](const std::vector<std::string>& names) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+      };
+      return has(def.token_response_metadata) || has(def.callback_metadata);
+    }, "{metadata.<a name in token_response_metadata or callback_metadata>}");
+    // The API base is where the host sends the access token, so what decides
+    // its host must come from the provider: a callback parameter passes
+    // through the user's browser and could be anything.
+    auto scheme_end = base->find("//");
+    auto host_end = base->find('/', scheme_end == std::string::npos ? 0 : scheme_end + 2);
+    for (const auto& name : def.callback_metadata)
+      if (base->substr(0, host_end).find("{metadata." + name + "}") != std::string::npos)
+        r.bad("api_base_url", "may use callback_metadata ('" + name + "') only after the host: it comes "
+                              "through the user's browser");
+    // A template that starts with its scheme must be an https URL (a
+    // placeholder may stand for the host); one that starts with a
+    // placeholder is checked once filled.
+    if ((*base)[0] != '{') {
+      std::string sample(fill_template(*base, [](std::string_view) { return std::string_view("x"); }, false).view());
+      if (!acceptable_endpoint(sample)) r.bad("api_base_url", "must be an https URL (http only for loopback hosts)");
+    }
+    app.api_base_url = std::move(*base);
+  }
   return app;
 }
 

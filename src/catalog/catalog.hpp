@@ -51,10 +51,33 @@ struct Field {
   boost::json::value check(const boost::json::value& v) const;
 };
 
+// A revocation that is not RFC 7009: one request, declared as data
+// (HubSpot's DELETE of the refresh token, GitHub's DELETE of the grant,
+// Slack's and Dropbox's bearer-authenticated POST). "{token}" (the token
+// `token` names), "{access_token}", "{refresh_token}" and "{client_id}" may
+// appear in the url (after the host), params and header values.
+struct Revocation {
+  std::string method = "POST";         // POST, DELETE or GET
+  std::string url;
+  std::string token = "access_token";  // or refresh_token: the token it revokes
+  // none, client_secret_basic, client_secret_post, or bearer (the access
+  // token in an Authorization header).
+  std::string client_auth = "none";
+  std::string body_format = "form";  // form or json; params go in the query for GET
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<int> expect_status;  // empty: any 2xx
+};
+
 struct OAuth2 {
   std::string authorization_endpoint;
   std::string token_endpoint;
-  std::string revocation_endpoint;  // empty: the provider has none
+  // How a disconnect revokes, declared one of three ways: an RFC 7009
+  // endpoint, a request template, or "none" (the provider cannot revoke
+  // one grant). An app that declares none of them has no revocation.
+  std::string revocation_endpoint;  // RFC 7009; empty: not this way
+  std::optional<Revocation> revocation;
+  bool revocation_none = false;
   std::vector<std::string> scopes;
   std::string scope_separator = " ";
   // client_secret_basic, client_secret_post or none (a public client: the
@@ -84,6 +107,12 @@ struct OAuth2 {
   // the authorization response, it must equal `issuer`.
   std::string issuer;
   bool iss_parameter_supported = false;
+  // Non-secret values kept with a connection as its metadata: paths into
+  // the token response, dotted ("instance_url", "team.id"), and parameters
+  // of the authorization callback (QuickBooks' "realmId"). Each is stored
+  // under its path or name, as a string.
+  std::vector<std::string> token_response_metadata;
+  std::vector<std::string> callback_metadata;
 };
 
 // A request that proves key-based credentials work before they are saved.
@@ -102,11 +131,17 @@ struct App {
   std::string name;
   std::string description;
   std::string icon;
+  std::string category;  // one of app_categories(), or empty
+  std::string docs_url;  // the provider's API documentation
   std::vector<std::string> tags;
   std::vector<std::string> auth_types;  // in declared order
   std::vector<Field> fields;            // key-based input fields
   std::optional<Verify> verify;         // key-based verification request
   std::optional<OAuth2> oauth2;
+  // Where the host calls the provider's API for a connection: a URL
+  // template over its metadata ("{metadata.instance_url}"), filled when
+  // tokens are saved and returned with the credentials. Empty: not given.
+  std::string api_base_url;
 
   bool offers(std::string_view auth_type) const;
   // Validates a key-based payload against `fields` and returns the
@@ -130,6 +165,9 @@ class Catalog {
 // Parses and validates one app definition. `origin` says where it came from
 // for error messages ("built-in file twilio.json", "config catalog[2]").
 App parse_app(const boost::json::value& v, const std::string& origin);
+
+// The categories an app may declare, in alphabetical order.
+const std::vector<std::string_view>& app_categories();
 
 // True for an https URL, or an http URL whose host is loopback.
 bool acceptable_endpoint(std::string_view url);

@@ -107,6 +107,14 @@ bj::object connection_json(const store::Connection& c) {
   o["expires_at"] = time_or_null(c.expires_at);
   o["next_refresh_at"] = time_or_null(c.status == "active" ? c.next_refresh_at : std::nullopt);
   o["refresh_failures"] = c.refresh_failures;
+  // Non-secret metadata kept from the provider's answers, and the API base.
+  if (c.config != "{}") {
+    boost::system::error_code ec;
+    bj::value config = bj::parse(c.config, ec);
+    if (!ec && config.is_object())
+      for (const char* key : {"metadata", "api_base_url"})
+        if (const bj::value* v = config.get_object().if_contains(key)) o[key] = *v;
+  }
   return o;
 }
 
@@ -232,11 +240,12 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
 }
 
 void Client::save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
-                             std::optional<Millis> expires_at, bool has_refresh_token) {
+                             std::optional<Millis> expires_at, bool has_refresh_token,
+                             const std::string& config) {
   Millis now = clock_.now();
   store::UpsertResult r = store_->upsert(
       id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
-      now, expires_at, lifecycle_->schedule(now, expires_at, has_refresh_token));
+      now, expires_at, lifecycle_->schedule(now, expires_at, has_refresh_token), config);
   lifecycle_->changed(id.account, id.app);
   events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
                       id.app, id.auth_type, now)});

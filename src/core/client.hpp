@@ -86,9 +86,11 @@ class Client {
   // Seals and stores completed OAuth tokens, emits the event.
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);
-  // Saves a connect's sealed record, emits created or reauthenticated.
+  // Saves a connect's sealed record and non-secret config (JSON), emits
+  // created or reauthenticated.
   void save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
-                       std::optional<Millis> expires_at, bool has_refresh_token);
+                       std::optional<Millis> expires_at, bool has_refresh_token,
+                       const std::string& config = "{}");
   // Revokes what a removed connection held (best effort); nullopt when
   // there was nothing to revoke at.
   std::optional<bool> revoke(const store::ConnectionWithSecret& removed);

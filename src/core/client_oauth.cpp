@@ -2,6 +2,7 @@
 // interactive flows, and verification of key-based credentials.
 #include <boost/json.hpp>
 
+#include "catalog/template.hpp"
 #include "core/client.hpp"
 #include "core/oauth_record.hpp"
 #include "crypto/encoding.hpp"
@@ -19,27 +20,14 @@ namespace {
 // Replaces each "{field}" in `tmpl` with the field's value, percent-encoded
 // when it goes into a URL. Secret: the fields are keys.
 crypto::SecretString fill(const std::string& tmpl, const bj::object& fields, bool url) {
-  crypto::SecretString out;
-  std::string_view t(tmpl);
-  for (std::size_t pos = 0; pos < t.size();) {
-    auto open = t.find('{', pos);
-    if (open == std::string_view::npos) {
-      out += t.substr(pos);
-      break;
-    }
-    auto close = t.find('}', open);
-    out += t.substr(pos, open - pos);
-    std::string_view name = t.substr(open + 1, close - open - 1);
-    crypto::SecretString value;
-    if (const bj::value* v = fields.if_contains(name)) {
-      if (v->is_string()) value = std::string_view(v->get_string());
-      else value = crypto::serialize(*v);
-    }
-    if (url) out += http::form_encode({{"a", value}}).view().substr(2);
-    else out += value;
-    pos = close + 1;
-  }
-  return out;
+  crypto::SecretString number;  // a non-string value, serialized
+  return catalog::fill_template(tmpl, [&](std::string_view name) -> std::optional<std::string_view> {
+    const bj::value* v = fields.if_contains(name);
+    if (!v) return std::nullopt;
+    if (v->is_string()) return std::string_view(v->get_string());
+    number = crypto::serialize(*v);
+    return number.view();
+  }, url);
 }
 
 }  // namespace
@@ -79,18 +67,21 @@ std::string Client::oauth_begin(const std::string& account, const std::string& a
 void Client::save_tokens(const oauth::Completed& done) {
   crypto::SecretString plain = oauth_record(done.tokens);
   save_connection({done.account, done.app, "oauth2"}, plain, done.tokens.expires_at,
-                  done.tokens.refresh_token.has_value());
+                  done.tokens.refresh_token.has_value(), connection_config(done.tokens));
 }
 
 std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
   const store::ConnectionId& id = row.connection.id;
   if (id.auth_type != "oauth2") return std::nullopt;
   const catalog::App* app = catalog_.find(id.app);
-  if (!app || !app->oauth2 || app->oauth2->revocation_endpoint.empty()) return std::nullopt;
+  if (!app || !app->oauth2) return std::nullopt;
+  const catalog::OAuth2& def = *app->oauth2;
+  if (def.revocation_endpoint.empty() && !def.revocation) return std::nullopt;  // none, said or not
   auto reg = oauth_clients_.find(id.app);
   if (reg == oauth_clients_.end()) return false;  // no client to authenticate as
   try {
     oauth::TokenSet t = read_oauth_record(vault_->open(id, row.sealed).view());
+    if (def.revocation) return oauth::revoke_by_request(http(), *app, reg->second, t);
     // RFC 7009 2.1: revoking the refresh token first lets a provider that
     // revokes the whole grant with it do so.
     bool ok = true;

@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "handlers.hpp"
 #include "responses.hpp"
@@ -58,10 +59,14 @@ bool read_int(const json::object& o, std::string_view key, std::int64_t lo, std:
 
 json::object config_json(const Provider& p) {
   RefreshPolicy refresh = p.refresh_policy();
+  json::object callback;
+  for (const auto& [k, v] : p.callback_extra()) callback[k] = v;
   return json::object{{"access_token_ttl", p.access_token_ttl()},
                       {"auto_approve", p.auto_approve()},
                       {"issue_refresh_tokens", refresh.issue},
-                      {"rotate_refresh_tokens", refresh.rotate}};
+                      {"rotate_refresh_tokens", refresh.rotate},
+                      {"token_response_extra", json::parse(p.token_response_extra())},
+                      {"callback_extra", std::move(callback)}};
 }
 
 // Reads an optional bool member; false if present and not a bool.
@@ -142,9 +147,28 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
       return bad("issue_refresh_tokens must be true or false");
     if (!read_bool(*body, "rotate_refresh_tokens", rotate))
       return bad("rotate_refresh_tokens must be true or false");
+    std::optional<std::string> token_extra;
+    if (auto it = body->find("token_response_extra"); it != body->end()) {
+      if (!it->value().is_object()) return bad("token_response_extra must be a JSON object");
+      token_extra = json::serialize(it->value());
+    }
+    std::optional<std::vector<std::pair<std::string, std::string>>> callback_extra;
+    if (auto it = body->find("callback_extra"); it != body->end()) {
+      if (!it->value().is_object()) return bad("callback_extra must be a JSON object of strings");
+      callback_extra.emplace();
+      for (const auto& [k, v] : it->value().get_object()) {
+        static const char* kOwn[] = {"code", "state", "iss", "error", "error_description"};
+        for (const char* own : kOwn)
+          if (k == own) return bad("callback_extra may not set '" + std::string(own) + "', which the server sets");
+        if (!v.is_string()) return bad("callback_extra must be a JSON object of strings");
+        callback_extra->emplace_back(std::string(k), std::string(v.get_string()));
+      }
+    }
     // Checked in full before anything changes: a bad request changes nothing.
     provider_.set_access_token_ttl(ttl);
     if (auto_approve) provider_.set_auto_approve(*auto_approve);
+    if (token_extra) provider_.set_token_response_extra(std::move(*token_extra));
+    if (callback_extra) provider_.set_callback_extra(std::move(*callback_extra));
     if (issue || rotate) {
       RefreshPolicy policy = provider_.refresh_policy();
       if (issue) policy.issue = *issue;

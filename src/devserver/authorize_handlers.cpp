@@ -52,6 +52,7 @@ HttpResponse Router::approve(const AuthorizeRequest& request) {
   Params p{{"code", std::move(code)}};
   if (!request.state.empty()) p.emplace_back("state", request.state);
   p.emplace_back("iss", site_.issuer);
+  for (auto& extra : provider_.callback_extra()) p.push_back(std::move(extra));
   return redirect_response(append_query(request.redirect_uri, p));
 }
 

@@ -279,6 +279,26 @@ void Provider::set_refresh_policy(RefreshPolicy policy) {
   refresh_policy_ = policy;
 }
 
+std::string Provider::token_response_extra() const {
+  std::lock_guard lock(mutex_);
+  return token_response_extra_;
+}
+
+void Provider::set_token_response_extra(std::string json_object) {
+  std::lock_guard lock(mutex_);
+  token_response_extra_ = std::move(json_object);
+}
+
+std::vector<std::pair<std::string, std::string>> Provider::callback_extra() const {
+  std::lock_guard lock(mutex_);
+  return callback_extra_;
+}
+
+void Provider::set_callback_extra(std::vector<std::pair<std::string, std::string>> params) {
+  std::lock_guard lock(mutex_);
+  callback_extra_ = std::move(params);
+}
+
 bool Provider::revoke_grant_of(std::string_view refresh_token, const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto it = refresh_tokens_.find(refresh_token);

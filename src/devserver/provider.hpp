@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace refold::devserver {
@@ -123,6 +124,14 @@ class Provider {
   void set_auto_approve(bool on);
   RefreshPolicy refresh_policy() const;
   void set_refresh_policy(RefreshPolicy policy);
+  // Provider quirks to test a client against: members added to every
+  // successful token response (a serialized JSON object, "{}" for none),
+  // and parameters added to every authorization redirect that carries a
+  // code (QuickBooks' realmId).
+  std::string token_response_extra() const;
+  void set_token_response_extra(std::string json_object);
+  std::vector<std::pair<std::string, std::string>> callback_extra() const;
+  void set_callback_extra(std::vector<std::pair<std::string, std::string>> params);
   bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
   bool revoke_grant_id(std::uint64_t id, const std::string& reason);
   std::size_t revoke_all(const std::string& reason);
@@ -165,6 +174,8 @@ class Provider {
   std::int64_t access_token_ttl_;
   bool auto_approve_;
   RefreshPolicy refresh_policy_;
+  std::string token_response_extra_ = "{}";
+  std::vector<std::pair<std::string, std::string>> callback_extra_;
   std::uint64_t next_grant_id_ = 1;
   std::uint64_t issued_since_sweep_ = 0;
   std::map<std::string, Pending, std::less<>> pending_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 #include "crypto.hpp"
 #include "handlers.hpp"
@@ -116,9 +117,10 @@ bool valid_verifier(std::string_view s) {
   });
 }
 
-HttpResponse token_answer(const TokenOutcome& out) {
+HttpResponse token_answer(const Provider& provider, const TokenOutcome& out) {
   if (!out.tokens) return oauth_error(400, out.error, out.description);
-  json::object body;
+  // The configured extra members first: the standard ones below win.
+  json::object body = json::parse(provider.token_response_extra()).as_object();
   body["access_token"] = out.tokens->access_token;
   body["token_type"] = "Bearer";
   body["expires_in"] = out.tokens->expires_in;
@@ -149,7 +151,7 @@ HttpResponse Router::token(const HttpRequest& req) {
     if (!valid_verifier(*verifier))
       return oauth_error(400, "invalid_request",
                          "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]");
-    return token_answer(provider_.redeem_code(form.client_id, *code, *redirect_uri, *verifier));
+    return token_answer(provider_, provider_.redeem_code(form.client_id, *code, *redirect_uri, *verifier));
   }
   if (*grant_type == "refresh_token") {
     auto refresh_token = param(p, "refresh_token");
@@ -158,7 +160,7 @@ HttpResponse Router::token(const HttpRequest& req) {
     if (!scope)
       return oauth_error(400, "invalid_scope",
                          "scope contains characters RFC 6749 3.3 does not allow");
-    return token_answer(provider_.refresh(form.client_id, *refresh_token, *scope));
+    return token_answer(provider_, provider_.refresh(form.client_id, *refresh_token, *scope));
   }
   return oauth_error(400, "unsupported_grant_type",
                      "grant_type must be authorization_code or refresh_token");

@@ -108,9 +108,14 @@ void set_token_body(http::Request& req, const http::Params& form, const catalog:
 
 void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
                   const ClientRegistration& reg) {
-  if (!reg.client_secret || def.token_endpoint_auth_method == "none") {
+  authenticate(req, form, def.token_endpoint_auth_method, reg);
+}
+
+void authenticate(http::Request& req, http::Params& form, std::string_view method,
+                  const ClientRegistration& reg) {
+  if (!reg.client_secret || method == "none") {
     form.emplace_back("client_id", reg.client_id);
-  } else if (def.token_endpoint_auth_method == "client_secret_post") {
+  } else if (method == "client_secret_post") {
     form.emplace_back("client_id", reg.client_id);
     form.emplace_back("client_secret", *reg.client_secret);
   } else {
@@ -239,6 +244,9 @@ Completed Flows::complete(std::string_view callback_url) {
   std::vector<std::string_view> secrets{code, verifier};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);
   done.tokens = parse_token_response(resp.status, resp.body, app, requested, clock_.now(), secrets);
+  for (const auto& name : def.callback_metadata)
+    if (std::string_view v = get(params, name.c_str()); !v.empty()) done.tokens.metadata.emplace_back(name, std::string(v));
+  finish_metadata(app, done.tokens, nullptr);
   return done;
 }
 

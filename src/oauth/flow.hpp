@@ -105,5 +105,9 @@ void set_token_body(http::Request& req, const http::Params& form, const catalog:
 // or token_endpoint_auth_method "none") sends its client_id only.
 void authenticate(http::Request& req, http::Params& form, const catalog::OAuth2& def,
                   const ClientRegistration& reg);
+// The same with the method named: "client_secret_basic",
+// "client_secret_post" or "none".
+void authenticate(http::Request& req, http::Params& form, std::string_view method,
+                  const ClientRegistration& reg);
 
 }  // namespace refold::oauth

@@ -1,8 +1,13 @@
 #include "oauth/refresh.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
+#include <boost/json.hpp>
+
+#include "catalog/template.hpp"
+#include "crypto/secure.hpp"
 #include "http/url.hpp"
 #include "util/error.hpp"
 
@@ -127,6 +132,75 @@ bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistr
   req.body = http::form_encode(form);
   try {
     return http.send(req).status == 200;  // RFC 7009 2.2: 200 also for a token already invalid
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                       const TokenSet& tokens) {
+  const catalog::Revocation& def = *app.oauth2->revocation;
+  const crypto::SecretString* token = &tokens.access_token;
+  if (def.token == "refresh_token") {
+    if (!tokens.refresh_token) return false;
+    token = &*tokens.refresh_token;
+  }
+  auto value = [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name == "token") return token->view();
+    if (name == "access_token") return tokens.access_token.view();
+    if (name == "refresh_token") {
+      if (!tokens.refresh_token) return std::nullopt;
+      return tokens.refresh_token->view();
+    }
+    if (name == "client_id") return std::string_view(reg.client_id);
+    return std::nullopt;
+  };
+  http::Request req;
+  req.method = def.method;
+  req.url = catalog::fill_template(def.url, value, true);
+  req.timeout = std::chrono::milliseconds(5000);
+  req.idempotent = true;  // revoking twice is revoking
+  for (const auto& [name, tmpl] : def.headers)
+    req.headers.push_back({name, catalog::fill_template(tmpl, value, false)});
+  http::Params params;
+  for (const auto& [name, tmpl] : def.params) params.emplace_back(name, catalog::fill_template(tmpl, value, false));
+  if (def.client_auth == "bearer") {
+    crypto::SecretString bearer("Bearer ");
+    bearer += tokens.access_token.view();
+    req.headers.push_back({"Authorization", std::move(bearer)});
+  } else if (def.client_auth != "none") {
+    authenticate(req, params, def.client_auth, reg);
+  }
+  if (def.method == "GET") {
+    if (!params.empty()) {
+      req.url += req.url.view().find('?') == std::string_view::npos ? '?' : '&';
+      req.url += http::form_encode(params).view();
+    }
+  } else if (!params.empty()) {
+    if (def.body_format == "json") {
+      boost::json::object o(crypto::wiping_storage());
+      for (const auto& [k, v] : params) o[k] = v.view();
+      req.headers.push_back({"Content-Type", "application/json"});
+      req.body = crypto::serialize(o);
+    } else {
+      req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+      req.body = http::form_encode(params);
+    }
+  }
+  try {
+    http::Response resp = http.send(req);
+    bool expected = def.expect_status.empty() ? resp.status >= 200 && resp.status < 300
+                                              : std::find(def.expect_status.begin(), def.expect_status.end(),
+                                                          resp.status) != def.expect_status.end();
+    if (!expected) return false;
+    // A 200 that says it failed: Slack's {"ok": false, "error": ...}.
+    boost::system::error_code ec;
+    boost::json::value body = boost::json::parse(resp.body.view(), ec, crypto::wiping_storage());
+    if (ec || !body.is_object()) return true;
+    const auto& o = body.get_object();
+    if (o.contains("error")) return false;
+    const boost::json::value* ok = o.if_contains("ok");
+    return !(ok && ok->is_bool() && !ok->get_bool());
   } catch (const Error&) {
     return false;
   }

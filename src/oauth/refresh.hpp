@@ -52,6 +52,15 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
             std::string_view token, const char* hint);
 
+// Revokes a connection's grant with the app's declared request
+// (catalog::OAuth2::revocation), one request for the token it names.
+// Returns true when the provider confirmed it: an expected status (any 2xx
+// unless the app lists them) and no error in a JSON answer ("error", or
+// Slack's "ok": false). False for any failure, never thrown, and when the
+// connection lacks the token the request needs. Thread-safe as `http` is.
+bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                       const TokenSet& tokens);
+
 // A Retry-After value (delta-seconds or an HTTP-date) as a duration from
 // `now`; nullopt when absent or unparsable.
 std::optional<Millis> parse_retry_after(std::string_view value, Millis now);

@@ -1,10 +1,13 @@
 #include "oauth/token_response.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
+#include "catalog/template.hpp"
 #include "crypto/secure.hpp"
+#include "http/url.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -154,7 +157,53 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
   } else {
     t.scopes = requested;  // RFC 6749 5.1: omitted means as requested
   }
+  // Metadata paths start at the top of the response, whatever token_path
+  // says (Slack's team.id sits beside authed_user). A path that is absent
+  // or leads to an object, an array or null is not kept.
+  for (const auto& path : def.token_response_metadata) {
+    const bj::value* v = nullptr;
+    const bj::object* at = &*doc;
+    for (std::string_view rest = path; at;) {
+      auto dot = rest.find('.');
+      v = at->if_contains(rest.substr(0, dot));
+      if (!v || dot == std::string_view::npos) break;
+      at = v->if_object();
+      rest.remove_prefix(dot + 1);
+      if (!at) v = nullptr;
+    }
+    if (!v) continue;
+    if (v->is_string()) t.metadata.emplace_back(path, std::string(v->get_string()));
+    else if (v->is_number() || v->is_bool()) t.metadata.emplace_back(path, bj::serialize(*v));
+  }
   return t;
+}
+
+void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previous) {
+  if (previous)
+    for (const auto& [k, v] : previous->metadata) {
+      bool have = std::any_of(t.metadata.begin(), t.metadata.end(), [&](const auto& m) { return m.first == k; });
+      if (!have) t.metadata.emplace_back(k, v);
+    }
+  t.api_base_url.reset();
+  if (app.api_base_url.empty()) return;
+  std::string missing;
+  crypto::SecretString url = catalog::fill_template(app.api_base_url, [&](std::string_view name) -> std::optional<std::string_view> {
+    name.remove_prefix(9);  // "metadata.", checked when the app loaded
+    for (const auto& [k, v] : t.metadata)
+      if (k == name) return std::string_view(v);
+    if (missing.empty()) missing = name;
+    return std::nullopt;
+  }, false);
+  if (!missing.empty())
+    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs '" + missing +
+                               "', which the provider did not send");
+  try {
+    http::require_secure(http::parse_url(url.view()));
+  } catch (const Error&) {
+    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': the api_base_url built from the provider's answer is not an "
+                           "https URL");
+  }
+  t.api_base_url = std::string(url.view());
 }
 
 }  // namespace refold::oauth

@@ -22,6 +22,11 @@ struct TokenSet {
   std::optional<Millis> expires_at;         // absent: the provider gave no usable lifetime
   std::vector<std::string> scopes;
   std::optional<crypto::SecretString> refresh_token;
+  // Non-secret values the app keeps (catalog::OAuth2 token_response_metadata
+  // and callback_metadata), under their paths or names, and the API base
+  // built from them (catalog::App::api_base_url).
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::optional<std::string> api_base_url;
 };
 
 // Lifetimes above this are clamped: nothing we store needs to outlive it,
@@ -44,6 +49,13 @@ struct TokenError {
 TokenSet parse_token_response(int http_status, std::string_view body,
                               const catalog::App& app, const std::vector<std::string>& requested,
                               Millis now, const std::vector<std::string_view>& secrets);
+
+// Completes `t`'s metadata: values of `previous` (the tokens a refresh
+// replaces) that `t` lacks are kept, then the app's api_base_url is filled
+// from them. Throws REFOLD_EPROVIDER naming the app when a value the
+// template needs is missing or the result is not an https URL (http only
+// to loopback); the message never quotes a value.
+void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previous);
 
 // Extracts the error of a failed response (nullopt when it is a success).
 std::optional<TokenError> token_error(int http_status, std::string_view body,

@@ -92,7 +92,8 @@ std::vector<SaveOutcome> SqliteStore::save_refreshed_batch(std::span<const Refre
   static const char* kSave =
       "UPDATE connections SET key_id = ?6, nonce = ?7, ciphertext = ?8, expires_at = ?9,"
       " next_refresh_at = ?10, forced_refresh = ?11, updated_at = ?12, reason = NULL,"
-      " refresh_failures = 0, lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
+      " refresh_failures = 0, lease_owner = NULL, lease_expires_at = NULL, version = version + 1,"
+      " config = COALESCE(?13, config)"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3 AND lease_owner = ?4 AND version = ?5"
       " AND status = 'active'";
   std::vector<SaveOutcome> out(items.size());
@@ -115,7 +116,7 @@ std::vector<SaveOutcome> SqliteStore::save_refreshed_batch(std::span<const Refre
         .bind(5, it.version).bind(6, sealed.key_id).bind(7, std::span(sealed.nonce))
         .bind(8, std::span(sealed.ciphertext)).bind(9, it.tokens.expires_at)
         .bind(10, it.tokens.next_refresh_at).bind(11, std::int64_t{it.tokens.forced ? 1 : 0})
-        .bind(12, now);
+        .bind(12, now).bind(13, it.tokens.config);
     w->run();
     out[i].saved = c->db.changes() != 0;
     any = any || out[i].saved;

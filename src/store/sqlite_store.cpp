@@ -193,14 +193,14 @@ void SqliteStore::migrate() {
 
 UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                                  std::optional<Millis> expires_at,
-                                 std::optional<Millis> next_refresh_at) {
+                                 std::optional<Millis> next_refresh_at, const std::string& config) {
   static const char* kSelect =
       "SELECT status, created_at FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   static const char* kUpdate =
       "UPDATE connections SET status = 'active', reason = NULL, updated_at = ?4, key_id = ?5,"
       " nonce = ?6, ciphertext = ?7, expires_at = ?8, refresh_failures = 0,"
       " next_refresh_at = ?9, forced_refresh = 0, lease_owner = NULL, lease_expires_at = NULL,"
-      " version = version + 1"
+      " version = version + 1, config = ?10"
       " WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
   // A new row starts at a random version (below 2^62, so it never
   // overflows): a connection removed and made again must not pass through
@@ -208,8 +208,8 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Mil
   // could take one for the other.
   static const char* kInsert =
       "INSERT INTO connections (account, app, auth_type, created_at, updated_at, key_id, nonce,"
-      " ciphertext, expires_at, next_refresh_at, version)"
-      " VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, (random() & 0x3FFFFFFFFFFFFFFF) + 1)";
+      " ciphertext, expires_at, next_refresh_at, config, version)"
+      " VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, (random() & 0x3FFFFFFFFFFFFFFF) + 1)";
 
   std::lock_guard wl(write_mu_);
   auto c = acquire();
@@ -230,7 +230,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Mil
   Use w(c->stmt(r.created ? kInsert : kUpdate));
   w->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type).bind(4, now)
       .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
-      .bind(8, expires_at).bind(9, next_refresh_at);
+      .bind(8, expires_at).bind(9, next_refresh_at).bind(10, config);
   w->run();
   tx.commit();
   return r;

@@ -38,7 +38,7 @@ class SqliteStore final : public Store {
   std::vector<DataKeyUse> data_key_use() override;
   UpsertResult upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                       std::optional<Millis> expires_at,
-                      std::optional<Millis> next_refresh_at) override;
+                      std::optional<Millis> next_refresh_at, const std::string& config = "{}") override;
   LeaseResult acquire_lease(const ConnectionId& id, const std::string& owner, Millis now,
                             Millis until) override;
   void release_lease(const ConnectionId& id, const std::string& owner) override;

@@ -119,6 +119,7 @@ struct RefreshedTokens {
   std::optional<Millis> expires_at;
   std::optional<Millis> next_refresh_at;
   bool forced = false;
+  std::optional<std::string> config;  // replaces the row's config when set
 };
 
 // One refresh's outcome in a group commit (Store::save_refreshed_batch).
@@ -213,12 +214,14 @@ class Store {
   // Every data key, oldest first, with how many records each seals.
   virtual std::vector<DataKeyUse> data_key_use() = 0;
 
-  // Inserts or replaces the connection's secret, keeping created_at and
-  // config of an existing row, setting it active. Durable when it returns.
-  // Clears any refresh lease and failure count.
+  // Inserts or replaces the connection's secret and its non-secret
+  // `config` (JSON), keeping created_at of an existing row, setting it
+  // active. Durable when it returns. Clears any refresh lease and failure
+  // count.
   virtual UpsertResult upsert(const ConnectionId& id, const Sealer& seal, Millis now,
                               std::optional<Millis> expires_at = std::nullopt,
-                              std::optional<Millis> next_refresh_at = std::nullopt) = 0;
+                              std::optional<Millis> next_refresh_at = std::nullopt,
+                              const std::string& config = "{}") = 0;
 
   // ---- Token lifecycle: the cross-process refresh lease ----
   // In one write transaction: reads the row and, unless another owner holds

@@ -69,6 +69,17 @@ struct Lifecycle {
     return c;
   }
 
+  // Opens the client again with the config's sandbox app changed by
+  // `change` (given the app's definition).
+  template <class F>
+  void reopen_with_sandbox(F&& change) {
+    bj::object cfg = parse(config).as_object();
+    change(cfg.at("catalog").as_array().at(0).as_object());
+    config = to_json(cfg);
+    client.reset();
+    client = open(config);
+  }
+
   // Connects `account` to the sandbox through begin/complete.
   void connect(const char* account = "acct") {
     char* url = nullptr;

@@ -697,6 +697,49 @@ TEST_CASE("lifecycle: disconnect revokes at the sandbox") {
   CHECK(rc == REFOLD_ENOTFOUND);
 }
 
+TEST_CASE("lifecycle: disconnect sends the app's declared revocation request") {
+  // The sandbox app with its RFC 7009 endpoint swapped for a request
+  // template aimed at the same endpoint: one request, for the refresh token.
+  Lifecycle f;
+  f.reopen_with_sandbox([](bj::object& app) {
+    bj::object& oauth2 = app.at("oauth2").as_object();
+    const bj::value endpoint = oauth2.at("revocation_endpoint");
+    oauth2.erase("revocation_endpoint");
+    oauth2["revocation"] = bj::object{
+        {"url", endpoint},
+        {"token", "refresh_token"},
+        {"client_auth", "client_secret_basic"},
+        {"params", bj::object{{"token", "{token}"}, {"token_type_hint", "refresh_token"}}}};
+  });
+  f.connect();
+  const std::string token = f.token_ok();
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.count("revoke") == 1);
+  CHECK(f.last_event("connection.deleted").at("revoked") == true);
+  // The sandbox revokes the whole grant with its refresh token.
+  HttpResult grants = curl("GET", f.server.base_url() + "/admin/grants");
+  bj::array g = parse(grants.body).at("grants").as_array();
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].at("revoked") == true);
+  CHECK(f.me(token) == 401);
+}
+
+TEST_CASE("lifecycle: an app that declares no revocation is disconnected without a request") {
+  Lifecycle f;
+  f.reopen_with_sandbox([](bj::object& app) {
+    bj::object& oauth2 = app.at("oauth2").as_object();
+    oauth2.erase("revocation_endpoint");
+    oauth2["revocation"] = "none";
+  });
+  f.connect();
+  f.token_ok();
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.count("revoke") == 0);
+  // Nothing was tried, so the event says nothing about revocation.
+  CHECK_FALSE(f.last_event("connection.deleted").contains("revoked"));
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+}
+
 TEST_CASE("lifecycle: a failing revocation endpoint still leaves nothing stored") {
   Lifecycle f;
   f.connect();

@@ -49,6 +49,20 @@ TEST_CASE("bad definitions name the app and the key") {
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"keybased":{"fields":[{"name":"k","label":"K","type":"text","pattern":"("}]}})", "pattern"},
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"keybased":{"fields":[{"name":"k","label":"K","type":"select"}]}})", "options"},
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"oauth2":{"authorization_endpoint":"http://example.com/a","token_endpoint":"https://example.com/t"}})", "authorization_endpoint"},
+#define OA R"({"slug":"a1","name":"x","auth_types":["oauth2"],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t")"
+      {OA R"(,"token_response_metadata":["team..id"]}})", "token_response_metadata"},
+      {OA R"(,"token_response_metadata":["a b"]}})", "token_response_metadata"},
+      {OA R"(,"token_response_metadata":["x","x"]}})", "token_response_metadata"},
+      {OA R"(,"callback_metadata":["state"]}})", "callback_metadata"},
+      {OA R"(,"callback_metadata":["realm.id"]}})", "callback_metadata"},
+      {OA R"(,"token_response_metadata":["realmId"],"callback_metadata":["realmId"]}})", "callback_metadata"},
+      {OA R"(},"api_base_url":"https://api.example/{metadata.instance_url}"})", "api_base_url"},
+      {OA R"(,"token_response_metadata":["instance_url"]},"api_base_url":"https://api.example/{connection.x}"})", "api_base_url"},
+      {OA R"(,"token_response_metadata":["region"]},"api_base_url":"http://{metadata.region}.example"})", "api_base_url"},
+      {OA R"(,"callback_metadata":["realm"]},"api_base_url":"https://{metadata.realm}.crm.example"})", "api_base_url"},
+      {OA R"(,"callback_metadata":["realm"]},"api_base_url":"{metadata.realm}/v1"})", "api_base_url"},
+#undef OA
+      {R"({"slug":"a1","name":"x","auth_types":["keybased"],"api_base_url":"https://a.example","keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "api_base_url"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.json);
@@ -60,6 +74,19 @@ TEST_CASE("bad definitions name the app and the key") {
       CHECK(std::string(e.what()).find(std::string("'") + c.expect + "'") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("metadata: token response paths, callback parameters and an API base over them") {
+  refold::catalog::App app = refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"crm","name":"CRM","auth_types":["oauth2"],
+          "api_base_url":"https://{metadata.region}.crm.example/{metadata.team.id}/{metadata.realmId}",
+          "oauth2":{"authorization_endpoint":"https://crm.example/a","token_endpoint":"https://crm.example/t",
+                    "token_response_metadata":["team.id","region"],"callback_metadata":["realmId"]}})",
+                          "test"),
+      "test");
+  CHECK(app.oauth2->token_response_metadata == std::vector<std::string>{"team.id", "region"});
+  CHECK(app.oauth2->callback_metadata == std::vector<std::string>{"realmId"});
+  CHECK(app.api_base_url == "https://{metadata.region}.crm.example/{metadata.team.id}/{metadata.realmId}");
 }
 
 namespace {

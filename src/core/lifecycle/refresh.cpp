@@ -195,12 +195,22 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
       oauth::TokenSet& t = r.tokens;
       // A response without a refresh token keeps the old one (RFC 6749 6).
       if (!t.refresh_token) t.refresh_token = std::move(old.refresh_token);
+      // So does metadata the response did not repeat; the API base is built
+      // again from it, and stays as it was if the new values do not make one.
+      if (const catalog::App* def = deps_.catalog.find(app)) {
+        try {
+          oauth::finish_metadata(*def, t, &old);
+        } catch (const Error&) {
+          t.api_base_url = old.api_base_url;
+        }
+      }
       crypto::SecretString plain = oauth_record(t);
       Millis done_at = deps_.clock.now();
       store::RefreshedTokens saved;
       saved.expires_at = t.expires_at;
       saved.next_refresh_at = schedule(done_at, t.expires_at, true);
       saved.forced = forced.has_value();
+      saved.config = connection_config(t);
       Credentials fresh;
       // Read before the save: a change committed after it (another process
       // marking re-auth, say) must keep the new token out of the cache.
