@@ -254,7 +254,9 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  * and returns 0 once the tokens are saved. The app needs an
  * oauth_clients.<app> registration in config whose provider accepts a
  * loopback redirect URI. Gives up after oauth.interactive_timeout_ms
- * (default 5 minutes) with REFOLD_ETIMEOUT.
+ * (default 5 minutes) with REFOLD_ETIMEOUT. An app that requires
+ * connection inputs (connection_fields) cannot be connected this way:
+ * REFOLD_EINVALID before a browser opens (use refold_oauth_begin).
  *
  * Where a key-based app declares a verification request, the credentials
  * are checked with the provider first: REFOLD_EAUTH when it rejects them
@@ -303,8 +305,9 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  *   {"auth_type":"keybased","fields":{...}}
  *   {"auth_type":"oauth2","access_token":"...","token_type":"Bearer",
  *    "expires_at":"<RFC 3339>" or null,"scopes":[...],
- *    "metadata":{...},"api_base_url":"https://..."}
- * "metadata" (strings kept from the provider's token response and
+ *    "connection":{...},"metadata":{...},"api_base_url":"https://..."}
+ * "connection" (the inputs the connection was made with, such as a
+ * tenant's subdomain), "metadata" (strings kept from the provider's token response and
  * authorization callback, such as Salesforce's instance_url or QuickBooks'
  * realmId) and "api_base_url" (where to call the provider's API for this
  * connection) appear when the app declares them (docs/catalog.md).
@@ -413,8 +416,13 @@ REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char
  *
  * `options_json` may be NULL or an object with "redirect_uri" (default: the
  * registration's), "scopes" (array; default: the registration's, else the
- * app's) and "params" (extra authorize parameters, only those the app
- * lists in extra_authorize_params).
+ * app's), "params" (extra authorize parameters, only those the app
+ * lists in extra_authorize_params) and "connection" (an object of the
+ * inputs the app declares in connection_fields, such as {"subdomain":
+ * "acme"}, checked like key-based fields; a value that goes into a host
+ * name must be one DNS label). The inputs stay with the connection and
+ * fill the app's URLs for its code exchange, refreshes and revocation; a
+ * host they choose is reached only at public addresses (docs/catalog.md).
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_ESTORE. Thread-safe.
  */
 REFOLD_EXTERN int refold_oauth_begin(refold_client *client, const char *account, const char *app,

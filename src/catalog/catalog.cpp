@@ -168,21 +168,26 @@ std::vector<int> status_list(const json::Reader& r, std::string_view key) {
   return out;
 }
 
-Revocation parse_revocation(const bj::object& o, const std::string& where) {
+// "connection.<name>" for a declared connection input.
+bool is_input(std::string_view name, const std::vector<Field>& inputs) {
+  if (!name.starts_with("connection.")) return false;
+  name.remove_prefix(11);
+  return std::any_of(inputs.begin(), inputs.end(), [&](const Field& f) { return f.name == name; });
+}
+
+Revocation parse_revocation(const bj::object& o, const std::string& where, const std::vector<Field>& inputs) {
   json::Reader r(o, where);
   r.only({"method", "url", "token", "client_auth", "body_format", "params", "headers", "expect_status"});
   Revocation v;
-  auto known = [](std::string_view n) {
-    return n == "token" || n == "access_token" || n == "refresh_token" || n == "client_id";
+  auto known = [&](std::string_view n) {
+    return n == "token" || n == "access_token" || n == "refresh_token" || n == "client_id" || is_input(n, inputs);
   };
-  const char* what = "{token}, {access_token}, {refresh_token} or {client_id}";
+  const char* what = "{token}, {access_token}, {refresh_token}, {client_id} or {connection.<a connection field>}";
   v.method = r.str("method").value_or("POST");
   if (v.method != "POST" && v.method != "DELETE" && v.method != "GET")
     r.bad("method", "must be POST, DELETE or GET");
   v.url = *r.str("url", true);
-  check_template(r, "url", v.url, known, what);
-  if (template_in_authority(v.url)) r.bad("url", "may use placeholders only in its path and query, not its host");
-  if (!acceptable_endpoint(v.url)) r.bad("url", "must be an https URL (http only for loopback hosts)");
+  check_url_template(r, "url", v.url, known, what, [&](std::string_view n) { return is_input(n, inputs); });
   v.token = r.str("token").value_or("access_token");
   if (v.token != "access_token" && v.token != "refresh_token") r.bad("token", "must be access_token or refresh_token");
   v.client_auth = r.str("client_auth").value_or("none");
@@ -197,17 +202,19 @@ Revocation parse_revocation(const bj::object& o, const std::string& where) {
   return v;
 }
 
-OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
+OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::vector<Field>& inputs) {
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
           "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params", "token_params",
           "refresh_params", "extra_authorize_params", "default_expires_in", "token_path", "issuer",
           "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
   OAuth2 a;
+  // A tenant's endpoints may take the connection's inputs, in the host
+  // too ("https://{connection.subdomain}.zendesk.com/oauth/tokens").
+  auto input = [&](std::string_view n) { return is_input(n, inputs); };
   auto endpoint = [&](std::string_view key, bool required) {
     auto url = r.str(key, required);
-    if (url && !acceptable_endpoint(*url))
-      r.bad(key, "must be an https URL (http only for loopback hosts)");
+    if (url) check_url_template(r, key, *url, input, "{connection.<a connection field>}", input);
     return url.value_or("");
   };
   a.authorization_endpoint = endpoint("authorization_endpoint", true);
@@ -218,7 +225,7 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where) {
       r.bad("revocation", "and revocation_endpoint are two ways of saying the same thing: give one (an app "
                           "that extends another may remove the inherited one with null)");
     if (rv->is_string() && rv->get_string() == "none") a.revocation_none = true;
-    else if (rv->is_object()) a.revocation = parse_revocation(rv->get_object(), where + " revocation");
+    else if (rv->is_object()) a.revocation = parse_revocation(rv->get_object(), where + " revocation", inputs);
     else r.bad("revocation", "must be \"none\" or a request object");
   }
   a.scopes = r.strings("scopes");
@@ -364,7 +371,7 @@ App parse_app(const bj::value& v, const std::string& origin) {
   const auto& o = v.get_object();
   json::Reader r(o, "catalog: app '" + app.slug + "'");
   r.only({"slug", "extends", "name", "description", "icon", "category", "docs_url", "tags", "auth_types",
-          "keybased", "oauth2", "api_base_url"});
+          "keybased", "oauth2", "api_base_url", "connection_fields"});
   app.name = *r.str("name", true);
   app.description = r.str("description").value_or("");
   app.icon = r.str("icon").value_or("");
@@ -409,18 +416,31 @@ App parse_app(const bj::value& v, const std::string& origin) {
   const bj::object* oa = r.object("oauth2");
   if (app.offers("oauth2") != (oa != nullptr))
     r.bad("oauth2", "must be present exactly when auth_types has oauth2");
-  if (oa) app.oauth2 = parse_oauth2(*oa, r.where() + " oauth2");
+  if (const bj::array* inputs = r.array("connection_fields")) {
+    if (!oa) r.bad("connection_fields", "applies only to OAuth 2.0 apps (a key-based app declares fields)");
+    std::set<std::string> names;
+    for (const auto& fv : *inputs) {
+      Field f = parse_field(fv, r.where() + " connection field");
+      if (!names.insert(f.name).second)
+        fail(REFOLD_EINVALID, r.where() + ": connection field '" + f.name + "' is declared twice (name)");
+      if (f.secret)
+        fail(REFOLD_EINVALID, r.where() + ": connection field '" + f.name + "' may not be secret: connection "
+                              "inputs are shown in listings (a secret belongs in a key-based field)");
+      app.connection_fields.push_back(std::move(f));
+    }
+  }
+  if (oa) app.oauth2 = parse_oauth2(*oa, r.where() + " oauth2", app.connection_fields);
   if (auto base = r.str("api_base_url")) {
     if (!app.oauth2) r.bad("api_base_url", "applies only to OAuth 2.0 apps");
     const auto& def = *app.oauth2;
-    check_template(r, "api_base_url", *base, [&](std::string_view name) {
+    auto metadata = [&](std::string_view name, bool callback_too) {
       if (name.substr(0, 9) != "metadata.") return false;
       name.remove_prefix(9);
       auto has = [&](const std::vector<std::string>& names) {
         return std::find(names.begin(), names.end(), name) != names.end();
       };
-      return has(def.token_response_metadata) || has(def.callback_metadata);
-    }, "{metadata.<a name in token_response_metadata or callback_metadata>}");
+      return has(def.token_response_metadata) || (callback_too && has(def.callback_metadata));
+    };
     // The API base is where the host sends the access token, so what decides
     // its host must come from the provider: a callback parameter passes
     // through the user's browser and could be anything.
@@ -430,13 +450,11 @@ App parse_app(const bj::value& v, const std::string& origin) {
       if (base->substr(0, host_end).find("{metadata." + name + "}") != std::string::npos)
         r.bad("api_base_url", "may use callback_metadata ('" + name + "') only after the host: it comes "
                               "through the user's browser");
-    // A template that starts with its scheme must be an https URL (a
-    // placeholder may stand for the host); one that starts with a
-    // placeholder is checked once filled.
-    if ((*base)[0] != '{') {
-      std::string sample(fill_template(*base, [](std::string_view) { return std::string_view("x"); }, false).view());
-      if (!acceptable_endpoint(sample)) r.bad("api_base_url", "must be an https URL (http only for loopback hosts)");
-    }
+    check_url_template(
+        r, "api_base_url", *base,
+        [&](std::string_view n) { return metadata(n, true) || is_input(n, app.connection_fields); },
+        "{metadata.<a name in token_response_metadata or callback_metadata>} or {connection.<a connection field>}",
+        [&](std::string_view n) { return metadata(n, false) || is_input(n, app.connection_fields); });
     app.api_base_url = std::move(*base);
   }
   return app;

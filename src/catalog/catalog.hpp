@@ -47,8 +47,9 @@ struct Field {
 
   // Checks one payload value and returns it normalised (text as a string,
   // number as a number, boolean as a bool, select as the option's value).
-  // Throws REFOLD_EINVALID naming the field, never quoting the value.
-  boost::json::value check(const boost::json::value& v) const;
+  // Throws REFOLD_EINVALID naming the field, never quoting the value;
+  // the message starts with `where` ("payload: field 'key' ...").
+  boost::json::value check(const boost::json::value& v, std::string_view where = "payload") const;
 };
 
 // A revocation that is not RFC 7009: one request, declared as data
@@ -142,11 +143,18 @@ struct App {
   // template over its metadata ("{metadata.instance_url}"), filled when
   // tokens are saved and returned with the credentials. Empty: not given.
   std::string api_base_url;
+  // Inputs a connection takes when it is made (a tenant's subdomain), for
+  // "{connection.<name>}" in the app's OAuth URLs and api_base_url. Not
+  // secret: they are kept in the connection's listing.
+  std::vector<Field> connection_fields;
 
   bool offers(std::string_view auth_type) const;
   // Validates a key-based payload against `fields` and returns the
   // normalised fields object. Throws REFOLD_EINVALID naming a field.
   boost::json::object check_payload(const boost::json::object& payload) const;
+  // The same for a connection's inputs against connection_fields (errors
+  // start "connection: field ...").
+  boost::json::object check_connection(const boost::json::object& inputs) const;
 };
 
 class Catalog {

@@ -1,6 +1,9 @@
 #include "catalog/template.hpp"
 
+#include <algorithm>
+
 #include "http/url.hpp"
+#include "util/error.hpp"
 
 namespace refold::catalog {
 
@@ -15,10 +18,109 @@ void check_template(const json::Reader& r, std::string_view key, std::string_vie
   }
 }
 
-bool template_in_authority(std::string_view tmpl) {
+namespace {
+
+// Where the host starts (after "//", or 0) and where the authority ends
+// (the first '/' or '?' after it, or the end).
+std::pair<std::size_t, std::size_t> authority_of(std::string_view tmpl) {
   auto scheme_end = tmpl.find("//");
   auto host_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 2;
-  return tmpl.substr(0, tmpl.find('/', host_start)).find('{') != std::string_view::npos;
+  auto end = tmpl.find_first_of("/?", host_start);
+  return {host_start, end == std::string_view::npos ? tmpl.size() : end};
+}
+
+bool is_label(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool is_connection_input(std::string_view name) { return name.starts_with("connection."); }
+
+}  // namespace
+
+bool template_in_authority(std::string_view tmpl) {
+  auto [start, end] = authority_of(tmpl);
+  return tmpl.substr(0, end).find('{') != std::string_view::npos;
+}
+
+void check_url_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
+                        const std::function<bool(std::string_view)>& known, std::string_view what,
+                        const std::function<bool(std::string_view)>& in_host) {
+  check_template(r, key, tmpl, known, what);
+  auto [start, end] = authority_of(tmpl);
+  std::string_view authority = tmpl.substr(start, end - start);
+  if (tmpl.substr(0, start).find('{') != std::string_view::npos)
+    r.bad(key, "may not use a placeholder in its scheme");
+  if (authority.find('{') != std::string_view::npos) {
+    // The port is what follows the last ':' after the last placeholder (a
+    // placeholder in the port is then in the "host", and not a whole label).
+    auto last_close = authority.rfind('}');
+    auto colon = authority.find(':', last_close);
+    std::string_view host = authority.substr(0, colon);
+    if (authority.find('@') != std::string_view::npos) r.bad(key, "may not carry user information");
+    bool any_input = false;
+    for (std::size_t pos = 0; (pos = host.find('{', pos)) != std::string_view::npos;) {
+      auto close = host.find('}', pos);
+      std::string_view name = host.substr(pos + 1, close - pos - 1);
+      if (!in_host(name))
+        r.bad(key, "may not use '{" + std::string(name) + "}' in its host");
+      if (is_connection_input(name)) {
+        any_input = true;
+        bool whole = (pos == 0 || host[pos - 1] == '.') && close + 1 < host.size() && host[close + 1] == '.';
+        if (!whole)
+          r.bad(key, "must use '{" + std::string(name) + "}' as a whole label of its host, as in "
+                     "'{" + std::string(name) + "}.example.com'");
+      }
+      pos = close + 1;
+    }
+    if (any_input) {
+      std::string_view suffix = host.substr(host.rfind('}') + 1);
+      bool localhost = suffix == ".localhost";
+      bool two_labels = std::count(suffix.begin(), suffix.end(), '.') >= 2 && suffix.back() != '.';
+      if (!localhost && !two_labels)
+        r.bad(key, "must end its host in a fixed domain of at least two labels after the last "
+                   "placeholder (as '.zendesk.com'), so a connection input picks a name within it");
+    }
+  }
+  if (tmpl.starts_with("{")) return;  // a whole URL the provider sends: checked once filled
+  std::string sample(fill_template(tmpl, [](std::string_view) { return std::string_view("x"); }, false).view());
+  try {
+    http::require_secure(http::parse_url(sample));
+  } catch (const Error&) {
+    r.bad(key, "must be an https URL (http only for loopback hosts)");
+  }
+}
+
+FilledUrl fill_url(std::string_view tmpl,
+                   const std::function<std::optional<std::string_view>(std::string_view)>& value) {
+  auto [start, end] = authority_of(tmpl);
+  FilledUrl out;
+  bool chosen = false;
+  std::string label;
+  crypto::SecretString head = fill_template(tmpl.substr(0, end), [&](std::string_view name)
+                                                                     -> std::optional<std::string_view> {
+    auto v = value(name);
+    if (!v || !is_connection_input(name)) return v;
+    if (!is_label(*v))
+      fail(REFOLD_EINVALID, "connection input '" + std::string(name.substr(11)) +
+                                "' must be a host name label (letters, digits and '-', up to 63): it goes "
+                                "into the provider's host name");
+    chosen = true;
+    label.assign(v->begin(), v->end());
+    std::transform(label.begin(), label.end(), label.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return std::string_view(label);
+  }, false);
+  out.url = std::move(head);
+  out.url += fill_template(tmpl.substr(end), value, true);
+  if (chosen) {
+    std::string_view authority = tmpl.substr(start, end - start);
+    std::string_view host = authority.substr(0, authority.find(':', authority.rfind('}')));
+    out.public_only = !host.ends_with(".localhost");
+  }
+  return out;
 }
 
 crypto::SecretString fill_template(std::string_view tmpl,

@@ -32,4 +32,34 @@ crypto::SecretString fill_template(std::string_view tmpl,
                                    const std::function<std::optional<std::string_view>(std::string_view)>& value,
                                    bool url);
 
+// A URL template whose host may be chosen by a connection's inputs
+// ("https://{connection.subdomain}.zendesk.com/oauth/tokens"). Checks the
+// placeholders against `known` as check_template does, then the host: a
+// placeholder there must be one `in_host` accepts; a "{connection.*}" one
+// must be a whole label, the host must end in a fixed suffix of at least two
+// labels (".zendesk.com") or in ".localhost", and the port may not be
+// templated. Finally the template, with every placeholder filled by "x", must
+// be an https URL (http only to loopback), unless it starts with a
+// placeholder (a whole URL from the provider, checked once filled). Throws REFOLD_EINVALID through
+// `r` naming `key`.
+void check_url_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
+                        const std::function<bool(std::string_view)>& known, std::string_view what,
+                        const std::function<bool(std::string_view)>& in_host);
+
+struct FilledUrl {
+  crypto::SecretString url;
+  // A connection input chose the host and the host is not under
+  // ".localhost": the request must reach public addresses only.
+  bool public_only = false;
+};
+
+// Fills a URL template checked by check_url_template. A "{connection.*}"
+// value in the host must be a DNS label (letters, digits and '-', not at
+// either end, 1 to 63 characters) and goes in lower-cased; a value after the
+// host is percent-encoded; another placeholder in the host (metadata the
+// provider sent) goes in as it is. Throws REFOLD_EINVALID naming the input
+// (never its value) for a value that is not a label.
+FilledUrl fill_url(std::string_view tmpl,
+                   const std::function<std::optional<std::string_view>(std::string_view)>& value);
+
 }  // namespace refold::catalog

@@ -107,12 +107,13 @@ bj::object connection_json(const store::Connection& c) {
   o["expires_at"] = time_or_null(c.expires_at);
   o["next_refresh_at"] = time_or_null(c.status == "active" ? c.next_refresh_at : std::nullopt);
   o["refresh_failures"] = c.refresh_failures;
-  // Non-secret metadata kept from the provider's answers, and the API base.
+  // Non-secret: the inputs the connection was made with, metadata kept from
+  // the provider's answers, and the API base.
   if (c.config != "{}") {
     boost::system::error_code ec;
     bj::value config = bj::parse(c.config, ec);
     if (!ec && config.is_object())
-      for (const char* key : {"metadata", "api_base_url"})
+      for (const char* key : {"connection", "metadata", "api_base_url"})
         if (const bj::value* v = config.get_object().if_contains(key)) o[key] = *v;
   }
   return o;

@@ -85,8 +85,8 @@ std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
     // RFC 7009 2.1: revoking the refresh token first lets a provider that
     // revokes the whole grant with it do so.
     bool ok = true;
-    if (t.refresh_token) ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token");
-    return oauth::revoke(http(), *app, reg->second, t.access_token, "access_token") && ok;
+    if (t.refresh_token) ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token", t);
+    return oauth::revoke(http(), *app, reg->second, t.access_token, "access_token", t) && ok;
   } catch (const Error&) {
     return false;  // unreadable record or no HTTP client: nothing revoked
   }
@@ -106,6 +106,12 @@ std::string Client::oauth_complete(std::string_view callback_url) {
 void Client::connect_interactive(const std::string& account, const catalog::App& app) {
   // RFC 8252: a loopback redirect on a port of our choosing, open only for
   // the flow's duration.
+  // Inputs a connection needs cannot be asked for here: fail before a
+  // browser opens.
+  for (const auto& f : app.connection_fields)
+    if (f.required)
+      fail(REFOLD_EINVALID, "app '" + app.slug + "' needs the connection input '" + f.name +
+                                "': connect it with refold_oauth_begin and options.connection");
   oauth::LoopbackListener listener(loopback_port_);
   oauth::BeginOptions options;
   options.redirect_uri = listener.redirect_uri();

@@ -11,18 +11,25 @@ namespace bj = boost::json;
 
 namespace {
 
-bj::object metadata_object(const oauth::TokenSet& t) {
+bj::object pairs_object(const std::vector<std::pair<std::string, std::string>>& pairs) {
   bj::object m;
-  for (const auto& [k, v] : t.metadata) m[k] = v;
+  for (const auto& [k, v] : pairs) m[k] = v;
   return m;
+}
+
+void read_pairs(const bj::object& o, const char* key, std::vector<std::pair<std::string, std::string>>& out) {
+  if (const bj::value* m = o.if_contains(key); m && m->is_object())
+    for (const auto& [k, val] : m->get_object())
+      if (val.is_string()) out.emplace_back(std::string(k), std::string(val.get_string()));
 }
 
 }  // namespace
 
 std::string connection_config(const oauth::TokenSet& t) {
-  if (t.metadata.empty() && !t.api_base_url) return "{}";
+  if (t.metadata.empty() && !t.api_base_url && t.connection.empty()) return "{}";
   bj::object o;
-  if (!t.metadata.empty()) o["metadata"] = metadata_object(t);
+  if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
+  if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
   return bj::serialize(o);
 }
@@ -37,7 +44,8 @@ crypto::SecretString oauth_record(const oauth::TokenSet& t) {
   for (const auto& s : t.scopes) scopes.emplace_back(s);
   o["scopes"] = std::move(scopes);
   if (t.refresh_token) o["refresh_token"] = t.refresh_token->view();
-  if (!t.metadata.empty()) o["metadata"] = metadata_object(t);
+  if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
+  if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
   return crypto::serialize(o);
 }
@@ -54,9 +62,8 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
       if (x.is_string()) t.scopes.emplace_back(x.get_string());
   if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
     t.refresh_token = std::string_view(r->get_string());
-  if (const bj::value* m = o.if_contains("metadata"); m && m->is_object())
-    for (const auto& [k, val] : m->get_object())
-      if (val.is_string()) t.metadata.emplace_back(std::string(k), std::string(val.get_string()));
+  read_pairs(o, "connection", t.connection);
+  read_pairs(o, "metadata", t.metadata);
   if (const bj::value* b = o.if_contains("api_base_url"); b && b->is_string())
     t.api_base_url = std::string(b->get_string());
   return t;

@@ -66,7 +66,8 @@ json::object config_json(const Provider& p) {
                       {"issue_refresh_tokens", refresh.issue},
                       {"rotate_refresh_tokens", refresh.rotate},
                       {"token_response_extra", json::parse(p.token_response_extra())},
-                      {"callback_extra", std::move(callback)}};
+                      {"callback_extra", std::move(callback)},
+                      {"tenant_hosts", p.tenant_hosts()}};
 }
 
 // Reads an optional bool member; false if present and not a bool.
@@ -141,7 +142,8 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     std::int64_t ttl = provider_.access_token_ttl();
     if (!read_int(*body, "access_token_ttl", 0, kMaxTtl, ttl))
       return bad("access_token_ttl must be an integer number of seconds, 0 to 10 years");
-    std::optional<bool> auto_approve, issue, rotate;
+    std::optional<bool> auto_approve, issue, rotate, tenants;
+    if (!read_bool(*body, "tenant_hosts", tenants)) return bad("tenant_hosts must be true or false");
     if (!read_bool(*body, "auto_approve", auto_approve)) return bad("auto_approve must be true or false");
     if (!read_bool(*body, "issue_refresh_tokens", issue))
       return bad("issue_refresh_tokens must be true or false");
@@ -169,6 +171,7 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     if (auto_approve) provider_.set_auto_approve(*auto_approve);
     if (token_extra) provider_.set_token_response_extra(std::move(*token_extra));
     if (callback_extra) provider_.set_callback_extra(std::move(*callback_extra));
+    if (tenants) provider_.set_tenant_hosts(*tenants);
     if (issue || rotate) {
       RefreshPolicy policy = provider_.refresh_policy();
       if (issue) policy.issue = *issue;

@@ -57,6 +57,8 @@ HttpResponse Router::approve(const AuthorizeRequest& request) {
 }
 
 HttpResponse Router::authorize(const HttpRequest& req) {
+  if (provider_.tenant_hosts() && !tenant_of(req))
+    return bad_request_page("Unknown tenant: open this page at <tenant>.localhost.");
   auto parsed = parse_form(req.query);
   if (!parsed) return bad_request_page("The query string is not valid percent-encoding.");
   const Params& params = *parsed;

@@ -1,5 +1,7 @@
 #include "handlers.hpp"
 
+#include <cctype>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -23,6 +25,18 @@ HttpResponse method_not_allowed(std::string_view allow) {
 }
 
 }  // namespace
+
+std::optional<std::string> tenant_of(const HttpRequest& request) {
+  auto values = request.header_values("host");
+  if (values.size() != 1) return std::nullopt;
+  std::string host(values.front().substr(0, values.front().rfind(':')));
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  constexpr std::string_view kSuffix = ".localhost";
+  if (host.size() <= kSuffix.size() || !host.ends_with(kSuffix)) return std::nullopt;
+  host.resize(host.size() - kSuffix.size());
+  if (host.find('.') != std::string::npos) return std::nullopt;
+  return host;
+}
 
 std::optional<std::string> bearer_token(const HttpRequest& request) {
   auto values = request.header_values("authorization");

@@ -70,4 +70,8 @@ class Router {
 // header is missing, repeated or of another scheme.
 std::optional<std::string> bearer_token(const HttpRequest& request);
 
+// The tenant a request's Host names: "acme" for "acme.localhost[:port]"
+// (lower-cased); nullopt for any other host, or a missing or repeated Host.
+std::optional<std::string> tenant_of(const HttpRequest& request);
+
 }  // namespace refold::devserver

@@ -294,6 +294,16 @@ std::vector<std::pair<std::string, std::string>> Provider::callback_extra() cons
   return callback_extra_;
 }
 
+bool Provider::tenant_hosts() const {
+  std::lock_guard lock(mutex_);
+  return tenant_hosts_;
+}
+
+void Provider::set_tenant_hosts(bool on) {
+  std::lock_guard lock(mutex_);
+  tenant_hosts_ = on;
+}
+
 void Provider::set_callback_extra(std::vector<std::pair<std::string, std::string>> params) {
   std::lock_guard lock(mutex_);
   callback_extra_ = std::move(params);

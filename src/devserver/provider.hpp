@@ -132,6 +132,12 @@ class Provider {
   void set_token_response_extra(std::string json_object);
   std::vector<std::pair<std::string, std::string>> callback_extra() const;
   void set_callback_extra(std::vector<std::pair<std::string, std::string>> params);
+  // A tenant per host name, as Zendesk or Shopify have one: when on, the
+  // authorization and token endpoints answer only requests whose Host is
+  // "<tenant>.localhost", and a token response names the tenant it came
+  // from ("tenant"), so a client's use of the right host can be checked.
+  bool tenant_hosts() const;
+  void set_tenant_hosts(bool on);
   bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
   bool revoke_grant_id(std::uint64_t id, const std::string& reason);
   std::size_t revoke_all(const std::string& reason);
@@ -176,6 +182,7 @@ class Provider {
   RefreshPolicy refresh_policy_;
   std::string token_response_extra_ = "{}";
   std::vector<std::pair<std::string, std::string>> callback_extra_;
+  bool tenant_hosts_ = false;
   std::uint64_t next_grant_id_ = 1;
   std::uint64_t issued_since_sweep_ = 0;
   std::map<std::string, Pending, std::less<>> pending_;

@@ -117,10 +117,11 @@ bool valid_verifier(std::string_view s) {
   });
 }
 
-HttpResponse token_answer(const Provider& provider, const TokenOutcome& out) {
+HttpResponse token_answer(const Provider& provider, const TokenOutcome& out, const std::string& tenant) {
   if (!out.tokens) return oauth_error(400, out.error, out.description);
   // The configured extra members first: the standard ones below win.
   json::object body = json::parse(provider.token_response_extra()).as_object();
+  if (!tenant.empty()) body["tenant"] = tenant;
   body["access_token"] = out.tokens->access_token;
   body["token_type"] = "Bearer";
   body["expires_in"] = out.tokens->expires_in;
@@ -134,6 +135,12 @@ HttpResponse token_answer(const Provider& provider, const TokenOutcome& out) {
 }  // namespace
 
 HttpResponse Router::token(const HttpRequest& req) {
+  std::string tenant;
+  if (provider_.tenant_hosts()) {
+    auto t = tenant_of(req);
+    if (!t) return oauth_error(404, "invalid_request", "unknown tenant: send this request to <tenant>.localhost");
+    tenant = std::move(*t);
+  }
   FormRequest form = read_form_request(provider_, req);
   if (form.error) return std::move(*form.error);
   const Params& p = form.params;
@@ -151,7 +158,7 @@ HttpResponse Router::token(const HttpRequest& req) {
     if (!valid_verifier(*verifier))
       return oauth_error(400, "invalid_request",
                          "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]");
-    return token_answer(provider_, provider_.redeem_code(form.client_id, *code, *redirect_uri, *verifier));
+    return token_answer(provider_, provider_.redeem_code(form.client_id, *code, *redirect_uri, *verifier), tenant);
   }
   if (*grant_type == "refresh_token") {
     auto refresh_token = param(p, "refresh_token");
@@ -160,7 +167,7 @@ HttpResponse Router::token(const HttpRequest& req) {
     if (!scope)
       return oauth_error(400, "invalid_scope",
                          "scope contains characters RFC 6749 3.3 does not allow");
-    return token_answer(provider_, provider_.refresh(form.client_id, *refresh_token, *scope));
+    return token_answer(provider_, provider_.refresh(form.client_id, *refresh_token, *scope), tenant);
   }
   return oauth_error(400, "unsupported_grant_type",
                      "grant_type must be authorization_code or refresh_token");

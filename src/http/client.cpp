@@ -71,9 +71,10 @@ class PooledClient final : public HttpClient {
     const bool may_repeat = req.idempotent.value_or(idempotent_method(req.method));
     // One retry at most: a second failure on a fresh connection is real.
     for (bool retried = false;; retried = true) {
-      auto conn = take_idle(origin);
+      // A host a connection input chose is resolved and checked afresh.
+      auto conn = req.public_only ? nullptr : take_idle(origin);
       bool reused = conn != nullptr;
-      if (!conn) conn = connector_.connect(url, deadline, context);
+      if (!conn) conn = connector_.connect(url, deadline, context, req.public_only);
       try {
         bool reusable = false;
         Response res = conn->exchange(req, url, options_, deadline, context, reusable);

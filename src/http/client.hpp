@@ -47,6 +47,13 @@ struct Request {
   // PUT and DELETE may; POST and PATCH may not). A refresh that rotates its
   // refresh token must never be sent twice: a replay revokes the grant.
   std::optional<bool> idempotent{};
+  // Set when a connection's input chose the URL's host (a customer typed
+  // "acme" into "{connection.subdomain}.zendesk.com"): the request goes only
+  // to public addresses, checked on the addresses the name resolves to, on
+  // a fresh connection, so a name that resolves to a loopback or private
+  // address fails with REFOLD_EINVALID instead of reaching an internal
+  // service (SSRF).
+  bool public_only = false;
 };
 
 struct Response {

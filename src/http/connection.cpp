@@ -186,7 +186,7 @@ Connector::Connector(const Options& options)
 Connector::~Connector() = default;
 
 std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& deadline,
-                                               const std::string& context) const {
+                                               const std::string& context, bool public_only) const {
   auto s = std::make_unique<Connection::Impl>();
   s->cancel_flag = deadline.cancel;
   error_code ec;
@@ -199,7 +199,8 @@ std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& d
     endpoints.emplace_back(address, port);
   } else {
     tcp::resolver resolver(s->ioc);
-    resolver.async_resolve(url.host, url.port, [&](error_code e, const tcp::resolver::results_type& r) {
+    const bool under_localhost = url.host.size() > 10 && url.host.ends_with(".localhost");  // host is lower case
+    resolver.async_resolve(under_localhost ? std::string("localhost") : url.host, url.port, [&](error_code e, const tcp::resolver::results_type& r) {
       ec = e;
       for (const auto& entry : r) endpoints.push_back(entry.endpoint());
       done = true;
@@ -212,6 +213,12 @@ std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& d
                                 (why.find("resolve") == std::string::npos ? "could not resolve the host name: " : "") + why);
     }
   }
+
+  if (public_only)
+    for (const auto& e : endpoints)
+      if (!is_public_ip(e.address().to_string()))
+        fail(REFOLD_EINVALID, context + ": refused: the host resolves to a loopback, private or reserved "
+                              "address, and a connection input chose it");
 
   done = false;
   asio::async_connect(s->socket(), endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; done = true; });

@@ -71,9 +71,12 @@ class Connector {
   Connector& operator=(const Connector&) = delete;
 
   // Resolves, connects and (for https) handshakes with host name
-  // verification. Throws REFOLD_ETIMEOUT or REFOLD_ENETWORK. Thread-safe.
+  // verification. A name under "localhost" resolves as "localhost" (RFC
+  // 6761 6.3). With `public_only`, fails with REFOLD_EINVALID, before
+  // connecting, when the host resolves to any address that is not public
+  // (is_public_ip). Throws REFOLD_ETIMEOUT or REFOLD_ENETWORK. Thread-safe.
   std::unique_ptr<Connection> connect(const Url& url, const Deadline& deadline,
-                                      const std::string& context) const;
+                                      const std::string& context, bool public_only = false) const;
 
  private:
   struct Impl;

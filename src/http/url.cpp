@@ -137,7 +137,8 @@ Url parse_url(std::string_view text) {
 }
 
 bool is_loopback_host(std::string_view host) {
-  if (lower(host) == "localhost") return true;
+  std::string name = lower(host);
+  if (name == "localhost" || (name.size() > 10 && name.ends_with(".localhost"))) return true;
   if (host.find(':') != std::string_view::npos) {
     in6_addr a{};
     return inet_pton(AF_INET6, std::string(host).c_str(), &a) == 1 &&
@@ -160,6 +161,41 @@ bool is_loopback_host(std::string_view host) {
     i = j + 1;
   }
   return parts == 4 && first == 127;
+}
+
+namespace {
+
+bool public_v4(const std::uint8_t* b) {
+  auto in = [&](std::uint8_t first, int bits, std::uint8_t second = 0) {
+    std::uint32_t a = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16);
+    std::uint32_t net = (std::uint32_t{first} << 24) | (std::uint32_t{second} << 16);
+    std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
+    return (a & mask) == (net & mask);
+  };
+  if (in(0, 8) || in(10, 8) || in(127, 8) || in(100, 10, 64) || in(169, 16, 254) || in(172, 12, 16) ||
+      in(192, 16, 168) || in(198, 15, 18) || b[0] >= 224)
+    return false;
+  // 192.0.0.0/24 (protocol assignments) and the documentation networks.
+  if (b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2)) return false;
+  if ((b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113)) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_public_ip(std::string_view address) {
+  std::string text(address);
+  std::uint8_t b[16];
+  if (inet_pton(AF_INET, text.c_str(), b) == 1) return public_v4(b);
+  if (inet_pton(AF_INET6, text.c_str(), b) != 1) return false;
+  static const std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(b, kMapped, 12) == 0) return public_v4(b + 12);
+  // Global unicast is 2000::/3; everything else (loopback, unspecified,
+  // ULA, link- and site-local, multicast, NAT64 and other embeddings) is not
+  // a destination a tenant's name may lead to. 2001:db8::/32 is for docs.
+  if ((b[0] & 0xe0) != 0x20) return false;
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;
+  return true;
 }
 
 void require_secure(const Url& url) {

@@ -39,9 +39,18 @@ struct Url {
 // never quotes the URL, which may hold a secret in its query.
 Url parse_url(std::string_view text);
 
-// 127.0.0.0/8 as a strict dotted quad, "::1" (in any IPv6 spelling), or
-// "localhost" (any case). The host is given without brackets.
+// 127.0.0.0/8 as a strict dotted quad, "::1" (in any IPv6 spelling),
+// "localhost" or a name under it ("acme.localhost", RFC 6761 6.3), any case.
+// The host is given without brackets.
 bool is_loopback_host(std::string_view host);
+
+// True for an IP address (IPv4 dotted quad or IPv6, without brackets) that
+// is routed on the public internet: false for loopback, private (10/8,
+// 172.16/12, 192.168/16, fc00::/7), shared (100.64/10), link-local,
+// unspecified, multicast, reserved and documentation ranges, and for an
+// IPv4-mapped IPv6 address of any of those. False for anything that is not
+// an IP address.
+bool is_public_ip(std::string_view address);
 
 // Throws REFOLD_EINVALID unless the URL is https, or http to a loopback host:
 // credentials must never travel in the clear over a real network.

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <sodium.h>
 
+#include "catalog/template.hpp"
 #include "crypto/encoding.hpp"
 #include "http/url.hpp"
 #include "oauth/pkce.hpp"
@@ -82,7 +83,7 @@ BeginOptions parse_begin_options(const char* text) {
   bj::value doc = json::parse(text, "options");
   if (!doc.is_object()) fail(REFOLD_EINVALID, "options must be a JSON object");
   json::Reader r(doc.get_object(), "options");
-  r.only({"redirect_uri", "scopes", "params"});
+  r.only({"redirect_uri", "scopes", "params", "connection"});
   o.redirect_uri = r.str("redirect_uri");
   if (doc.get_object().contains("scopes")) o.scopes = r.strings("scopes");
   if (const bj::object* p = r.object("params")) {
@@ -91,7 +92,21 @@ BeginOptions parse_begin_options(const char* text) {
       o.params.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
     }
   }
+  if (const bj::object* c = r.object("connection")) o.connection = *c;
   return o;
+}
+
+void set_url(http::Request& req, std::string_view tmpl, const TokenSet& t) {
+  catalog::FilledUrl u = catalog::fill_url(tmpl, [&](std::string_view name) { return placeholder_value(t, name); });
+  req.url = std::move(u.url);
+  req.public_only = u.public_only;
+}
+
+std::vector<std::pair<std::string, std::string>> input_strings(const bj::object& checked) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : checked)
+    out.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string()) : bj::serialize(v));
+  return out;
 }
 
 void set_token_body(http::Request& req, const http::Params& form, const catalog::OAuth2& def) {
@@ -180,6 +195,18 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   }
   for (const auto& p : options.params) q.push_back(p);
 
+  // The connection's inputs: checked against the app's fields, then against
+  // every URL that takes them, so a subdomain that cannot be a host name
+  // fails here rather than after the user has consented.
+  TokenSet inputs;
+  inputs.connection = input_strings(app.check_connection(options.connection));
+  http::Request probe;
+  for (const std::string* tmpl : {&def.token_endpoint, &def.revocation_endpoint, &app.api_base_url})
+    set_url(probe, *tmpl, inputs);
+  if (def.revocation) set_url(probe, def.revocation->url, inputs);
+  set_url(probe, def.authorization_endpoint, inputs);
+  std::string ep(probe.url.view());
+
   bj::object rec(crypto::wiping_storage());
   rec["account"] = account;
   rec["app"] = slug;
@@ -188,6 +215,9 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   for (const auto& s : scopes) sc.emplace_back(s);
   rec["scopes"] = std::move(sc);
   rec["verifier"] = verifier.view();
+  bj::object given;
+  for (const auto& [k, v] : inputs.connection) given[k] = v;
+  rec["connection"] = std::move(given);
   crypto::SecretString plain = crypto::serialize(rec);
 
   store::Flow flow;
@@ -198,7 +228,6 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   store_.put_flow(flow, vault_.flow_sealer(flow.state_hash, bytes(plain)), flow.created_at);
 
   // The URL holds no secret: state and challenge only.
-  const std::string& ep = def.authorization_endpoint;
   return ep + (ep.find('?') == std::string::npos ? "?" : "&") + std::string(http::form_encode(q).view());
 }
 
@@ -222,12 +251,15 @@ Completed Flows::complete(std::string_view callback_url) {
   const catalog::OAuth2& def = *app.oauth2;
 
   crypto::SecretString code = callback_code(params, done.app, def);
+  if (const bj::value* c = r.if_contains("connection"); c && c->is_object())
+    for (const auto& [k, v] : c->get_object())
+      if (v.is_string()) done.tokens.connection.emplace_back(std::string(k), std::string(v.get_string()));
 
   const ClientRegistration& reg = registration(done.app);
   crypto::SecretString verifier(std::string_view(r.at("verifier").as_string()));
   http::Request req;
   req.method = "POST";
-  req.url = def.token_endpoint;
+  set_url(req, def.token_endpoint, done.tokens);
   http::Params form{{"grant_type", "authorization_code"}, {"code", code},
                     {"redirect_uri", std::string(r.at("redirect_uri").as_string())}};
   if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
@@ -243,7 +275,9 @@ Completed Flows::complete(std::string_view callback_url) {
   http::Response resp = http_().send(req);
   std::vector<std::string_view> secrets{code, verifier};
   if (reg.client_secret) secrets.push_back(*reg.client_secret);
+  std::vector<std::pair<std::string, std::string>> connection = std::move(done.tokens.connection);
   done.tokens = parse_token_response(resp.status, resp.body, app, requested, clock_.now(), secrets);
+  done.tokens.connection = std::move(connection);
   for (const auto& name : def.callback_metadata)
     if (std::string_view v = get(params, name.c_str()); !v.empty()) done.tokens.metadata.emplace_back(name, std::string(v));
   finish_metadata(app, done.tokens, nullptr);

@@ -32,6 +32,7 @@ struct BeginOptions {
   std::optional<std::string> redirect_uri;
   std::optional<std::vector<std::string>> scopes;
   std::vector<std::pair<std::string, std::string>> params;  // extra authorize parameters
+  boost::json::object connection;  // the connection's inputs, checked by begin against the app
 };
 
 // Parses begin's options JSON (NULL means none). Throws REFOLD_EINVALID.
@@ -93,6 +94,16 @@ class Flows {
   const Clock& clock_;
   const std::map<std::string, ClientRegistration, std::less<>>& clients_;
 };
+
+// Sets `req`'s URL from one of the app's URL templates, filling
+// "{connection.<name>}" from `t`'s inputs (and "{metadata.<name>}"); a host
+// an input chose makes the request public_only. Throws REFOLD_EINVALID for
+// an input that cannot go where the template puts it.
+void set_url(http::Request& req, std::string_view tmpl, const TokenSet& t);
+
+// A connection's inputs as strings (a number or boolean as its JSON text),
+// in the app's field order.
+std::vector<std::pair<std::string, std::string>> input_strings(const boost::json::object& checked);
 
 // Puts `form` into a token request (code exchange or refresh) as the app
 // takes it, with its Content-Type: form-encoded, or for body_format "json"

@@ -55,12 +55,16 @@ std::optional<Millis> parse_retry_after(std::string_view value, Millis now) {
 
 RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
                       std::string_view refresh_token, const std::vector<std::string>& scopes,
-                      Millis now, const std::atomic<bool>* cancel) {
+                      Millis now, const std::atomic<bool>* cancel, const TokenSet* stored) {
   const catalog::OAuth2& def = *app.oauth2;
   const std::string who = "app '" + app.slug + "': refreshing the access token";
   http::Request req;
   req.method = "POST";
-  req.url = def.token_endpoint;
+  try {
+    set_url(req, def.token_endpoint, stored ? *stored : TokenSet{});
+  } catch (const Error& e) {
+    return failure(RefreshFailure::client, "invalid_endpoint", REFOLD_EINVALID, who + " failed: " + e.what());
+  }
   http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
   for (const auto& [k, v] : def.refresh_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
@@ -118,12 +122,11 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
 }
 
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-            std::string_view token, const char* hint) {
+            std::string_view token, const char* hint, const TokenSet& stored) {
   const catalog::OAuth2& def = *app.oauth2;
   if (def.revocation_endpoint.empty()) return false;
   http::Request req;
   req.method = "POST";
-  req.url = def.revocation_endpoint;
   req.timeout = std::chrono::milliseconds(5000);
   req.idempotent = true;  // revoking twice is revoking (RFC 7009 2.2)
   req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
@@ -131,6 +134,7 @@ bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistr
   authenticate(req, form, def, reg);
   req.body = http::form_encode(form);
   try {
+    set_url(req, def.revocation_endpoint, stored);
     return http.send(req).status == 200;  // RFC 7009 2.2: 200 also for a token already invalid
   } catch (const Error&) {
     return false;
@@ -153,11 +157,17 @@ bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const Cl
       return tokens.refresh_token->view();
     }
     if (name == "client_id") return std::string_view(reg.client_id);
-    return std::nullopt;
+    return placeholder_value(tokens, name);
   };
   http::Request req;
   req.method = def.method;
-  req.url = catalog::fill_template(def.url, value, true);
+  try {
+    catalog::FilledUrl u = catalog::fill_url(def.url, value);
+    req.url = std::move(u.url);
+    req.public_only = u.public_only;
+  } catch (const Error&) {
+    return false;  // an input that cannot be a host name: nothing to send it to
+  }
   req.timeout = std::chrono::milliseconds(5000);
   req.idempotent = true;  // revoking twice is revoking
   for (const auto& [name, tmpl] : def.headers)

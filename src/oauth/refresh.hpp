@@ -41,16 +41,18 @@ struct RefreshResult {
 // Sends a refresh_token grant for `app` and classifies the outcome. Never
 // throws for what the provider or the network did; throws only for
 // cancellation (REFOLD_ECANCELLED, when `*cancel` became true). `scopes` are
-// the stored scopes (kept unless the response names others).
+// the stored scopes (kept unless the response names others). `stored` is
+// the connection as it was (its inputs fill a templated token endpoint).
 RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
                       std::string_view refresh_token, const std::vector<std::string>& scopes,
-                      Millis now, const std::atomic<bool>* cancel = nullptr);
+                      Millis now, const std::atomic<bool>* cancel = nullptr, const TokenSet* stored = nullptr);
 
 // Revokes one token at the app's revocation endpoint (RFC 7009 2.1, with
 // token_type_hint). Returns true when the provider confirmed it (200);
 // false for any failure, which is never thrown: revocation is best effort.
+// `stored` is the connection (its inputs fill a templated endpoint).
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-            std::string_view token, const char* hint);
+            std::string_view token, const char* hint, const TokenSet& stored);
 
 // Revokes a connection's grant with the app's declared request
 // (catalog::OAuth2::revocation), one request for the token it names.

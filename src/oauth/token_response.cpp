@@ -178,22 +178,32 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
   return t;
 }
 
+std::optional<std::string_view> placeholder_value(const TokenSet& t, std::string_view name) {
+  const std::vector<std::pair<std::string, std::string>>* from = nullptr;
+  if (name.starts_with("metadata.")) from = &t.metadata, name.remove_prefix(9);
+  else if (name.starts_with("connection.")) from = &t.connection, name.remove_prefix(11);
+  else return std::nullopt;
+  for (const auto& [k, v] : *from)
+    if (k == name) return std::string_view(v);
+  return std::nullopt;
+}
+
 void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previous) {
-  if (previous)
+  if (previous) {
     for (const auto& [k, v] : previous->metadata) {
       bool have = std::any_of(t.metadata.begin(), t.metadata.end(), [&](const auto& m) { return m.first == k; });
       if (!have) t.metadata.emplace_back(k, v);
     }
+    if (t.connection.empty()) t.connection = previous->connection;
+  }
   t.api_base_url.reset();
   if (app.api_base_url.empty()) return;
   std::string missing;
-  crypto::SecretString url = catalog::fill_template(app.api_base_url, [&](std::string_view name) -> std::optional<std::string_view> {
-    name.remove_prefix(9);  // "metadata.", checked when the app loaded
-    for (const auto& [k, v] : t.metadata)
-      if (k == name) return std::string_view(v);
-    if (missing.empty()) missing = name;
-    return std::nullopt;
-  }, false);
+  crypto::SecretString url = catalog::fill_url(app.api_base_url, [&](std::string_view name) -> std::optional<std::string_view> {
+    auto v = placeholder_value(t, name);
+    if (!v && missing.empty()) missing = name.substr(name.find('.') + 1);
+    return v;
+  }).url;
   if (!missing.empty())
     fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs '" + missing +
                                "', which the provider did not send");

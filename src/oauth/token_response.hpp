@@ -27,7 +27,15 @@ struct TokenSet {
   // built from them (catalog::App::api_base_url).
   std::vector<std::pair<std::string, std::string>> metadata;
   std::optional<std::string> api_base_url;
+  // The connection's inputs (catalog::App::connection_fields) as given when
+  // it was made, as strings: they fill "{connection.<name>}" in the app's
+  // URLs for as long as the connection lives.
+  std::vector<std::pair<std::string, std::string>> connection;
 };
+
+// The value standing for "{connection.<name>}" or "{metadata.<name>}" in an
+// app's URL templates, from `t`; nullopt when `t` has none.
+std::optional<std::string_view> placeholder_value(const TokenSet& t, std::string_view name);
 
 // Lifetimes above this are clamped: nothing we store needs to outlive it,
 // and it keeps the arithmetic far from overflow.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "catalog/template.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 
@@ -62,6 +63,21 @@ TEST_CASE("bad definitions name the app and the key") {
       {OA R"(,"callback_metadata":["realm"]},"api_base_url":"https://{metadata.realm}.crm.example"})", "api_base_url"},
       {OA R"(,"callback_metadata":["realm"]},"api_base_url":"{metadata.realm}/v1"})", "api_base_url"},
 #undef OA
+#define CF R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text"}],"oauth2":{"token_endpoint":"https://e.example/t",)"
+      {CF R"("authorization_endpoint":"https://{connection.sub}example.com/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://x{connection.sub}.example.com/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://{connection.sub}.com/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://{connection.sub}/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://{connection.zone}.e.example/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://e.example:{connection.sub}/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"{connection.sub}://e.example/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"http://{connection.sub}.e.example/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://{metadata.x}.e.example/a","token_response_metadata":["x"]}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://e.example/a","revocation":{"url":"https://{connection.sub}.e/r"}}})", "url"},
+#undef CF
+      {R"({"slug":"a1","name":"x","auth_types":["keybased"],"connection_fields":[{"name":"sub","label":"S","type":"text"}],"keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "connection_fields"},
+      {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text","secret":true}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
+      {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text"},{"name":"sub","label":"T","type":"text"}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"api_base_url":"https://a.example","keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "api_base_url"},
   };
   for (const auto& c : cases) {
@@ -87,6 +103,52 @@ TEST_CASE("metadata: token response paths, callback parameters and an API base o
   CHECK(app.oauth2->token_response_metadata == std::vector<std::string>{"team.id", "region"});
   CHECK(app.oauth2->callback_metadata == std::vector<std::string>{"realmId"});
   CHECK(app.api_base_url == "https://{metadata.region}.crm.example/{metadata.team.id}/{metadata.realmId}");
+}
+
+TEST_CASE("connection inputs: a tenant's host is filled from a checked label, and only public addresses are allowed") {
+  refold::catalog::App app = refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"desk","name":"Desk","auth_types":["oauth2"],
+          "connection_fields":[{"name":"subdomain","label":"Subdomain","type":"text"},
+                               {"name":"site","label":"Site","type":"text","required":false}],
+          "api_base_url":"https://{connection.subdomain}.desk.example/api/{connection.site}",
+          "oauth2":{"authorization_endpoint":"https://{connection.subdomain}.desk.example/oauth/authorize",
+                    "token_endpoint":"https://{connection.subdomain}.eu.desk.example/oauth/token",
+                    "revocation":{"url":"https://{connection.subdomain}.desk.example/oauth/revoke/{token}"}}})",
+                          "test"),
+      "test");
+  REQUIRE(app.connection_fields.size() == 2);
+  auto inputs = [](std::string_view sub, std::string_view site) {
+    return [=](std::string_view name) -> std::optional<std::string_view> {
+      if (name == "connection.subdomain") return sub;
+      if (name == "connection.site") return site;
+      return std::nullopt;
+    };
+  };
+  auto u = refold::catalog::fill_url(app.oauth2->token_endpoint, inputs("Acme-1", "a b/c"));
+  CHECK(u.url == "https://acme-1.eu.desk.example/oauth/token");
+  CHECK(u.public_only);
+  // After the host a value is percent-encoded, as anywhere in a URL.
+  CHECK(refold::catalog::fill_url(app.api_base_url, inputs("acme", "a b/c")).url ==
+        "https://acme.desk.example/api/a%20b%2Fc");
+  // A host under .localhost (the sandbox) stays on the machine by design.
+  CHECK_FALSE(refold::catalog::fill_url("http://{connection.subdomain}.localhost:8765/t", inputs("acme", "")).public_only);
+  CHECK_FALSE(refold::catalog::fill_url("https://desk.example/{connection.subdomain}", inputs("acme", "")).public_only);
+  for (std::string_view bad : {"evil.example#", "a.b", "a/b", "-a", "a-", "", "a@b", "a:1",
+                               "x0123456789012345678901234567890123456789012345678901234567890123"}) {
+    CAPTURE(bad);
+    try {
+      refold::catalog::fill_url(app.oauth2->authorization_endpoint, inputs(bad, ""));
+      FAIL("accepted a value that is not a host name label");
+    } catch (const refold::Error& e) {
+      CHECK(e.code() == REFOLD_EINVALID);
+      CHECK(std::string(e.what()).find("'subdomain'") != std::string::npos);
+      if (!bad.empty()) CHECK(std::string(e.what()).find(bad) == std::string::npos);
+    }
+  }
+  // The inputs are checked as fields: required, known names.
+  CHECK_THROWS_AS(app.check_connection(boost::json::object{}), refold::Error);
+  CHECK_THROWS_AS(app.check_connection(boost::json::object{{"subdomain", "a"}, {"zone", "b"}}), refold::Error);
+  CHECK(app.check_connection(boost::json::object{{"subdomain", "a"}}).size() == 1);
 }
 
 namespace {

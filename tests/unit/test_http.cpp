@@ -80,6 +80,30 @@ TEST_CASE("http client: GET and POST round trip over plain http to 127.0.0.1") {
   CHECK(seen[1].header("Content-Type") == "application/x-www-form-urlencoded");
 }
 
+TEST_CASE("http client: a public-only request to a loopback address is refused before it is sent") {
+  std::atomic<int> seen{0};
+  TestServer server([&](const ServerRequest& r) {
+    ++seen;
+    return echo(r);
+  });
+  auto client = make_http_client(Options{});
+  // The same server is reachable, and a connection to it is pooled ...
+  CHECK(client->send({.method = "GET", .url = server.url("/a")}).status == 200);
+  // ... but a host a connection input chose must be public, checked afresh.
+  Request req{.method = "GET", .url = server.url("/b?code=SECRET")};
+  req.public_only = true;
+  auto f = failure_of([&] { client->send(req); });
+  CHECK(f.code == REFOLD_EINVALID);
+  CHECK(contains(f.message, "private"));
+  CHECK_FALSE(contains(f.message, "SECRET"));
+  // And by name: a name under localhost resolves to the loopback address.
+  Request named{.method = "GET", .url = "http://tenant.localhost:" + std::to_string(server.port()) + "/c"};
+  CHECK(client->send(named).status == 200);
+  named.public_only = true;
+  CHECK(failure_of([&] { client->send(named); }).code == REFOLD_EINVALID);
+  CHECK(seen == 2);
+}
+
 TEST_CASE("http client: status codes and empty bodies come back as they are") {
   TestServer server([](const ServerRequest& r) {
     if (r.target == "/missing") return ServerResponse{.status = 404, .body = R"({"error":"not_found"})"};

@@ -85,12 +85,14 @@ TEST_CASE("http url: malformed URLs are rejected without quoting them") {
 }
 
 TEST_CASE("http url: loopback hosts and the plain http rule") {
-  for (const char* host : {"127.0.0.1", "127.255.3.4", "localhost", "LocalHost", "::1", "0:0:0:0:0:0:0:1"}) {
+  for (const char* host : {"127.0.0.1", "127.255.3.4", "localhost", "LocalHost", "::1", "0:0:0:0:0:0:0:1",
+                           "acme.localhost", "a.b.LOCALHOST"}) {
     CAPTURE(host);
     CHECK(refold::http::is_loopback_host(host));
   }
   for (const char* host : {"128.0.0.1", "127.0.0", "127.0.0.1.5", "127.0.0.256", "0177.0.0.1", "127.1",
-                           "127.0.0.1.evil.com", "localhost.evil.com", "::2", "example.com", ""}) {
+                           "127.0.0.1.evil.com", "localhost.evil.com", "::2", "example.com", "",
+                           ".localhost", "evillocalhost", "localhost.", "acme.localhost.evil.com"}) {
     CAPTURE(host);
     CHECK_FALSE(refold::http::is_loopback_host(host));
   }
@@ -105,6 +107,21 @@ TEST_CASE("http url: loopback hosts and the plain http rule") {
   CHECK(contains(f.message, "http:// is only allowed for loopback hosts"));
   CHECK_FALSE(contains(f.message, "SECRET"));
   CHECK(failure_of([] { require_secure(parse_url("http://127.0.0.1.nip.io/")); }).code == REFOLD_EINVALID);
+}
+
+TEST_CASE("http url: which addresses are public") {
+  for (const char* a : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
+                        "2a00:1450:4001::1"}) {
+    CAPTURE(a);
+    CHECK(refold::http::is_public_ip(a));
+  }
+  for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+                        "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "192.0.2.1",
+                        "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
+                        "::ffff:10.0.0.1", "2001:db8::1", "64:ff9b::a00:1", "localhost", "example.com", ""}) {
+    CAPTURE(a);
+    CHECK_FALSE(refold::http::is_public_ip(a));
+  }
 }
 
 TEST_CASE("http form encoding keeps unreserved bytes and escapes the rest") {

@@ -104,7 +104,7 @@ TEST_CASE("revocation: a bad request template names the app and the key") {
       {R"({"method":"POST"})", "url", "url"},
       {R"({"url":"http://a.example/r"})", "url", "https"},
       {R"({"url":"https://a.example/r/{secret}"})", "url", "'{secret}'"},
-      {R"({"url":"https://{client_id}.example/r"})", "url", "not its host"},
+      {R"({"url":"https://{client_id}.example/r"})", "url", "in its host"},
       {R"({"url":"https://a.example/r/{token"})", "url", "unclosed"},
       {R"({"url":"https://a.example/r","token":"id_token"})", "token", "access_token or refresh_token"},
       {R"({"url":"https://a.example/r","client_auth":"private_key_jwt"})", "client_auth", "bearer"},

@@ -103,7 +103,7 @@ oauth::RefreshResult Lifecycle::send_refresh(const store::ConnectionId& id, cons
     slotted.gate = &gate_;
   }
   return oauth::refresh(deps_.http(), *def, client->second, *old.refresh_token, old.scopes, now,
-                        &scheduler_.stopping());
+                        &scheduler_.stopping(), &old);
 }
 
 Credentials Lifecycle::refresh_leader(const std::string& account, const std::string& app,

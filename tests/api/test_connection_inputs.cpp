@@ -1,0 +1,130 @@
+// Connection inputs: an app whose provider has a host per tenant (Zendesk's
+// "acme.zendesk.com"), through the C API against the sandbox made to serve
+// tenants at "<tenant>.localhost" and to name the tenant in its token
+// responses.
+#include <doctest/doctest.h>
+
+#include "lifecycle_fixture.hpp"
+
+using namespace refold_test;
+
+namespace {
+
+// "http://127.0.0.1:PORT/x" -> "http://{connection.tenant}.localhost:PORT/x".
+std::string tenant_url(const bj::value& url) {
+  std::string s(url.as_string());
+  const std::string host = "127.0.0.1";
+  auto at = s.find(host);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, host.size(), "{connection.tenant}.localhost");
+}
+
+// The sandbox app with every endpoint on the tenant's host, a required
+// "tenant" input and an optional "region" select, and the sandbox serving
+// only tenant hosts.
+void tenant_app(Lifecycle& f) {
+  f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  const std::string base = f.server.base_url();
+  f.reopen_with_sandbox([&](bj::object& app) {
+    bj::object& oauth2 = app.at("oauth2").as_object();
+    for (const char* key : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"})
+      oauth2[key] = tenant_url(oauth2.at(key));
+    oauth2["token_response_metadata"] = bj::array{"tenant"};
+    app["connection_fields"] = bj::array{
+        bj::object{{"name", "tenant"}, {"label", "Your subdomain"}, {"type", "text"}},
+        bj::object{{"name", "region"}, {"label", "Region"}, {"type", "select"}, {"required", false},
+                   {"options", bj::array{bj::object{{"name", "Europe"}, {"value", "eu"}},
+                                         bj::object{{"name", "United States"}, {"value", "us"}}}}}};
+    app["api_base_url"] = tenant_url(bj::string(base + "/api/{connection.region}"));
+  });
+}
+
+int begin(Lifecycle& f, const char* options, std::string& url) {
+  char* out = nullptr;
+  int rc = refold_oauth_begin(f.client.get(), "acct", "sandbox", options, &out);
+  url = take(out);
+  return rc;
+}
+
+}  // namespace
+
+TEST_CASE("connection inputs: the tenant's host serves the flow, the refresh and the revocation") {
+  Lifecycle f;
+  tenant_app(f);
+  std::string url;
+  REQUIRE(begin(f, R"({"connection": {"tenant": "Acme", "region": "eu"}})", url) == REFOLD_OK);
+  // The input picks the host, lower-cased.
+  CHECK(url.rfind("http://acme.localhost:", 0) == 0);
+  std::string callback = follow_authorize(url);
+  REQUIRE_MESSAGE(refold_oauth_complete(f.client.get(), callback.c_str(), nullptr) == REFOLD_OK, last_error());
+
+  int rc = 0;
+  bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+  REQUIRE(rc == REFOLD_OK);
+  // The sandbox names the host the code was exchanged at.
+  CHECK(creds.at("metadata").at("tenant") == "acme");
+  // The inputs as given; the host takes the tenant lower-cased.
+  CHECK(creds.at("connection").as_object() == bj::object{{"tenant", "Acme"}, {"region", "eu"}});
+  const std::string port = url.substr(22, url.find('/', 22) - 22);
+  CHECK(creds.at("api_base_url") == bj::value("http://acme.localhost:" + port + "/api/eu"));
+
+  char* listing = nullptr;
+  REQUIRE(refold_list_connections(f.client.get(), "acct", &listing) == REFOLD_OK);
+  bj::array rows = parse(take(listing)).as_array();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].at("connection") == creds.at("connection"));
+
+  // A refresh goes to the same tenant: the sandbox answers no other host.
+  f.clock.ms = f.expires_at() + 1000;
+  const std::string token = f.token_ok();
+  CHECK(f.count("token_refresh") == 1);
+  bj::object after = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+  CHECK(after.at("metadata").at("tenant") == "acme");
+  CHECK(after.at("connection") == creds.at("connection"));
+
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.count("revoke") == 2);
+  CHECK(f.last_event("connection.deleted").at("revoked") == true);
+  CHECK(f.me(token) == 401);
+}
+
+TEST_CASE("connection inputs: a missing, unknown or unusable input fails begin, naming it") {
+  Lifecycle f;
+  tenant_app(f);
+  std::string url;
+  CHECK(begin(f, nullptr, url) == REFOLD_EINVALID);
+  CHECK(last_error().find("'tenant' is required") != std::string::npos);
+  CHECK(begin(f, R"({"connection": {"tenant": "acme", "zone": "1"}})", url) == REFOLD_EINVALID);
+  CHECK(last_error().find("'zone'") != std::string::npos);
+  CHECK(begin(f, R"({"connection": {"tenant": "acme", "region": "mars"}})", url) == REFOLD_EINVALID);
+  CHECK(last_error().find("'region'") != std::string::npos);
+  // Not a host name label: it would change which host gets the tokens.
+  for (const char* evil : {"evil.example#", "a.b", "x/y", "-acme", "", "127.0.0.1"}) {
+    INFO(evil);
+    bj::object options{{"connection", bj::object{{"tenant", evil}}}};
+    CHECK(begin(f, to_json(options).c_str(), url) == REFOLD_EINVALID);
+    const std::string e = last_error();
+    CHECK(e.find("tenant") != std::string::npos);
+    if (*evil) CHECK(e.find(evil) == std::string::npos);  // never the value
+  }
+  CHECK(url.empty());
+  // Nothing was started: no flow, no connection.
+  CHECK(f.count("token") == 0);
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+
+  // The interactive flow cannot ask for the input: it says so before a
+  // browser opens.
+  CHECK(refold_connect(f.client.get(), "acct", "sandbox", nullptr) == REFOLD_EINVALID);
+  CHECK(last_error().find("options.connection") != std::string::npos);
+}
+
+TEST_CASE("connection inputs: the sandbox refuses a request to its bare address when it serves tenants") {
+  // What the test above relies on: were refold to send the token request
+  // to the app's untemplated host, it would fail.
+  Lifecycle f;
+  f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  HttpResult r = curl("POST", f.server.base_url() + "/oauth/token", "grant_type=refresh_token&refresh_token=x",
+                      {"Content-Type: application/x-www-form-urlencoded"});
+  CHECK(r.status == 404);
+  CHECK(r.body.find("tenant") != std::string::npos);
+}
