@@ -4,7 +4,10 @@
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "catalog/builtin.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/template.hpp"
 #include "http/client.hpp"
 #include "http/url.hpp"
 #include "oauth/flow.hpp"
@@ -45,6 +49,27 @@ void check_public_https(const std::string& what, const std::string& url) {
   http::Url u = http::parse_url(url);
   CHECK(u.scheme == "https");
   CHECK(public_host(u.host));
+}
+
+// A value each connection input of `app` accepts, as a customer would type
+// it: a select's first option, a number within bounds, else "acme".
+boost::json::object sample_inputs(const catalog::App& app) {
+  boost::json::object o;
+  for (const auto& f : app.connection_fields) {
+    if (f.type == catalog::FieldType::select) o[f.name] = f.options.front().value;
+    else if (f.type == catalog::FieldType::number) o[f.name] = f.minimum.value_or(1);
+    else if (f.type == catalog::FieldType::boolean) o[f.name] = true;
+    else o[f.name] = "acme";
+  }
+  return o;
+}
+
+// An app URL template filled with the sample inputs, and with a stand-in
+// for values only a connection has (tokens, a host from metadata).
+std::string filled(const std::string& tmpl, const oauth::TokenSet& inputs) {
+  return std::string(catalog::fill_url(tmpl, [&](std::string_view name) {
+                       return oauth::placeholder_value(inputs, name).value_or("sample.example.com");
+                     }).url.view());
 }
 
 std::string query_of(const std::string& url) { return url.substr(url.find('?') + 1); }
@@ -86,23 +111,39 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
   oauth::Flows flows(cat, *t.store, vault, never, clock, clients);
 
   std::size_t oauth_apps = 0;
+  std::size_t real_apps = 0;
   for (const auto& [slug, app] : cat.apps()) {
     INFO("app " << slug);
     CHECK(!app.name.empty());
     CHECK(!app.description.empty());
     CHECK(!app.tags.empty());
+    CHECK(!app.category.empty());
     if (!app.icon.empty()) check_public_https("icon", app.icon);
     if (is_sandbox(slug)) continue;
-    if (app.verify) check_public_https("verify url", app.verify->url);
+    ++real_apps;
+    REQUIRE_MESSAGE(!app.docs_url.empty(), "every built-in app links its API documentation");
+    check_public_https("docs_url", app.docs_url);
+    oauth::TokenSet inputs;
+    inputs.connection = oauth::input_strings(app.check_connection(sample_inputs(app)));
+    if (app.verify) check_public_https("verify url", filled(app.verify->url, inputs));
     if (!app.oauth2) continue;
     ++oauth_apps;
     const catalog::OAuth2& def = *app.oauth2;
-    check_public_https("authorization_endpoint", def.authorization_endpoint);
-    check_public_https("token_endpoint", def.token_endpoint);
-    if (!def.revocation_endpoint.empty()) check_public_https("revocation_endpoint", def.revocation_endpoint);
+    check_public_https("authorization_endpoint", filled(def.authorization_endpoint, inputs));
+    check_public_https("token_endpoint", filled(def.token_endpoint, inputs));
+    // Every OAuth app says how a disconnect revokes: RFC 7009, its own
+    // request, or that its provider cannot.
+    CHECK_MESSAGE(int(!def.revocation_endpoint.empty()) + int(def.revocation.has_value()) + int(def.revocation_none) == 1,
+                  "an OAuth app declares one of revocation_endpoint, revocation {...} or revocation \"none\"");
+    if (!def.revocation_endpoint.empty()) check_public_https("revocation_endpoint", filled(def.revocation_endpoint, inputs));
+    if (def.revocation) check_public_https("revocation url", filled(def.revocation->url, inputs));
+    if (!app.api_base_url.empty() && app.api_base_url.front() != '{')
+      check_public_https("api_base_url", filled(app.api_base_url, inputs));
 
-    const std::string url = flows.begin("acct", slug, {});
-    CHECK(url.rfind(def.authorization_endpoint, 0) == 0);
+    oauth::BeginOptions options;
+    options.connection = sample_inputs(app);
+    const std::string url = flows.begin("acct", slug, options);
+    CHECK(url.rfind(filled(def.authorization_endpoint, inputs), 0) == 0);
     const http::Params q = http::parse_query(query_of(url));
     CHECK(value_of(q, "response_type") == "code");
     CHECK(value_of(q, "client_id") == "client-" + slug);
@@ -124,4 +165,53 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     }
   }
   CHECK(oauth_apps > 0);
+  CHECK(real_apps >= 120);  // the catalog's promise (docs/catalog.md)
+}
+
+namespace {
+
+std::string join_auth_types(const catalog::App& app) {
+  std::string out;
+  for (const auto& t : app.auth_types) out += (out.empty() ? "" : ", ") + (t == "oauth2" ? std::string("OAuth 2.0") : std::string("keys"));
+  return out;
+}
+
+// The table docs/catalog.md lists the built-in apps in: by category, then
+// slug. A '|' in a name would break a row; none has one.
+std::string apps_table(const catalog::Catalog& cat) {
+  std::map<std::pair<std::string, std::string>, const catalog::App*> sorted;
+  for (const auto& [slug, app] : cat.apps()) sorted[{app.category, slug}] = &app;
+  std::ostringstream out;
+  out << "| category | app | slug | auth | API docs |\n|---|---|---|---|---|\n";
+  for (const auto& [key, app] : sorted)
+    out << "| " << key.first << " | " << app->name << " | `" << app->slug << "` | " << join_auth_types(*app) << " | "
+        << (app->docs_url.empty() ? std::string("") : "[docs](" + app->docs_url + ")") << " |\n";
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("built-in catalog: docs/catalog.md lists every built-in app as the catalog has it") {
+  constexpr std::string_view kBegin = "<!-- built-in apps: generated -->\n";
+  constexpr std::string_view kEnd = "<!-- end of built-in apps -->";
+  std::ifstream in(REFOLD_CATALOG_DOC);
+  REQUIRE(in.good());
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string doc = buf.str();
+  auto begin = doc.find(kBegin);
+  auto end = doc.find(kEnd);
+  REQUIRE_MESSAGE((begin != std::string::npos && end != std::string::npos && begin < end),
+                  "docs/catalog.md marks its table with the two generated-table comments");
+  begin += kBegin.size();
+  const std::string expected = apps_table(catalog::Catalog());
+  if (doc.compare(begin, end - begin, expected) != 0 && std::getenv("REFOLD_UPDATE_CATALOG_DOC")) {
+    doc.replace(begin, end - begin, expected);
+    std::ofstream(REFOLD_CATALOG_DOC, std::ios::trunc) << doc;
+    MESSAGE("docs/catalog.md: built-in apps table rewritten");
+    return;
+  }
+  CHECK_MESSAGE(doc.compare(begin, end - begin, expected) == 0,
+                "docs/catalog.md's table of built-in apps differs from the catalog: run this test with "
+                "REFOLD_UPDATE_CATALOG_DOC=1 to rewrite it");
 }
