@@ -347,8 +347,10 @@ REFOLD_EXTERN int refold_get_credentials(refold_client *client, const char *acco
 
 /*
  * The catalog as a JSON array of Application objects, with `account`'s
- * connection state: slug, name, description, icon, tags, auth_types,
- * auth_type_options ({"keybased":[input fields]}), connected,
+ * connection state: slug, name, description, icon, category, docs_url,
+ * tags, auth_types, auth_type_options ({"keybased":[input fields],
+ * "oauth2":[its connection inputs]}), connection_fields (the inputs
+ * refold_oauth_begin takes in options.connection; [] for most apps), connected,
  * reauth_required, connected_accounts[{auth_type, connected_at, status}].
  * With a NULL account, no app is connected. Release with refold_free().
  * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.
@@ -359,7 +361,7 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
 /*
  * `account`'s connections (all accounts when NULL) as a JSON array of
  * {account, app, auth_type, status, reason, created_at, updated_at,
- * expires_at, next_refresh_at, refresh_failures[, metadata,
+ * expires_at, next_refresh_at, refresh_failures[, connection, metadata,
  * api_base_url]}: status "active" or
  * "reauth_required"; reason says why re-auth is required, or, for an
  * active connection, why its last refresh failed; times are RFC 3339 or

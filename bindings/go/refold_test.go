@@ -146,6 +146,18 @@ func TestKeyBasedConnectWithBadAndGoodPayloads(t *testing.T) {
 	if !found {
 		t.Errorf("sandbox-keys is not listed")
 	}
+	for _, a := range apps {
+		switch a.Slug {
+		case "hubspot":
+			if a.Category != "crm" || !strings.HasPrefix(a.DocsURL, "https://") || len(a.ConnectionFields) != 0 {
+				t.Errorf("hubspot: %+v", a)
+			}
+		case "zendesk":
+			if len(a.ConnectionFields) == 0 || a.ConnectionFields[0].Name != "subdomain" {
+				t.Errorf("zendesk's connection fields: %+v", a.ConnectionFields)
+			}
+		}
+	}
 	if all, err := c.ListApps(""); err != nil || len(all) != len(apps) || all[0].Connected {
 		t.Errorf("listing without an account: %v", err)
 	}

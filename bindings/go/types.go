@@ -106,12 +106,17 @@ type App struct {
 	Name              string                  `json:"name"`
 	Description       string                  `json:"description"`
 	Icon              string                  `json:"icon"`
+	Category          string                  `json:"category"` // crm, support, ... (docs/catalog.md)
+	DocsURL           string                  `json:"docs_url"` // the provider's API documentation
 	Tags              []string                `json:"tags"`
 	AuthTypes         []string                `json:"auth_types"`
 	AuthTypeOptions   map[string][]InputField `json:"auth_type_options"` // "keybased": the fields to ask for
 	Connected         bool                    `json:"connected"`
 	ReauthRequired    bool                    `json:"reauth_required"`
 	ConnectedAccounts []ConnectedAccount      `json:"connected_accounts"`
+	// The inputs an OAuth connection is made with (a tenant's subdomain),
+	// passed to OAuthBegin's options as "connection"; empty for most apps.
+	ConnectionFields []InputField `json:"connection_fields"`
 }
 
 // InputField is a field a key-based app asks for.

@@ -1,6 +1,7 @@
 #include "catalog/catalog.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <set>
 
@@ -194,6 +195,9 @@ Revocation parse_revocation(const bj::object& o, const std::string& where, const
   if (v.client_auth != "none" && v.client_auth != "client_secret_basic" && v.client_auth != "client_secret_post" &&
       v.client_auth != "bearer")
     r.bad("client_auth", "must be none, client_secret_basic, client_secret_post or bearer");
+  if (v.method == "GET" && v.client_auth == "client_secret_post")
+    r.bad("client_auth", "client_secret_post would put the client secret in a GET's query: use "
+                         "client_secret_basic or another method");
   v.body_format = r.str("body_format").value_or("form");
   if (v.body_format != "form" && v.body_format != "json") r.bad("body_format", "must be form or json");
   v.params = templates(r, "params", known, what);
@@ -270,6 +274,12 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
     if (!is_metadata_path(path))
       r.bad("token_response_metadata", "has '" + path + "', which is not a dotted path of names "
                                        "(letters, digits, '_' and '-')");
+    // Metadata is stored and listed in clear: never a token or a secret.
+    std::string last = path.substr(path.rfind('.') + 1);
+    std::transform(last.begin(), last.end(), last.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (std::string_view secret : {"token", "secret", "password", "key"})
+      if (last.ends_with(secret) || last == "code")
+        r.bad("token_response_metadata", "has '" + path + "', which names a secret: metadata is kept in clear");
     if (!names.insert(path).second) r.bad("token_response_metadata", "repeats '" + path + "'");
   }
   a.callback_metadata = r.strings("callback_metadata");

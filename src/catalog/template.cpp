@@ -84,7 +84,9 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
                    "placeholder (as '.zendesk.com'), so a connection input picks a name within it");
     }
   }
-  if (tmpl.starts_with("{")) return;  // a whole URL the provider sends: checked once filled
+  // A whole URL the provider sends ("{metadata.instance_url}/..."): checked
+  // once filled.
+  if (tmpl.starts_with("{") && !tmpl.starts_with("{connection.")) return;
   std::string sample(fill_template(tmpl, [](std::string_view) { return std::string_view("x"); }, false).view());
   try {
     http::require_secure(http::parse_url(sample));
@@ -102,12 +104,37 @@ FilledUrl fill_url(std::string_view tmpl,
   crypto::SecretString head = fill_template(tmpl.substr(0, end), [&](std::string_view name)
                                                                      -> std::optional<std::string_view> {
     auto v = value(name);
-    if (!v || !is_connection_input(name)) return v;
-    if (!is_label(*v))
-      fail(REFOLD_EINVALID, "connection input '" + std::string(name.substr(11)) +
-                                "' must be a host name label (letters, digits and '-', up to 63): it goes "
-                                "into the provider's host name");
-    chosen = true;
+    // A whole URL the provider sent ("{metadata.instance_url}/...") goes in
+    // as it is, and is checked once filled.
+    const bool input = is_connection_input(name);
+    const std::string placeholder = "{" + std::string(name) + "}";
+    if (tmpl.starts_with(placeholder) && !input) return v;
+    // Provider metadata standing for the whole host ("https://{metadata.host}/")
+    // must be a host name; anything else in the authority is one label of
+    // it. A value that is absent, or not that, would change which host is
+    // reached.
+    const std::string_view authority = tmpl.substr(start, end - start);
+    const bool whole_host = !input && authority.starts_with(placeholder) &&
+                            (authority.size() == placeholder.size() || authority[placeholder.size()] == ':');
+    const std::string what = input ? "connection input '" + std::string(name.substr(11)) + "'"
+                                   : "'" + std::string(name) + "'";
+    if (!v || v->empty()) fail(REFOLD_EINVALID, what + " is missing, and it is part of the host name");
+    bool ok = true;
+    if (whole_host) {
+      for (std::size_t from = 0; ok && from <= v->size();) {
+        auto dot = v->find('.', from);
+        ok = is_label(v->substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from));
+        if (dot == std::string_view::npos) break;
+        from = dot + 1;
+      }
+    } else {
+      ok = is_label(*v);
+    }
+    if (!ok)
+      fail(REFOLD_EINVALID, what + (whole_host ? " must be a host name" : " must be a host name label (letters, "
+                                                                          "digits and '-', up to 63)") +
+                                ": it goes into the host name");
+    chosen = chosen || input;
     label.assign(v->begin(), v->end());
     std::transform(label.begin(), label.end(), label.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });

@@ -53,12 +53,14 @@ struct FilledUrl {
   bool public_only = false;
 };
 
-// Fills a URL template checked by check_url_template. A "{connection.*}"
-// value in the host must be a DNS label (letters, digits and '-', not at
-// either end, 1 to 63 characters) and goes in lower-cased; a value after the
-// host is percent-encoded; another placeholder in the host (metadata the
-// provider sent) goes in as it is. Throws REFOLD_EINVALID naming the input
-// (never its value) for a value that is not a label.
+// Fills a URL template checked by check_url_template. A value in the host
+// must be present and a DNS label (letters, digits and '-', not at either
+// end, 1 to 63 characters) and goes in lower-cased; a value after the host
+// is percent-encoded; a placeholder that starts the template and is not a
+// connection input (a whole URL the provider sent) goes in as it is.
+// public_only is set when a connection input is in the host (not under
+// ".localhost"). Throws REFOLD_EINVALID naming the placeholder (never its
+// value) for a missing value in the host or one that is not a label.
 FilledUrl fill_url(std::string_view tmpl,
                    const std::function<std::optional<std::string_view>(std::string_view)>& value);
 

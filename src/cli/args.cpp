@@ -26,6 +26,7 @@ constexpr OptionSpec kOptions[] = {
     {"--all", false, "connections"},  {"--app", true, "connections"},
     {"--status", true, "connections"}, {"--limit", true, "connections"},
     {"--cursor", true, "connections"}, {"--reveal", false, "token"},
+    {"--category", true, "apps"},     {"--search", true, "apps"},
     {"--interval", true, "watch"},    {"--count", true, "watch"},
 };
 
@@ -72,6 +73,8 @@ void apply(Args& a, const Seen& s) {
   else if (n == "--auth-type") a.auth_type = s.value;
   else if (n == "--all") a.all = true;
   else if (n == "--app") a.app_filter = s.value;
+  else if (n == "--category") a.category = s.value;
+  else if (n == "--search") a.search = s.value;
   else if (n == "--status") a.status_filter = s.value;
   else if (n == "--limit") a.limit = integer_option(n, s.value, 1, 1000, a.command);
   else if (n == "--cursor") a.cursor = s.value;

@@ -32,6 +32,8 @@ struct Args {
   // connections: --all, and the filters and paging of one page
   bool all = false;
   std::optional<std::string> app_filter;     // --app
+  std::optional<std::string> category;       // --category (apps)
+  std::optional<std::string> search;         // --search (apps)
   std::optional<std::string> status_filter;  // --status
   std::optional<long long> limit;            // --limit
   std::optional<std::string> cursor;         // --cursor

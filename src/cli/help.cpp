@@ -49,12 +49,19 @@ Run 'refold COMMAND --help' for a command's options.
 const char* kApps = R"(Usage: refold apps [OPTIONS]
 
 Lists the app catalog (built-in apps plus the config's "catalog"), each with
-its auth types and whether the account has connected it.
+its category, auth types and whether the account has connected it.
+--category keeps the apps of one category (crm, support, ...); --search
+keeps those whose slug, name, description or tags contain TEXT, in any case.
+
+Options:
+  --category NAME  only the apps of category NAME
+  --search TEXT    only the apps that mention TEXT
 
 {options}
 With --json, prints the library's listing: an array of apps with slug, name,
-description, auth_types, auth_type_options (key-based input fields),
-connected, reauth_required and connected_accounts.
+description, category, docs_url, auth_types, auth_type_options (key-based
+input fields), connection_fields, connected, reauth_required and
+connected_accounts; the filters apply to it too.
 )";
 
 const char* kConnect = R"(Usage: refold connect APP [--field NAME=VALUE ...] [OPTIONS]

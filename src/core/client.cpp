@@ -287,6 +287,8 @@ std::string Client::list_apps(const std::optional<std::string>& account) {
     o["name"] = app.name;
     o["description"] = app.description;
     o["icon"] = app.icon;
+    o["category"] = app.category;
+    o["docs_url"] = app.docs_url;
     bj::array tags;
     for (const auto& t : app.tags) tags.push_back(bj::value(t));
     o["tags"] = std::move(tags);
@@ -300,8 +302,12 @@ std::string Client::list_apps(const std::optional<std::string>& account) {
       for (const auto& f : app.fields) fields.push_back(input_field(f));
       options["keybased"] = std::move(fields);
     }
-    if (app.offers("oauth2")) options["oauth2"] = bj::array();
+    // An OAuth app's inputs are asked for before the redirect.
+    bj::array inputs;
+    for (const auto& f : app.connection_fields) inputs.push_back(input_field(f));
+    if (app.offers("oauth2")) options["oauth2"] = inputs;
     o["auth_type_options"] = std::move(options);
+    o["connection_fields"] = std::move(inputs);
 
     bool connected = false, reauth = false;
     bj::array accounts;

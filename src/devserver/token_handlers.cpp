@@ -174,6 +174,8 @@ HttpResponse Router::token(const HttpRequest& req) {
 }
 
 HttpResponse Router::revoke(const HttpRequest& req) {
+  if (provider_.tenant_hosts() && !tenant_of(req))
+    return oauth_error(404, "invalid_request", "unknown tenant: send this request to <tenant>.localhost");
   FormRequest form = read_form_request(provider_, req);
   if (form.error) return std::move(*form.error);
   auto token = param(form.params, "token");

@@ -178,6 +178,7 @@ bool public_v4(const std::uint8_t* b) {
   // 192.0.0.0/24 (protocol assignments) and the documentation networks.
   if (b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2)) return false;
   if ((b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113)) return false;
+  if (b[0] == 192 && b[1] == 88 && b[2] == 99) return false;  // the former 6to4 relay anycast
   return true;
 }
 
@@ -194,7 +195,14 @@ bool is_public_ip(std::string_view address) {
   // ULA, link- and site-local, multicast, NAT64 and other embeddings) is not
   // a destination a tenant's name may lead to. 2001:db8::/32 is for docs.
   if ((b[0] & 0xe0) != 0x20) return false;
+  // 2001::/23 (IETF protocol assignments, Teredo among them) and
+  // 2001:db8::/32 (documentation).
+  if (b[0] == 0x20 && b[1] == 0x01 && (b[2] & 0xfe) == 0) return false;
   if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;
+  // 6to4 (2002::/16) carries an IPv4 address: judged by that.
+  if (b[0] == 0x20 && b[1] == 0x02) return public_v4(b + 2);
+  // 3fff::/20, documentation.
+  if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xf0) == 0) return false;
   return true;
 }
 

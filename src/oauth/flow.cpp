@@ -200,12 +200,17 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   // fails here rather than after the user has consented.
   TokenSet inputs;
   inputs.connection = input_strings(app.check_connection(options.connection));
-  http::Request probe;
+  // Values only a connection will have (tokens, metadata) stand in as "x".
+  auto probe = [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name.starts_with("connection.")) return placeholder_value(inputs, name);
+    return std::string_view("x");
+  };
   for (const std::string* tmpl : {&def.token_endpoint, &def.revocation_endpoint, &app.api_base_url})
-    set_url(probe, *tmpl, inputs);
-  if (def.revocation) set_url(probe, def.revocation->url, inputs);
-  set_url(probe, def.authorization_endpoint, inputs);
-  std::string ep(probe.url.view());
+    catalog::fill_url(*tmpl, probe);
+  if (def.revocation) catalog::fill_url(def.revocation->url, probe);
+  http::Request authorize;
+  set_url(authorize, def.authorization_endpoint, inputs);
+  std::string ep(authorize.url.view());
 
   bj::object rec(crypto::wiping_storage());
   rec["account"] = account;

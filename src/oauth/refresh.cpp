@@ -179,7 +179,8 @@ bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const Cl
     bearer += tokens.access_token.view();
     req.headers.push_back({"Authorization", std::move(bearer)});
   } else if (def.client_auth != "none") {
-    authenticate(req, params, def.client_auth, reg);
+    // A public client (token_endpoint_auth_method none) never sends a secret.
+    authenticate(req, params, app.oauth2->token_endpoint_auth_method == "none" ? "none" : def.client_auth, reg);
   }
   if (def.method == "GET") {
     if (!params.empty()) {

@@ -199,14 +199,24 @@ void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previ
   t.api_base_url.reset();
   if (app.api_base_url.empty()) return;
   std::string missing;
-  crypto::SecretString url = catalog::fill_url(app.api_base_url, [&](std::string_view name) -> std::optional<std::string_view> {
-    auto v = placeholder_value(t, name);
-    if (!v && missing.empty()) missing = name.substr(name.find('.') + 1);
-    return v;
-  }).url;
-  if (!missing.empty())
-    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs '" + missing +
+  crypto::SecretString url;
+  try {
+    url = catalog::fill_url(app.api_base_url, [&](std::string_view name) -> std::optional<std::string_view> {
+      auto v = placeholder_value(t, name);
+      if (!v && missing.empty()) missing = name;
+      return v;
+    }).url;
+  } catch (const Error& e) {
+    if (missing.empty())
+      fail(REFOLD_EPROVIDER, "app '" + app.slug + "': the api_base_url cannot be built: " + e.what());
+  }
+  if (!missing.empty()) {
+    if (missing.starts_with("connection."))
+      fail(REFOLD_EINVALID, "app '" + app.slug + "': api_base_url needs the connection input '" +
+                                missing.substr(11) + "'");
+    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs '" + missing.substr(9) +
                                "', which the provider did not send");
+  }
   try {
     http::require_secure(http::parse_url(url.view()));
   } catch (const Error&) {

@@ -103,6 +103,48 @@ TEST_CASE("apps: the catalog with auth types and connection state") {
   for (const auto& a : other.as_array()) CHECK(a.at("connected") == false);
 }
 
+TEST_CASE("apps: --category and --search narrow the catalog") {
+  Cli cli;
+  bj::array all = parse_json(cli.run({"apps", "--json"}).out).as_array();
+  bj::value crm = parse_json(cli.run({"apps", "--json", "--category", "crm"}).out);
+  REQUIRE(crm.is_array());
+  std::size_t want = 0;
+  for (const auto& a : all)
+    if (a.at("category") == "crm") ++want;
+  CHECK(want > 0);
+  CHECK(crm.as_array().size() == want);
+  std::set<std::string> slugs;
+  for (const auto& a : crm.as_array()) {
+    CHECK(a.at("category") == "crm");
+    CHECK(a.at("docs_url").as_string().starts_with("https://"));
+    slugs.insert(std::string(a.at("slug").as_string()));
+  }
+  CHECK(slugs.count("hubspot"));
+  CHECK_FALSE(slugs.count("twilio"));
+
+  // Any case, in the name, slug, description or tags.
+  Result r = cli.run({"apps", "--search", "ZenDesk"});
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "zendesk"));
+  CHECK(contains(r.out, "CATEGORY"));
+  CHECK_FALSE(contains(r.out, "twilio"));
+  bj::array found = parse_json(cli.run({"apps", "--json", "--search", "zendesk"}).out).as_array();
+  REQUIRE_FALSE(found.empty());
+  for (const auto& a : found) {
+    if (a.at("slug") != "zendesk") continue;
+    // Its OAuth half needs the customer's subdomain first.
+    bj::array inputs = a.at("connection_fields").as_array();
+    REQUIRE_FALSE(inputs.empty());
+    CHECK(a.at("auth_type_options").at("oauth2") == a.at("connection_fields"));
+  }
+  CHECK(parse_json(cli.run({"apps", "--json", "--search", "no-such-app-anywhere"}).out).as_array().empty());
+
+  r = cli.run({"apps", "--category", "crmm"});
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "no app has the category 'crmm'"));
+  CHECK(contains(r.err, "crm,"));
+}
+
 TEST_CASE("exit codes: library errors map to documented codes") {
   Cli cli;
   // 3: not found.

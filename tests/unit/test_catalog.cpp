@@ -74,6 +74,9 @@ TEST_CASE("bad definitions name the app and the key") {
       {CF R"("authorization_endpoint":"http://{connection.sub}.e.example/a"}})", "authorization_endpoint"},
       {CF R"("authorization_endpoint":"https://{metadata.x}.e.example/a","token_response_metadata":["x"]}})", "authorization_endpoint"},
       {CF R"("authorization_endpoint":"https://e.example/a","revocation":{"url":"https://{connection.sub}.e/r"}}})", "url"},
+      {CF R"("authorization_endpoint":"{connection.sub}.e.example/a"}})", "authorization_endpoint"},
+      {CF R"("authorization_endpoint":"https://e.example/a","token_response_metadata":["authed_user.access_token"]}})", "token_response_metadata"},
+      {CF R"("authorization_endpoint":"https://e.example/a","token_response_metadata":["client_secret"]}})", "token_response_metadata"},
 #undef CF
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"connection_fields":[{"name":"sub","label":"S","type":"text"}],"keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "connection_fields"},
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text","secret":true}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
@@ -145,6 +148,19 @@ TEST_CASE("connection inputs: a tenant's host is filled from a checked label, an
       if (!bad.empty()) CHECK(std::string(e.what()).find(bad) == std::string::npos);
     }
   }
+  // An absent value would leave an empty label: refused, never filled.
+  CHECK_THROWS_AS(refold::catalog::fill_url("https://api.{connection.site}.desk.example/t", inputs("acme", "")),
+                  refold::Error);
+  // Metadata in a host is one label too (only a whole URL goes in as is).
+  auto region = [](std::string_view v) {
+    return [=](std::string_view) -> std::optional<std::string_view> { return v; };
+  };
+  CHECK(refold::catalog::fill_url("https://{metadata.region}.crm.example/v1", region("EU1")).url ==
+        "https://eu1.crm.example/v1");
+  CHECK_FALSE(refold::catalog::fill_url("https://{metadata.region}.crm.example/v1", region("eu1")).public_only);
+  CHECK_THROWS_AS(refold::catalog::fill_url("https://{metadata.region}.crm.example/v1", region("evil.example#")),
+                  refold::Error);
+  CHECK(refold::catalog::fill_url("{metadata.url}/v1", region("https://na1.example")).url == "https://na1.example/v1");
   // The inputs are checked as fields: required, known names.
   CHECK_THROWS_AS(app.check_connection(boost::json::object{}), refold::Error);
   CHECK_THROWS_AS(app.check_connection(boost::json::object{{"subdomain", "a"}, {"zone", "b"}}), refold::Error);

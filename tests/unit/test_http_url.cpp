@@ -111,14 +111,15 @@ TEST_CASE("http url: loopback hosts and the plain http rule") {
 
 TEST_CASE("http url: which addresses are public") {
   for (const char* a : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
-                        "2a00:1450:4001::1"}) {
+                        "2a00:1450:4001::1", "2002:808:808::1"}) {
     CAPTURE(a);
     CHECK(refold::http::is_public_ip(a));
   }
   for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
                         "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "192.0.2.1",
                         "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
-                        "::ffff:10.0.0.1", "2001:db8::1", "64:ff9b::a00:1", "localhost", "example.com", ""}) {
+                        "::ffff:10.0.0.1", "2001:db8::1", "64:ff9b::a00:1", "2002:7f00:1::1", "2002:a00:1::",
+                        "2001:0:53aa:64c::1", "3fff::1", "192.88.99.1", "localhost", "example.com", ""}) {
     CAPTURE(a);
     CHECK_FALSE(refold::http::is_public_ip(a));
   }

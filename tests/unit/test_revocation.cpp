@@ -113,6 +113,8 @@ TEST_CASE("revocation: a bad request template names the app and the key") {
       {R"({"url":"https://a.example/r","headers":{"X-Id":"{user}"}})", "headers", "'{user}'"},
       {R"({"url":"https://a.example/r","expect_status":[204, 99]})", "expect_status", "status codes"},
       {R"({"url":"https://a.example/r","hint":"x"})", "hint", "hint"},
+      // The client secret never goes into a URL.
+      {R"({"method":"GET","url":"https://a.example/r","client_auth":"client_secret_post"})", "client_auth", "query"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.revocation);
@@ -192,10 +194,10 @@ TEST_CASE("revocation: a bearer POST whose 200 answer says ok false is not a rev
   CHECK(seen[0].body.empty());
 }
 
-TEST_CASE("revocation: a GET carries its parameters in the query, client_secret_post in it too") {
+TEST_CASE("revocation: a GET carries its parameters in the query, the client's id among them") {
   Provider provider(200, "revoked");
-  catalog::App app = app_with(R"({"method":"GET","client_auth":"client_secret_post",
-      "params":{"token":"{token}"},"url":")" + provider.server.url("/oauth_revoke_token.do?v=1") + R"("})");
+  catalog::App app = app_with(R"({"method":"GET","client_auth":"none","params":{"client_id":"{client_id}","token":"{token}"},
+      "url":")" + provider.server.url("/oauth_revoke_token.do?v=1") + R"("})");
   auto http = http::make_http_client(http::Options{});
   CHECK(oauth::revoke_by_request(*http, app, kClient, tokens()));  // a body that is not JSON is fine
   auto seen = provider.requests();
@@ -208,7 +210,7 @@ TEST_CASE("revocation: a GET carries its parameters in the query, client_secret_
   std::vector<std::pair<std::string, std::string>> got;
   for (const auto& [k, v] : q) got.emplace_back(k, std::string(v.view()));
   const std::vector<std::pair<std::string, std::string>> want{
-      {"v", "1"}, {"token", "at/1 2"}, {"client_id", "client-9"}, {"client_secret", "sec:ret"}};
+      {"v", "1"}, {"client_id", "client-9"}, {"token", "at/1 2"}};
   CHECK(got == want);
 }
 

@@ -70,6 +70,13 @@ namespace Refold
         public string Name { get; private set; }
         public string Description { get; private set; }
         public string Icon { get; private set; }
+
+        /// <summary>crm, support, ... (docs/catalog.md); "" when the app has none.</summary>
+        public string Category { get; private set; }
+
+        /// <summary>The provider's API documentation; "" when not given.</summary>
+        public string DocsUrl { get; private set; }
+
         public IReadOnlyList<string> Tags { get; private set; }
 
         /// <summary>"oauth2", "keybased" or both.</summary>
@@ -77,6 +84,11 @@ namespace Refold
 
         /// <summary>The fields key-based auth asks for (empty without it).</summary>
         public IReadOnlyList<InputField> KeyBasedFields { get; private set; }
+
+        /// <summary>The inputs an OAuth connection is made with (a tenant's
+        /// subdomain), given to OAuthBegin's options as "connection"; empty for
+        /// most apps.</summary>
+        public IReadOnlyList<InputField> ConnectionFields { get; private set; }
 
         public bool Connected { get; private set; }
         public bool ReauthRequired { get; private set; }
@@ -96,9 +108,13 @@ namespace Refold
                     Name = Json.Str(o, "name"),
                     Description = Json.OptStr(o, "description") ?? "",
                     Icon = Json.OptStr(o, "icon") ?? "",
+                    Category = Json.OptStr(o, "category") ?? "",
+                    DocsUrl = Json.OptStr(o, "docs_url") ?? "",
                     Tags = Json.Strings(o, "tags"),
                     AuthTypes = Json.Strings(o, "auth_types"),
                     KeyBasedFields = fields.Select(f => InputField.Parse(Json.Object(f))).ToList(),
+                    ConnectionFields = Json.OptArray(o, "connection_fields")
+                        .Select(f => InputField.Parse(Json.Object(f))).ToList(),
                     Connected = Json.Bool(o, "connected"),
                     ReauthRequired = Json.Bool(o, "reauth_required"),
                     ConnectedAccounts = Json.OptArray(o, "connected_accounts")

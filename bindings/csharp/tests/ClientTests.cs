@@ -87,6 +87,10 @@ namespace Refold.Tests
                 Assert.True(field.Name == "api_key" && field.Secret && field.MinLength == 24 && field.Type == "text", "the field");
                 Assert.True(!apps.Single(a => a.Slug == "sandbox").Connected, "sandbox not connected");
                 Assert.True(client.ListApps().All(a => !a.Connected), "no account: nothing connected");
+                var hubspot = apps.Single(a => a.Slug == "hubspot");
+                Assert.True(hubspot.Category == "crm" && hubspot.DocsUrl.StartsWith("https://") &&
+                            hubspot.ConnectionFields.Count == 0, "hubspot's category, docs and inputs");
+                Assert.Equal("subdomain", apps.Single(a => a.Slug == "zendesk").ConnectionFields[0].Name, "zendesk's input");
 
                 client.Disconnect("acct", "sandbox-keys");
                 var notFound = Assert.Throws<RefoldException>(() => client.GetCredentials("acct", "sandbox-keys"), "after disconnect");

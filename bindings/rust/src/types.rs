@@ -162,11 +162,18 @@ pub struct App {
     pub name: String,
     pub description: String,
     pub icon: String,
+    /// `crm`, `support`, ... (docs/catalog.md); empty when the app has none.
+    pub category: String,
+    /// The provider's API documentation; empty when not given.
+    pub docs_url: String,
     pub tags: Vec<String>,
     /// `"oauth2"`, `"keybased"` or both.
     pub auth_types: Vec<String>,
     /// The fields key-based auth asks for (empty without it).
     pub keybased_fields: Vec<InputField>,
+    /// The inputs an OAuth connection is made with (a tenant's subdomain),
+    /// given to `oauth_begin`'s options as `"connection"`; empty for most apps.
+    pub connection_fields: Vec<InputField>,
     pub connected: bool,
     pub reauth_required: bool,
     pub connected_accounts: Vec<ConnectedAccount>,
@@ -212,14 +219,21 @@ impl App {
                 .iter()
                 .map(InputField::from_json)
                 .collect::<Result<_>>()?;
+            let inputs = array(v, "connection_fields")
+                .iter()
+                .map(InputField::from_json)
+                .collect::<Result<_>>()?;
             Ok(App {
                 slug: string(v, "slug")?,
                 name: string(v, "name")?,
                 description: opt_string(v, "description").unwrap_or_default(),
                 icon: opt_string(v, "icon").unwrap_or_default(),
+                category: opt_string(v, "category").unwrap_or_default(),
+                docs_url: opt_string(v, "docs_url").unwrap_or_default(),
                 tags: strings(v, "tags"),
                 auth_types: strings(v, "auth_types"),
                 keybased_fields: fields,
+                connection_fields: inputs,
                 connected: boolean(v, "connected"),
                 reauth_required: boolean(v, "reauth_required"),
                 connected_accounts: array(v, "connected_accounts")

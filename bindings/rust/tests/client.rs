@@ -145,6 +145,12 @@ fn keybased_bad_and_good_payloads() {
     let oauth_app = apps.iter().find(|a| a.slug == "sandbox").unwrap();
     assert!(!oauth_app.connected && oauth_app.keybased_fields.is_empty());
     assert!(client.list_apps(None).unwrap().iter().all(|a| !a.connected));
+    let hubspot = apps.iter().find(|a| a.slug == "hubspot").unwrap();
+    assert_eq!(hubspot.category, "crm");
+    assert!(hubspot.docs_url.starts_with("https://"));
+    assert!(hubspot.connection_fields.is_empty());
+    let zendesk = apps.iter().find(|a| a.slug == "zendesk").unwrap();
+    assert_eq!(zendesk.connection_fields[0].name, "subdomain");
 
     client.disconnect("acct", "sandbox-keys").unwrap();
     assert!(matches!(

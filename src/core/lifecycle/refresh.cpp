@@ -195,6 +195,8 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
       oauth::TokenSet& t = r.tokens;
       // A response without a refresh token keeps the old one (RFC 6749 6).
       if (!t.refresh_token) t.refresh_token = std::move(old.refresh_token);
+      // The connection's inputs are its own, whatever the app says now.
+      if (t.connection.empty()) t.connection = old.connection;
       // So does metadata the response did not repeat; the API base is built
       // again from it, and stays as it was if the new values do not make one.
       if (const catalog::App* def = deps_.catalog.find(app)) {
