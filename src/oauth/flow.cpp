@@ -9,6 +9,7 @@
 #include "crypto/encoding.hpp"
 #include "http/url.hpp"
 #include "oauth/pkce.hpp"
+#include "oauth/refresh.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 
@@ -285,7 +286,20 @@ Completed Flows::complete(std::string_view callback_url) {
   done.tokens.connection = std::move(connection);
   for (const auto& name : def.callback_metadata)
     if (std::string_view v = get(params, name.c_str()); !v.empty()) done.tokens.metadata.emplace_back(name, std::string(v));
-  finish_metadata(app, done.tokens, nullptr);
+  try {
+    finish_metadata(app, done.tokens, nullptr);
+  } catch (const Error&) {
+    // The provider granted access that will not be stored: hand it back
+    // (best effort, as a disconnect does) before failing.
+    http::HttpClient& http = http_();
+    if (def.revocation) {
+      revoke_by_request(http, app, reg, done.tokens);
+    } else if (!def.revocation_endpoint.empty()) {
+      if (done.tokens.refresh_token) revoke(http, app, reg, *done.tokens.refresh_token, "refresh_token", done.tokens);
+      revoke(http, app, reg, done.tokens.access_token, "access_token", done.tokens);
+    }
+    throw;
+  }
   return done;
 }
 

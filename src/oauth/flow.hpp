@@ -79,7 +79,9 @@ class Flows {
   // Throws REFOLD_ESTATE (unknown, reused or expired state; issuer mismatch),
   // REFOLD_EINVALID (malformed or repeated parameters), REFOLD_ECANCELLED
   // (the user denied access), REFOLD_EPROVIDER, REFOLD_EAUTH, network codes.
-  // No token request is sent unless state and iss check out.
+  // No token request is sent unless state and iss check out. Tokens that
+  // cannot be kept (the app's api_base_url cannot be built from the answer)
+  // are revoked at the provider, best effort, before it throws.
   Completed complete(std::string_view callback_url);
 
   const ClientRegistration& registration(const std::string& app) const;

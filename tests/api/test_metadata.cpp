@@ -83,6 +83,11 @@ TEST_CASE("metadata: a connect whose answer cannot make the API base fails and s
   CHECK(err.find("instance_url") != std::string::npos);
   CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
   CHECK(f.count_type("connection.created") == 0);
+  // The grant the provider made is handed back, not left behind.
+  CHECK(f.count("revoke") == 2);
+  bj::array grants = parse(curl("GET", f.server.base_url() + "/admin/grants").body).at("grants").as_array();
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].at("revoked") == true);
 
   // An instance_url that is not https is refused the same way.
   f.server.admin_post("/admin/config", R"({"token_response_extra": {"instance_url": "http://evil.example"}})");
