@@ -550,38 +550,68 @@ class Resolver {
 
 }  // namespace
 
-Catalog::Catalog(const bj::array* extra) {
-  Definitions builtin, config;
-  for (std::size_t i = 0; i < kBuiltinFileCount; ++i) {
-    const auto& f = kBuiltinFiles[i];
-    std::string origin = std::string("built-in file ") + f.name;
-    bj::value v = json::parse(std::string_view(f.data, f.size), "catalog: " + origin);
-    std::string slug = slug_of(v, origin);
-    builtin.insert_or_assign(std::move(slug), Definition{std::move(v.as_object()), std::move(origin)});
-  }
-  if (extra) {
-    for (std::size_t i = 0; i < extra->size(); ++i) {
-      std::string origin = "config catalog[" + std::to_string(i) + "]";
-      std::string slug = slug_of((*extra)[i], origin);
-      if (config.count(slug)) fail(REFOLD_EINVALID, "catalog: app '" + slug + "' is defined twice (slug)");
-      config.emplace(std::move(slug), Definition{(*extra)[i].get_object(), std::move(origin)});
+namespace {
+
+using AppMap = std::map<std::string, App, std::less<>>;
+
+// The built-in definitions and the apps made of them, once per process (a
+// throw during the first use leaves it to the next to try again).
+struct Builtin {
+  Definitions definitions;
+  std::shared_ptr<const AppMap> apps;
+};
+
+const Builtin& builtin() {
+  static const Builtin b = [] {
+    Builtin out;
+    for (std::size_t i = 0; i < kBuiltinFileCount; ++i) {
+      const auto& f = kBuiltinFiles[i];
+      std::string origin = std::string("built-in file ") + f.name;
+      bj::value v = json::parse(std::string_view(f.data, f.size), "catalog: " + origin);
+      std::string slug = slug_of(v, origin);
+      out.definitions.insert_or_assign(std::move(slug), Definition{std::move(v.as_object()), std::move(origin)});
     }
+    const Definitions none;
+    Resolver resolver(out.definitions, none);
+    auto apps = std::make_shared<AppMap>();
+    for (const auto& [slug, d] : out.definitions) {
+      App app = parse_app(resolver.resolve(slug, false), d.origin);
+      apps->insert_or_assign(app.slug, std::move(app));
+    }
+    out.apps = std::move(apps);
+    return out;
+  }();
+  return b;
+}
+
+}  // namespace
+
+Catalog::Catalog(const bj::array* extra) {
+  const Builtin& b = builtin();
+  if (!extra || extra->empty()) {
+    apps_ = b.apps;
+    return;
   }
-  Resolver resolver(builtin, config);
+  Definitions config;
+  for (std::size_t i = 0; i < extra->size(); ++i) {
+    std::string origin = "config catalog[" + std::to_string(i) + "]";
+    std::string slug = slug_of((*extra)[i], origin);
+    if (config.count(slug)) fail(REFOLD_EINVALID, "catalog: app '" + slug + "' is defined twice (slug)");
+    config.emplace(std::move(slug), Definition{(*extra)[i].get_object(), std::move(origin)});
+  }
+  Resolver resolver(b.definitions, config);
   // Built-in apps first; a config app of the same slug replaces one.
-  for (const auto& [slug, d] : builtin) {
-    App app = parse_app(resolver.resolve(slug, false), d.origin);
-    apps_.insert_or_assign(app.slug, std::move(app));
-  }
+  auto apps = std::make_shared<AppMap>(*b.apps);
   for (const auto& [slug, d] : config) {
     App app = parse_app(resolver.resolve(slug, true), d.origin);
-    apps_.insert_or_assign(app.slug, std::move(app));
+    apps->insert_or_assign(app.slug, std::move(app));
   }
+  apps_ = std::move(apps);
 }
 
 const App* Catalog::find(std::string_view slug) const {
-  auto it = apps_.find(slug);
-  return it == apps_.end() ? nullptr : &it->second;
+  auto it = apps_->find(slug);
+  return it == apps_->end() ? nullptr : &it->second;
 }
 
 }  // namespace refold::catalog

@@ -164,10 +164,12 @@ class Catalog {
   explicit Catalog(const boost::json::array* extra = nullptr);
 
   const App* find(std::string_view slug) const;
-  const std::map<std::string, App, std::less<>>& apps() const { return apps_; }
+  const std::map<std::string, App, std::less<>>& apps() const { return *apps_; }
 
  private:
-  std::map<std::string, App, std::less<>> apps_;
+  // The built-in apps are parsed once per process and shared by every
+  // catalog without config apps; one with config apps holds its own copy.
+  std::shared_ptr<const std::map<std::string, App, std::less<>>> apps_;
 };
 
 // Parses and validates one app definition. `origin` says where it came from

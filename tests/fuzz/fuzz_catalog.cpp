@@ -8,6 +8,7 @@
 #include <set>
 
 #include "catalog/catalog.hpp"
+#include "catalog/template.hpp"
 #include "check.hpp"
 #include "util/json.hpp"
 #include "util/text.hpp"
@@ -16,6 +17,13 @@ namespace bj = boost::json;
 using namespace refold;
 
 namespace {
+
+// An endpoint as a request would be sent to it, with every placeholder
+// (connection inputs in the host among them) filled by a label.
+bool endpoint_ok(const std::string& tmpl) {
+  auto filled = catalog::fill_template(tmpl, [](std::string_view) { return std::string_view("x"); }, false);
+  return catalog::acceptable_endpoint(filled.view());
+}
 
 void check_app(const catalog::App& app) {
   FUZZ_CHECK(text::is_slug(app.slug));
@@ -27,9 +35,9 @@ void check_app(const catalog::App& app) {
   FUZZ_CHECK(app.offers("keybased") == !app.fields.empty());
   if (app.oauth2) {
     const auto& o = *app.oauth2;
-    FUZZ_CHECK(catalog::acceptable_endpoint(o.authorization_endpoint));
-    FUZZ_CHECK(catalog::acceptable_endpoint(o.token_endpoint));
-    FUZZ_CHECK(o.revocation_endpoint.empty() || catalog::acceptable_endpoint(o.revocation_endpoint));
+    FUZZ_CHECK(endpoint_ok(o.authorization_endpoint));
+    FUZZ_CHECK(endpoint_ok(o.token_endpoint));
+    FUZZ_CHECK(o.revocation_endpoint.empty() || endpoint_ok(o.revocation_endpoint));
     FUZZ_CHECK(!o.scope_separator.empty());  // split_scopes would never end
     FUZZ_CHECK(o.token_endpoint_auth_method == "client_secret_basic" ||
                o.token_endpoint_auth_method == "client_secret_post" || o.token_endpoint_auth_method == "none");
