@@ -111,7 +111,11 @@ std::vector<std::pair<std::string, std::string>> input_strings(const bj::object&
 }
 
 void set_token_body(http::Request& req, const http::Params& form, const catalog::OAuth2& def) {
-  if (def.body_format == "json") {
+  set_body(req, form, def.body_format);
+}
+
+void set_body(http::Request& req, const http::Params& form, std::string_view body_format) {
+  if (body_format == "json") {
     bj::object o(crypto::wiping_storage());
     for (const auto& [k, v] : form) o[k] = v.view();
     req.headers.push_back({"Content-Type", "application/json"});

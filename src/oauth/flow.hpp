@@ -111,6 +111,8 @@ std::vector<std::pair<std::string, std::string>> input_strings(const boost::json
 // takes it, with its Content-Type: form-encoded, or for body_format "json"
 // a JSON object of strings. The body wipes itself like any secret.
 void set_token_body(http::Request& req, const http::Params& form, const catalog::OAuth2& def);
+// The same for any request, by format name: "form" or "json".
+void set_body(http::Request& req, const http::Params& form, std::string_view body_format);
 
 // Adds client authentication to a token or revocation request:
 // client_secret_basic (RFC 6749 2.3.1: form-encode id and secret, then

@@ -188,15 +188,7 @@ bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const Cl
       req.url += http::form_encode(params).view();
     }
   } else if (!params.empty()) {
-    if (def.body_format == "json") {
-      boost::json::object o(crypto::wiping_storage());
-      for (const auto& [k, v] : params) o[k] = v.view();
-      req.headers.push_back({"Content-Type", "application/json"});
-      req.body = crypto::serialize(o);
-    } else {
-      req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-      req.body = http::form_encode(params);
-    }
+    set_body(req, params, def.body_format);
   }
   try {
     http::Response resp = http.send(req);
