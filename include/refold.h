@@ -276,6 +276,41 @@ REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
                                  const char *app, const char *payload_json);
 
 /*
+ * Import a connection made elsewhere (another system's stored tokens or
+ * keys) for `account` and `app`, without the user. `credentials_json` (at
+ * most 64 KiB) is one of:
+ *   {"auth_type":"oauth2","access_token":"...","refresh_token":"...",
+ *    "token_type":"Bearer","expires_at":"<RFC 3339>" or null,
+ *    "refresh_token_expires_at":"<RFC 3339>","scopes":[...],
+ *    "metadata":{...},"connection":{...}}
+ *   {"auth_type":"keybased","fields":{...}}
+ * "auth_type" may be left out: "fields" makes it keybased, else oauth2.
+ * Only "access_token" is required of an OAuth import. "expires_at" null or
+ * absent means the token does not expire; a date-time may carry any
+ * offset. "scopes" is an array or one space-separated string. "metadata"
+ * takes only the names the app keeps (token_response_metadata,
+ * callback_metadata), "connection" the app's connection_fields, checked
+ * as refold_oauth_begin checks them; the api_base_url is built from them.
+ * Key-based "fields" are checked, and verified with the provider, as
+ * refold_connect does. An access token already expired is accepted only
+ * with a refresh token still valid (the first read refreshes it), and a
+ * refresh token only when config oauth_clients has the app: nothing is
+ * stored that could never be used. Errors name the member, never a value.
+ *
+ * The connection is sealed and saved as a connect saves one, and from then
+ * on read, refreshed and revoked like any other: "connection.created" for
+ * a new one, "connection.reauthenticated" when it replaces one (its
+ * creation time kept). Returns once the change is durably committed; on
+ * any error nothing is stored or changed.
+ * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), and for a
+ * key-based import with verification REFOLD_EAUTH, REFOLD_ENETWORK,
+ * REFOLD_ETIMEOUT, REFOLD_EPROVIDER; REFOLD_ESTORE, REFOLD_ECRYPTO.
+ * Thread-safe.
+ */
+REFOLD_EXTERN int refold_import_connection(refold_client *client, const char *account,
+                                           const char *app, const char *credentials_json);
+
+/*
  * Remove every connection of `app` for `account` and wipe its secrets.
  * The rows are deleted (durably) first; then, for an OAuth connection whose
  * app declares a revocation endpoint, the refresh token and then the access
@@ -305,7 +340,12 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  *   {"auth_type":"keybased","fields":{...}}
  *   {"auth_type":"oauth2","access_token":"...","token_type":"Bearer",
  *    "expires_at":"<RFC 3339>" or null,"scopes":[...],
+ *    "refresh_token_expires_at":"<RFC 3339>",
  *    "connection":{...},"metadata":{...},"api_base_url":"https://..."}
+ * "refresh_token_expires_at" appears when the provider (or the app's
+ * default) gave the refresh token a lifetime; once it has passed, the next
+ * refresh marks the connection reauth_required (reason "expired") without
+ * asking the provider.
  * "connection" (the inputs the connection was made with, such as a
  * tenant's subdomain), "metadata" (strings kept from the provider's token response and
  * authorization callback, such as Salesforce's instance_url or QuickBooks'

@@ -61,6 +61,36 @@ func (c *Client) connect(account, app string, payload []byte) error {
 	return c.call(func(p *C.refold_client) C.int { return C.refold_connect(p, acc, ap, pl) })
 }
 
+// ImportConnection saves a connection made elsewhere (another system's
+// tokens or keys) for account and app, without the user, as refold.h
+// refold_import_connection describes: credentials is
+// {"auth_type": "oauth2", "access_token": ..., "refresh_token": ...,
+// "expires_at": RFC 3339 or nil, "scopes": [...], "metadata": {...},
+// "connection": {...}} or {"auth_type": "keybased", "fields": {...}}.
+// It is checked as a connect is, then kept fresh like any connection.
+// Errors name the member that is wrong, never its value: ErrInvalid,
+// ErrNotFound (unknown app), and for verified key-based fields ErrAuth,
+// ErrNetwork, ErrTimeout, ErrProvider. On error nothing is stored.
+func (c *Client) ImportConnection(account, app string, credentials map[string]any) error {
+	if credentials == nil {
+		return &Error{Code: CodeInvalid, Message: "credentials: must be a JSON object"}
+	}
+	payload, err := json.Marshal(credentials)
+	if err != nil {
+		return &Error{Code: CodeInvalid, Message: "credentials: " + err.Error()}
+	}
+	defer wipeBytes(payload)
+	var a cArgs
+	defer a.free()
+	acc, ap, err := a.connection(account, app)
+	if err != nil {
+		return err
+	}
+	pl := cBytes(payload)
+	a.ptrs = append(a.ptrs, pl)
+	return c.call(func(p *C.refold_client) C.int { return C.refold_import_connection(p, acc, ap, pl) })
+}
+
 // Disconnect removes every connection of app for account and wipes its
 // secrets. Disconnecting what is not connected succeeds.
 func (c *Client) Disconnect(account, app string) error {

@@ -902,3 +902,47 @@ func TestListConnectionsPage(t *testing.T) {
 		t.Errorf("a cursor of another query: %v", err)
 	}
 }
+
+func TestImportConnection(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+	const access, refresh = "imported-access-token-1234", "imported-refresh-token-5678"
+	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+
+	// A bad import names the member and stores nothing.
+	err := c.ImportConnection("acct", "sandbox", map[string]any{"refresh_token": refresh})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "access_token") ||
+		strings.Contains(err.Error(), refresh) {
+		t.Fatalf("an import without an access token: %v", err)
+	}
+	err = c.ImportConnection("acct", "sandbox", map[string]any{"access_token": access, "expires_at": "tomorrow"})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "expires_at") {
+		t.Fatalf("an import with a bad expiry: %v", err)
+	}
+	if _, err := c.Credentials("acct", "sandbox"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a failed import stored something: %v", err)
+	}
+
+	err = c.ImportConnection("acct", "sandbox", map[string]any{
+		"access_token": access, "refresh_token": refresh,
+		"expires_at": expires.Format(time.RFC3339), "scopes": []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AuthType != AuthOAuth2 || creds.AccessToken != access || creds.ExpiresAt == nil ||
+		!creds.ExpiresAt.Equal(expires) || len(creds.Scopes) != 1 || creds.Scopes[0] != "read" {
+		t.Errorf("imported credentials: %v", creds)
+	}
+	got := rec.all()
+	if len(got) != 1 || got[0].Type != EventCreated {
+		t.Errorf("events: %+v", got)
+	}
+}

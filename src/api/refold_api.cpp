@@ -113,6 +113,16 @@ REFOLD_EXTERN int refold_connect(refold_client* client, const char* account, con
   });
 }
 
+REFOLD_EXTERN int refold_import_connection(refold_client* client, const char* account, const char* app,
+                                           const char* credentials_json) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.import_connection(account, app, credentials_json);
+  });
+}
+
 REFOLD_EXTERN int refold_disconnect(refold_client* client, const char* account, const char* app) {
   return guard([&] {
     auto& c = need(client);

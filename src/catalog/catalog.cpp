@@ -210,7 +210,8 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
   json::Reader r(o, where);
   r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
           "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params", "token_params",
-          "refresh_params", "extra_authorize_params", "default_expires_in", "token_path", "issuer",
+          "refresh_params", "extra_authorize_params", "default_expires_in", "refresh_token_expires_in_key",
+          "default_refresh_token_expires_in", "token_path", "issuer",
           "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
   OAuth2 a;
   // A tenant's endpoints may take the connection's inputs, in the host
@@ -262,7 +263,19 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
       if (p == k) r.bad("extra_authorize_params", "may not include '" + p + "', which refold sets");
   }
   // Seconds, up to ten years (the longest lifetime refold records).
-  if (auto s = r.integer("default_expires_in", 1, 10LL * 365 * 24 * 3600)) a.default_lifetime_ms = *s * 1000;
+  constexpr std::int64_t kTenYears = 10LL * 365 * 24 * 3600;
+  if (const bj::value* e = o.if_contains("default_expires_in"); e && e->is_string()) {
+    if (e->get_string() != "never")
+      r.bad("default_expires_in", "must be a number of seconds or \"never\"");
+    a.never_expires = true;
+  } else if (auto s = r.integer("default_expires_in", 1, kTenYears)) {
+    a.default_lifetime_ms = *s * 1000;
+  }
+  a.refresh_token_expires_in_key = r.str("refresh_token_expires_in_key").value_or("refresh_token_expires_in");
+  if (!is_metadata_path(a.refresh_token_expires_in_key) ||
+      a.refresh_token_expires_in_key.find('.') != std::string::npos)
+    r.bad("refresh_token_expires_in_key", "must be a member name (letters, digits, '_' and '-')");
+  if (auto s = r.integer("default_refresh_token_expires_in", 1, kTenYears)) a.default_refresh_lifetime_ms = *s * 1000;
   a.token_path = r.str("token_path").value_or("");
   a.issuer = r.str("issuer").value_or("");
   a.iss_parameter_supported = r.boolean("authorization_response_iss_parameter_supported").value_or(false);

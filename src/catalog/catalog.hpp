@@ -101,6 +101,15 @@ struct OAuth2 {
   // provider omits expires_in but its tokens expire); absent: such a token
   // is taken not to expire.
   std::optional<Millis> default_lifetime_ms;
+  // The app says its access tokens never expire ("default_expires_in":
+  // "never"): the same as no default lifetime, declared.
+  bool never_expires = false;
+  // The refresh token's lifetime: the token-response member that gives it
+  // in seconds (QuickBooks' x_refresh_token_expires_in), and the lifetime
+  // of one when the response gives none (Xero's 60 days). A connection
+  // whose refresh token has lapsed needs the user again.
+  std::string refresh_token_expires_in_key = "refresh_token_expires_in";
+  std::optional<Millis> default_refresh_lifetime_ms;
   // Where the tokens sit in the token response ("" = top level; Slack user
   // tokens: "authed_user"), dotted for deeper paths.
   std::string token_path;

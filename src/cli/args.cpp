@@ -31,7 +31,7 @@ constexpr OptionSpec kOptions[] = {
 };
 
 constexpr std::string_view kCommands[] = {"apps",   "connect", "connections",     "token", "disconnect",
-                                          "status", "watch",   "rotate-data-key", "help"};
+                                          "status", "watch",   "rotate-data-key", "import", "help"};
 
 // A whole number in [lo, hi], or a usage error naming the option.
 long long integer_option(std::string_view name, const char* text, long long lo, long long hi,
@@ -85,8 +85,8 @@ void apply(Args& a, const Seen& s) {
 
 void check_operands(const Args& a) {
   const std::string& c = a.command;
-  std::size_t want = (c == "connect" || c == "token" || c == "disconnect") ? 1 : 0;
-  if (a.operands.size() < want) throw usage_error(c + ": missing APP", c);
+  std::size_t want = (c == "connect" || c == "token" || c == "disconnect" || c == "import") ? 1 : 0;
+  if (a.operands.size() < want) throw usage_error(c + (c == "import" ? ": missing FILE" : ": missing APP"), c);
   if (a.operands.size() > want)
     throw usage_error(c + ": unexpected argument '" + a.operands[want] + "'", c);
   if (c == "connect") {

@@ -33,6 +33,7 @@ bj::object status_json(const bj::object& c, const Health& h, std::int64_t now) {
                {"expires_at", member(c, "expires_at")},
                {"expires_in_ms", nullptr},
                {"next_refresh_at", member(c, "next_refresh_at")},
+               {"refresh_token_expires_at", member(c, "refresh_token_expires_at")},
                {"refresh_failures", member(c, "refresh_failures")},
                {"created_at", member(c, "created_at")},
                {"updated_at", member(c, "updated_at")}};

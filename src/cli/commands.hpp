@@ -14,6 +14,7 @@ int cmd_connect(const Args& args);
 int cmd_connections(const Args& args);
 int cmd_token(const Args& args);
 int cmd_disconnect(const Args& args);
+int cmd_import(const Args& args);
 int cmd_status(const Args& args);
 int cmd_watch(const Args& args);
 int cmd_rotate_data_key(const Args& args);

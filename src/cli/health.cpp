@@ -73,6 +73,15 @@ Health health_of(const boost::json::object& c, std::int64_t now) {
     h = {"refresh failing", "refresh_failing", false, refresh_failure_exit_code(reason), d};
     return h;
   }
+  // A refresh token past its lifetime cannot renew the access token: the
+  // connection lives only until that expires (a read then marks it).
+  auto lapses = time_of(c, "refresh_token_expires_at");
+  if (lapses && *lapses <= now) {
+    h = {"refresh token expired", "refresh_token_expired", false, kExitReauth,
+         "the refresh token expired " + relative(*lapses, now) + "; the user must connect again" +
+             (expires && *expires > now ? " before the access token expires " + relative(*expires, now) : "")};
+    return h;
+  }
   if (!expires) {
     h = {"ok", "ok", true, kExitOk, "no expiry known: used until the provider refuses it"};
   } else if (*expires <= now) {
@@ -84,6 +93,9 @@ Health health_of(const boost::json::object& c, std::int64_t now) {
   } else {
     h = {"ok", "ok", true, kExitOk, next_refresh(next, now)};
   }
+  if (lapses && *lapses - now <= kRefreshLapsesSoonMs)
+    h.detail += (h.detail.empty() ? "" : "; ") + std::string("the refresh token expires ") +
+                relative(*lapses, now) + ": the user must connect again by then unless it is refreshed";
   return h;
 }
 

@@ -12,10 +12,14 @@ namespace refold_cli {
 
 // An OAuth token that expires within this long "expires soon".
 constexpr std::int64_t kExpiresSoonMs = 5 * 60 * 1000;
+// A refresh token that lapses within this long is named in the detail:
+// the user has that long to connect again (or the host to refresh).
+constexpr std::int64_t kRefreshLapsesSoonMs = 7LL * 24 * 3600 * 1000;
 
 struct Health {
   std::string word;     // for people: "ok", "expires soon", "refresh due",
-                        // "refresh failing", "reauth required", "key-based"
+                        // "refresh failing", "refresh token expired",
+                        // "reauth required", "key-based"
   std::string token;    // for --json: the same with underscores ("keybased")
   bool healthy = true;  // nothing for a person to do
   int exit_code = 0;    // what this connection makes `status` exit with

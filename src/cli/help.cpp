@@ -28,6 +28,7 @@ Commands:
   connections       list connections with status and times
   token APP         show an app's credentials (secrets hidden unless --reveal)
   disconnect APP    remove the account's connection to an app and its secrets
+  import FILE       import connections made elsewhere, one JSON object a line
   status            every connection's health; exit status says if any needs care
   watch             print connection events as they happen, until Ctrl-C
   rotate-data-key   re-encrypt every record under a new data key
@@ -222,6 +223,27 @@ secrets from the store. Disconnecting what is not connected succeeds.
 
 {options})";
 
+const char* kImport = R"(Usage: refold import FILE [OPTIONS]
+
+Imports connections made elsewhere (another system's tokens or keys), one
+JSON object a line, from FILE ('-' for standard input). Each line names
+its connection and carries what refold_import_connection takes:
+
+  {"account": "acme", "app": "github", "access_token": "...",
+   "refresh_token": "...", "expires_at": "2026-12-31T00:00:00Z",
+   "scopes": ["repo"]}
+  {"account": "acme", "app": "twilio", "fields": {"account_sid": "...", ...}}
+
+"account" defaults to --account. Each line is checked as a connect is and
+stored on its own: a bad line is reported with its number and the member
+that is wrong (never a value), stores nothing, and the others go on. Blank
+lines are skipped. Exits 0 when every line was imported, else with the
+code of the first failure.
+
+{options}
+With --json, prints [{line, account, app, ok, error}] instead.
+)";
+
 }  // namespace
 
 void print_help(const std::string& command) {
@@ -234,6 +256,7 @@ void print_help(const std::string& command) {
   else if (command == "status") text = kStatus;
   else if (command == "watch") text = kWatch;
   else if (command == "rotate-data-key") text = kRotateDataKey;
+  else if (command == "import") text = kImport;
   std::string out = text;
   if (auto at = out.find("{options}"); at != std::string::npos) out.replace(at, 9, kGlobal);
   std::fputs(out.c_str(), stdout);

@@ -31,6 +31,7 @@ int run(int argc, char** argv) {
   if (a.command == "status") return cmd_status(a);
   if (a.command == "watch") return cmd_watch(a);
   if (a.command == "rotate-data-key") return cmd_rotate_data_key(a);
+  if (a.command == "import") return cmd_import(a);
   return cmd_disconnect(a);
 }
 

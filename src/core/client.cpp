@@ -108,12 +108,12 @@ bj::object connection_json(const store::Connection& c) {
   o["next_refresh_at"] = time_or_null(c.status == "active" ? c.next_refresh_at : std::nullopt);
   o["refresh_failures"] = c.refresh_failures;
   // Non-secret: the inputs the connection was made with, metadata kept from
-  // the provider's answers, and the API base.
+  // the provider's answers, the API base, and when the refresh token lapses.
   if (c.config != "{}") {
     boost::system::error_code ec;
     bj::value config = bj::parse(c.config, ec);
     if (!ec && config.is_object())
-      for (const char* key : {"connection", "metadata", "api_base_url"})
+      for (const char* key : {"connection", "metadata", "api_base_url", "refresh_token_expires_at"})
         if (const bj::value* v = config.get_object().if_contains(key)) o[key] = *v;
   }
   return o;
@@ -233,9 +233,13 @@ void Client::connect_keybased(const std::string& account, const catalog::App& ap
   bj::value doc = json::parse(text, "payload", crypto::wiping_storage());
   if (!doc.is_object()) fail(REFOLD_EINVALID, "payload must be a JSON object of field values");
 
+  save_keybased(account, app, doc.get_object());
+}
+
+void Client::save_keybased(const std::string& account, const catalog::App& app, const bj::object& fields) {
   bj::object record(crypto::wiping_storage());
   record["auth_type"] = "keybased";
-  record["fields"] = app.check_payload(doc.get_object());
+  record["fields"] = app.check_payload(fields);
   if (app.verify) verify_keys(app, record["fields"].get_object());
   save_connection({account, app.slug, "keybased"}, crypto::serialize(record), std::nullopt, false);
 }

@@ -49,6 +49,9 @@ class Client {
   // (and verified with the provider where the app declares how). Without:
   // the interactive OAuth flow through the browser.
   void connect(const std::string& account, const std::string& app, const char* payload_json);
+  // Saves a connection made elsewhere: OAuth tokens or key-based fields
+  // (refold.h, refold_import_connection), validated as a connect would be.
+  void import_connection(const std::string& account, const std::string& app, const char* credentials_json);
   // The two-step OAuth flow for hosts that own their redirect URI.
   std::string oauth_begin(const std::string& account, const std::string& app, const char* options_json);
   // Returns {account, app, auth_type, status}.
@@ -82,6 +85,9 @@ class Client {
  private:
   const catalog::App& app_or_throw(const std::string& slug) const;
   void connect_keybased(const std::string& account, const catalog::App& app, const char* payload_json);
+  // Checks key-based fields (and verifies them where the app says how),
+  // then seals and saves them.
+  void save_keybased(const std::string& account, const catalog::App& app, const boost::json::object& fields);
   void connect_interactive(const std::string& account, const catalog::App& app);
   // Seals and stores completed OAuth tokens, emits the event.
   void save_tokens(const oauth::Completed& done);

@@ -26,8 +26,9 @@ void read_pairs(const bj::object& o, const char* key, std::vector<std::pair<std:
 }  // namespace
 
 std::string connection_config(const oauth::TokenSet& t) {
-  if (t.metadata.empty() && !t.api_base_url && t.connection.empty()) return "{}";
+  if (t.metadata.empty() && !t.api_base_url && t.connection.empty() && !t.refresh_expires_at) return "{}";
   bj::object o;
+  if (t.refresh_expires_at) o["refresh_token_expires_at"] = rfc3339(*t.refresh_expires_at);
   if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
   if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
@@ -44,6 +45,7 @@ crypto::SecretString oauth_record(const oauth::TokenSet& t) {
   for (const auto& s : t.scopes) scopes.emplace_back(s);
   o["scopes"] = std::move(scopes);
   if (t.refresh_token) o["refresh_token"] = t.refresh_token->view();
+  if (t.refresh_token && t.refresh_expires_at) o["refresh_token_expires_at"] = *t.refresh_expires_at;
   if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
   if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
@@ -62,6 +64,8 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
       if (x.is_string()) t.scopes.emplace_back(x.get_string());
   if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
     t.refresh_token = std::string_view(r->get_string());
+  if (const bj::value* e = o.if_contains("refresh_token_expires_at"); e && e->is_int64())
+    t.refresh_expires_at = e->get_int64();
   read_pairs(o, "connection", t.connection);
   read_pairs(o, "metadata", t.metadata);
   if (const bj::value* b = o.if_contains("api_base_url"); b && b->is_string())
@@ -75,6 +79,7 @@ crypto::WipedBytes oauth_credentials(std::string_view record) {
   o.erase("refresh_token");
   bj::value& exp = o["expires_at"];
   if (exp.is_int64()) exp = rfc3339(exp.get_int64());
+  if (bj::value* r = o.if_contains("refresh_token_expires_at"); r && r->is_int64()) *r = rfc3339(r->get_int64());
   return crypto::WipedBytes(crypto::serialize(o).view());
 }
 

@@ -12,12 +12,14 @@ namespace refold::core {
 
 // The plaintext to seal: {"auth_type":"oauth2","access_token",
 // "token_type","expires_at"(ms or null),"scopes",["refresh_token"],
-// ["metadata":{...}],["api_base_url"]}.
+// ["refresh_token_expires_at"(ms)],["connection":{...}],["metadata":{...}],
+// ["api_base_url"]}.
 crypto::SecretString oauth_record(const oauth::TokenSet& tokens);
 
 // The connection's non-secret config column: {"metadata":{...},
-// "api_base_url":...} with the members it has, "{}" without either. What
-// listings show without opening the sealed record.
+// "api_base_url":...,"connection":{...},"refresh_token_expires_at":RFC 3339}
+// with the members it has, "{}" without any. What listings show without
+// opening the sealed record.
 std::string connection_config(const oauth::TokenSet& t);
 
 // The tokens of a stored record.
@@ -25,7 +27,8 @@ oauth::TokenSet read_oauth_record(std::string_view record);
 
 // The credentials JSON of a stored record: {"auth_type":"oauth2",
 // "access_token","token_type","expires_at"(RFC 3339 or null),"scopes",
-// ["metadata"], ["api_base_url"]}.
+// ["refresh_token_expires_at"(RFC 3339)], ["connection"], ["metadata"],
+// ["api_base_url"]}.
 crypto::WipedBytes oauth_credentials(std::string_view record);
 
 }  // namespace refold::core

@@ -65,6 +65,7 @@ json::object config_json(const Provider& p) {
                       {"auto_approve", p.auto_approve()},
                       {"issue_refresh_tokens", refresh.issue},
                       {"rotate_refresh_tokens", refresh.rotate},
+                      {"refresh_token_ttl", refresh.ttl},
                       {"token_response_extra", json::parse(p.token_response_extra())},
                       {"callback_extra", std::move(callback)},
                       {"tenant_hosts", p.tenant_hosts()}};
@@ -142,6 +143,9 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     std::int64_t ttl = provider_.access_token_ttl();
     if (!read_int(*body, "access_token_ttl", 0, kMaxTtl, ttl))
       return bad("access_token_ttl must be an integer number of seconds, 0 to 10 years");
+    std::int64_t refresh_ttl = provider_.refresh_policy().ttl;
+    if (!read_int(*body, "refresh_token_ttl", 0, kMaxTtl, refresh_ttl))
+      return bad("refresh_token_ttl must be an integer number of seconds, 0 (never) to 10 years");
     std::optional<bool> auto_approve, issue, rotate, tenants;
     if (!read_bool(*body, "tenant_hosts", tenants)) return bad("tenant_hosts must be true or false");
     if (!read_bool(*body, "auto_approve", auto_approve)) return bad("auto_approve must be true or false");
@@ -172,12 +176,11 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     if (token_extra) provider_.set_token_response_extra(std::move(*token_extra));
     if (callback_extra) provider_.set_callback_extra(std::move(*callback_extra));
     if (tenants) provider_.set_tenant_hosts(*tenants);
-    if (issue || rotate) {
-      RefreshPolicy policy = provider_.refresh_policy();
-      if (issue) policy.issue = *issue;
-      if (rotate) policy.rotate = *rotate;
-      provider_.set_refresh_policy(policy);
-    }
+    RefreshPolicy policy = provider_.refresh_policy();
+    if (issue) policy.issue = *issue;
+    if (rotate) policy.rotate = *rotate;
+    policy.ttl = refresh_ttl;
+    provider_.set_refresh_policy(policy);
   }
   return json_response(200, config_json(provider_));
 }

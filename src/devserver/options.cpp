@@ -57,6 +57,8 @@ Usage: refold-devserver [options]
   --rotate-refresh-tokens BOOL
                            true (default) or false: a refresh answers without
                            a refresh_token and the old one stays valid
+  --refresh-token-ttl SECS refresh token lifetime, sent as refresh_token_expires_in
+                           (default 0: until revoked or rotated)
   --issuer URL             issuer identifier (default: the base URL)
   --verbose                log "METHOD /path" of each request to stderr
                            (never queries, headers or bodies)
@@ -139,6 +141,8 @@ Options parse_options(const std::vector<std::string>& args) {
       o.refresh_policy.issue = parse_bool(flag, value());
     } else if (flag == "--rotate-refresh-tokens") {
       o.refresh_policy.rotate = parse_bool(flag, value());
+    } else if (flag == "--refresh-token-ttl") {
+      o.refresh_policy.ttl = parse_int(flag, value(), 0, kMaxTtl);
     } else if (flag == "--issuer") {
       o.issuer = value();
       if (o.issuer.empty()) throw std::invalid_argument("--issuer must not be empty");

@@ -200,6 +200,8 @@ TokenOutcome Provider::refresh(std::string_view client_id, std::string_view refr
   if (grant.summary.client_id != client_id)
     return fail("invalid_grant", "refresh token was issued to another client");
   if (grant.summary.revoked) return fail("invalid_grant", "the grant was revoked");
+  if (it->second.expires_at && Clock::now() >= *it->second.expires_at)
+    return fail("invalid_grant", "the refresh token expired");
   if (it->second.rotated) {
     // RFC 9700 4.14.2: reuse of a rotated token means two parties hold it;
     // the server cannot tell which is legitimate, so the grant goes.
@@ -361,7 +363,12 @@ TokenSet Provider::issue_tokens(Grant& grant, const std::string& scope, bool wit
       AccessToken{grant.summary.id, scope, now + std::chrono::seconds(access_token_ttl_), false};
   if (with_refresh) {
     t.refresh_token = "rt_" + random_token();
-    refresh_tokens_[t.refresh_token] = RefreshToken{grant.summary.id, false};
+    std::optional<Clock::time_point> lapses;
+    if (refresh_policy_.ttl > 0) {
+      t.refresh_expires_in = refresh_policy_.ttl;
+      lapses = now + std::chrono::seconds(refresh_policy_.ttl);
+    }
+    refresh_tokens_[t.refresh_token] = RefreshToken{grant.summary.id, false, lapses};
   }
   ++grant.summary.access_tokens_issued;
   return t;

@@ -44,6 +44,7 @@ struct TokenSet {
   std::string refresh_token;  // empty: none issued, the answer omits it
   std::string scope;
   std::int64_t expires_in = 0;
+  std::int64_t refresh_expires_in = 0;  // 0: the refresh token does not expire
 };
 
 // The answer of a token operation: tokens, or an RFC 6749 5.2 error code.
@@ -85,6 +86,9 @@ struct RefreshPolicy {
   // false: a refresh answers without a refresh_token and the one presented
   // stays valid (no rotation, no replay detection).
   bool rotate = true;
+  // Seconds a refresh token lives once issued (its answer carries
+  // refresh_token_expires_in); 0: until it is revoked or rotated.
+  std::int64_t ttl = 0;
 };
 
 class Provider {
@@ -166,6 +170,7 @@ class Provider {
   struct RefreshToken {
     std::uint64_t grant_id = 0;
     bool rotated = false;  // superseded by a newer refresh token
+    std::optional<Clock::time_point> expires_at;
   };
 
   // All below: call with mutex_ held.

@@ -126,6 +126,7 @@ HttpResponse token_answer(const Provider& provider, const TokenOutcome& out, con
   body["token_type"] = "Bearer";
   body["expires_in"] = out.tokens->expires_in;
   if (!out.tokens->refresh_token.empty()) body["refresh_token"] = out.tokens->refresh_token;
+  if (out.tokens->refresh_expires_in > 0) body["refresh_token_expires_in"] = out.tokens->refresh_expires_in;
   body["scope"] = out.tokens->scope;
   HttpResponse r = json_response(200, body);
   no_store(r);

@@ -147,7 +147,12 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
   t.token_type = type.empty() || text::lower(type) == "bearer" ? "Bearer" : type;
   if (auto ms = lifetime_ms(o->if_contains("expires_in"))) t.expires_at = now + *ms;
   else if (def.default_lifetime_ms) t.expires_at = now + *def.default_lifetime_ms;
-  if (std::string_view rt = str_or(*o, "refresh_token"); !rt.empty()) t.refresh_token = rt;
+  if (std::string_view rt = str_or(*o, "refresh_token"); !rt.empty()) {
+    t.refresh_token = rt;
+    // Its lifetime sits beside it (or, for QuickBooks, under another name).
+    if (auto ms = lifetime_ms(o->if_contains(def.refresh_token_expires_in_key))) t.refresh_expires_at = now + *ms;
+    else if (def.default_refresh_lifetime_ms) t.refresh_expires_at = now + *def.default_refresh_lifetime_ms;
+  }
   const bj::value* scope = o->if_contains("scope");
   if (scope && scope->is_string()) {
     t.scopes = split_scopes(std::string_view(scope->get_string()), def.scope_separator);
@@ -214,8 +219,8 @@ void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previ
     if (missing.starts_with("connection."))
       fail(REFOLD_EINVALID, "app '" + app.slug + "': api_base_url needs the connection input '" +
                                 missing.substr(11) + "'");
-    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs '" + missing.substr(9) +
-                               "', which the provider did not send");
+    fail(REFOLD_EPROVIDER, "app '" + app.slug + "': api_base_url needs the metadata value '" + missing.substr(9) +
+                               "', which is missing");
   }
   try {
     http::require_secure(http::parse_url(url.view()));

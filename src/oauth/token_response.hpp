@@ -22,6 +22,9 @@ struct TokenSet {
   std::optional<Millis> expires_at;         // absent: the provider gave no usable lifetime
   std::vector<std::string> scopes;
   std::optional<crypto::SecretString> refresh_token;
+  // When the refresh token lapses (the response's refresh-token lifetime,
+  // or the app's default); absent: it does not, as far as anyone said.
+  std::optional<Millis> refresh_expires_at;
   // Non-secret values the app keeps (catalog::OAuth2 token_response_metadata
   // and callback_metadata), under their paths or names, and the API base
   // built from them (catalog::App::api_base_url).

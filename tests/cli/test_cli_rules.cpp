@@ -61,7 +61,14 @@ TEST_CASE("rules: times parse, print and read relative") {
   CHECK(parse_rfc3339("2025-10-09T08:53:20.5Z") == kNow + 500);
   CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == 0);
   CHECK_FALSE(parse_rfc3339("2025-10-09 08:53:20Z"));
-  CHECK_FALSE(parse_rfc3339("2025-10-09T08:53:20.000+01:00"));
+  // An offset is applied; a date that does not exist is refused.
+  CHECK(parse_rfc3339("2025-10-09T09:53:20.000+01:00") == kNow);
+  CHECK(parse_rfc3339("2025-10-09T08:23:20-00:30") == kNow);
+  CHECK(parse_rfc3339("2025-10-09t08:53:20z") == kNow);
+  CHECK_FALSE(parse_rfc3339("2025-02-29T00:00:00Z"));
+  CHECK(parse_rfc3339("2024-02-29T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2025-10-09T08:53:20+1:00"));
+  CHECK_FALSE(parse_rfc3339("2025-10-09T08:53:20"));
   CHECK_FALSE(parse_rfc3339(""));
   CHECK(relative(kNow + 42 * kMin + 59'999, kNow) == "in 42m");
   CHECK(relative(kNow - 3 * kMin, kNow) == "3m ago");
@@ -106,6 +113,27 @@ TEST_CASE("rules: health words and the exit code they give") {
   // Key-based connections can need re-auth too (refold_mark_reauth).
   CHECK(health_of(conn("reauth_required", "keybased", nullptr, 0, "revoked"), kNow).word ==
         "reauth required");
+
+  // A refresh token that has lapsed: nothing can renew the access token.
+  auto lapsing = [&](std::int64_t access_in, std::int64_t lapses_in) {
+    bj::object c = conn("active", "oauth2", in(access_in));
+    c["refresh_token_expires_at"] = in(lapses_in);
+    return health_of(c, kNow);
+  };
+  h = lapsing(30 * kMin, -2 * kMin);
+  CHECK(h.word == "refresh token expired");
+  CHECK(h.token == "refresh_token_expired");
+  CHECK_FALSE(h.healthy);
+  CHECK(h.exit_code == kExitReauth);
+  CHECK(h.detail == "the refresh token expired 2m ago; the user must connect again before the access token "
+                    "expires in 30m");
+  CHECK(lapsing(-kMin, -2 * kMin).detail == "the refresh token expired 2m ago; the user must connect again");
+  // One that lapses within a week is named; later ones are not.
+  h = lapsing(42 * kMin, 3 * 24 * 60 * kMin);
+  CHECK(h.word == "ok");
+  CHECK(h.detail == "next refresh in 1m; the refresh token expires in 3d: the user must connect again by then "
+                    "unless it is refreshed");
+  CHECK(lapsing(42 * kMin, 8 * 24 * 60 * kMin).detail == "next refresh in 1m");
 
   CHECK(worst_exit_code(kExitOk, kExitError) == kExitError);
   CHECK(worst_exit_code(kExitError, kExitNetwork) == kExitNetwork);

@@ -117,7 +117,7 @@ TEST_CASE("refresh policy: admin and flags refuse what is not a bool") {
   CHECK(out.find("--rotate-refresh-tokens") != std::string::npos);
 }
 
-TEST_CASE("counters count refreshes and revocations; grants show what was revoked") {
+TEST_CASE("counters count refreshes and revocations, and grants show what was revoked") {
   DevServer server({"--auto-approve"});
   Tokens t = obtain_tokens(server);
   REQUIRE(server.post_json("/admin/reset-counters", "").status == 200);

@@ -71,7 +71,7 @@ TEST_CASE("credential cache: a put that raced an invalidation caches nothing and
   CHECK(look(cache, key(1)) == "served:again");
 }
 
-TEST_CASE("credential cache: invalidations in other shards do not keep a load out; clear does") {
+TEST_CASE("credential cache: invalidations in other shards do not keep a load out, and clear does") {
   CredentialCache cache(100);
   const std::string elsewhere = neighbour_of_1(false);
   const std::uint64_t seen = gen(cache, key(1));  // a load starts
@@ -85,7 +85,7 @@ TEST_CASE("credential cache: invalidations in other shards do not keep a load ou
   CHECK(look(cache, key(1)) == "no");
 }
 
-TEST_CASE("credential cache: invalidate and clear remove entries; no key is lost while not full") {
+TEST_CASE("credential cache: invalidate and clear remove entries, and no key is lost while not full") {
   CredentialCache cache(10000);
   for (int i = 0; i < 2000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), gen(cache, key(i)));
   for (int i = 0; i < 2000; ++i) REQUIRE(look(cache, key(i)) == "served:v" + std::to_string(i));
@@ -105,7 +105,7 @@ TEST_CASE("credential cache: invalidate and clear remove entries; no key is lost
   CHECK(look(cache, key(7)) == "served:seven");
 }
 
-TEST_CASE("credential cache: holds at most its capacity; what it holds is what was put") {
+TEST_CASE("credential cache: holds at most its capacity, and what it holds is what was put") {
   CredentialCache cache(160);  // 10 per shard
   for (int round = 0; round < 50; ++round)
     for (int i = 0; i < 1000; ++i) cache.put(key(i), creds("v" + std::to_string(i), i), gen(cache, key(i)));

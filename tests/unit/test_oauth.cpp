@@ -82,6 +82,47 @@ TEST_CASE("token response: an app's default lifetime stands in for a missing exp
   }
 }
 
+TEST_CASE("token response: a refresh token's lifetime, from the answer or the app's default") {
+  const Millis now = 1'000'000;
+  auto parse = [&](const catalog::App& app, const char* body) {
+    return oauth::parse_token_response(200, body, app, {}, now, {});
+  };
+  auto plain = app_with();
+  CHECK(parse(plain, R"({"access_token":"at","refresh_token":"rt","refresh_token_expires_in":600})")
+            .refresh_expires_at == now + 600 * 1000);
+  CHECK(parse(plain, R"({"access_token":"at","refresh_token":"rt","refresh_token_expires_in":"600"})")
+            .refresh_expires_at == now + 600 * 1000);
+  CHECK_FALSE(parse(plain, R"({"access_token":"at","refresh_token":"rt"})").refresh_expires_at);
+  // Without a refresh token there is nothing to expire.
+  CHECK_FALSE(parse(plain, R"({"access_token":"at","refresh_token_expires_in":600})").refresh_expires_at);
+
+  auto qbo = app_with(R"(,"refresh_token_expires_in_key":"x_refresh_token_expires_in",
+                         "default_refresh_token_expires_in":100)");
+  CHECK(parse(qbo, R"({"access_token":"at","refresh_token":"rt","x_refresh_token_expires_in":8726400})")
+            .refresh_expires_at == now + 8726400LL * 1000);
+  // Another member is not read; the default stands in, also for garbage.
+  CHECK(parse(qbo, R"({"access_token":"at","refresh_token":"rt","refresh_token_expires_in":600})")
+            .refresh_expires_at == now + 100 * 1000);
+  CHECK(parse(qbo, R"({"access_token":"at","refresh_token":"rt","x_refresh_token_expires_in":"soon"})")
+            .refresh_expires_at == now + 100 * 1000);
+
+  // "never" is the same as no default lifetime, said.
+  auto never = app_with(R"(,"default_expires_in":"never")");
+  CHECK(never.oauth2->never_expires);
+  CHECK_FALSE(never.oauth2->default_lifetime_ms);
+  CHECK_FALSE(parse(never, R"({"access_token":"at"})").expires_at);
+  CHECK(parse(never, R"({"access_token":"at","expires_in":60})").expires_at == now + 60 * 1000);
+
+  for (const char* bad : {R"(,"refresh_token_expires_in_key":"a.b")", R"(,"refresh_token_expires_in_key":"")",
+                          R"(,"refresh_token_expires_in_key":7)", R"(,"default_refresh_token_expires_in":0)",
+                          R"(,"default_refresh_token_expires_in":"60d")", R"(,"default_expires_in":"forever")"}) {
+    CAPTURE(bad);
+    auto f = refold_unit::failure_of([&] { app_with(bad); });
+    CHECK(f.code == REFOLD_EINVALID);
+    CHECK(f.message.find("prov") != std::string::npos);
+  }
+}
+
 TEST_CASE("token response: a nested token object by path") {
   auto app = app_with(R"(,"token_path":"authed_user")");
   auto t = oauth::parse_token_response(

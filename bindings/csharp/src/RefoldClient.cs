@@ -172,6 +172,26 @@ namespace Refold
             Run(() => Native.refold_connect(handle, a, p, null));
         }
 
+        /// <summary>Saves a connection made elsewhere (another system's tokens
+        /// or keys) for <paramref name="account"/> and <paramref name="app"/>,
+        /// without the user, as refold.h refold_import_connection describes:
+        /// <paramref name="credentials"/> holds "auth_type" ("oauth2" or
+        /// "keybased"), "access_token", "refresh_token", "token_type",
+        /// "expires_at" (RFC 3339, or null for never),
+        /// "refresh_token_expires_at", "scopes", "metadata" and "connection",
+        /// or "fields" for a key-based app. It is checked as a connect is,
+        /// then kept fresh like any connection. Errors name the member that is
+        /// wrong, never its value; on error nothing is stored.</summary>
+        public void ImportConnection(string account, string app, IDictionary<string, object> credentials)
+        {
+            if (credentials == null) throw new ArgumentNullException(nameof(credentials));
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var payload = Native.Utf8(Json.Serialize(credentials), nameof(credentials));
+            try { Run(() => Native.refold_import_connection(handle, a, p, payload)); }
+            finally { Native.Wipe(payload); }
+        }
+
         /// <summary>Removes every connection of <paramref name="app"/> for
         /// <paramref name="account"/> and wipes its secrets (revoking OAuth
         /// tokens where the app can). Disconnecting what is not connected

@@ -159,6 +159,36 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void ImportConnection()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                const string access = "imported-access-token-1234", refresh = "imported-refresh-token-5678";
+                var e = Assert.Throws<RefoldException>(() => client.ImportConnection("acct", "sandbox",
+                    new Dictionary<string, object> { ["refresh_token"] = refresh }), "no access token");
+                Assert.True(e.Code == ErrorCode.Invalid && e.Message.Contains("access_token") && !e.Message.Contains(refresh),
+                    "a bad import names the member, not a value");
+                Assert.Equal(ErrorCode.NotFound, Assert.Throws<RefoldException>(() => client.GetCredentials("acct", "sandbox"),
+                    "nothing stored").Code, "a failed import stores nothing");
+
+                client.ImportConnection("acct", "sandbox", new Dictionary<string, object>
+                {
+                    ["access_token"] = access,
+                    ["refresh_token"] = refresh,
+                    ["expires_at"] = "2999-01-01T00:00:00Z",
+                    ["scopes"] = new List<object> { "read" },
+                });
+                var creds = client.GetCredentials("acct", "sandbox");
+                Assert.True(creds.AccessToken == access, "the imported access token is read back");
+                Assert.Equal(new DateTimeOffset(2999, 1, 1, 0, 0, 0, TimeSpan.Zero), creds.ExpiresAt.Value, "its expiry");
+                Assert.Equal("read", string.Join(" ", creds.Scopes), "its scopes");
+                Assert.Equal("connection.created", events.Types, "events");
+            }
+        }
+
+        [Test]
         public static void AReauthEventReachesTheHandler()
         {
             using (var sandbox = new Sandbox())

@@ -91,7 +91,9 @@ fn fields_arg(fields: &[(&str, Value)]) -> Result<CArg> {
     let complete = crate::json::write_object(&mut fill, fields).is_ok();
     let mut arg = CArg(fill.0); // wiped on drop, whatever happens next
     if !complete {
-        return Err(Error::Internal("connect fields: the JSON text outgrew its size".into()));
+        return Err(Error::Internal(
+            "connect fields: the JSON text outgrew its size".into(),
+        ));
     }
     arg.0.push(0);
     Ok(arg)
@@ -190,6 +192,35 @@ impl Client {
         // SAFETY: valid C strings; a NULL payload selects OAuth.
         call(|| unsafe {
             sys::refold_connect(self.ptr(), account.as_ptr(), app.as_ptr(), ptr::null())
+        })
+    }
+
+    /// Saves a connection made elsewhere (another system's tokens or keys)
+    /// for `account` and `app`, without the user, as refold.h
+    /// `refold_import_connection` describes. `credentials` are the members
+    /// of its JSON object: `auth_type` ("oauth2" or "keybased"),
+    /// `access_token`, `refresh_token`, `token_type`, `expires_at` (RFC
+    /// 3339, or null for never), `refresh_token_expires_at`, `scopes`,
+    /// `metadata` and `connection`; or `fields` for a key-based app. It is
+    /// checked as a connect is, then kept fresh like any connection. Errors
+    /// name the member that is wrong, never its value; on error nothing is
+    /// stored.
+    pub fn import_connection(
+        &self,
+        account: &str,
+        app: &str,
+        credentials: &[(&str, Value)],
+    ) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let payload = fields_arg(credentials)?;
+        // SAFETY: valid C strings for the duration of the call.
+        call(|| unsafe {
+            sys::refold_import_connection(
+                self.ptr(),
+                account.as_ptr(),
+                app.as_ptr(),
+                payload.as_ptr(),
+            )
         })
     }
 
@@ -411,12 +442,22 @@ impl Client {
     /// credentials again and retry. For a key-based connection the token is
     /// not compared: the report is told by thread. An empty token is
     /// [`Error::Invalid`].
-    pub fn report_unauthorized_token(&self, account: &str, app: &str, access_token: &str) -> Result<()> {
+    pub fn report_unauthorized_token(
+        &self,
+        account: &str,
+        app: &str,
+        access_token: &str,
+    ) -> Result<()> {
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
         let token = c_arg(access_token, "access_token")?;
         // SAFETY: valid C strings for the duration of the call.
         call(|| unsafe {
-            sys::refold_report_unauthorized_token(self.ptr(), account.as_ptr(), app.as_ptr(), token.as_ptr())
+            sys::refold_report_unauthorized_token(
+                self.ptr(),
+                account.as_ptr(),
+                app.as_ptr(),
+                token.as_ptr(),
+            )
         })
     }
 
@@ -514,15 +555,23 @@ mod tests {
         assert_eq!(arg.0.capacity(), arg.0.len());
         let (nul, text) = arg.0.split_last().unwrap();
         assert_eq!(*nul, 0);
-        assert!(!text.contains(&0), "a NUL inside would cut the payload short");
+        assert!(
+            !text.contains(&0),
+            "a NUL inside would cut the payload short"
+        );
         let parsed = crate::json::parse(std::str::from_utf8(text).unwrap()).unwrap();
-        assert_eq!(parsed.get("auth_token").and_then(Value::as_str), Some("s3cr\"et\n\u{0}\u{e9}"));
+        assert_eq!(
+            parsed.get("auth_token").and_then(Value::as_str),
+            Some("s3cr\"et\n\u{0}\u{e9}")
+        );
         assert_eq!(parsed.get("region").and_then(Value::as_str), Some("eu"));
     }
 
     #[test]
     fn c_arguments_refuse_nul_and_are_wiped() {
-        assert!(matches!(c_arg("a\0b", "account"), Err(Error::Invalid(m)) if m.contains("account")));
+        assert!(
+            matches!(c_arg("a\0b", "account"), Err(Error::Invalid(m)) if m.contains("account"))
+        );
         let mut arg = c_arg("token-value", "access_token").unwrap();
         assert_eq!(&arg.0, b"token-value\0");
         wipe(&mut arg.0);

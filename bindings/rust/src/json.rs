@@ -400,7 +400,10 @@ fn write_string(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
 
 /// Writes an object with these members as compact JSON, without building a
 /// Value (so without copies of the values).
-pub(crate) fn write_object<K: AsRef<str>>(f: &mut impl fmt::Write, members: &[(K, Value)]) -> fmt::Result {
+pub(crate) fn write_object<K: AsRef<str>>(
+    f: &mut impl fmt::Write,
+    members: &[(K, Value)],
+) -> fmt::Result {
     f.write_char('{')?;
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {

@@ -688,7 +688,9 @@ fn list_connections_page() {
             .unwrap();
     }
     for acct in ["b", "d"] {
-        client.mark_reauth(acct, "sandbox-keys", Some("revoked")).unwrap();
+        client
+            .mark_reauth(acct, "sandbox-keys", Some("revoked"))
+            .unwrap();
     }
 
     // Pages of two: each connection once, in order.
@@ -717,11 +719,17 @@ fn list_connections_page() {
             ..Default::default()
         })
         .unwrap();
-    let accounts: Vec<_> = reauth.connections.iter().map(|c| c.account.as_str()).collect();
+    let accounts: Vec<_> = reauth
+        .connections
+        .iter()
+        .map(|c| c.account.as_str())
+        .collect();
     assert_eq!(accounts, ["b", "d"]);
     assert_eq!(reauth.connections[0].reason.as_deref(), Some("revoked"));
     assert_eq!(reauth.next_cursor, None);
-    let all = client.list_connections_page(&ConnectionQuery::default()).unwrap();
+    let all = client
+        .list_connections_page(&ConnectionQuery::default())
+        .unwrap();
     assert_eq!(all.connections.len(), 5);
 
     let first = client
@@ -736,12 +744,43 @@ fn list_connections_page() {
     tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
     let q = ConnectionQuery::default;
     let bad = [
-        ("limit", ConnectionQuery { limit: Some(1001), ..q() }),
-        ("status", ConnectionQuery { status: Some("expired".into()), ..q() }),
-        ("app", ConnectionQuery { app: Some("Not A Slug".into()), ..q() }),
-        ("cursor", ConnectionQuery { cursor: String::from_utf8(tampered).ok(), ..q() }),
+        (
+            "limit",
+            ConnectionQuery {
+                limit: Some(1001),
+                ..q()
+            },
+        ),
+        (
+            "status",
+            ConnectionQuery {
+                status: Some("expired".into()),
+                ..q()
+            },
+        ),
+        (
+            "app",
+            ConnectionQuery {
+                app: Some("Not A Slug".into()),
+                ..q()
+            },
+        ),
+        (
+            "cursor",
+            ConnectionQuery {
+                cursor: String::from_utf8(tampered).ok(),
+                ..q()
+            },
+        ),
         // A cursor of another query.
-        ("cursor", ConnectionQuery { cursor: Some(cursor), status: Some("active".into()), ..q() }),
+        (
+            "cursor",
+            ConnectionQuery {
+                cursor: Some(cursor),
+                status: Some("active".into()),
+                ..q()
+            },
+        ),
     ];
     for (key, bad_query) in bad {
         match client.list_connections_page(&bad_query) {
@@ -749,4 +788,67 @@ fn list_connections_page() {
             other => panic!("{key}: {:?}", other.map(|p| p.connections.len())),
         }
     }
+}
+
+#[test]
+fn import_connection() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let recorder = Recorder::default();
+    recorder.install(&client);
+    let access = "imported-access-token-1234";
+    let refresh = "imported-refresh-token-5678";
+    let s = |v: &str| Value::String(v.into());
+
+    // A bad import names the member, never a value, and stores nothing.
+    let err = client
+        .import_connection("acct", "sandbox", &[("refresh_token", s(refresh))])
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Invalid(ref m) if m.contains("access_token") && !m.contains(refresh))
+    );
+    let err = client
+        .import_connection(
+            "acct",
+            "sandbox",
+            &[("access_token", s(access)), ("expires_at", s("soon"))],
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(ref m) if m.contains("expires_at")));
+    assert!(matches!(
+        client.credentials("acct", "sandbox"),
+        Err(Error::NotFound(_))
+    ));
+
+    client
+        .import_connection(
+            "acct",
+            "sandbox",
+            &[
+                ("auth_type", s("oauth2")),
+                ("access_token", s(access)),
+                ("refresh_token", s(refresh)),
+                ("expires_at", s("2999-01-01T00:00:00+01:00")),
+                ("scopes", s("read write")),
+            ],
+        )
+        .unwrap();
+    let creds = client.credentials("acct", "sandbox").unwrap();
+    match &creds {
+        Credentials::OAuth2 {
+            access_token,
+            expires_at,
+            scopes,
+            ..
+        } => {
+            assert!(
+                access_token == access,
+                "the imported access token is read back"
+            );
+            assert_eq!(expires_at.as_deref(), Some("2998-12-31T23:00:00.000Z"));
+            assert_eq!(scopes, &["read", "write"]);
+        }
+        Credentials::KeyBased { .. } => panic!("imported as key-based"),
+    }
+    assert_eq!(recorder.kinds(), vec!["connection.created".to_string()]);
 }

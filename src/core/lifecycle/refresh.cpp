@@ -185,6 +185,16 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
     oauth::TokenSet old;
     try {
       old = read_oauth_record(deps_.vault.open(id, lease.row->sealed).view());
+    } catch (...) {
+      release();
+      throw;
+    }
+    // A refresh token past the lifetime the provider gave it would only be
+    // refused: the user is needed, and the provider is not asked.
+    if (old.refresh_expires_at && now >= *old.refresh_expires_at)
+      expire(account, app, "oauth2", "expired", owner_,
+             "app '" + app + "': the refresh token expired at " + rfc3339(*old.refresh_expires_at), &events);
+    try {
       r = send_refresh(id, old, now, slot);
     } catch (...) {
       release();
@@ -194,7 +204,10 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
     if (r.failure == oauth::RefreshFailure::none) {
       oauth::TokenSet& t = r.tokens;
       // A response without a refresh token keeps the old one (RFC 6749 6).
-      if (!t.refresh_token) t.refresh_token = std::move(old.refresh_token);
+      if (!t.refresh_token) {
+        t.refresh_token = std::move(old.refresh_token);
+        t.refresh_expires_at = old.refresh_expires_at;
+      }
       // The connection's inputs are its own, whatever the app says now.
       if (t.connection.empty()) t.connection = old.connection;
       // So does metadata the response did not repeat; the API base is built
