@@ -246,6 +246,16 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  * name the field, never its value. Connecting again replaces the fields
  * and keeps the creation time.
  *
+ * For an app of the client-credentials auth type ("oauth2_cc",
+ * docs/catalog.md), the payload is {"client_id","client_secret",
+ * "connection":{...},"scopes":[...]}, every member optional (NULL: the
+ * host's registration in config oauth_clients, no inputs): the call
+ * fetches a token with that client (RFC 6749 4.4), which also proves it
+ * works (REFOLD_EAUTH when the provider refuses it; nothing is saved),
+ * and stores it sealed with the client. The lifecycle fetches another
+ * before it expires, as it refreshes other tokens; a client the provider
+ * refuses then makes the connection reauth_required.
+ *
  * With a NULL payload, connects the app's "oauth2" auth interactively
  * (RFC 8252): listens on 127.0.0.1 (config oauth.loopback_port, default an
  * ephemeral port) for the flow's duration only, opens the authorization URL
@@ -389,8 +399,10 @@ REFOLD_EXTERN int refold_get_credentials(refold_client *client, const char *acco
  * The catalog as a JSON array of Application objects, with `account`'s
  * connection state: slug, name, description, icon, category, docs_url,
  * tags, auth_types, auth_type_options ({"keybased":[input fields],
- * "oauth2":[its connection inputs]}), connection_fields (the inputs
- * refold_oauth_begin takes in options.connection; [] for most apps), connected,
+ * "oauth2":[its connection inputs], "oauth2_cc":[its connection inputs]:
+ * a client-credentials connect also takes client_id and client_secret}),
+ * connection_fields (the inputs refold_oauth_begin, or an oauth2_cc
+ * connect, takes in "connection"; [] for most apps), connected,
  * reauth_required, connected_accounts[{auth_type, connected_at, status}].
  * With a NULL account, no app is connected. Release with refold_free().
  * Errors: REFOLD_EINVALID, REFOLD_ESTORE. Thread-safe.

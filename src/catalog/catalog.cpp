@@ -206,14 +206,23 @@ Revocation parse_revocation(const bj::object& o, const std::string& where, const
   return v;
 }
 
-OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::vector<Field>& inputs) {
+// An "oauth2" object, or with `client_credentials` an "oauth2_cc" one: the
+// same keys but those of the user's authorization and of refresh tokens.
+OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::vector<Field>& inputs,
+                    bool client_credentials = false) {
   json::Reader r(o, where);
-  r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
-          "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params", "token_params",
-          "refresh_params", "extra_authorize_params", "default_expires_in", "refresh_token_expires_in_key",
-          "default_refresh_token_expires_in", "token_path", "issuer",
-          "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
+  if (client_credentials)
+    r.only({"token_endpoint", "revocation_endpoint", "revocation", "scopes", "scope_separator",
+            "token_endpoint_auth_method", "body_format", "token_params", "default_expires_in", "token_path",
+            "token_response_metadata"});
+  else
+    r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
+            "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params",
+            "token_params", "refresh_params", "extra_authorize_params", "default_expires_in",
+            "refresh_token_expires_in_key", "default_refresh_token_expires_in", "token_path", "issuer",
+            "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
   OAuth2 a;
+  a.client_credentials = client_credentials;
   // A tenant's endpoints may take the connection's inputs, in the host
   // too ("https://{connection.subdomain}.zendesk.com/oauth/tokens").
   auto input = [&](std::string_view n) { return is_input(n, inputs); };
@@ -222,7 +231,7 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
     if (url) check_url_template(r, key, *url, input, "{connection.<a connection field>}", input);
     return url.value_or("");
   };
-  a.authorization_endpoint = endpoint("authorization_endpoint", true);
+  a.authorization_endpoint = endpoint("authorization_endpoint", !client_credentials);
   a.token_endpoint = endpoint("token_endpoint", true);
   a.revocation_endpoint = endpoint("revocation_endpoint", false);
   if (const bj::value* rv = o.if_contains("revocation")) {
@@ -240,6 +249,9 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
   if (a.token_endpoint_auth_method != "client_secret_basic" &&
       a.token_endpoint_auth_method != "client_secret_post" && a.token_endpoint_auth_method != "none")
     r.bad("token_endpoint_auth_method", "must be client_secret_basic, client_secret_post or none");
+  if (client_credentials && a.token_endpoint_auth_method == "none")
+    r.bad("token_endpoint_auth_method", "must be client_secret_basic or client_secret_post: in the "
+                                        "client-credentials grant the client's secret is the credential");
   a.body_format = r.str("body_format").value_or("form");
   if (a.body_format != "form" && a.body_format != "json") r.bad("body_format", "must be form or json");
   a.pkce = r.boolean("pkce").value_or(true);
@@ -394,7 +406,7 @@ App parse_app(const bj::value& v, const std::string& origin) {
   const auto& o = v.get_object();
   json::Reader r(o, "catalog: app '" + app.slug + "'");
   r.only({"slug", "extends", "name", "description", "icon", "category", "docs_url", "tags", "auth_types",
-          "keybased", "oauth2", "api_base_url", "connection_fields"});
+          "keybased", "oauth2", "oauth2_cc", "api_base_url", "connection_fields"});
   app.name = *r.str("name", true);
   app.description = r.str("description").value_or("");
   app.icon = r.str("icon").value_or("");
@@ -415,9 +427,14 @@ App parse_app(const bj::value& v, const std::string& origin) {
   if (app.auth_types.empty()) r.bad("auth_types", "must name at least one auth type");
   std::set<std::string> seen;
   for (const auto& t : app.auth_types) {
-    if (t != "oauth2" && t != "keybased") r.bad("auth_types", "may hold only oauth2 and keybased");
+    if (t != "oauth2" && t != "oauth2_cc" && t != "keybased")
+      r.bad("auth_types", "may hold only oauth2, oauth2_cc and keybased");
     if (!seen.insert(t).second) r.bad("auth_types", "repeats an auth type");
   }
+  // A client-credentials connect takes a payload, as a key-based one does,
+  // and its tokens live where an oauth2 connection's do: one app, one kind.
+  if (seen.count("oauth2_cc") && seen.size() > 1)
+    r.bad("auth_types", "may not hold oauth2_cc with another auth type (declare a second app for the other)");
   const bj::object* kb = r.object("keybased");
   if (app.offers("keybased") != (kb != nullptr))
     r.bad("keybased", "must be present exactly when auth_types has keybased");
@@ -439,8 +456,11 @@ App parse_app(const bj::value& v, const std::string& origin) {
   const bj::object* oa = r.object("oauth2");
   if (app.offers("oauth2") != (oa != nullptr))
     r.bad("oauth2", "must be present exactly when auth_types has oauth2");
+  const bj::object* cc = r.object("oauth2_cc");
+  if (app.offers("oauth2_cc") != (cc != nullptr))
+    r.bad("oauth2_cc", "must be present exactly when auth_types has oauth2_cc");
   if (const bj::array* inputs = r.array("connection_fields")) {
-    if (!oa) r.bad("connection_fields", "applies only to OAuth 2.0 apps (a key-based app declares fields)");
+    if (!oa && !cc) r.bad("connection_fields", "applies only to OAuth 2.0 apps (a key-based app declares fields)");
     std::set<std::string> names;
     for (const auto& fv : *inputs) {
       Field f = parse_field(fv, r.where() + " connection field");
@@ -453,6 +473,7 @@ App parse_app(const bj::value& v, const std::string& origin) {
     }
   }
   if (oa) app.oauth2 = parse_oauth2(*oa, r.where() + " oauth2", app.connection_fields);
+  if (cc) app.oauth2 = parse_oauth2(*cc, r.where() + " oauth2_cc", app.connection_fields, true);
   if (auto base = r.str("api_base_url")) {
     if (!app.oauth2) r.bad("api_base_url", "applies only to OAuth 2.0 apps");
     const auto& def = *app.oauth2;
@@ -493,7 +514,7 @@ struct Definition {
 using Definitions = std::map<std::string, Definition, std::less<>>;
 
 // `child` over `parent`, as a JSON merge patch (RFC 7396) that stops one
-// level down: the child's keys win; its "oauth2" and "keybased" objects are
+// level down: the child's keys win; its "oauth2", "oauth2_cc" and "keybased" objects are
 // merged the same way into the parent's, so an app that extends another
 // can change its scopes alone; a null removes the key (an inherited
 // "keybased", an inherited "revocation_endpoint"). "extends" itself is not
@@ -504,7 +525,8 @@ bj::object merged(const bj::object& parent, const bj::object& child) {
   for (const auto& [k, v] : child) {
     if (v.is_null()) {
       out.erase(k);
-    } else if ((k == "oauth2" || k == "keybased") && v.is_object() && out.contains(k) && out.at(k).is_object()) {
+    } else if ((k == "oauth2" || k == "oauth2_cc" || k == "keybased") && v.is_object() && out.contains(k) &&
+               out.at(k).is_object()) {
       bj::object inner = out.at(k).get_object();
       for (const auto& [ik, iv] : v.get_object()) {
         if (iv.is_null()) inner.erase(ik);

@@ -71,6 +71,10 @@ struct Revocation {
 };
 
 struct OAuth2 {
+  // An "oauth2_cc" app: tokens come from the client-credentials grant
+  // (RFC 6749 4.4) at connect and again before they expire; there is no
+  // authorization endpoint, user or refresh token.
+  bool client_credentials = false;
   std::string authorization_endpoint;
   std::string token_endpoint;
   // How a disconnect revokes, declared one of three ways: an RFC 7009
@@ -147,6 +151,8 @@ struct App {
   std::vector<std::string> auth_types;  // in declared order
   std::vector<Field> fields;            // key-based input fields
   std::optional<Verify> verify;         // key-based verification request
+  // The OAuth 2.0 definition: of the "oauth2" auth type (authorization
+  // code), or of "oauth2_cc" (client credentials; oauth2->client_credentials).
   std::optional<OAuth2> oauth2;
   // Where the host calls the provider's API for a connection: a URL
   // template over its metadata ("{metadata.instance_url}"), filled when

@@ -17,10 +17,17 @@ namespace bj = boost::json;
 
 constexpr const char* kHidden = "(hidden; use --reveal)";
 
+// An OAuth connection (authorization code or client credentials): it has
+// an access token rather than fields.
+bool has_token(const bj::object& creds) {
+  const std::string type = str_of(creds, "auth_type");
+  return type == "oauth2" || type == "oauth2_cc";
+}
+
 void reveal(const Args& args, const bj::object& creds, std::string_view raw) {
   if (args.json) {
     write_secret(raw);
-  } else if (str_of(creds, "auth_type") == "oauth2") {
+  } else if (has_token(creds)) {
     auto it = creds.find("access_token");
     if (it == creds.end() || !it->value().is_string())
       throw Failure(kExitError, "token " + args.app() + ": the credentials hold no access token");
@@ -42,7 +49,7 @@ void show_oauth(const Session& s, const Args& args, const bj::object& creds) {
   if (args.json) {
     print_json(bj::object{{"account", s.account()},
                           {"app", args.app()},
-                          {"auth_type", "oauth2"},
+                          {"auth_type", str_of(creds, "auth_type")},
                           {"token_type", str_of(creds, "token_type")},
                           {"expires_at", expires},
                           {"scopes", scopes},
@@ -53,7 +60,7 @@ void show_oauth(const Session& s, const Args& args, const bj::object& creds) {
   std::string scope_list = join_of(creds, "scopes", " ");
   print_fields({{"app", args.app()},
                 {"account", s.account()},
-                {"auth_type", "oauth2"},
+                {"auth_type", str_of(creds, "auth_type")},
                 {"token_type", str_of(creds, "token_type")},
                 {"expires_at", expires.is_string() ? std::string(expires.get_string()) : "-"},
                 {"scopes", scope_list.empty() ? "-" : scope_list},
@@ -124,7 +131,7 @@ int cmd_token(const Args& args) {
   const bj::object& creds = doc->get_object();
 
   if (args.reveal) reveal(args, creds, raw.get());
-  else if (str_of(creds, "auth_type") == "oauth2") show_oauth(s, args, creds);
+  else if (has_token(creds)) show_oauth(s, args, creds);
   else show_keybased(s, args, creds);
   return 0;
 }

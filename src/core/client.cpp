@@ -19,7 +19,6 @@ namespace bj = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
 // Records a data-key rotation re-seals per transaction: a few milliseconds
 // of holding the write lock, so other writers wait little, and one sync
 // per batch instead of per record.
@@ -219,6 +218,7 @@ const catalog::App& Client::app_or_throw(const std::string& slug) const {
 
 void Client::connect(const std::string& account, const std::string& slug, const char* payload_json) {
   const catalog::App& app = app_or_throw(slug);
+  if (app.offers("oauth2_cc")) return connect_client_credentials(account, app, payload_json);
   if (payload_json) return connect_keybased(account, app, payload_json);
   if (!app.offers("oauth2"))
     fail(REFOLD_EINVALID, "app '" + slug + "' is key-based: connect needs a payload with its fields");
@@ -310,6 +310,7 @@ std::string Client::list_apps(const std::optional<std::string>& account) {
     bj::array inputs;
     for (const auto& f : app.connection_fields) inputs.push_back(input_field(f));
     if (app.offers("oauth2")) options["oauth2"] = inputs;
+    if (app.offers("oauth2_cc")) options["oauth2_cc"] = inputs;
     o["auth_type_options"] = std::move(options);
     o["connection_fields"] = std::move(inputs);
 

@@ -23,6 +23,9 @@
 
 namespace refold::core {
 
+// The largest connect or import payload taken.
+inline constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+
 // The client's clock: the host's (refold_set_clock) when it set one, else
 // `base` (the system clock unless a test passed another).
 class HostClock final : public Clock {
@@ -89,6 +92,9 @@ class Client {
   // then seals and saves them.
   void save_keybased(const std::string& account, const catalog::App& app, const boost::json::object& fields);
   void connect_interactive(const std::string& account, const catalog::App& app);
+  // An oauth2_cc app: fetches a token with the payload's client (or the
+  // host's registration), which also proves the client works, and saves it.
+  void connect_client_credentials(const std::string& account, const catalog::App& app, const char* payload_json);
   // Seals and stores completed OAuth tokens, emits the event.
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);

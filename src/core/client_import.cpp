@@ -19,8 +19,6 @@ namespace bj = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxImportBytes = 64 * 1024;
-
 [[noreturn]] void bad(std::string_view key, std::string_view why) {
   fail(REFOLD_EINVALID, "credentials: '" + std::string(key) + "' " + std::string(why));
 }
@@ -104,8 +102,8 @@ void Client::import_connection(const std::string& account, const std::string& sl
   const catalog::App& app = app_or_throw(slug);
   if (!credentials_json) fail(REFOLD_EINVALID, "credentials_json is required");
   std::string_view text(credentials_json);
-  if (text.size() > kMaxImportBytes)
-    fail(REFOLD_EINVALID, "credentials are larger than " + std::to_string(kMaxImportBytes) + " bytes");
+  if (text.size() > kMaxPayloadBytes)
+    fail(REFOLD_EINVALID, "credentials are larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
   bj::value doc = json::parse(text, "credentials", crypto::wiping_storage());
   if (!doc.is_object()) fail(REFOLD_EINVALID, "credentials must be a JSON object");
   const bj::object& o = doc.get_object();

@@ -10,6 +10,7 @@
 #include "oauth/loopback.hpp"
 #include "oauth/refresh.hpp"
 #include "util/error.hpp"
+#include "util/json.hpp"
 
 namespace refold::core {
 
@@ -72,21 +73,22 @@ void Client::save_tokens(const oauth::Completed& done) {
 
 std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
   const store::ConnectionId& id = row.connection.id;
-  if (id.auth_type != "oauth2") return std::nullopt;
+  if (id.auth_type != "oauth2" && id.auth_type != "oauth2_cc") return std::nullopt;
   const catalog::App* app = catalog_.find(id.app);
   if (!app || !app->oauth2) return std::nullopt;
   const catalog::OAuth2& def = *app->oauth2;
   if (def.revocation_endpoint.empty() && !def.revocation) return std::nullopt;  // none, said or not
-  auto reg = oauth_clients_.find(id.app);
-  if (reg == oauth_clients_.end()) return false;  // no client to authenticate as
   try {
     oauth::TokenSet t = read_oauth_record(vault_->open(id, row.sealed).view());
-    if (def.revocation) return oauth::revoke_by_request(http(), *app, reg->second, t);
+    oauth::ClientRegistration own;
+    const oauth::ClientRegistration* reg = oauth::client_for(t, id.app, oauth_clients_, own);
+    if (!reg) return false;  // no client to authenticate as
+    if (def.revocation) return oauth::revoke_by_request(http(), *app, *reg, t);
     // RFC 7009 2.1: revoking the refresh token first lets a provider that
     // revokes the whole grant with it do so.
     bool ok = true;
-    if (t.refresh_token) ok = oauth::revoke(http(), *app, reg->second, *t.refresh_token, "refresh_token", t);
-    return oauth::revoke(http(), *app, reg->second, t.access_token, "access_token", t) && ok;
+    if (t.refresh_token) ok = oauth::revoke(http(), *app, *reg, *t.refresh_token, "refresh_token", t);
+    return oauth::revoke(http(), *app, *reg, t.access_token, "access_token", t) && ok;
   } catch (const Error&) {
     return false;  // unreadable record or no HTTP client: nothing revoked
   }
@@ -126,6 +128,66 @@ void Client::connect_interactive(const std::string& account, const catalog::App&
     throw;
   }
   listener.respond(true, "Your " + app.name + " account is connected.");
+}
+
+void Client::connect_client_credentials(const std::string& account, const catalog::App& app,
+                                        const char* payload_json) {
+  bj::value doc;
+  if (payload_json) {
+    std::string_view text(payload_json);
+    if (text.size() > kMaxPayloadBytes)
+      fail(REFOLD_EINVALID, "payload is larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
+    doc = json::parse(text, "payload", crypto::wiping_storage());
+    if (!doc.is_object()) fail(REFOLD_EINVALID, "payload must be a JSON object");
+  } else {
+    doc = bj::object(crypto::wiping_storage());
+  }
+  const bj::object& o = doc.get_object();
+  json::Reader r(o, "payload");
+  r.only({"client_id", "client_secret", "connection", "scopes"});
+
+  oauth::TokenSet base;
+  const bj::object* inputs = r.object("connection");
+  base.connection = oauth::input_strings(app.check_connection(inputs ? *inputs : bj::object()));
+  // The connection's own client, or the host's registration.
+  oauth::ClientRegistration own;
+  const oauth::ClientRegistration* reg = nullptr;
+  const bj::value* id = o.if_contains("client_id");
+  const bj::value* secret = o.if_contains("client_secret");
+  if (id || secret) {
+    if (!id || !id->is_string() || id->get_string().empty())
+      r.bad("client_id", "is required with client_secret, as a non-empty string");
+    if (!secret || !secret->is_string() || secret->get_string().empty())
+      r.bad("client_secret", "is required with client_id, as a non-empty string");
+    if (id->get_string().size() > 1024) r.bad("client_id", "is longer than 1024 characters");
+    own.client_id = std::string(id->get_string());
+    own.client_secret = std::string_view(secret->get_string());
+    base.client_id = own.client_id;
+    base.client_secret = *own.client_secret;
+    reg = &own;
+  } else if (auto it = oauth_clients_.find(app.slug); it != oauth_clients_.end()) {
+    reg = &it->second;
+  } else {
+    fail(REFOLD_EINVALID, "app '" + app.slug + "': connect needs the payload's client_id and client_secret, "
+                          "or oauth_clients." + app.slug + " in the config");
+  }
+  std::vector<std::string> scopes = r.strings("scopes");
+  if (!o.contains("scopes")) scopes = reg->scopes ? *reg->scopes : app.oauth2->scopes;
+
+  oauth::RefreshResult got =
+      oauth::fetch_client_credentials(http(), app, *reg, scopes, clock_.now(), nullptr, &base);
+  if (got.failure != oauth::RefreshFailure::none) {
+    // At connect, a refused client is bad credentials, not a lost grant.
+    const int code = got.failure == oauth::RefreshFailure::grant ? REFOLD_EAUTH : got.code;
+    fail(code, got.message + "; nothing was saved");
+  }
+  oauth::TokenSet& t = got.tokens;
+  t.connection = std::move(base.connection);
+  t.client_id = std::move(base.client_id);
+  t.client_secret = std::move(base.client_secret);
+  oauth::finish_metadata(app, t, nullptr);
+  save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,
+                  connection_config(t));
 }
 
 }  // namespace refold::core

@@ -29,13 +29,14 @@ namespace refold::core {
 // What a read needs to decide about a connection without the store.
 struct CredentialState {
   bool keybased = false;
+  bool client_credentials = false;  // an oauth2_cc connection (renewed by a new grant)
   bool active = true;
   std::optional<std::string> reason;  // why re-auth is required, or why refreshing fails
   std::int64_t version = 0;
   std::optional<Millis> expires_at;
   std::optional<Millis> due_at;       // next refresh (or retry after a failure)
   int failures = 0;                   // failed refreshes in a row
-  bool has_refresh_token = false;
+  bool has_refresh_token = false;     // or, for oauth2_cc, the client to fetch a new token with
   bool forced_refresh = false;        // the token came from a refresh forced by a 401
   Millis updated_at = 0;              // when the row last changed
 };

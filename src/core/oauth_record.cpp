@@ -35,9 +35,9 @@ std::string connection_config(const oauth::TokenSet& t) {
   return bj::serialize(o);
 }
 
-crypto::SecretString oauth_record(const oauth::TokenSet& t) {
+crypto::SecretString oauth_record(const oauth::TokenSet& t, std::string_view auth_type) {
   bj::object o(crypto::wiping_storage());
-  o["auth_type"] = "oauth2";
+  o["auth_type"] = auth_type;
   o["access_token"] = t.access_token.view();
   o["token_type"] = t.token_type;
   o["expires_at"] = t.expires_at ? bj::value(*t.expires_at) : bj::value(nullptr);
@@ -49,6 +49,8 @@ crypto::SecretString oauth_record(const oauth::TokenSet& t) {
   if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
   if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
+  if (t.client_id) o["client_id"] = *t.client_id;
+  if (t.client_secret) o["client_secret"] = t.client_secret->view();
   return crypto::serialize(o);
 }
 
@@ -70,6 +72,9 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
   read_pairs(o, "metadata", t.metadata);
   if (const bj::value* b = o.if_contains("api_base_url"); b && b->is_string())
     t.api_base_url = std::string(b->get_string());
+  if (const bj::value* c = o.if_contains("client_id"); c && c->is_string()) t.client_id = std::string(c->get_string());
+  if (const bj::value* c = o.if_contains("client_secret"); c && c->is_string())
+    t.client_secret = std::string_view(c->get_string());
   return t;
 }
 
@@ -77,6 +82,7 @@ crypto::WipedBytes oauth_credentials(std::string_view record) {
   bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
   bj::object& o = v.as_object();
   o.erase("refresh_token");
+  o.erase("client_secret");
   bj::value& exp = o["expires_at"];
   if (exp.is_int64()) exp = rfc3339(exp.get_int64());
   if (bj::value* r = o.if_contains("refresh_token_expires_at"); r && r->is_int64()) *r = rfc3339(r->get_int64());

@@ -14,7 +14,9 @@ namespace refold::core {
 // "token_type","expires_at"(ms or null),"scopes",["refresh_token"],
 // ["refresh_token_expires_at"(ms)],["connection":{...}],["metadata":{...}],
 // ["api_base_url"]}.
-crypto::SecretString oauth_record(const oauth::TokenSet& tokens);
+// `auth_type` is "oauth2" or "oauth2_cc"; a connection's own client adds
+// ["client_id","client_secret"].
+crypto::SecretString oauth_record(const oauth::TokenSet& tokens, std::string_view auth_type = "oauth2");
 
 // The connection's non-secret config column: {"metadata":{...},
 // "api_base_url":...,"connection":{...},"refresh_token_expires_at":RFC 3339}
@@ -25,10 +27,11 @@ std::string connection_config(const oauth::TokenSet& t);
 // The tokens of a stored record.
 oauth::TokenSet read_oauth_record(std::string_view record);
 
-// The credentials JSON of a stored record: {"auth_type":"oauth2",
+// The credentials JSON of a stored record (never its refresh token or
+// client secret): {"auth_type":"oauth2" or "oauth2_cc",
 // "access_token","token_type","expires_at"(RFC 3339 or null),"scopes",
 // ["refresh_token_expires_at"(RFC 3339)], ["connection"], ["metadata"],
-// ["api_base_url"]}.
+// ["api_base_url"], ["client_id"]}.
 crypto::WipedBytes oauth_credentials(std::string_view record);
 
 }  // namespace refold::core

@@ -128,6 +128,7 @@ HttpResponse Router::admin_counters() const {
                                 {"token_authorization_code", counters_.token_authorization_code.load()},
                                 {"token_refresh", counters_.token_refresh.load()},
                                 {"revoke", counters_.revoke.load()},
+                                {"token_client_credentials", counters_.token_client_credentials.load()},
                                 {"me", counters_.me.load()},
                                 {"keys_verify", counters_.keys_verify.load()},
                                 {"connections", counters_.connections.load()},

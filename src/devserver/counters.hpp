@@ -12,6 +12,7 @@ struct Counters {
   std::atomic<std::uint64_t> token{0};
   std::atomic<std::uint64_t> token_authorization_code{0};
   std::atomic<std::uint64_t> token_refresh{0};
+  std::atomic<std::uint64_t> token_client_credentials{0};
   std::atomic<std::uint64_t> revoke{0};
   std::atomic<std::uint64_t> me{0};
   std::atomic<std::uint64_t> keys_verify{0};
@@ -30,7 +31,7 @@ struct Counters {
   }
 
   void reset() {
-    for (auto* c : {&authorize, &token, &token_authorization_code, &token_refresh, &revoke, &me,
+    for (auto* c : {&authorize, &token, &token_authorization_code, &token_refresh, &token_client_credentials, &revoke, &me,
                     &keys_verify, &connections})
       c->store(0);
     token_peak_in_flight.store(token_in_flight.load());

@@ -96,6 +96,7 @@ HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
       auto grant_type = param(*params, "grant_type");
       if (grant_type == "authorization_code") ++counters_.token_authorization_code;
       else if (grant_type == "refresh_token") ++counters_.token_refresh;
+      else if (grant_type == "client_credentials") ++counters_.token_client_credentials;
     }
   }
 

@@ -189,6 +189,15 @@ TokenOutcome Provider::redeem_code(std::string_view client_id, std::string_view 
   return TokenOutcome{issue_tokens(grant, grant.summary.scope, refresh_policy_.issue), {}, {}};
 }
 
+TokenOutcome Provider::client_credentials(std::string_view client_id, std::string_view scope) {
+  std::lock_guard lock(mutex_);
+  std::uint64_t id = next_grant_id_++;
+  Grant& grant = grants_[id];
+  grant.summary = GrantSummary{id, std::string(client_id), "client:" + std::string(client_id), std::string(scope),
+                               false, {}, 0, 0, unix_now()};
+  return TokenOutcome{issue_tokens(grant, grant.summary.scope, false), {}, {}};
+}
+
 TokenOutcome Provider::refresh(std::string_view client_id, std::string_view refresh_token,
                                std::string_view scope) {
   std::lock_guard lock(mutex_);

@@ -113,6 +113,9 @@ class Provider {
 
   TokenOutcome redeem_code(std::string_view client_id, std::string_view code,
                            std::string_view redirect_uri, std::string_view code_verifier);
+  // RFC 6749 4.4: an access token for the (authenticated) client itself,
+  // without a refresh token, in a grant whose subject is "client:<id>".
+  TokenOutcome client_credentials(std::string_view client_id, std::string_view scope);
   // `scope` empty: the grant's whole scope.
   TokenOutcome refresh(std::string_view client_id, std::string_view refresh_token,
                        std::string_view scope);

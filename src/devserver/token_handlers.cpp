@@ -170,8 +170,15 @@ HttpResponse Router::token(const HttpRequest& req) {
                          "scope contains characters RFC 6749 3.3 does not allow");
     return token_answer(provider_, provider_.refresh(form.client_id, *refresh_token, *scope), tenant);
   }
+  if (*grant_type == "client_credentials") {
+    auto scope = normalize_scope(param(p, "scope").value_or(""));
+    if (!scope)
+      return oauth_error(400, "invalid_scope",
+                         "scope contains characters RFC 6749 3.3 does not allow");
+    return token_answer(provider_, provider_.client_credentials(form.client_id, *scope), tenant);
+  }
   return oauth_error(400, "unsupported_grant_type",
-                     "grant_type must be authorization_code or refresh_token");
+                     "grant_type must be authorization_code, refresh_token or client_credentials");
 }
 
 HttpResponse Router::revoke(const HttpRequest& req) {

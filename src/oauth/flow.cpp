@@ -103,6 +103,18 @@ void set_url(http::Request& req, std::string_view tmpl, const TokenSet& t) {
   req.public_only = u.public_only;
 }
 
+const ClientRegistration* client_for(const TokenSet& t, const std::string& app,
+                                     const std::map<std::string, ClientRegistration, std::less<>>& clients,
+                                     ClientRegistration& own) {
+  if (t.client_id) {
+    own.client_id = *t.client_id;
+    own.client_secret = t.client_secret;
+    return &own;
+  }
+  auto it = clients.find(app);
+  return it == clients.end() ? nullptr : &it->second;
+}
+
 std::vector<std::pair<std::string, std::string>> input_strings(const bj::object& checked) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [k, v] : checked)
@@ -153,6 +165,9 @@ const catalog::App& Flows::oauth_app(const std::string& slug) const {
   const catalog::App* app = catalog_.find(slug);
   if (!app) fail(REFOLD_ENOTFOUND, "unknown app '" + slug + "'");
   if (!app->oauth2) fail(REFOLD_EINVALID, "app '" + slug + "' does not offer OAuth 2.0");
+  if (app->oauth2->client_credentials)
+    fail(REFOLD_EINVALID, "app '" + slug + "' uses the client-credentials grant (oauth2_cc), with no user to "
+                          "send to a browser: connect it with refold_connect and a payload");
   return *app;
 }
 

@@ -103,6 +103,14 @@ class Flows {
 // an input that cannot go where the template puts it.
 void set_url(http::Request& req, std::string_view tmpl, const TokenSet& t);
 
+// The client a connection's token requests authenticate as: its own
+// (kept with it, filled into `own`), else the host's registration for the
+// app in `clients`; nullptr when it has neither. Thread-safe as reads of
+// `clients` are.
+const ClientRegistration* client_for(const TokenSet& t, const std::string& app,
+                                     const std::map<std::string, ClientRegistration, std::less<>>& clients,
+                                     ClientRegistration& own);
+
 // A connection's inputs as strings (a number or boolean as its JSON text),
 // in the app's field order.
 std::vector<std::pair<std::string, std::string>> input_strings(const boost::json::object& checked);

@@ -53,11 +53,29 @@ std::optional<Millis> parse_retry_after(std::string_view value, Millis now) {
   return std::clamp<Millis>(at - now, 0, 24 * 3600 * 1000);
 }
 
-RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
-                      std::string_view refresh_token, const std::vector<std::string>& scopes,
-                      Millis now, const std::atomic<bool>* cancel, const TokenSet* stored) {
+namespace {
+
+// What a token request is for, in its messages and its classification.
+struct Exchange {
+  std::string who;  // "app 'x': refreshing the access token"
+  // The client is the connection's credential (client credentials): the
+  // provider refusing it means the connection must be made again, not that
+  // the host's config is wrong.
+  bool client_is_credential = false;
+  // Whether sending it twice is harmless (a rotated refresh token sent
+  // twice is a replay: the grant is revoked).
+  bool idempotent = false;
+};
+
+// Sends `form` to the app's token endpoint as `reg` and sorts the outcome.
+// `secrets` (the client secret is added) never reach a message; `stored`
+// fills a templated endpoint.
+RefreshResult exchange(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                       http::Params form, const Exchange& x, std::vector<std::string_view> secrets,
+                       const std::vector<std::string>& scopes, Millis now, const std::atomic<bool>* cancel,
+                       const TokenSet* stored) {
   const catalog::OAuth2& def = *app.oauth2;
-  const std::string who = "app '" + app.slug + "': refreshing the access token";
+  const std::string& who = x.who;
   http::Request req;
   req.method = "POST";
   try {
@@ -65,12 +83,11 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   } catch (const Error& e) {
     return failure(RefreshFailure::client, "invalid_endpoint", REFOLD_EINVALID, who + " failed: " + e.what());
   }
-  http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
-  for (const auto& [k, v] : def.refresh_params) form.emplace_back(k, v);
   authenticate(req, form, def, reg);
   set_token_body(req, form, def);
   req.cancel = cancel;
-  req.idempotent = false;  // sent twice, a rotated refresh token is a replay: the grant is revoked
+  req.idempotent = x.idempotent;
+  if (reg.client_secret) secrets.push_back(*reg.client_secret);
 
   http::Response resp;
   try {
@@ -84,8 +101,6 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
     return failure(RefreshFailure::transient, "network", REFOLD_ENETWORK, who + " failed: " + e.what());
   }
 
-  std::vector<std::string_view> secrets{refresh_token};
-  if (reg.client_secret) secrets.push_back(*reg.client_secret);
   RefreshResult r;
   if (auto e = token_error(resp.status, resp.body, secrets)) {
     std::string said = e->error.empty() ? "HTTP " + std::to_string(e->http_status)
@@ -93,8 +108,15 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
     if (!e->description.empty()) said += ": " + e->description;
     if (is_grant_error(e->error))
       return failure(RefreshFailure::grant, e->error, REFOLD_EREAUTH,
-                     who + ": the provider refused the refresh token (" + said +
+                     who + ": the provider refused the " +
+                         (x.client_is_credential ? "grant (" : "refresh token (") + said +
                          "); the user must connect again");
+    const bool client_refused = e->error == "invalid_client" || e->error == "unauthorized_client" ||
+                                (e->error.empty() && e->http_status == 401);
+    if (x.client_is_credential && client_refused)
+      return failure(RefreshFailure::grant, e->error.empty() ? "invalid_client" : e->error, REFOLD_EREAUTH,
+                     who + ": the provider refused the client credentials (" + said +
+                         "); connect again with valid ones");
     if (e->http_status == 429) {
       r = failure(RefreshFailure::transient, "rate_limited", REFOLD_EPROVIDER,
                   who + ": the provider is rate limiting (" + said + ")");
@@ -119,6 +141,35 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
                    who + ": " + e.what());
   }
   return r;
+}
+
+}  // namespace
+
+RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                      std::string_view refresh_token, const std::vector<std::string>& scopes,
+                      Millis now, const std::atomic<bool>* cancel, const TokenSet* stored) {
+  http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
+  for (const auto& [k, v] : app.oauth2->refresh_params) form.emplace_back(k, v);
+  return exchange(http, app, reg, std::move(form), Exchange{"app '" + app.slug + "': refreshing the access token"},
+                  {refresh_token}, scopes, now, cancel, stored);
+}
+
+RefreshResult fetch_client_credentials(http::HttpClient& http, const catalog::App& app,
+                                       const ClientRegistration& reg, const std::vector<std::string>& scopes,
+                                       Millis now, const std::atomic<bool>* cancel, const TokenSet* stored) {
+  const catalog::OAuth2& def = *app.oauth2;
+  http::Params form{{"grant_type", "client_credentials"}};
+  const bool fixed_scope = std::any_of(def.token_params.begin(), def.token_params.end(),
+                                       [](const auto& p) { return p.first == "scope"; });
+  if (!scopes.empty() && !fixed_scope) {
+    std::string joined;
+    for (const auto& s : scopes) joined += (joined.empty() ? "" : def.scope_separator) + s;
+    form.emplace_back("scope", joined);
+  }
+  for (const auto& [k, v] : def.token_params) form.emplace_back(k, v);
+  // A second grant only replaces the first token: safe to send again.
+  Exchange x{"app '" + app.slug + "': fetching an access token with the client's credentials", true, true};
+  return exchange(http, app, reg, std::move(form), x, {}, scopes, now, cancel, stored);
 }
 
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,

@@ -47,6 +47,18 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
                       std::string_view refresh_token, const std::vector<std::string>& scopes,
                       Millis now, const std::atomic<bool>* cancel = nullptr, const TokenSet* stored = nullptr);
 
+// Sends a client_credentials grant (RFC 6749 4.4) for an oauth2_cc app, as
+// `reg` (the connection's own client, or the host's registration), asking
+// for `scopes` (joined with the app's separator, unless the app fixes a
+// "scope" in token_params), and classifies the outcome like refresh():
+// here invalid_client, unauthorized_client and a bare 401 are `grant`
+// failures, as the client is the connection's credential. `stored`
+// fills a templated token endpoint. Throws only for cancellation.
+RefreshResult fetch_client_credentials(http::HttpClient& http, const catalog::App& app,
+                                       const ClientRegistration& reg, const std::vector<std::string>& scopes,
+                                       Millis now, const std::atomic<bool>* cancel = nullptr,
+                                       const TokenSet* stored = nullptr);
+
 // Revokes one token at the app's revocation endpoint (RFC 7009 2.1, with
 // token_type_hint). Returns true when the provider confirmed it (200);
 // false for any failure, which is never thrown: revocation is best effort.

@@ -34,6 +34,11 @@ struct TokenSet {
   // it was made, as strings: they fill "{connection.<name>}" in the app's
   // URLs for as long as the connection lives.
   std::vector<std::pair<std::string, std::string>> connection;
+  // The connection's own OAuth client, when it brought one (an oauth2_cc
+  // connect's payload): every later token request of the connection
+  // authenticates as it. Absent: the host's registration (oauth_clients).
+  std::optional<std::string> client_id;
+  std::optional<crypto::SecretString> client_secret;
 };
 
 // The value standing for "{connection.<name>}" or "{metadata.<name>}" in an

@@ -176,8 +176,8 @@ std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, con
 // connections_by_status above this range, and would read every active
 // row and sort them.
 const char* const detail::kDueSql =
-    "SELECT account, app FROM connections INDEXED BY connections_due"
-    " WHERE auth_type = 'oauth2' AND status = 'active'"
+    "SELECT account, app, auth_type FROM connections INDEXED BY connections_due"
+    " WHERE auth_type <> 'keybased' AND status = 'active'"
     " AND next_refresh_at IS NOT NULL AND next_refresh_at <= ?1"
     " AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)"
     " AND (?3 IS NULL OR app NOT IN (SELECT value FROM json_each(?3)))"
@@ -195,14 +195,14 @@ std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit,
   Use s(c->stmt(detail::kDueSql));
   s->bind(1, now).bind(2, static_cast<std::int64_t>(limit)).bind(3, skip);
   std::vector<ConnectionId> out;
-  while (s->step()) out.push_back({s->text(0), s->text(1), "oauth2"});
+  while (s->step()) out.push_back({s->text(0), s->text(1), s->text(2)});
   return out;
 }
 
 // The first entry of connections_due (named, as in due()).
 const char* const detail::kNextDueSql =
     "SELECT min(next_refresh_at) FROM connections INDEXED BY connections_due"
-    " WHERE auth_type = 'oauth2'"
+    " WHERE auth_type <> 'keybased'"
     " AND status = 'active' AND next_refresh_at IS NOT NULL";
 
 std::optional<Millis> SqliteStore::next_due() {

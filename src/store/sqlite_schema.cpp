@@ -123,6 +123,66 @@ DROP INDEX IF EXISTS connections_due;
 CREATE INDEX connections_due ON connections (next_refresh_at, lease_expires_at, status)
   WHERE auth_type = 'oauth2' AND status = 'active' AND next_refresh_at IS NOT NULL;
 )sql",
+    // 7 -> 8: client-credentials connections (auth type oauth2_cc). SQLite
+    // cannot change a CHECK constraint in place, so the table is built
+    // again (https://www.sqlite.org/lang_altertable.html, "other kinds of
+    // table schema changes"): copied into a new one, dropped (with its
+    // indexes and triggers: the copy and the drop log no change) and the
+    // copy renamed; then the indexes and the change-log triggers are made
+    // again. Nothing references the table. The due list takes every auth
+    // type with tokens. One pass over the rows, inside the migration's
+    // write transaction.
+    R"sql(
+CREATE TABLE connections_v8 (
+  account          TEXT NOT NULL,
+  app              TEXT NOT NULL,
+  auth_type        TEXT NOT NULL CHECK (auth_type IN ('oauth2', 'oauth2_cc', 'keybased')),
+  status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'reauth_required')),
+  reason           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  expires_at       INTEGER,
+  refresh_failures INTEGER NOT NULL DEFAULT 0,
+  next_refresh_at  INTEGER,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  version          INTEGER NOT NULL DEFAULT 1,
+  key_id           INTEGER NOT NULL REFERENCES data_keys (id),
+  nonce            BLOB NOT NULL,
+  ciphertext       BLOB NOT NULL,
+  config           TEXT NOT NULL DEFAULT '{}',
+  forced_refresh   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account, app, auth_type)
+) STRICT, WITHOUT ROWID;
+INSERT INTO connections_v8 (account, app, auth_type, status, reason, created_at, updated_at, expires_at,
+                            refresh_failures, next_refresh_at, lease_owner, lease_expires_at, version, key_id,
+                            nonce, ciphertext, config, forced_refresh)
+  SELECT account, app, auth_type, status, reason, created_at, updated_at, expires_at, refresh_failures,
+         next_refresh_at, lease_owner, lease_expires_at, version, key_id, nonce, ciphertext, config, forced_refresh
+  FROM connections;
+DROP TABLE connections;
+ALTER TABLE connections_v8 RENAME TO connections;
+CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX connections_by_key ON connections (key_id);
+CREATE INDEX connections_by_status ON connections (status, account, app, auth_type);
+CREATE INDEX connections_by_app ON connections (app, account, auth_type);
+CREATE INDEX connections_by_app_status ON connections (app, status, account, auth_type);
+CREATE INDEX connections_due ON connections (next_refresh_at, lease_expires_at, status)
+  WHERE auth_type <> 'keybased' AND status = 'active' AND next_refresh_at IS NOT NULL;
+CREATE TRIGGER connections_inserted AFTER INSERT ON connections BEGIN
+  INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app);
+END;
+CREATE TRIGGER connections_updated AFTER UPDATE ON connections
+  WHEN OLD.version IS NOT NEW.version OR OLD.status IS NOT NEW.status
+    OR OLD.refresh_failures IS NOT NEW.refresh_failures OR OLD.reason IS NOT NEW.reason
+    OR OLD.next_refresh_at IS NOT NEW.next_refresh_at OR OLD.expires_at IS NOT NEW.expires_at
+BEGIN
+  INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app);
+END;
+CREATE TRIGGER connections_deleted AFTER DELETE ON connections BEGIN
+  INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app);
+END;
+)sql",
 };
 
 }  // namespace

@@ -187,3 +187,31 @@ TEST_CASE("unsupported grant types and missing parameters get RFC 6749 errors") 
                                   "{}"});
   CHECK(str(r.json(), "error") == "invalid_request");
 }
+
+TEST_CASE("the client-credentials grant gives the client a token of its own, without a refresh token") {
+  DevServer server({"--auto-approve"});
+  Response r = server.post_form("/oauth/token", form({{"grant_type", "client_credentials"}, {"scope", "read write"}}),
+                                basic_header());
+  REQUIRE(r.status == 200);
+  const auto body = r.json();
+  CHECK(str(body, "token_type") == "Bearer");
+  CHECK(str(body, "scope") == "read write");
+  CHECK_FALSE(body.as_object().contains("refresh_token"));
+  const std::string token = str(body, "access_token");
+  Response me = api_me(server, token);
+  REQUIRE(me.status == 200);
+  CHECK(str(me.json(), "sub") == std::string("client:") + kClient);
+  CHECK(server.get("/admin/counters").json().at("token_client_credentials").to_number<std::int64_t>() == 1);
+
+  // Another grant gives another token; the first stays good until revoked.
+  Response again = server.post_form("/oauth/token", form({{"grant_type", "client_credentials"}}), basic_header());
+  REQUIRE(again.status == 200);
+  CHECK(str(again.json(), "access_token") != token);
+  CHECK(server.post_form("/oauth/revoke", form({{"token", token}}), basic_header()).status == 200);
+  CHECK(api_me(server, token).status == 401);
+  CHECK(api_me(server, str(again.json(), "access_token")).status == 200);
+
+  r = server.post_form("/oauth/token", form({{"grant_type", "client_credentials"}}), basic_header(kClient, "wrong"));
+  CHECK(r.status == 401);
+  CHECK(str(r.json(), "error") == "invalid_client");
+}

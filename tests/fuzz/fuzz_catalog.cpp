@@ -30,12 +30,19 @@ void check_app(const catalog::App& app) {
   FUZZ_CHECK(!app.auth_types.empty());
   std::set<std::string> types(app.auth_types.begin(), app.auth_types.end());
   FUZZ_CHECK(types.size() == app.auth_types.size());
-  for (const auto& t : types) FUZZ_CHECK(t == "oauth2" || t == "keybased");
-  FUZZ_CHECK(app.offers("oauth2") == app.oauth2.has_value());
+  for (const auto& t : types) FUZZ_CHECK(t == "oauth2" || t == "oauth2_cc" || t == "keybased");
+  FUZZ_CHECK((app.offers("oauth2") || app.offers("oauth2_cc")) == app.oauth2.has_value());
+  FUZZ_CHECK(!app.offers("oauth2_cc") || types.size() == 1);
   FUZZ_CHECK(app.offers("keybased") == !app.fields.empty());
   if (app.oauth2) {
     const auto& o = *app.oauth2;
-    FUZZ_CHECK(endpoint_ok(o.authorization_endpoint));
+    FUZZ_CHECK(o.client_credentials == app.offers("oauth2_cc"));
+    // A client-credentials app has no authorization step, and its client
+    // always authenticates.
+    if (o.client_credentials)
+      FUZZ_CHECK(o.authorization_endpoint.empty() && o.token_endpoint_auth_method != "none");
+    else
+      FUZZ_CHECK(endpoint_ok(o.authorization_endpoint));
     FUZZ_CHECK(endpoint_ok(o.token_endpoint));
     FUZZ_CHECK(o.revocation_endpoint.empty() || endpoint_ok(o.revocation_endpoint));
     FUZZ_CHECK(!o.scope_separator.empty());  // split_scopes would never end

@@ -82,6 +82,18 @@ TEST_CASE("bad definitions name the app and the key") {
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text","secret":true}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text"},{"name":"sub","label":"T","type":"text"}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"api_base_url":"https://a.example","keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "api_base_url"},
+#define CC R"({"slug":"a1","name":"x","auth_types":["oauth2_cc"],"oauth2_cc":{"token_endpoint":"https://e.example/t")"
+      {CC R"(,"authorization_endpoint":"https://e.example/a"}})", "authorization_endpoint"},
+      {CC R"(,"pkce":false}})", "pkce"},
+      {CC R"(,"refresh_params":{"a":"b"}}})", "refresh_params"},
+      {CC R"(,"callback_metadata":["realmId"]}})", "callback_metadata"},
+      {CC R"(,"token_endpoint_auth_method":"none"}})", "token_endpoint_auth_method"},
+      {CC R"(,"token_params":{"grant_type":"password"}}})", "token_params"},
+#undef CC
+      {R"({"slug":"a1","name":"x","auth_types":["oauth2_cc"]})", "oauth2_cc"},
+      {R"({"slug":"a1","name":"x","auth_types":["oauth2_cc"],"oauth2_cc":{}})", "token_endpoint"},
+      {R"({"slug":"a1","name":"x","auth_types":["keybased"],"oauth2_cc":{"token_endpoint":"https://e.example/t"},"keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "oauth2_cc"},
+      {R"({"slug":"a1","name":"x","auth_types":["oauth2_cc","keybased"],"oauth2_cc":{"token_endpoint":"https://e.example/t"},"keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "auth_types"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.json);
@@ -294,4 +306,25 @@ TEST_CASE("extends: unknown parents, cycles and bad merged definitions are refus
   CHECK(code == REFOLD_EINVALID);
   CHECK(msg.find("app 'bad-child'") != std::string::npos);
   CHECK(msg.find("pkce") != std::string::npos);
+}
+
+TEST_CASE("client credentials: an oauth2_cc app has a token endpoint and no authorization step") {
+  auto app = refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"m2m","name":"M2M","auth_types":["oauth2_cc"],
+        "connection_fields":[{"name":"instance","label":"Instance","type":"text"}],
+        "api_base_url":"https://{connection.instance}.api.example/v1",
+        "oauth2_cc":{"token_endpoint":"https://{connection.instance}.auth.example/oauth/token",
+                     "scopes":["a","b"],"token_endpoint_auth_method":"client_secret_post",
+                     "token_params":{"audience":"https://api.example"},"default_expires_in":3600,
+                     "revocation":"none"}})",
+                          "test"),
+      "test");
+  REQUIRE(app.oauth2);
+  CHECK(app.oauth2->client_credentials);
+  CHECK(app.offers("oauth2_cc"));
+  CHECK_FALSE(app.offers("oauth2"));
+  CHECK(app.oauth2->authorization_endpoint.empty());
+  CHECK(app.oauth2->default_lifetime_ms == 3600 * 1000);
+  CHECK(app.oauth2->revocation_none);
+  CHECK(app.oauth2->token_params == std::vector<std::pair<std::string, std::string>>{{"audience", "https://api.example"}});
 }

@@ -21,6 +21,7 @@
 #include "oauth/flow.hpp"
 #include "temp_store.hpp"
 #include "test_keys.hpp"
+#include "util/error.hpp"
 #include "util/json.hpp"
 #include "vault/vault.hpp"
 
@@ -59,7 +60,18 @@ boost::json::object sample_inputs(const catalog::App& app) {
     if (f.type == catalog::FieldType::select) o[f.name] = f.options.front().value;
     else if (f.type == catalog::FieldType::number) o[f.name] = f.minimum.value_or(1);
     else if (f.type == catalog::FieldType::boolean) o[f.name] = true;
-    else o[f.name] = "acme";
+    else {
+      // The placeholder where it is a valid value (it shows the shape),
+      // else a plain label.
+      o[f.name] = "acme";
+      if (!f.placeholder.empty()) {
+        try {
+          f.check(boost::json::value(f.placeholder));
+          o[f.name] = f.placeholder;
+        } catch (const refold::Error&) {
+        }
+      }
+    }
   }
   return o;
 }
@@ -111,6 +123,7 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
   oauth::Flows flows(cat, *t.store, vault, never, clock, clients);
 
   std::size_t oauth_apps = 0;
+  std::size_t cc_apps = 0;
   std::size_t real_apps = 0;
   for (const auto& [slug, app] : cat.apps()) {
     INFO("app " << slug);
@@ -129,7 +142,7 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     if (!app.oauth2) continue;
     ++oauth_apps;
     const catalog::OAuth2& def = *app.oauth2;
-    check_public_https("authorization_endpoint", filled(def.authorization_endpoint, inputs));
+    if (!def.client_credentials) check_public_https("authorization_endpoint", filled(def.authorization_endpoint, inputs));
     check_public_https("token_endpoint", filled(def.token_endpoint, inputs));
     // Every OAuth app says how a disconnect revokes: RFC 7009, its own
     // request, or that its provider cannot.
@@ -139,6 +152,13 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     if (def.revocation) check_public_https("revocation url", filled(def.revocation->url, inputs));
     if (!app.api_base_url.empty() && app.api_base_url.front() != '{')
       check_public_https("api_base_url", filled(app.api_base_url, inputs));
+    if (def.client_credentials) {
+      // No user and no browser: begin refuses, naming the grant.
+      ++cc_apps;
+      CHECK_THROWS_WITH_AS(flows.begin("acct", slug, oauth::BeginOptions{}), doctest::Contains("client-credentials"),
+                           refold::Error);
+      continue;
+    }
 
     oauth::BeginOptions options;
     options.connection = sample_inputs(app);
@@ -165,6 +185,7 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     }
   }
   CHECK(oauth_apps > 0);
+  CHECK(cc_apps > 0);
   CHECK(real_apps >= 120);  // the catalog's promise (docs/catalog.md)
 }
 
@@ -172,7 +193,10 @@ namespace {
 
 std::string join_auth_types(const catalog::App& app) {
   std::string out;
-  for (const auto& t : app.auth_types) out += (out.empty() ? "" : ", ") + (t == "oauth2" ? std::string("OAuth 2.0") : std::string("keys"));
+  for (const auto& t : app.auth_types)
+    out += (out.empty() ? "" : ", ") + std::string(t == "oauth2"      ? "OAuth 2.0"
+                                                   : t == "oauth2_cc" ? "client credentials"
+                                                                      : "keys");
   return out;
 }
 

@@ -179,9 +179,61 @@ TEST_CASE("store migrate: a store of schema version 6 gets the due index that ho
   t.rewind("DROP INDEX connections_due; CREATE INDEX connections_due ON connections"
            " (next_refresh_at) WHERE auth_type = 'oauth2' AND status = 'active'"
            " AND next_refresh_at IS NOT NULL; PRAGMA user_version = 6");
-  CHECK_FALSE(mentions(t.store->plan(store::SqliteStore::HotQuery::due), "COVERING INDEX connections_due"));
   t.store->migrate();
   CHECK(mentions(t.store->plan(store::SqliteStore::HotQuery::due), "COVERING INDEX connections_due"));
+}
+
+TEST_CASE("store migrate: a store of schema version 7 takes client-credentials connections and keeps its rows") {
+  ListingStore t;
+  t.add("alice", "twilio");
+  t.add("bob", "slack", "oauth2");
+  // Version 7's table: the CHECK without oauth2_cc, its indexes and triggers.
+  t.rewind(R"sql(
+CREATE TABLE c7 (
+  account TEXT NOT NULL, app TEXT NOT NULL,
+  auth_type TEXT NOT NULL CHECK (auth_type IN ('oauth2', 'keybased')),
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'reauth_required')),
+  reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER,
+  refresh_failures INTEGER NOT NULL DEFAULT 0, next_refresh_at INTEGER, lease_owner TEXT,
+  lease_expires_at INTEGER, version INTEGER NOT NULL DEFAULT 1,
+  key_id INTEGER NOT NULL REFERENCES data_keys (id), nonce BLOB NOT NULL, ciphertext BLOB NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}', forced_refresh INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account, app, auth_type)) STRICT, WITHOUT ROWID;
+INSERT INTO c7 SELECT account, app, auth_type, status, reason, created_at, updated_at, expires_at,
+  refresh_failures, next_refresh_at, lease_owner, lease_expires_at, version, key_id, nonce, ciphertext,
+  config, forced_refresh FROM connections;
+DROP TABLE connections;
+ALTER TABLE c7 RENAME TO connections;
+CREATE INDEX connections_by_expiry ON connections (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX connections_by_key ON connections (key_id);
+CREATE INDEX connections_by_status ON connections (status, account, app, auth_type);
+CREATE INDEX connections_by_app ON connections (app, account, auth_type);
+CREATE INDEX connections_by_app_status ON connections (app, status, account, auth_type);
+CREATE INDEX connections_due ON connections (next_refresh_at, lease_expires_at, status)
+  WHERE auth_type = 'oauth2' AND status = 'active' AND next_refresh_at IS NOT NULL;
+CREATE TRIGGER connections_inserted AFTER INSERT ON connections BEGIN
+  INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app);
+END;
+PRAGMA user_version = 7;)sql");
+  t.store->migrate();
+  // The rows are there, a client-credentials one can be added, and the
+  // change log sees writes (the triggers are back).
+  CHECK(t.all_pages({}, 10) == std::vector<std::string>{"alice/twilio/keybased", "bob/slack/oauth2"});
+  const auto before = t.store->changes_since(0, 1000).last;
+  t.add("carol", "personio", "oauth2_cc");
+  CHECK(t.all_pages({}, 10) ==
+        std::vector<std::string>{"alice/twilio/keybased", "bob/slack/oauth2", "carol/personio/oauth2_cc"});
+  CHECK(t.store->changes_since(0, 1000).last > before);
+  CHECK(mentions(t.store->plan(store::SqliteStore::HotQuery::due), "COVERING INDEX connections_due"));
+  // The due list takes them, with their auth type.
+  const std::int64_t k = t.key_id;
+  t.store->upsert({"dave", "marketo", "oauth2_cc"},
+                  [k](std::int64_t) { return store::Sealed{k, store::Bytes(24, 3), store::Bytes(40, 4)}; }, 1000,
+                  2000, 1500);
+  const auto due = t.store->due(1600, 10, {});
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].account == "dave");
+  CHECK(due[0].auth_type == "oauth2_cc");
 }
 
 TEST_CASE("store hot queries: a credential read and the due list are index searches, never a scan") {

@@ -135,6 +135,7 @@ Credentials Lifecycle::decrypt(const store::ConnectionWithSecret& row, std::opti
   Credentials c;
   CredentialState& s = c.state;
   s.keybased = conn.id.auth_type == "keybased";
+  s.client_credentials = conn.id.auth_type == "oauth2_cc";
   s.active = conn.status == "active";
   s.reason = conn.reason;
   s.version = conn.version;
@@ -149,7 +150,9 @@ Credentials Lifecycle::decrypt(const store::ConnectionWithSecret& row, std::opti
     return c;
   }
   oauth::TokenSet t = read_oauth_record(plain.view());
-  s.has_refresh_token = t.refresh_token.has_value();
+  // A client-credentials connection renews with its client, as another
+  // renews with its refresh token.
+  s.has_refresh_token = t.refresh_token.has_value() || s.client_credentials;
   if (token && holds)
     *holds = t.access_token.size() == token->size() &&
              sodium_memcmp(t.access_token.data(), token->data(), token->size()) == 0;
@@ -184,8 +187,10 @@ crypto::WipedBytes Lifecycle::credentials(const std::string& account, const std:
   const KeyRef k = key_ref(buffer, account, app);
   std::int64_t version = 0;
   bool due = false;
-  auto servable_now = [now, &version, &due](const CredentialState& s) {
+  const char* auth_type = "oauth2";
+  auto servable_now = [now, &version, &due, &auth_type](const CredentialState& s) {
     version = s.version;
+    auth_type = token_auth_type(s);
     const ReadAction a = lifecycle::decide_read(token_state(s), now);
     due = a == ReadAction::serve_and_refresh;
     return a == ReadAction::serve || due;
@@ -194,7 +199,7 @@ crypto::WipedBytes Lifecycle::credentials(const std::string& account, const std:
   if (found == CredentialCache::Found::served) {
     note_handed(k, version);
     // Valid, inside the window: served now, refreshed in the background.
-    if (due) scheduler_.kick(account, app);
+    if (due) scheduler_.kick(account, app, auth_type);
     return std::move(cur.json);
   }
   if (found == CredentialCache::Found::no) cur = load(account, app, k);
@@ -239,7 +244,7 @@ crypto::WipedBytes Lifecycle::resolve(const std::string& account, const std::str
     case ReadAction::serve:
       return hand(cur);
     case ReadAction::serve_and_refresh:
-      scheduler_.kick(account, app);
+      scheduler_.kick(account, app, token_auth_type(s));
       return hand(cur);
     case ReadAction::backing_off:
       fail(lifecycle::code_for_reason(s.reason), lifecycle::backoff_message(app, s.reason, *s.due_at, true));
@@ -251,7 +256,7 @@ crypto::WipedBytes Lifecycle::resolve(const std::string& account, const std::str
   // reusing the buffer `k` points into: `k` is not used again.
   std::string buffer;
   if (!s.has_refresh_token) {
-    if (mark_expired(account, app, std::string("oauth2"), "expired", std::nullopt, s.version, nullptr))
+    if (mark_expired(account, app, std::string(token_auth_type(s)), "expired", std::nullopt, s.version, nullptr))
       fail(REFOLD_EREAUTH, "app '" + app + "': the access token expired and there is no refresh "
                            "token; the user must connect again");
     // Replaced meanwhile: look again.
@@ -324,7 +329,7 @@ void Lifecycle::report_unauthorized(const std::string& account, const std::strin
     }
   }
   if (rejected) {
-    if (mark_expired(account, app, s.keybased ? "keybased" : "oauth2", "unauthorized", std::nullopt, s.version,
+    if (mark_expired(account, app, s.keybased ? "keybased" : token_auth_type(s), "unauthorized", std::nullopt, s.version,
                      nullptr))
       fail(REFOLD_EREAUTH, "app '" + app + rejected + "; the user must connect again");
     return;  // replaced meanwhile

@@ -91,6 +91,10 @@ class Lifecycle {
   };
   static KeyRef key_ref(std::string& buffer, const std::string& account, const std::string& app);
   static lifecycle::TokenState token_state(const CredentialState& s);
+  // "oauth2" or "oauth2_cc": the auth type of a connection with tokens.
+  static const char* token_auth_type(const CredentialState& s) {
+    return s.client_credentials ? "oauth2_cc" : "oauth2";
+  }
   Credentials load(const std::string& account, const std::string& app);
   Credentials load(const std::string& account, const std::string& app, KeyRef k);
   Credentials decrypt(const store::ConnectionWithSecret& row,
@@ -103,10 +107,12 @@ class Lifecycle {
   Credentials refresh_shared(const std::string& account, const std::string& app, Credentials seen,
                              bool need_new, std::optional<std::int64_t> forced, Slot slot);
   // Takes the row's lease, re-reads it and refreshes only if still needed.
-  Credentials refresh_leader(const std::string& account, const std::string& app,
+  Credentials refresh_leader(const std::string& account, const std::string& app, const std::string& auth_type,
                              std::optional<std::int64_t> forced, Slot slot, std::vector<Event>& events);
-  // Sends the refresh for the row read under the lease; the app's gate
-  // slot is taken (foreground) or already held (background).
+  // Sends the refresh for the row read under the lease (for oauth2_cc, a
+  // new client-credentials grant), as the connection's own client or the
+  // host's registration; the app's gate slot is taken (foreground) or
+  // already held (background).
   oauth::RefreshResult send_refresh(const store::ConnectionId& id, const oauth::TokenSet& old, Millis now,
                                     Slot slot);
   // A worker's job: refreshes one due connection if it still needs it.

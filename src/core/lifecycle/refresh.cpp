@@ -24,6 +24,7 @@ Credentials Lifecycle::refresh_shared(const std::string& account, const std::str
                                       Slot slot) {
   std::string key;
   CredentialCache::key(key, account, app);
+  const std::string auth_type = token_auth_type(seen.state);
   for (;;) {
     auto joined = flights_.join(key);
     if (!joined.lead) {
@@ -46,7 +47,7 @@ Credentials Lifecycle::refresh_shared(const std::string& account, const std::str
     std::vector<Event> events;
     Credentials result;
     try {
-      result = refresh_leader(account, app, forced, slot, events);
+      result = refresh_leader(account, app, auth_type, forced, slot, events);
     } catch (...) {
       flights_.finish(key);
       promise.set_exception(std::current_exception());
@@ -69,15 +70,16 @@ oauth::RefreshResult Lifecycle::send_refresh(const store::ConnectionId& id, cons
   const std::string& app = id.app;
   oauth::RefreshResult r;
   const catalog::App* def = deps_.catalog.find(app);
-  auto client = deps_.clients.find(app);
-  if (!def || !def->oauth2) {
+  oauth::ClientRegistration own;
+  const oauth::ClientRegistration* client = oauth::client_for(old, app, deps_.clients, own);
+  if (!def || !def->oauth2 || def->oauth2->client_credentials != (id.auth_type == "oauth2_cc")) {
     r.failure = oauth::RefreshFailure::client;
     r.reason = "unknown_app";
     r.code = REFOLD_EINVALID;
-    r.message = "app '" + app + "' is no longer an OAuth 2.0 app in the catalog; cannot refresh";
+    r.message = "app '" + app + "' is no longer an " + id.auth_type + " app in the catalog; cannot refresh";
     return r;
   }
-  if (client == deps_.clients.end()) {
+  if (!client) {
     r.failure = oauth::RefreshFailure::client;
     r.reason = "missing_client";
     r.code = REFOLD_EINVALID;
@@ -102,15 +104,18 @@ oauth::RefreshResult Lifecycle::send_refresh(const store::ConnectionId& id, cons
     gate_.enter(app);
     slotted.gate = &gate_;
   }
-  return oauth::refresh(deps_.http(), *def, client->second, *old.refresh_token, old.scopes, now,
+  if (def->oauth2->client_credentials)
+    return oauth::fetch_client_credentials(deps_.http(), *def, *client, old.scopes, now, &scheduler_.stopping(),
+                                           &old);
+  return oauth::refresh(deps_.http(), *def, *client, *old.refresh_token, old.scopes, now,
                         &scheduler_.stopping(), &old);
 }
 
 Credentials Lifecycle::refresh_leader(const std::string& account, const std::string& app,
-                                      std::optional<std::int64_t> forced, Slot slot,
+                                      const std::string& auth_type, std::optional<std::int64_t> forced, Slot slot,
                                       std::vector<Event>& events) {
   const std::atomic<bool>* cancel = &scheduler_.stopping();
-  store::ConnectionId id{account, app, "oauth2"};
+  store::ConnectionId id{account, app, auth_type};
   std::string buffer;
   const std::string_view key = CredentialCache::key(buffer, account, app);
   const std::size_t key_hash = CredentialCache::hash(key);
@@ -173,7 +178,7 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
       continue;
     }
     if (!s.has_refresh_token) {
-      expire(account, app, "oauth2", forced ? "unauthorized" : "expired", owner_,
+      expire(account, app, auth_type, forced ? "unauthorized" : "expired", owner_,
              "app '" + app + (forced ? "': the access token was rejected (HTTP 401)"
                                      : "': the access token expired") +
                  " and there is no refresh token",
@@ -192,7 +197,7 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
     // A refresh token past the lifetime the provider gave it would only be
     // refused: the user is needed, and the provider is not asked.
     if (old.refresh_expires_at && now >= *old.refresh_expires_at)
-      expire(account, app, "oauth2", "expired", owner_,
+      expire(account, app, auth_type, "expired", owner_,
              "app '" + app + "': the refresh token expired at " + rfc3339(*old.refresh_expires_at), &events);
     try {
       r = send_refresh(id, old, now, slot);
@@ -208,8 +213,11 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
         t.refresh_token = std::move(old.refresh_token);
         t.refresh_expires_at = old.refresh_expires_at;
       }
-      // The connection's inputs are its own, whatever the app says now.
+      // The connection's inputs and its own client are its own, whatever the
+      // app says now.
       if (t.connection.empty()) t.connection = old.connection;
+      t.client_id = std::move(old.client_id);
+      t.client_secret = std::move(old.client_secret);
       // So does metadata the response did not repeat; the API base is built
       // again from it, and stays as it was if the new values do not make one.
       if (const catalog::App* def = deps_.catalog.find(app)) {
@@ -219,7 +227,7 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
           t.api_base_url = old.api_base_url;
         }
       }
-      crypto::SecretString plain = oauth_record(t);
+      crypto::SecretString plain = oauth_record(t, auth_type);
       Millis done_at = deps_.clock.now();
       store::RefreshedTokens saved;
       saved.expires_at = t.expires_at;
@@ -259,12 +267,12 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
       // before the save (the generation is the shard's, not this key's).
       invalidate(account, app);
       cache_->put(key, key_hash, fresh, before_save + 1);
-      events.emplace_back("connection.refreshed", account, app, "oauth2", done_at);
+      events.emplace_back("connection.refreshed", account, app, auth_type, done_at);
       return fresh;
     }
 
     if (r.failure == oauth::RefreshFailure::grant)
-      expire(account, app, "oauth2", r.reason, owner_, r.message, &events);
+      expire(account, app, auth_type, r.reason, owner_, r.message, &events);
 
     // A passing failure, or the app's client configuration: keep the
     // tokens, back off, say so.
@@ -280,7 +288,7 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
     if (r.retry_after) gate_.pause(app, failed_at + *r.retry_after);
     deps_.store.record_refresh_failure(id, owner_, failed_at, retry_at, r.reason);
     invalidate(account, app);
-    events.emplace_back("connection.refresh_failed", account, app, "oauth2", failed_at, r.reason);
+    events.emplace_back("connection.refresh_failed", account, app, auth_type, failed_at, r.reason);
     events.back().retry_at = retry_at;
     if (!forced && !lifecycle::expired(token_state(s), failed_at)) return cur;  // the old token is still good
     fail(r.code, r.message + "; next attempt after " + rfc3339(retry_at));
@@ -299,7 +307,7 @@ bool Lifecycle::refresh_in_background(const store::ConnectionId& id) noexcept {
       case lifecycle::ReadAction::reauth:
         return true;
       case lifecycle::ReadAction::expire:
-        mark_expired(id.account, id.app, "oauth2", "expired", std::nullopt, s.version, nullptr);
+        mark_expired(id.account, id.app, std::string(token_auth_type(s)), "expired", std::nullopt, s.version, nullptr);
         return true;
       case lifecycle::ReadAction::serve_and_refresh:
       case lifecycle::ReadAction::refresh_and_wait: {

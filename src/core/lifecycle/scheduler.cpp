@@ -139,14 +139,14 @@ void Scheduler::start_dispatcher() {
   if (!dispatcher_.joinable()) dispatcher_ = std::thread([this] { dispatch(); });
 }
 
-void Scheduler::kick(const std::string& account, const std::string& app) {
+void Scheduler::kick(const std::string& account, const std::string& app, const std::string& auth_type) {
   std::string key = key_of(account, app);
   {
     std::lock_guard lock(mu_);
     if (stopping_.load(std::memory_order_relaxed) || queued_.count(key) || kicked_.size() >= kMaxKicked)
       return;
     queued_.insert(key);
-    kicked_.push_back(Item{store::ConnectionId{account, app, "oauth2"}, std::move(key)});
+    kicked_.push_back(Item{store::ConnectionId{account, app, auth_type}, std::move(key)});
     start_dispatcher();
     wake_ = true;
   }

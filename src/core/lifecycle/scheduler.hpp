@@ -89,7 +89,7 @@ class Scheduler {
 
   // Asks for a refresh of (account, app) soon, ahead of the due backlog.
   // Cheap, and does nothing when one is already queued or running.
-  void kick(const std::string& account, const std::string& app);
+  void kick(const std::string& account, const std::string& app, const std::string& auth_type);
   // Set when the scheduler stops: work under way should give up.
   const std::atomic<bool>& stopping() const { return stopping_; }
   // Stops dispatching, cancels (through stopping()) and joins everything.
