@@ -266,7 +266,8 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  * loopback redirect URI. Gives up after oauth.interactive_timeout_ms
  * (default 5 minutes) with REFOLD_ETIMEOUT. An app that requires
  * connection inputs (connection_fields) cannot be connected this way:
- * REFOLD_EINVALID before a browser opens (use refold_oauth_begin).
+ * REFOLD_EINVALID before a browser opens (use refold_connect_oauth, or
+ * refold_oauth_begin).
  *
  * Where a key-based app declares a verification request, the credentials
  * are checked with the provider first: REFOLD_EAUTH when it rejects them
@@ -284,6 +285,25 @@ REFOLD_EXTERN void refold_client_free(refold_client *client);
  */
 REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
                                  const char *app, const char *payload_json);
+
+/*
+ * Connect `app`'s "oauth2" auth for `account` interactively, as
+ * refold_connect with a NULL payload does (loopback listener, URL opener,
+ * oauth.interactive_timeout_ms), with `options_json` as refold_oauth_begin
+ * takes it, or NULL for none: {"scopes":[...], "params":{...} (extra
+ * authorize parameters the app allows), "connection":{...} (the app's
+ * connection inputs, such as a tenant's subdomain)}. "redirect_uri" is
+ * refused: the redirect goes to the flow's own listener. The inputs are
+ * checked before a browser opens (errors name the input, never its value);
+ * an app that requires inputs needs them here. Returns once the tokens are
+ * saved; emits as refold_connect does.
+ * Errors: as refold_connect's OAuth flow: REFOLD_EINVALID (also for an app
+ * without the oauth2 auth type), REFOLD_ENOTFOUND, REFOLD_ETIMEOUT,
+ * REFOLD_ECANCELLED, REFOLD_EAUTH, REFOLD_ENETWORK, REFOLD_EPROVIDER,
+ * REFOLD_ESTATE, REFOLD_ESTORE, REFOLD_ECRYPTO. Thread-safe.
+ */
+REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *account,
+                                       const char *app, const char *options_json);
 
 /*
  * Import a connection made elsewhere (another system's stored tokens or

@@ -44,6 +44,25 @@ func (c *Client) ConnectOAuth(account, app string) error {
 	return c.connect(account, app, nil)
 }
 
+// ConnectOAuthWith is ConnectOAuth with the options BeginOAuth takes
+// (scopes, extra parameters, connection inputs; not RedirectURI, which is
+// ErrInvalid: the redirect goes to the flow's own listener). An app that
+// requires connection inputs is connected this way. Inputs are checked
+// before a browser opens; errors name the input, never its value.
+func (c *Client) ConnectOAuthWith(account, app string, opts *OAuthOptions) error {
+	var a cArgs
+	defer a.free()
+	acc, ap, err := a.connection(account, app)
+	if err != nil {
+		return err
+	}
+	op, err := a.options(opts)
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_connect_oauth(p, acc, ap, op) })
+}
+
 // connect connects with payload, JSON fields (key-based), or with nil
 // (OAuth). The payload is copied to C without a Go string in between.
 func (c *Client) connect(account, app string, payload []byte) error {
@@ -219,15 +238,9 @@ func (c *Client) BeginOAuth(account, app string, opts *OAuthOptions) (string, er
 	if err != nil {
 		return "", err
 	}
-	var op *C.char
-	if opts != nil {
-		text, err := json.Marshal(opts)
-		if err != nil {
-			return "", &Error{Code: CodeInvalid, Message: "options: " + err.Error()}
-		}
-		if op, err = a.add(string(text), "options"); err != nil {
-			return "", err
-		}
+	op, err := a.options(opts)
+	if err != nil {
+		return "", err
 	}
 	var url *C.char
 	err = c.call(func(p *C.refold_client) C.int { return C.refold_oauth_begin(p, acc, ap, op, &url) })

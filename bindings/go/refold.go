@@ -205,6 +205,18 @@ func (a *cArgs) connection(account, app string) (acc, ap *C.char, err error) {
 	return acc, ap, nil
 }
 
+// options adds begin's options as JSON; nil for none.
+func (a *cArgs) options(opts *OAuthOptions) (*C.char, error) {
+	if opts == nil {
+		return nil, nil
+	}
+	text, err := json.Marshal(opts)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalid, Message: "options: " + err.Error()}
+	}
+	return a.add(string(text), "options")
+}
+
 func (a *cArgs) optional(s, what string) (*C.char, error) {
 	if s == "" {
 		return nil, nil

@@ -220,6 +220,21 @@ func TestOAuthConnectThroughTheURLOpener(t *testing.T) {
 	if !errors.Is(err, ErrCancelled) || !errors.Is(err, refused) {
 		t.Errorf("a refusing opener: %v", err)
 	}
+	// With options: the scopes asked for; a redirect URI is refused.
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuthWith("third", "sandbox", &OAuthOptions{RedirectURI: "http://127.0.0.1:9/cb"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a redirect URI with the interactive flow: %v", err)
+	}
+	if err := c.ConnectOAuthWith("third", "sandbox", &OAuthOptions{Scopes: []string{"read"}}); err != nil {
+		t.Fatalf("connect with options: %v", err)
+	}
+	b.wait(t)
+	third, err := c.Credentials("third", "sandbox")
+	if err != nil || strings.Join(third.Scopes, " ") != "read" {
+		t.Errorf("connected with options: %v %v", third, err)
+	}
 	if err := c.SetURLOpener(nil); err != nil {
 		t.Errorf("restoring the default opener: %v", err)
 	}

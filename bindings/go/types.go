@@ -221,9 +221,12 @@ type Event struct {
 
 // OAuthOptions adjust BeginOAuth; zero values keep the registration's.
 type OAuthOptions struct {
-	RedirectURI string            `json:"redirect_uri,omitempty"`
+	RedirectURI string            `json:"redirect_uri,omitempty"` // BeginOAuth only
 	Scopes      []string          `json:"scopes,omitempty"`
 	Params      map[string]string `json:"params,omitempty"` // extra authorize parameters the app allows
+	// The app's connection inputs (its connection_fields), such as a
+	// tenant's subdomain: strings, numbers or booleans.
+	Connection map[string]any `json:"connection,omitempty"`
 }
 
 // OAuthResult is what CompleteOAuth connected.

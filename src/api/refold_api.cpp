@@ -113,6 +113,16 @@ REFOLD_EXTERN int refold_connect(refold_client* client, const char* account, con
   });
 }
 
+REFOLD_EXTERN int refold_connect_oauth(refold_client* client, const char* account, const char* app,
+                                       const char* options_json) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_account(account);
+    refold::text::check_slug(app);
+    c.connect_oauth(account, app, options_json);
+  });
+}
+
 REFOLD_EXTERN int refold_import_connection(refold_client* client, const char* account, const char* app,
                                            const char* credentials_json) {
   return guard([&] {

@@ -22,6 +22,7 @@ constexpr OptionSpec kOptions[] = {
     {"--config", true, ""},        {"--json", false, ""},
     {"--help", false, ""},         {"--version", false, ""},
     {"--field", true, "connect"},  {"--no-browser", false, "connect"},
+    {"--connection", true, "connect"},
     {"--open-with", true, "connect"}, {"--auth-type", true, "connect"},
     {"--all", false, "connections"},  {"--app", true, "connections"},
     {"--status", true, "connections"}, {"--limit", true, "connections"},
@@ -68,6 +69,7 @@ void apply(Args& a, const Seen& s) {
   else if (n == "--help") a.help = true;
   else if (n == "--version") a.version = true;
   else if (n == "--field") a.fields.push_back(s.value);
+  else if (n == "--connection") a.connection.emplace_back(s.value);
   else if (n == "--no-browser") a.no_browser = true;
   else if (n == "--open-with") a.open_with = s.value;
   else if (n == "--auth-type") a.auth_type = s.value;
@@ -92,8 +94,11 @@ void check_operands(const Args& a) {
   if (c == "connect") {
     if (a.no_browser && a.open_with)
       throw usage_error("connect: --no-browser and --open-with exclude each other", c);
-    if (a.auth_type && *a.auth_type != "oauth2" && *a.auth_type != "keybased")
-      throw usage_error("connect: --auth-type must be 'oauth2' or 'keybased'", c);
+    if (a.auth_type && *a.auth_type != "oauth2" && *a.auth_type != "oauth2_cc" && *a.auth_type != "keybased")
+      throw usage_error("connect: --auth-type must be 'oauth2', 'oauth2_cc' or 'keybased'", c);
+    for (const auto& input : a.connection)
+      if (input.find('=') == std::string::npos || input.front() == '=')
+        throw usage_error("connect: --connection takes NAME=VALUE", c);
   }
   if (a.status_filter && *a.status_filter != "active" && *a.status_filter != "reauth_required")
     throw usage_error(c + ": --status must be 'active' or 'reauth_required'", c);

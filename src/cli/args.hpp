@@ -28,6 +28,8 @@ struct Args {
   bool no_browser = false;
   std::optional<std::string> open_with;
   std::optional<std::string> auth_type;
+  // --connection NAME=VALUE: the connection's inputs (not secret).
+  std::vector<std::string> connection;
 
   // connections: --all, and the filters and paging of one page
   bool all = false;

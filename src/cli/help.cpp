@@ -77,12 +77,23 @@ missing required field is an error that names it.
 OAuth apps open the provider's authorization page and wait for the browser
 to come back to a listener on 127.0.0.1. The config must register the app's
 OAuth client under "oauth_clients". For an app offering both, --field means
-key-based and no --field means OAuth.
+key-based and no --field means OAuth. An app whose provider has a host per
+customer takes it as --connection (refold connect zendesk --connection
+subdomain=acme).
+
+Client-credentials apps (auth type oauth2_cc) take the customer's own
+client as --field client_id=ID --field client_secret=SECRET (asked for on a
+terminal when no --field is given; left out, the config's "oauth_clients"
+registration is used) and their connection inputs as --connection, and
+fetch a token at once, which proves the client works.
 
 Options:
   --field NAME=VALUE  a field of a key-based app; repeat for each field.
                       Values on a command line are visible to other local
                       users (ps); prefer the prompt for secrets
+  --connection NAME=VALUE
+                      a connection input of an OAuth or client-credentials
+                      app, such as its tenant's subdomain (repeat for each)
   --auth-type TYPE    'keybased' or 'oauth2', for apps offering both
   --no-browser        print the authorization URL to stderr instead of
                       opening a browser, then wait

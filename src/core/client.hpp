@@ -52,6 +52,9 @@ class Client {
   // (and verified with the provider where the app declares how). Without:
   // the interactive OAuth flow through the browser.
   void connect(const std::string& account, const std::string& app, const char* payload_json);
+  // The interactive OAuth flow with begin's options (refold_connect_oauth):
+  // scopes, extra parameters and connection inputs; not a redirect URI.
+  void connect_oauth(const std::string& account, const std::string& app, const char* options_json);
   // Saves a connection made elsewhere: OAuth tokens or key-based fields
   // (refold.h, refold_import_connection), validated as a connect would be.
   void import_connection(const std::string& account, const std::string& app, const char* credentials_json);
@@ -91,7 +94,7 @@ class Client {
   // Checks key-based fields (and verifies them where the app says how),
   // then seals and saves them.
   void save_keybased(const std::string& account, const catalog::App& app, const boost::json::object& fields);
-  void connect_interactive(const std::string& account, const catalog::App& app);
+  void connect_interactive(const std::string& account, const catalog::App& app, oauth::BeginOptions options = {});
   // An oauth2_cc app: fetches a token with the payload's client (or the
   // host's registration), which also proves the client works, and saves it.
   void connect_client_credentials(const std::string& account, const catalog::App& app, const char* payload_json);

@@ -105,17 +105,30 @@ std::string Client::oauth_complete(std::string_view callback_url) {
   return bj::serialize(o);
 }
 
-void Client::connect_interactive(const std::string& account, const catalog::App& app) {
+void Client::connect_oauth(const std::string& account, const std::string& slug, const char* options_json) {
+  const catalog::App& app = app_or_throw(slug);
+  if (!app.offers("oauth2"))
+    fail(REFOLD_EINVALID, "app '" + slug + "' does not offer oauth2 (it offers " +
+                              (app.offers("oauth2_cc") ? "oauth2_cc: connect it with refold_connect and a payload)"
+                                                       : "keybased: connect it with refold_connect and its fields)"));
+  oauth::BeginOptions options = oauth::parse_begin_options(options_json);
+  if (options.redirect_uri)
+    fail(REFOLD_EINVALID, "options: 'redirect_uri' does not apply: the interactive flow redirects to its own "
+                          "loopback listener (use refold_oauth_begin for a redirect URI of yours)");
+  connect_interactive(account, app, std::move(options));
+}
+
+void Client::connect_interactive(const std::string& account, const catalog::App& app, oauth::BeginOptions options) {
+  // Inputs a connection needs and was not given: fail before a browser
+  // opens (begin checks the ones given).
+  if (options.connection.empty())
+    for (const auto& f : app.connection_fields)
+      if (f.required)
+        fail(REFOLD_EINVALID, "app '" + app.slug + "' needs the connection input '" + f.name +
+                                  "': pass it in options.connection to refold_connect_oauth (or refold_oauth_begin)");
   // RFC 8252: a loopback redirect on a port of our choosing, open only for
   // the flow's duration.
-  // Inputs a connection needs cannot be asked for here: fail before a
-  // browser opens.
-  for (const auto& f : app.connection_fields)
-    if (f.required)
-      fail(REFOLD_EINVALID, "app '" + app.slug + "' needs the connection input '" + f.name +
-                                "': connect it with refold_oauth_begin and options.connection");
   oauth::LoopbackListener listener(loopback_port_);
-  oauth::BeginOptions options;
   options.redirect_uri = listener.redirect_uri();
   std::string url = flows_->begin(account, app.slug, options);
   auto deadline = std::chrono::steady_clock::now() + interactive_timeout_;

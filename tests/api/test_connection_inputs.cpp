@@ -4,6 +4,8 @@
 // responses.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "lifecycle_fixture.hpp"
 
 using namespace refold_test;
@@ -116,6 +118,65 @@ TEST_CASE("connection inputs: a missing, unknown or unusable input fails begin, 
   // browser opens.
   CHECK(refold_connect(f.client.get(), "acct", "sandbox", nullptr) == REFOLD_EINVALID);
   CHECK(last_error().find("options.connection") != std::string::npos);
+}
+
+namespace {
+
+// Plays the user's browser on its own thread: follows the authorization
+// URL to the callback, and opens that.
+struct TenantBrowser {
+  static int open(const char* url, void* payload) {
+    auto* b = static_cast<TenantBrowser*>(payload);
+    b->opened = url;
+    b->thread = std::thread([b] {
+      HttpResult r = curl("GET", b->opened);
+      auto at = r.headers.find("location");
+      if (r.status == 302 && at != r.headers.end()) b->page = curl("GET", at->second).status;
+    });
+    return 0;
+  }
+  ~TenantBrowser() {
+    if (thread.joinable()) thread.join();
+  }
+  std::string opened;
+  int page = 0;
+  std::thread thread;
+};
+
+}  // namespace
+
+TEST_CASE("connection inputs: the interactive flow takes them with refold_connect_oauth") {
+  Lifecycle f;
+  tenant_app(f);
+  TenantBrowser browser;
+  REQUIRE(refold_set_url_opener(f.client.get(), &TenantBrowser::open, &browser, nullptr) == REFOLD_OK);
+
+  // Checked before a browser opens, by name.
+  CHECK(refold_connect_oauth(f.client.get(), "acct", "sandbox", R"({"connection": {"tenant": "a b"}})") ==
+        REFOLD_EINVALID);
+  CHECK(last_error().find("tenant") != std::string::npos);
+  CHECK(refold_connect_oauth(f.client.get(), "acct", "sandbox", nullptr) == REFOLD_EINVALID);
+  CHECK(last_error().find("refold_connect_oauth") != std::string::npos);
+  CHECK(refold_connect_oauth(f.client.get(), "acct", "sandbox",
+                             R"({"redirect_uri": "http://127.0.0.1:9/cb", "connection": {"tenant": "acme"}})") ==
+        REFOLD_EINVALID);
+  CHECK(last_error().find("redirect_uri") != std::string::npos);
+  CHECK(refold_connect_oauth(f.client.get(), "acct", "sandbox-keys", nullptr) == REFOLD_EINVALID);
+  CHECK(browser.opened.empty());
+
+  REQUIRE_MESSAGE(refold_connect_oauth(f.client.get(), "acct", "sandbox",
+                                       R"({"connection": {"tenant": "acme", "region": "us"}, "scopes": ["read"]})") ==
+                      REFOLD_OK,
+                  last_error());
+  browser.thread.join();
+  CHECK(browser.opened.rfind("http://acme.localhost:", 0) == 0);
+  CHECK(browser.page == 200);
+  int rc = 0;
+  bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+  REQUIRE(rc == REFOLD_OK);
+  CHECK(creds.at("connection") == bj::object{{"tenant", "acme"}, {"region", "us"}});
+  CHECK(creds.at("metadata").at("tenant") == "acme");
+  CHECK(creds.at("scopes") == bj::array{"read"});
 }
 
 TEST_CASE("connection inputs: the sandbox refuses a request to its bare address when it serves tenants") {

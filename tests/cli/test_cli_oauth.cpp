@@ -116,3 +116,81 @@ TEST_CASE("oauth: --open-with a command that fails at once ends the flow") {
   CHECK(server.counters().at("authorize").to_number<int>() == 0);
   CHECK_FALSE(contains(cli.transcript(), kClientSecret));
 }
+
+TEST_CASE("oauth: a client-credentials app connects with --field client_id/client_secret and --connection") {
+  Cli cli;
+  refold_test::Devserver server({"--auto-approve"});
+  server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  std::string token_url = server.base_url() + "/oauth/token";
+  token_url.replace(token_url.find("127.0.0.1"), 9, "{connection.tenant}.localhost");
+  bj::object app{{"slug", "sandbox-cc"},
+                 {"name", "Sandbox machine to machine"},
+                 {"auth_types", bj::array{"oauth2_cc"}},
+                 {"connection_fields", bj::array{bj::object{{"name", "tenant"}, {"label", "Tenant"}, {"type", "text"}}}},
+                 {"oauth2_cc", bj::object{{"token_endpoint", token_url}, {"token_response_metadata", bj::array{"tenant"}}}}};
+  const std::string config = cli.write_config("cc.json", bj::object{{"catalog", bj::array{app}}});
+
+  Result r = cli.run({"--config", config, "connect", "sandbox-cc", "--field", "client_id=sandbox-client",
+                      "--field", std::string("client_secret=") + kClientSecret, "--connection", "tenant=acme"});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(contains(r.out, "Connected sandbox-cc (oauth2_cc) for account 'default'."));
+  CHECK(server.counters().at("token_client_credentials").to_number<int>() == 1);
+  r = cli.run({"--config", config, "token", "sandbox-cc"});
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "auth_type:    oauth2_cc"));
+  CHECK(contains(r.out, "access_token: (hidden; use --reveal)"));
+  CHECK_FALSE(contains(cli.transcript(), kClientSecret));
+
+  // A refused client: exit 5, nothing stored; a missing input: exit 2.
+  r = cli.run({"--config", config, "connect", "sandbox-cc", "--account", "b", "--field", "client_id=sandbox-client",
+               "--field", "client_secret=wrong-secret-1234", "--connection", "tenant=acme"});
+  CHECK(r.status == 5);
+  CHECK(contains(r.err, "invalid_client"));
+  CHECK_FALSE(contains(r.err, "wrong-secret-1234"));
+  r = cli.run({"--config", config, "connect", "sandbox-cc", "--account", "b", "--field", "client_id=sandbox-client",
+               "--field", std::string("client_secret=") + kClientSecret});
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "tenant"));
+  r = cli.run({"--config", config, "connect", "sandbox-cc", "--field", "api_key=x"});
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "has no field 'api_key'"));
+  CHECK(cli.run({"--config", config, "connect", "sandbox-cc", "--connection", "tenant"}).status == 2);
+  CHECK(parse_json(cli.run({"--config", config, "connections", "--all", "--json"}).out).as_array().size() == 1);
+}
+
+TEST_CASE("oauth: --connection gives an OAuth app its tenant before the browser opens") {
+  Cli cli;
+  refold_test::Devserver server({"--auto-approve"});
+  server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  bj::object app = server.sandbox_app();
+  bj::object& def = app.at("oauth2").as_object();
+  for (const char* key : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
+    std::string url(def.at(key).as_string());
+    url.replace(url.find("127.0.0.1"), 9, "{connection.tenant}.localhost");
+    def[key] = url;
+  }
+  def["token_response_metadata"] = bj::array{"tenant"};
+  app["connection_fields"] = bj::array{bj::object{{"name", "tenant"}, {"label", "Tenant"}, {"type", "text"}}};
+  const std::string config = cli.write_config(
+      "tenant.json", bj::object{{"catalog", bj::array{app}},
+                                {"oauth_clients", bj::object{{"sandbox", bj::object{{"client_id", "sandbox-client"},
+                                                                                   {"client_secret", kClientSecret}}}}}});
+  // Without it the flow cannot start; a bad one is named before a browser opens.
+  Result r = cli.run({"--config", config, "connect", "sandbox", "--no-browser"});
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "tenant"));
+  r = cli.run({"--config", config, "connect", "sandbox", "--no-browser", "--connection", "tenant=not a label"});
+  CHECK(r.status == 2);
+  CHECK(contains(r.err, "tenant"));
+  CHECK(server.counters().at("authorize").to_number<int>() == 0);
+
+  r = cli.run({"--config", config, "connect", "sandbox", "--connection", "tenant=acme", "--open-with",
+               "curl -s -L --max-time 20 -o /dev/null"});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(contains(r.out, "Connected sandbox (oauth2) for account 'default'."));
+  r = cli.run({"--config", config, "connections", "--json"});
+  bj::array rows = parse_json(r.out).as_array();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].at("connection") == bj::object{{"tenant", "acme"}});
+  CHECK(rows[0].at("metadata") == bj::object{{"tenant", "acme"}});
+}

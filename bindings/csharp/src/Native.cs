@@ -63,6 +63,9 @@ namespace Refold
         internal static extern int refold_connect(ClientHandle client, byte[] account, byte[] app, byte[] payloadJson);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_connect_oauth(ClientHandle client, byte[] account, byte[] app, byte[] optionsJson);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_import_connection(ClientHandle client, byte[] account, byte[] app, byte[] credentialsJson);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

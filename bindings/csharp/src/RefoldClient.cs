@@ -172,6 +172,21 @@ namespace Refold
             Run(() => Native.refold_connect(handle, a, p, null));
         }
 
+        /// <summary><see cref="ConnectOAuth(string, string)"/> with the options
+        /// <see cref="BeginOAuth"/> takes: scopes, extra parameters and
+        /// connection inputs (an app that requires inputs is connected this
+        /// way). A <see cref="OAuthOptions.RedirectUri"/> is
+        /// <see cref="ErrorCode.Invalid"/>: the flow redirects to its own
+        /// listener. Inputs are checked before a browser opens; errors name the
+        /// input, never its value.</summary>
+        public void ConnectOAuth(string account, string app, OAuthOptions options)
+        {
+            var a = Native.Utf8(account, nameof(account));
+            var p = Native.Utf8(app, nameof(app));
+            var o = options == null ? null : Native.Utf8(options.ToJson(), nameof(options));
+            Run(() => Native.refold_connect_oauth(handle, a, p, o));
+        }
+
         /// <summary>Saves a connection made elsewhere (another system's tokens
         /// or keys) for <paramref name="account"/> and <paramref name="app"/>,
         /// without the user, as refold.h refold_import_connection describes:

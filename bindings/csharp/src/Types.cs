@@ -405,12 +405,17 @@ namespace Refold
         /// <summary>Extra authorize parameters the app allows.</summary>
         public IDictionary<string, string> Params { get; set; }
 
+        /// <summary>The app's connection inputs (its connection_fields), such
+        /// as a tenant's subdomain: strings, numbers or booleans.</summary>
+        public IDictionary<string, object> Connection { get; set; }
+
         internal string ToJson()
         {
             var o = new Dictionary<string, object>();
             if (RedirectUri != null) o["redirect_uri"] = RedirectUri;
             if (Scopes != null) o["scopes"] = Scopes;
             if (Params != null) o["params"] = Params.ToDictionary(kv => kv.Key, kv => (object)kv.Value);
+            if (Connection != null) o["connection"] = new Dictionary<string, object>(Connection);
             return Json.Serialize(o);
         }
     }

@@ -126,6 +126,15 @@ namespace Refold.Tests
                 client.UrlOpener = url => { throw new ApplicationException("no browser here"); };
                 var e = Assert.Throws<ApplicationException>(() => client.ConnectOAuth("other", "sandbox"), "a throwing opener");
                 Assert.Equal("no browser here", e.Message, "the opener's exception");
+
+                // With options: the scopes asked for; a redirect URI is refused.
+                var again = new Sandbox.FakeBrowser();
+                client.UrlOpener = again.Open;
+                Assert.Equal(ErrorCode.Invalid, Assert.Throws<RefoldException>(() => client.ConnectOAuth("third", "sandbox",
+                    new OAuthOptions { RedirectUri = "http://127.0.0.1:9/cb" }), "redirect").Code, "a redirect URI is refused");
+                client.ConnectOAuth("third", "sandbox", new OAuthOptions { Scopes = new List<string> { "read" } });
+                again.Check();
+                Assert.Equal("read", string.Join(" ", client.GetCredentials("third", "sandbox").Scopes), "the scopes asked for");
                 client.UrlOpener = null;
 
                 client.Disconnect("acct", "sandbox");

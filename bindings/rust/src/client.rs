@@ -224,6 +224,33 @@ impl Client {
         })
     }
 
+    /// [`connect_oauth`](Self::connect_oauth) with the options
+    /// [`oauth_begin`](Self::oauth_begin) takes: scopes, extra parameters and
+    /// connection inputs (an app that requires inputs is connected this
+    /// way). A `redirect_uri` is [`Error::Invalid`]: the flow redirects to
+    /// its own listener. Inputs are checked before a browser opens; errors
+    /// name the input, never its value.
+    pub fn connect_oauth_with(
+        &self,
+        account: &str,
+        app: &str,
+        options: Option<&OAuthOptions>,
+    ) -> Result<()> {
+        let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
+        let options = options
+            .map(|o| c_arg(&o.to_json(), "options"))
+            .transpose()?;
+        // SAFETY: valid C strings (or NULL options) for the duration of the call.
+        call(|| unsafe {
+            sys::refold_connect_oauth(
+                self.ptr(),
+                account.as_ptr(),
+                app.as_ptr(),
+                opt_ptr(&options),
+            )
+        })
+    }
+
     /// Removes every connection of `app` for `account` and wipes its
     /// secrets. Disconnecting what is not connected succeeds.
     pub fn disconnect(&self, account: &str, app: &str) -> Result<()> {

@@ -48,6 +48,12 @@ extern "C" {
         app: *const c_char,
         payload_json: *const c_char,
     ) -> c_int;
+    pub fn refold_connect_oauth(
+        client: *mut refold_client,
+        account: *const c_char,
+        app: *const c_char,
+        options_json: *const c_char,
+    ) -> c_int;
     pub fn refold_import_connection(
         client: *mut refold_client,
         account: *const c_char,

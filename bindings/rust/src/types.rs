@@ -503,14 +503,19 @@ impl OAuthResult {
     }
 }
 
-/// Options of [`Client::oauth_begin`](crate::Client::oauth_begin); the
+/// Options of [`Client::oauth_begin`](crate::Client::oauth_begin) and
+/// [`Client::connect_oauth_with`](crate::Client::connect_oauth_with); the
 /// defaults keep the registration's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OAuthOptions {
+    /// `oauth_begin` only: the interactive flow redirects to its own listener.
     pub redirect_uri: Option<String>,
     pub scopes: Option<Vec<String>>,
     /// Extra authorize parameters the app allows.
     pub params: Vec<(String, String)>,
+    /// The app's connection inputs (its `connection_fields`), such as a
+    /// tenant's subdomain, as text (numbers and booleans too).
+    pub connection: Vec<(String, String)>,
 }
 
 impl OAuthOptions {
@@ -525,15 +530,17 @@ impl OAuthOptions {
                 Value::array(scopes.iter().map(|s| Value::from(s.as_str()))),
             ));
         }
-        if !self.params.is_empty() {
-            members.push((
-                "params",
-                Value::object(
-                    self.params
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), Value::from(v.as_str()))),
-                ),
-            ));
+        for (key, pairs) in [("params", &self.params), ("connection", &self.connection)] {
+            if !pairs.is_empty() {
+                members.push((
+                    key,
+                    Value::object(
+                        pairs
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), Value::from(v.as_str()))),
+                    ),
+                ));
+            }
         }
         Value::object(members).to_string()
     }
@@ -598,10 +605,11 @@ mod tests {
             redirect_uri: Some("http://127.0.0.1:9/cb".into()),
             scopes: Some(vec!["read".into()]),
             params: vec![("prompt".into(), "consent".into())],
+            connection: vec![("subdomain".into(), "acme".into())],
         };
         assert_eq!(
             o.to_json(),
-            r#"{"redirect_uri":"http://127.0.0.1:9/cb","scopes":["read"],"params":{"prompt":"consent"}}"#
+            r#"{"redirect_uri":"http://127.0.0.1:9/cb","scopes":["read"],"params":{"prompt":"consent"},"connection":{"subdomain":"acme"}}"#
         );
     }
 }

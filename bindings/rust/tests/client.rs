@@ -166,13 +166,9 @@ fn keybased_bad_and_good_payloads() {
     );
 }
 
-#[test]
-fn oauth_through_the_url_opener() {
-    let sandbox = Sandbox::start();
-    let client = sandbox.open();
-    let events = Recorder::default();
-    events.install(&client);
-    // The opener hands the URL to a "browser" thread and returns at once.
+/// Sets an opener that hands the URL to a "browser" thread and returns at
+/// once; the receiver gets the status of the loopback listener's page.
+fn browser_opener(client: &Client) -> mpsc::Receiver<u16> {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);
     client
@@ -183,6 +179,16 @@ fn oauth_through_the_url_opener() {
             Ok(())
         })
         .unwrap();
+    rx
+}
+
+#[test]
+fn oauth_through_the_url_opener() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    let rx = browser_opener(&client);
     client.connect_oauth("acct", "sandbox").unwrap();
     assert_eq!(rx.recv().unwrap(), 200, "the loopback listener's page");
 
@@ -214,6 +220,30 @@ fn oauth_through_the_url_opener() {
         other => panic!("{other:?}"),
     }
     client.reset_url_opener().unwrap();
+
+    // With options: the scopes asked for; a redirect URI is refused.
+    let rx = browser_opener(&client);
+    let redirect = OAuthOptions {
+        redirect_uri: Some("http://127.0.0.1:9/cb".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        client.connect_oauth_with("third", "sandbox", Some(&redirect)),
+        Err(Error::Invalid(_))
+    ));
+    let read_only = OAuthOptions {
+        scopes: Some(vec!["read".into()]),
+        ..Default::default()
+    };
+    client
+        .connect_oauth_with("third", "sandbox", Some(&read_only))
+        .unwrap();
+    assert_eq!(rx.recv().unwrap(), 200);
+    let third = client.credentials("third", "sandbox").unwrap();
+    match &third {
+        Credentials::OAuth2 { scopes, .. } => assert_eq!(scopes, &["read"]),
+        Credentials::KeyBased { .. } => panic!("not OAuth credentials"),
+    }
 }
 
 #[test]
