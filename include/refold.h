@@ -292,7 +292,8 @@ REFOLD_EXTERN int refold_connect(refold_client *client, const char *account,
  * oauth.interactive_timeout_ms), with `options_json` as refold_oauth_begin
  * takes it, or NULL for none: {"scopes":[...], "params":{...} (extra
  * authorize parameters the app allows), "connection":{...} (the app's
- * connection inputs, such as a tenant's subdomain)}. "redirect_uri" is
+ * connection inputs, such as a tenant's subdomain), "client":{...} (the
+ * customer's own OAuth client)}. "redirect_uri" is
  * refused: the redirect goes to the flow's own listener. The inputs are
  * checked before a browser opens (errors name the input, never its value);
  * an app that requires inputs needs them here. Returns once the tokens are
@@ -481,7 +482,8 @@ REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char
 
 /*
  * Start connecting `app` (an "oauth2" app with an oauth_clients.<app>
- * registration in config) for `account`. Records a pending flow in the
+ * registration in config, or the customer's own client in the options)
+ * for `account`. Records a pending flow in the
  * store (so refold_oauth_complete may run in another process sharing it)
  * with a single-use state of 256 random bits, a PKCE S256 verifier (unless
  * the app turns PKCE off) and a 10-minute lifetime, and returns in
@@ -497,6 +499,13 @@ REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char
  * name must be one DNS label). The inputs stay with the connection and
  * fill the app's URLs for its code exchange, refreshes and revocation; a
  * host they choose is reached only at public addresses (docs/catalog.md).
+ * "client": {"client_id", "client_secret"} is the customer's own OAuth
+ * client (their own Slack app, their Salesforce connected app) for this
+ * connection: the authorization, the code exchange, and then every refresh
+ * and the revocation use it, never the host's registration (whose
+ * redirect_uri and scopes still serve as defaults). Its secret is kept
+ * sealed in the pending flow and then with the connection, and never
+ * handed out; the credentials carry its "client_id".
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND, REFOLD_ESTORE. Thread-safe.
  */
 REFOLD_EXTERN int refold_oauth_begin(refold_client *client, const char *account, const char *app,

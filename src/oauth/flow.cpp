@@ -81,10 +81,10 @@ crypto::SecretString callback_code(const CallbackParams& params, const std::stri
 BeginOptions parse_begin_options(const char* text) {
   BeginOptions o;
   if (!text) return o;
-  bj::value doc = json::parse(text, "options");
+  bj::value doc = json::parse(text, "options", crypto::wiping_storage());
   if (!doc.is_object()) fail(REFOLD_EINVALID, "options must be a JSON object");
   json::Reader r(doc.get_object(), "options");
-  r.only({"redirect_uri", "scopes", "params", "connection"});
+  r.only({"redirect_uri", "scopes", "params", "connection", "client"});
   o.redirect_uri = r.str("redirect_uri");
   if (doc.get_object().contains("scopes")) o.scopes = r.strings("scopes");
   if (const bj::object* p = r.object("params")) {
@@ -93,7 +93,19 @@ BeginOptions parse_begin_options(const char* text) {
       o.params.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
     }
   }
-  if (const bj::object* c = r.object("connection")) o.connection = *c;
+  if (const bj::object* c = r.object("connection")) o.connection = bj::object(*c, bj::storage_ptr());
+  if (const bj::object* c = r.object("client")) {
+    json::Reader cr(*c, "options client");
+    cr.only({"client_id", "client_secret"});
+    ClientRegistration own;
+    own.client_id = *cr.str("client_id", true);
+    if (own.client_id.empty() || own.client_id.size() > 1024) cr.bad("client_id", "must be 1 to 1024 characters");
+    if (const bj::value* s = c->if_contains("client_secret"); s && !s->is_null()) {
+      if (!s->is_string() || s->get_string().empty()) cr.bad("client_secret", "must be a non-empty string");
+      own.client_secret = std::string_view(s->get_string());
+    }
+    o.client = std::move(own);
+  }
   return o;
 }
 
@@ -183,14 +195,21 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
                          const BeginOptions& options) {
   const catalog::App& app = oauth_app(slug);
   const catalog::OAuth2& def = *app.oauth2;
-  const ClientRegistration& reg = registration(slug);
+  // The customer's own client, else the host's registration (whose
+  // redirect URI and scopes an own client may still use).
+  const auto host = clients_.find(slug);
+  const ClientRegistration& reg = options.client ? *options.client : registration(slug);
+  const ClientRegistration* defaults = host != clients_.end() ? &host->second : nullptr;
+  if (options.client && def.token_endpoint_auth_method != "none" && !options.client->client_secret)
+    fail(REFOLD_EINVALID, "options: 'client' needs a client_secret: app '" + slug + "' authenticates its client");
 
-  std::string redirect_uri = options.redirect_uri.value_or(reg.redirect_uri);
+  std::string redirect_uri = options.redirect_uri.value_or(defaults ? defaults->redirect_uri : std::string());
   if (redirect_uri.empty())
     fail(REFOLD_EINVALID, "app '" + slug + "' has no redirect_uri: set oauth_clients." + slug +
                               ".redirect_uri or pass one in the options");
   http::parse_url(redirect_uri);  // malformed: REFOLD_EINVALID
-  std::vector<std::string> scopes = options.scopes ? *options.scopes : reg.scopes.value_or(def.scopes);
+  std::vector<std::string> scopes =
+      options.scopes ? *options.scopes : (defaults && defaults->scopes ? *defaults->scopes : def.scopes);
   for (const auto& [k, v] : options.params) {
     bool allowed = std::find(def.extra_authorize_params.begin(), def.extra_authorize_params.end(),
                              k) != def.extra_authorize_params.end();
@@ -243,6 +262,10 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   bj::object given;
   for (const auto& [k, v] : inputs.connection) given[k] = v;
   rec["connection"] = std::move(given);
+  if (options.client) {
+    rec["client_id"] = options.client->client_id;
+    if (options.client->client_secret) rec["client_secret"] = options.client->client_secret->view();
+  }
   crypto::SecretString plain = crypto::serialize(rec);
 
   store::Flow flow;
@@ -280,7 +303,15 @@ Completed Flows::complete(std::string_view callback_url) {
     for (const auto& [k, v] : c->get_object())
       if (v.is_string()) done.tokens.connection.emplace_back(std::string(k), std::string(v.get_string()));
 
-  const ClientRegistration& reg = registration(done.app);
+  // The client the flow began with: the customer's own, kept in the sealed
+  // flow, or the host's registration.
+  ClientRegistration own;
+  if (const bj::value* id = r.if_contains("client_id"); id && id->is_string()) {
+    own.client_id = std::string(id->get_string());
+    if (const bj::value* s = r.if_contains("client_secret"); s && s->is_string())
+      own.client_secret = std::string_view(s->get_string());
+  }
+  const ClientRegistration& reg = own.client_id.empty() ? registration(done.app) : own;
   crypto::SecretString verifier(std::string_view(r.at("verifier").as_string()));
   http::Request req;
   req.method = "POST";
@@ -303,6 +334,10 @@ Completed Flows::complete(std::string_view callback_url) {
   std::vector<std::pair<std::string, std::string>> connection = std::move(done.tokens.connection);
   done.tokens = parse_token_response(resp.status, resp.body, app, requested, clock_.now(), secrets);
   done.tokens.connection = std::move(connection);
+  if (!own.client_id.empty()) {
+    done.tokens.client_id = own.client_id;
+    done.tokens.client_secret = own.client_secret;
+  }
   for (const auto& name : def.callback_metadata)
     if (std::string_view v = get(params, name.c_str()); !v.empty()) done.tokens.metadata.emplace_back(name, std::string(v));
   try {

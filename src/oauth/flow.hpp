@@ -33,9 +33,15 @@ struct BeginOptions {
   std::optional<std::vector<std::string>> scopes;
   std::vector<std::pair<std::string, std::string>> params;  // extra authorize parameters
   boost::json::object connection;  // the connection's inputs, checked by begin against the app
+  // The customer's own OAuth client for this connection ("client":
+  // {"client_id", "client_secret"}): used for the code exchange and, kept
+  // sealed with the connection, for its refreshes and revocation.
+  std::optional<ClientRegistration> client;
 };
 
-// Parses begin's options JSON (NULL means none). Throws REFOLD_EINVALID.
+// Parses begin's options JSON (NULL means none; a client secret in it is
+// held in memory that is wiped). Throws REFOLD_EINVALID naming the member,
+// never a value.
 BeginOptions parse_begin_options(const char* json);
 
 struct Completed {
