@@ -8,6 +8,7 @@
 #include "crypto/encoding.hpp"
 #include "core/oauth_record.hpp"
 #include "vault/master_key.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -123,9 +124,7 @@ bj::object connection_json(const store::Connection& c) {
 Client::Client(Config config, std::unique_ptr<Clock> clock)
     : clock_(std::move(clock)),
       catalog_(config.catalog ? &*config.catalog : nullptr),
-      // Absolute: connections, checkpoints and key rotations made later
-      // still find the files if the host changes directory.
-      store_path_(files::absolute(config.store_path)),
+      store_location_(store_location::parse(config.store_path)),
       oauth_clients_(std::move(config.oauth_clients)),
       loopback_port_(config.loopback_port),
       interactive_timeout_(config.interactive_timeout),
@@ -144,13 +143,35 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
   if (!http_options_.ca_file.empty() && !files::exists(http_options_.ca_file))
     fail(REFOLD_EINVALID, "config: http.ca_file '" + http_options_.ca_file + "' does not exist");
   if (config.keys.key_file) config.keys.key_file = files::absolute(*config.keys.key_file);
-  files::make_dirs(files::parent(store_path_));
-  store_ = std::make_unique<store::SqliteStore>(store_path_);
+  const bool postgres = store_location_.kind == store_location::Kind::postgresql;
+  // Every instance sharing a PostgreSQL store must hold the same key: one
+  // refold invented in a local file would lock the others out.
+  if (postgres && !config.keys.master_key && !config.keys.key_file && !config.keys.passphrase)
+    fail(REFOLD_EINVALID,
+         "config: a PostgreSQL store needs the master key every instance shares: give 'master_key', "
+         "'key_file' or 'passphrase', or set REFOLD_MASTER_KEY (refold makes no key file for it)");
+  if (postgres) {
+    store::PgOptions po;
+    po.uri = store_location_.target;
+    po.shown = store_location_.shown;
+    po.password = store_location_.password;
+    po.schema = config.postgresql.schema;
+    po.pool = config.postgresql.pool_size;
+    po.connect_timeout = config.postgresql.connect_timeout;
+    po.statement_timeout = config.postgresql.statement_timeout;
+    store_ = std::make_unique<store::PgStore>(std::move(po));
+  } else {
+    // Absolute: connections, checkpoints and key rotations made later
+    // still find the files if the host changes directory.
+    store_location_.target = store_location_.shown = files::absolute(store_location_.target);
+    files::make_dirs(files::parent(store_location_.target));
+    store_ = std::make_unique<store::SqliteStore>(store_location_.target);
+  }
   store::Meta meta = store_->meta();
   if (!meta.initialized) meta = store_->initialize(random_id(), vault::new_kdf_salt());
   cursor_key_ = cursor_key(meta.store_id);
   const bool has_data = !store_->data_keys().empty();
-  vault::MasterKey key = vault::resolve_master_key(config.keys, store_path_, meta, has_data);
+  vault::MasterKey key = vault::resolve_master_key(config.keys, store_location_.target, meta, has_data);
   key_file_ = key.key_file;
   vault_ = open_vault(*store_, key, meta.store_id, clock_);
   store_->migrate();

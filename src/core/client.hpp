@@ -19,6 +19,7 @@
 #include "oauth/flow.hpp"
 #include "vault/vault.hpp"
 #include "store/store.hpp"
+#include "util/store_location.hpp"
 #include "util/time.hpp"
 
 namespace refold::core {
@@ -113,7 +114,8 @@ class Client {
 
   HostClock clock_;
   catalog::Catalog catalog_;
-  std::string store_path_;
+  // The store: a SQLite file (made absolute) or a PostgreSQL URI.
+  store_location::Location store_location_;
   std::unique_ptr<store::Store> store_;
   CursorKey cursor_key_{};  // authenticates list_connections_page's cursors
   std::unique_ptr<vault::Vault> vault_;

@@ -5,6 +5,7 @@
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/json.hpp"
+#include "util/store_location.hpp"
 
 namespace refold::core {
 
@@ -95,6 +96,33 @@ http::Options parse_http(const bj::value& v) {
   return o;
 }
 
+// The postgresql_* keys: only with a postgresql:// store, where they are
+// checked; the store's kind is checked here too, so a bad scheme fails
+// before anything is opened.
+void parse_postgresql(const json::Reader& r, const bj::object& o, Config& cfg) {
+  const bool postgres = store_location::parse(cfg.store_path).kind == store_location::Kind::postgresql;
+  for (const char* key : {"postgresql_schema", "postgresql_pool_size", "postgresql_connect_timeout_ms",
+                          "postgresql_statement_timeout_ms"})
+    if (!postgres && o.contains(key)) r.bad(key, "applies only to a postgresql:// store");
+  if (!postgres) return;
+  PostgresConfig& pg = cfg.postgresql;
+  if (auto schema = r.str("postgresql_schema")) {
+    // A plain identifier, so it needs no quoting anywhere and cannot name
+    // a system schema.
+    bool ok = !schema->empty() && schema->size() <= 63 && schema->rfind("pg_", 0) != 0 &&
+              !(schema->front() >= '0' && schema->front() <= '9');
+    for (char ch : *schema)
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+    if (!ok)
+      r.bad("postgresql_schema",
+            "must be 1 to 63 lower-case letters, digits and '_', not starting with a digit or 'pg_'");
+    pg.schema = std::move(*schema);
+  }
+  if (auto v = r.integer("postgresql_pool_size", 1, 256)) pg.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = r.integer("postgresql_connect_timeout_ms", 1000, 600000)) pg.connect_timeout = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("postgresql_statement_timeout_ms", 100, 3600000)) pg.statement_timeout = std::chrono::milliseconds(*v);
+}
+
 }  // namespace
 
 std::string default_store_path() {
@@ -118,7 +146,8 @@ Config parse_config(const char* text) {
   json::Reader r(o, "config");
   r.only({"store", "master_key", "key_file", "passphrase", "catalog", "oauth_clients", "http",
           "oauth", "refresh_ahead_ms", "background_refresh", "credential_cache",
-          "refresh_concurrency", "refresh_at_least_every"});
+          "refresh_concurrency", "refresh_at_least_every", "postgresql_schema",
+          "postgresql_pool_size", "postgresql_connect_timeout_ms", "postgresql_statement_timeout_ms"});
   int key_sources = 0;
   if (o.contains("master_key")) {
     // Decoded now, so a malformed key fails before anything touches disk.
@@ -143,6 +172,7 @@ Config parse_config(const char* text) {
   auto store = r.str("store");
   if (store && store->empty()) r.bad("store", "must not be empty");
   cfg.store_path = store ? std::move(*store) : default_store_path();
+  parse_postgresql(r, o, cfg);
   if (const bj::value* c = o.if_contains("catalog")) cfg.catalog = load_catalog(*c);
   if (const bj::value* c = o.if_contains("oauth_clients"))
     cfg.oauth_clients = parse_clients(*c, cfg.max_in_flight);

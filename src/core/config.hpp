@@ -15,8 +15,17 @@
 
 namespace refold::core {
 
+// A PostgreSQL store's settings (config keys postgresql_*).
+struct PostgresConfig {
+  std::string schema = "refold";
+  std::size_t pool_size = 8;
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds statement_timeout{30000};
+};
+
 struct Config {
-  std::string store_path;          // resolved: config, XDG_DATA_HOME, HOME
+  std::string store_path;          // resolved: config, XDG_DATA_HOME, HOME; or a postgresql:// URI
+  PostgresConfig postgresql;
   vault::KeyOptions keys;
   std::optional<boost::json::array> catalog;  // extra app definitions
   std::map<std::string, oauth::ClientRegistration, std::less<>> oauth_clients;

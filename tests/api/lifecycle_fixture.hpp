@@ -109,7 +109,7 @@ struct Lifecycle {
                                                 account + "' AND app = 'sandbox'"));
   }
   std::string status(const char* account = "acct") {
-    return sql_scalar(store.path, std::string("SELECT status || '/' || ifnull(reason, '') FROM connections"
+    return sql_scalar(store.path, std::string("SELECT status || '/' || coalesce(reason, '') FROM connections"
                                               " WHERE account = '") + account + "' AND app = 'sandbox'");
   }
   std::int64_t count(const char* name) { return server.counters().at(name).to_number<std::int64_t>(); }

@@ -74,11 +74,17 @@ TEST_CASE("data keys: rotations run while threads read, connect and refresh, and
   const auto old_record = sql_blob(f.store.path, "SELECT ciphertext FROM connections WHERE account = 'w-7'");
   REQUIRE(old_wrapped.size() >= 32);
   REQUIRE(old_record.size() >= 16);
+  // The store's files (SQLite). A PostgreSQL server keeps dead row versions
+  // in its own files until VACUUM reclaims them (docs/deployment.md), out of
+  // refold's reach; there the rows hold none of the old bytes (below).
+  const bool sqlite = !postgres_uri();
   const auto on_disk = [&](const std::vector<std::uint8_t>& blob) {
     return file_holds(f.store.path, blob) || file_holds(f.store.path + "-wal", blob);
   };
-  CHECK(on_disk(old_wrapped));
-  CHECK(on_disk(old_record));
+  if (sqlite) {
+    CHECK(on_disk(old_wrapped));
+    CHECK(on_disk(old_record));
+  }
 
   // Another process reads widgets until told to stop, counting its reads
   // in memory shared with this one.
@@ -168,8 +174,13 @@ TEST_CASE("data keys: rotations run while threads read, connect and refresh, and
   // ciphertext is anywhere in the store's files.
   c.reset();
   f.client.reset();
-  CHECK_FALSE(on_disk(old_wrapped));
-  CHECK_FALSE(on_disk(old_record));
+  if (sqlite) {
+    CHECK_FALSE(on_disk(old_wrapped));
+    CHECK_FALSE(on_disk(old_record));
+  }
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM data_keys") == "1");
+  CHECK(sql_blob(f.store.path, "SELECT wrapped FROM data_keys") != old_wrapped);
+  CHECK(sql_blob(f.store.path, "SELECT ciphertext FROM connections WHERE account = 'w-7'") != old_record);
 }
 
 TEST_CASE("data keys: status of a new store, and bad arguments") {

@@ -35,7 +35,8 @@ int import(Lifecycle& f, const bj::object& credentials, const char* app = "sandb
 }
 
 std::string stored_record(Lifecycle& f) {
-  return sql_scalar(f.store.path, "SELECT hex(ciphertext) || status || version FROM connections");
+  const std::string hex = postgres_uri() ? "encode(ciphertext, 'hex')" : "hex(ciphertext)";
+  return sql_scalar(f.store.path, "SELECT " + hex + " || status || version FROM connections");
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ TEST_CASE("threads: eight threads on one client") {
     for (const auto& tok : all_common) leaks += contains(text, tok) ? 1 : 0;
   CHECK(leaks == 0);
   c.reset();
-  CHECK(integrity_check(s.path) == "ok");
+  if (!postgres_uri()) CHECK(integrity_check(s.path) == "ok");  // the SQLite file's own check
 }
 
 TEST_CASE("threads: two clients on one store") {

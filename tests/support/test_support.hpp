@@ -85,11 +85,31 @@ std::string make_config(const std::string& store, const std::string& master_key)
 json::object config_object(const std::string& store, const std::string& master_key);
 std::string to_json(const json::value& v);
 
-// A store with its own folder and master key: the usual fixture.
+// ---- PostgreSQL ----------------------------------------------------------------
+
+// The test server's URI when this run is against PostgreSQL: the contents
+// of the file REFOLD_TEST_POSTGRES_URI_FILE names (tests/postgres sets it
+// for the suites it runs against a private server), else std::nullopt.
+std::optional<std::string> postgres_uri();
+// A new, empty database on the test server; returns its URI (REQUIREs
+// postgres_uri()).
+std::string new_postgres_database();
+// Runs one or more statements against the database at `uri`; REQUIREs
+// success. The first column of the first row of the last statement, or "".
+std::string pg_exec(const std::string& uri, const std::string& sql);
+// `uri` without its password (for messages).
+std::string pg_shown(const std::string& uri);
+
+// Where a test's store lives: a fresh database when the run is against
+// PostgreSQL, else dir.store().
+std::string test_store_location(const TempDir& dir);
+
+// A store with its own folder and master key: the usual fixture. Against
+// PostgreSQL, `path` is the URI of a database of its own.
 struct Store {
   TempDir dir;
   std::string key = random_hex_key();
-  std::string path = dir.store();
+  std::string path = test_store_location(dir);
   std::string config() const { return make_config(path, key); }
   std::string config_with_catalog(const json::array& catalog) const;
 };
@@ -196,6 +216,9 @@ class EventRecorder {
 };
 
 // ---- SQLite, straight on the store file --------------------------------------------
+// Given a PostgreSQL store's URI instead, sql_exec, sql_query, sql_scalar,
+// sql_blob and sql_exec_blob run there (schema "refold"; "?1" is the blob),
+// so a case that reads or changes rows in portable SQL runs on both stores.
 
 // Runs one or more statements; REQUIREs success.
 void sql_exec(const std::string& db, const std::string& sql);

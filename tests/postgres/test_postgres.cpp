@@ -1,0 +1,236 @@
+// The PostgreSQL store's own promises, beyond the API cases it shares with
+// the SQLite store: how a store URI is read and shown, where the master key
+// may come from, schemas, what the database holds, several instances on one
+// store, and a server that goes away and comes back.
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+using namespace refold_test;
+
+namespace {
+
+// {"store": uri, "master_key": key} plus `extra`.
+std::string pg_config(const std::string& uri, const std::string& key, json::object extra = {}) {
+  json::object o = config_object(uri, key);
+  for (const auto& kv : extra) o[kv.key()] = kv.value();
+  return to_json(o);
+}
+
+// The password in a URI of the form scheme://user:password@host...
+std::string password_of(const std::string& uri) {
+  const std::size_t user = uri.find("://") + 3;
+  const std::size_t colon = uri.find(':', user);
+  const std::size_t at = uri.find('@', user);
+  REQUIRE(colon < at);
+  return uri.substr(colon + 1, at - colon - 1);
+}
+
+// `uri` with its password replaced.
+std::string with_password(const std::string& uri, const std::string& password) {
+  const std::size_t user = uri.find("://") + 3;
+  const std::size_t colon = uri.find(':', user);
+  const std::size_t at = uri.find('@', user);
+  return uri.substr(0, colon + 1) + password + uri.substr(at);
+}
+
+// Polls `done` every 20 ms for up to 10 s; whether it came true.
+template <class F>
+bool eventually(F&& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// A server of this test's own, for stopping and starting (the shared one
+// serves the cases running beside this one).
+struct PrivateServer {
+  TempDir state;
+  PrivateServer() { REQUIRE(run("start") == 0); }
+  ~PrivateServer() { run("stop"); }
+  int run(const char* what) {
+    const std::string cmd = std::string("bash '") + REFOLD_PG_SERVER_SCRIPT + "' " + what + " '" +
+                            state.path() + "' >'" + state.file("out.log") + "' 2>&1";
+    return std::system(cmd.c_str());
+  }
+  std::string uri() {
+    auto text = read_file(state.file("uri"));
+    REQUIRE(text);
+    return text->substr(0, text->find('\n'));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("postgresql: another scheme is refused by name, and a SQLite path is still a path") {
+  const std::string key = random_hex_key();
+  for (const char* store : {"mysql://u:pw-9f8e7d@db.example/app", "file://tmp/x.db", "Redis://h/0"}) {
+    ClientPtr c;
+    CHECK(try_open(pg_config(store, key), c) == REFOLD_EINVALID);
+    const std::string e = last_error();
+    CHECK(contains(e, "'store'"));
+    CHECK(contains(e, std::string(store).substr(0, std::string(store).find("://") + 3)));
+    CHECK_FALSE(contains(e, "pw-9f8e7d"));
+  }
+  // A SQLite store takes no postgresql_* key.
+  TempDir dir;
+  ClientPtr c;
+  CHECK(try_open(pg_config(dir.store(), key, {{"postgresql_schema", "x"}}), c) == REFOLD_EINVALID);
+  CHECK(contains(last_error(), "postgresql_schema"));
+  CHECK_FALSE(file_exists(dir.store()));
+}
+
+TEST_CASE("postgresql: the URI's password is in no error") {
+  const std::string uri = *postgres_uri();
+  const std::string wrong = "Wr0ng-" + random_token(20);
+  ClientPtr c;
+  CHECK(try_open(pg_config(with_password(uri, wrong), random_hex_key()), c) == REFOLD_ESTORE);
+  std::string e = last_error();
+  CHECK(contains(e, "cannot connect"));
+  CHECK(contains(e, "refold@127.0.0.1"));
+  CHECK_FALSE(contains(e, wrong));
+  CHECK_FALSE(contains(e, password_of(uri)));
+
+  // The password as a query parameter.
+  const std::string bare = uri.substr(0, uri.find("://") + 3) + "refold" + uri.substr(uri.find('@'));
+  CHECK(try_open(pg_config(bare + "?password=" + wrong + "&connect_timeout=5", random_hex_key()), c) ==
+        REFOLD_ESTORE);
+  e = last_error();
+  CHECK(contains(e, "connect_timeout=5"));
+  CHECK_FALSE(contains(e, wrong));
+
+  // A bad schema name is named, the URI not echoed with its password.
+  CHECK(try_open(pg_config(uri, random_hex_key(), {{"postgresql_schema", "Bad-Name"}}), c) == REFOLD_EINVALID);
+  e = last_error();
+  CHECK(contains(e, "postgresql_schema"));
+  CHECK_FALSE(contains(e, password_of(uri)));
+}
+
+TEST_CASE("postgresql: the master key comes from config or the environment, never a file refold makes") {
+  const std::string uri = new_postgres_database();
+  TempDir cwd_probe;
+  json::object o;
+  o["store"] = uri;
+  ClientPtr c;
+  CHECK(try_open(to_json(o), c) == REFOLD_EINVALID);
+  const std::string e = last_error();
+  for (const char* where : {"master_key", "key_file", "passphrase", "REFOLD_MASTER_KEY"}) CHECK(contains(e, where));
+  CHECK_FALSE(contains(e, password_of(uri)));
+  // Nothing was made in the database either.
+  CHECK(pg_exec(uri, "SELECT count(*) FROM pg_namespace WHERE nspname = 'refold'") == "0");
+
+  // From the environment, and from a passphrase.
+  const std::string key = random_hex_key();
+  {
+    ScopedEnv env("REFOLD_MASTER_KEY", key);
+    ClientPtr a = open_client(to_json(o));
+    connect_ok(a.get(), "acct", "twilio", twilio_payload(random_token()));
+  }
+  CHECK(credential_fields(open_client(pg_config(uri, key)).get(), "acct", "twilio").size() > 0);
+
+  const std::string other = new_postgres_database();
+  json::object p;
+  p["store"] = other;
+  p["passphrase"] = "correct horse battery staple";
+  const std::string token = random_token();
+  connect_ok(open_client(to_json(p)).get(), "acct", "twilio", twilio_payload(token));
+  CHECK(field_is(credential_fields(open_client(to_json(p)).get(), "acct", "twilio"), "auth_token", token));
+}
+
+TEST_CASE("postgresql: a wrong master key is refused at open and changes nothing") {
+  Store s;
+  const std::string token = random_token();
+  connect_ok(open_client(s.config()).get(), "acct", "twilio", twilio_payload(token));
+  ClientPtr c;
+  CHECK(try_open(make_config(s.path, random_hex_key()), c) != REFOLD_OK);
+  CHECK(contains(last_error(), "master key"));
+  CHECK(field_is(credential_fields(open_client(s.config()).get(), "acct", "twilio"), "auth_token", token));
+}
+
+TEST_CASE("postgresql: each postgresql_schema is a store of its own, secrets sealed in it") {
+  const std::string uri = new_postgres_database();
+  const std::string key = random_hex_key();
+  ClientPtr one = open_client(pg_config(uri, key, {{"postgresql_schema", "one"}}));
+  ClientPtr two = open_client(pg_config(uri, key, {{"postgresql_schema", "two"}}));
+  const std::string token = random_token();
+  connect_ok(one.get(), "acct", "twilio", twilio_payload(token));
+  CHECK(list_connections(one.get(), nullptr).size() == 1);
+  CHECK(list_connections(two.get(), nullptr).empty());
+  CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections") == "1");
+  CHECK(pg_exec(uri, "SELECT count(*) FROM two.connections") == "0");
+  CHECK(pg_exec(uri, "SELECT max(version) FROM one.schema_version") == "1");
+  // The token is nowhere in clear.
+  CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections WHERE position(convert_to('" + token +
+                         "', 'UTF8') in ciphertext) > 0 OR config LIKE '%" + token + "%'") == "0");
+
+  // A row copied into another store, under the same master key, does not
+  // open there: the store id is bound into every record.
+  pg_exec(uri,
+          "INSERT INTO two.connections SELECT * FROM one.connections;"
+          "UPDATE two.connections SET key_id = (SELECT max(id) FROM two.data_keys)");
+  ClientPtr fresh = open_client(pg_config(uri, key, {{"postgresql_schema", "two"}}));
+  int rc = 0;
+  const std::string got = get_credentials(fresh.get(), "acct", "twilio", rc);
+  CHECK(rc == REFOLD_ECRYPTO);
+  CHECK_FALSE(contains(got, token));
+  CHECK_FALSE(contains(last_error(), token));
+}
+
+TEST_CASE("postgresql: what one instance changes, another sees") {
+  Store s;
+  ClientPtr a = open_client(s.config());
+  ClientPtr b = open_client(s.config());
+  const std::string t1 = random_token(), t2 = random_token();
+  connect_ok(a.get(), "acct", "twilio", twilio_payload(t1));
+  CHECK(field_is(credential_fields(b.get(), "acct", "twilio"), "auth_token", t1));  // cached in b now
+  connect_ok(a.get(), "acct", "twilio", twilio_payload(t2));
+  CHECK(eventually([&] {
+    int rc = 0;
+    const std::string text = get_credentials(b.get(), "acct", "twilio", rc);
+    return rc == REFOLD_OK && contains(text, t2);
+  }));
+  REQUIRE(refold_disconnect(a.get(), "acct", "twilio") == REFOLD_OK);
+  CHECK(eventually([&] {
+    int rc = 0;
+    get_credentials(b.get(), "acct", "twilio", rc);
+    return rc == REFOLD_ENOTFOUND;
+  }));
+}
+
+TEST_CASE("postgresql: while the server is down calls fail with REFOLD_ESTORE, and work again after") {
+  PrivateServer server;
+  const std::string uri = server.uri();
+  const std::string key = random_hex_key();
+  ClientPtr c = open_client(pg_config(uri, key, {{"postgresql_connect_timeout_ms", 2000}}));
+  const std::string kept = random_token();
+  connect_ok(c.get(), "kept", "twilio", twilio_payload(kept));
+
+  REQUIRE(server.run("pause") == 0);
+  CHECK(refold_connect(c.get(), "acct", "twilio", twilio_payload(random_token()).c_str()) == REFOLD_ESTORE);
+  std::string e = last_error();
+  CHECK(contains(e, "PostgreSQL store"));
+  CHECK_FALSE(contains(e, password_of(uri)));
+  char* out = nullptr;
+  CHECK(refold_list_connections(c.get(), nullptr, &out) == REFOLD_ESTORE);
+  CHECK(out == nullptr);
+  ClientPtr other;
+  CHECK(try_open(pg_config(uri, key), other) == REFOLD_ESTORE);
+  CHECK_FALSE(contains(last_error(), password_of(uri)));
+
+  REQUIRE(server.run("resume") == 0);
+  // The same client, no restart: the broken sessions were dropped.
+  const std::string token = random_token();
+  CHECK(eventually([&] {
+    return refold_connect(c.get(), "acct", "twilio", twilio_payload(token).c_str()) == REFOLD_OK;
+  }));
+  CHECK(field_is(credential_fields(c.get(), "acct", "twilio"), "auth_token", token));
+  CHECK(field_is(credential_fields(c.get(), "kept", "twilio"), "auth_token", kept));
+}
