@@ -28,6 +28,7 @@
 #define REFOLD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -164,6 +165,23 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 key_file and in http.ca_file) is taken against the
  *                 working directory when the client opens; a later
  *                 chdir() does not move it.
+ *                 Or a PostgreSQL URI, "postgresql://user@host:port/db?
+ *                 sslmode=verify-full" (or postgres://), for many instances
+ *                 sharing one store (docs/deployment.md): libpq connects,
+ *                 with TLS, passwords, .pgpass and PG* variables as libpq
+ *                 takes them. Any other "scheme://" is refused by name.
+ *                 The URI's password never appears in a message.
+ *   "postgresql_schema"  the schema the store's tables live in (default
+ *                 "refold"; lower-case letters, digits and '_'). Created
+ *                 when missing, if the user may; each schema is a store.
+ *   "postgresql_pool_size"  database connections per client at most (1 to
+ *                 256, default 8); a call waits up to the connect timeout
+ *                 for one to be free.
+ *   "postgresql_connect_timeout_ms"  (1000 to 600000, default 10000) and
+ *   "postgresql_statement_timeout_ms" (100 to 3600000, default 30000):
+ *                 how long a connect, a statement or a lock wait may take
+ *                 before the call fails with REFOLD_ESTORE. The postgresql_*
+ *                 keys are refused with a SQLite store.
  *   "master_key"  the 32-byte master key, base64 or hex.
  *   "key_file"    path of a file holding the master key (base64 or hex).
  *   "passphrase"  a passphrase; the master key is derived with Argon2id and
@@ -203,20 +221,26 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 lifetime, so refresh tokens that lapse when unused
  *                 (Google apps in testing, Pipedrive, Xero) stay alive.
  *                 Default: off.
+ *   "event_retention"    how long the durable event log keeps an event
+ *                 (refold_read_events): a duration from "1h" to "365d"
+ *                 (default "7d").
  *   "credential_cache"   how many connections' decrypted credentials are
  *                 kept in memory for fast reads (default 10000; 0: none;
  *                 docs/security.md).
  *
  * At most one of master_key, key_file and passphrase may be given. Without
  * any, the key comes from the REFOLD_MASTER_KEY environment variable, then
- * from the file "<store>.key", which is created with mode 0600 holding a new
- * random key only when the store itself is new.
+ * (SQLite only) from the file "<store>.key", which is created with mode 0600
+ * holding a new random key only when the store itself is new. A PostgreSQL
+ * store never gets an invented key file: every instance must hold the same
+ * key, so without one of the four opening fails with REFOLD_EINVALID.
  *
  * On success *out holds a client to release with refold_client_free().
  * Errors: REFOLD_EINVALID (bad config or catalog; the message names the
  * key, app or field), REFOLD_ECRYPTO (wrong or missing master key; nothing
  * on disk is changed), REFOLD_ESTORE (the store cannot be opened, is
- * corrupt, or was written by a newer refold).
+ * corrupt, or was written by a newer refold; a PostgreSQL server that is
+ * unreachable or refuses the login).
  * Thread-safe: opening several clients on one store, in one or several
  * processes, is supported.
  */
@@ -477,6 +501,43 @@ REFOLD_EXTERN int refold_list_connections(refold_client *client, const char *acc
  */
 REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char *query_json,
                                                char **json_out);
+
+/* ---- The durable event log ------------------------------------------------ */
+
+/*
+ * Every event the handler gets (refold_set_event_handler) is also written to
+ * the store, in the same transaction as the change it reports, by whichever
+ * client or process made the change. A named consumer reads them all, at
+ * least once and in the order the changes committed, whatever crashes in
+ * between: it reads, handles, then acknowledges; what it has not
+ * acknowledged it reads again, from any client of the store (its cursor is
+ * kept in the store). This is how a host relays re-auth notices to its
+ * users without dropping one when an instance dies between its commit and
+ * its handler.
+ *
+ * Up to `max` (1 to 10000) events after `consumer`'s cursor go to *json_out
+ * (release with refold_free) as {"events": [...], "missed": false}. Each
+ * event is the handler's object (without "revoked", which is known only
+ * after the commit) plus "seq", its position in the log. An empty array
+ * means the consumer is up to date. A consumer never seen before (any
+ * non-empty UTF-8 name of at most 256 bytes) starts at the oldest event
+ * kept. Events are kept for event_retention (config, default "7d") and then
+ * removed whether read or not; "missed" is true when some that the
+ * consumer had not acknowledged were removed so. Reading changes nothing.
+ * Errors: REFOLD_EINVALID (consumer, max), REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_read_events(refold_client *client, const char *consumer, size_t max,
+                                     char **json_out);
+
+/*
+ * Acknowledge `consumer`'s events up to and including `seq` (the "seq" of
+ * the last event it handled): refold_read_events returns what comes after.
+ * A cursor never moves back: acknowledging an older seq changes nothing.
+ * Durable when it returns.
+ * Errors: REFOLD_EINVALID (consumer; seq below 1 or past the last event
+ * written), REFOLD_ESTORE. Thread-safe.
+ */
+REFOLD_EXTERN int refold_ack_events(refold_client *client, const char *consumer, int64_t seq);
 
 /* ---- OAuth 2.0: two steps, for hosts that own their redirect URI -------- */
 

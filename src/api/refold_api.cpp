@@ -191,6 +191,25 @@ REFOLD_EXTERN int refold_list_connections_page(refold_client* client, const char
   });
 }
 
+REFOLD_EXTERN int refold_read_events(refold_client* client, const char* consumer, size_t max,
+                                     char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guard([&] {
+    auto& c = need(client);
+    need_out(json_out, "json_out");
+    refold::text::check_id(consumer, "consumer");
+    *json_out = out_string(c.read_events(consumer, max));
+  });
+}
+
+REFOLD_EXTERN int refold_ack_events(refold_client* client, const char* consumer, int64_t seq) {
+  return guard([&] {
+    auto& c = need(client);
+    refold::text::check_id(consumer, "consumer");
+    c.ack_events(consumer, seq);
+  });
+}
+
 REFOLD_EXTERN int refold_oauth_begin(refold_client* client, const char* account, const char* app,
                                      const char* options_json, char** authorize_url_out) {
   if (authorize_url_out) *authorize_url_out = nullptr;

@@ -29,6 +29,7 @@ constexpr OptionSpec kOptions[] = {
     {"--cursor", true, "connections"}, {"--reveal", false, "token"},
     {"--category", true, "apps"},     {"--search", true, "apps"},
     {"--interval", true, "watch"},    {"--count", true, "watch"},
+    {"--consumer", true, "watch"},
 };
 
 constexpr std::string_view kCommands[] = {"apps",   "connect", "connections",     "token", "disconnect",
@@ -83,6 +84,7 @@ void apply(Args& a, const Seen& s) {
   else if (n == "--reveal") a.reveal = true;
   else if (n == "--interval") a.interval_ms = integer_option(n, s.value, 10, 3'600'000, a.command);
   else if (n == "--count") a.count = integer_option(n, s.value, 1, 1'000'000'000, a.command);
+  else if (n == "--consumer") a.consumer = s.value;
 }
 
 void check_operands(const Args& a) {

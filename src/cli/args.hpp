@@ -46,6 +46,7 @@ struct Args {
   // watch
   long long interval_ms = 1000;
   std::optional<long long> count;
+  std::optional<std::string> consumer;  // --consumer: read the durable event log as this consumer
 
   // The operand naming the app (connect, token, disconnect).
   const std::string& app() const { return operands.at(0); }

@@ -145,12 +145,63 @@ class Printer {
   int write_errno_ = 0;
 };
 
+// --consumer: the store's durable event log, read as a named consumer.
+// Each event is printed, then acknowledged, so a run that dies prints again
+// what it had not acknowledged: at least once, in commit order, whichever
+// process made the change. --account filters what is printed; every event
+// read is acknowledged.
+int watch_log(const Args& args, Session& s, Printer& printer, Wakeup& wakeup) {
+  const std::string& consumer = *args.consumer;
+  bool warned = false;
+  for (;;) {
+    char* out = nullptr;
+    const int rc = refold_read_events(s.client(), consumer.c_str(), 1000, &out);
+    LibraryString text(out);
+    check(rc, "watch");
+    boost::system::error_code ec;
+    boost::json::value page = boost::json::parse(text.get(), ec);
+    if (ec || !page.is_object() || !page.get_object().contains("events"))
+      throw Failure(kExitError, "watch: the library returned malformed JSON");
+    if (const auto* m = page.get_object().if_contains("missed"); m && m->is_bool() && m->get_bool() && !warned) {
+      std::fprintf(stderr, "refold: watch: events consumer '%s' had not acknowledged were removed by "
+                           "event_retention before it read them\n", consumer.c_str());
+      warned = true;
+    }
+    const auto& events = page.get_object().at("events");
+    if (!events.is_array()) throw Failure(kExitError, "watch: the library returned malformed JSON");
+    for (const auto& v : events.get_array()) {
+      if (!v.is_object()) continue;
+      const auto* seq = v.get_object().if_contains("seq");
+      if (!seq || !seq->is_int64()) throw Failure(kExitError, "watch: an event without its seq");
+      auto e = library_event(boost::json::serialize(v));
+      if (e) e->source = "log";
+      // Printed (or filtered out) before it is acknowledged; not when
+      // stdout failed. The last event --count allows is printed and
+      // acknowledged, then the loop stops.
+      if (e && (!args.account_given || e->account == args.account)) printer.print(*e);
+      if (printer.write_errno() != 0) break;
+      check(refold_ack_events(s.client(), consumer.c_str(), seq->get_int64()), "watch");
+      if (printer.stopped()) break;
+    }
+    if (printer.stopped()) break;
+    if (events.get_array().empty() && wakeup.wait(args.interval_ms)) break;
+  }
+  if (int err = printer.write_errno()) throw Failure(kExitError, std::string("write: ") + std::strerror(err));
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_watch(const Args& args) {
   Wakeup wakeup;
   Printer printer(args.json, args.count, wakeup);
   Session s(args, Use::observe);
+  if (args.consumer) {
+    std::fprintf(stderr, "watching the event log of %s as consumer '%s'; Ctrl-C stops\n",
+                 s.store_path().c_str(), args.consumer->c_str());
+    std::fflush(stderr);
+    return watch_log(args, s, printer, wakeup);
+  }
   const bool all = !args.account_given;
   check(refold_set_event_handler(s.client(), &Printer::on_event, &printer, nullptr), "watch");
 

@@ -11,7 +11,8 @@ namespace {
 
 const char* kGlobal = R"(Options of every command:
   --account NAME   the account (your end customer) to act for; default "default"
-  --store PATH     the store file; overrides the config file's "store"
+  --store PATH     the store: a SQLite file or a postgresql:// URI; overrides the
+                   config file's "store"
   --config FILE    a JSON config file, as refold_client_open takes it;
                    default: the file named by $REFOLD_CONFIG, else built-in defaults
   --json           machine-readable output (one JSON document on stdout)
@@ -180,7 +181,8 @@ Exit status:
   itself exit as every command does (2, 8, ...).
 )";
 
-const char* kWatch = R"(Usage: refold watch [--account NAME] [--interval MS] [--count N] [OPTIONS]
+const char* kWatch = R"(Usage: refold watch [--account NAME] [--interval MS] [--count N]
+                    [--consumer NAME] [OPTIONS]
 
 Prints connection events as they happen, for every account or the one
 --account names, until Ctrl-C (or SIGTERM), then exits 0. It starts by
@@ -197,16 +199,23 @@ client are printed too (marked "from this process"). Only reads: a
 One line per event: time (UTC), type, account, app, auth type, reason
 ("-" for none), and details in parentheses.
 
+With --consumer NAME it reads the store's durable event log instead
+(refold_read_events): every event any process wrote, in commit order,
+each printed once and then acknowledged for NAME, so the next run as NAME
+goes on where this one stopped and a run killed mid-way prints again what
+it had not acknowledged. --account then only filters what is printed.
+
 Options:
   --interval MS    how often to look, in milliseconds (10 to 3600000;
                    default 1000)
   --count N        exit 0 after N events
+  --consumer NAME  read the durable event log as consumer NAME
 
 {options}
 With --json, each event is one JSON object on its own line: type, account,
 app, auth_type, at, reason, and where they apply expires_at, retry_at,
-refresh_failures, revoked and note; "source" is "store" (seen in the store)
-or "client" (the tool's own client).
+refresh_failures, revoked, note and seq; "source" is "store" (seen in the
+store), "client" (the tool's own client) or "log" (the event log).
 )";
 
 const char* kRotateDataKey = R"(Usage: refold rotate-data-key [OPTIONS]

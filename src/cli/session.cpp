@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include "util/store_location.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -82,6 +84,13 @@ Session::Session(const Args& args, Use use) : account_(args.account) {
     if (use == Use::observe && o.contains("background_refresh")) o["background_refresh"] = false;
     if (auto it = o.find("store"); it != o.end() && it->value().is_string())
       store_path_ = std::string(it->value().get_string());
+    // A PostgreSQL URI is shown without its password (the library has
+    // refused any store it cannot read by the time it is shown).
+    try {
+      store_path_ = refold::store_location::parse(store_path_).shown;
+    } catch (const std::exception&) {
+      store_path_.clear();
+    }
     serialize_into(config, *doc);
   }
   refold_client* c = nullptr;

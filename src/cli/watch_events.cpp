@@ -151,6 +151,7 @@ bj::object event_json(const WatchEvent& e) {
   if (e.refresh_failures) o["refresh_failures"] = *e.refresh_failures;
   if (e.revoked) o["revoked"] = *e.revoked;
   if (!e.note.empty()) o["note"] = e.note;
+  if (e.seq) o["seq"] = *e.seq;
   o["source"] = e.source;
   return o;
 }
@@ -168,7 +169,8 @@ std::string event_line(const WatchEvent& e, std::int64_t now) {
   if (e.expires_at) add("expires " + relative(*e.expires_at, now));
   if (e.revoked) add(*e.revoked ? "tokens revoked" : "tokens not revoked");
   if (!e.note.empty()) add(e.note);
-  if (e.source != "store") add("from this process");
+  if (e.source == "client") add("from this process");
+  if (e.source == "log" && e.seq) add("seq " + std::to_string(*e.seq));
   if (!more.empty()) line += "  (" + more + ")";
   return line;
 }
@@ -188,6 +190,7 @@ std::optional<WatchEvent> library_event(std::string_view text) {
   e.reason = str_of(o, "reason");
   e.retry_at = time_of(o, "retry_at");
   if (auto it = o.find("revoked"); it != o.end() && it->value().is_bool()) e.revoked = it->value().get_bool();
+  if (auto it = o.find("seq"); it != o.end() && it->value().is_int64()) e.seq = it->value().get_int64();
   e.source = "client";
   return e;
 }

@@ -47,8 +47,10 @@ struct WatchEvent {
   std::optional<std::int64_t> refresh_failures;  // refresh_failed
   std::optional<bool> revoked;                   // deleted, from the library only
   std::string note;                              // what a person should know, or ""
-  std::string source = "store";                  // "store" (derived) or "client" (the
+  std::optional<std::int64_t> seq;               // its place in the durable event log
+  std::string source = "store";                  // "store" (derived), "client" (the
                                                  // library's handler in this process)
+                                                 // or "log" (the durable event log)
 };
 
 // The events that take `before` to `after`, in key order; `now` is when

@@ -167,6 +167,7 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
     files::make_dirs(files::parent(store_location_.target));
     store_ = std::make_unique<store::SqliteStore>(store_location_.target);
   }
+  store_->set_event_retention(config.event_retention);
   store::Meta meta = store_->meta();
   if (!meta.initialized) meta = store_->initialize(random_id(), vault::new_kdf_salt());
   cursor_key_ = cursor_key(meta.store_id);
@@ -291,14 +292,37 @@ void Client::removed(const std::vector<store::ConnectionWithSecret>& rows, const
   events_.emit(events);
 }
 
+std::string Client::read_events(const std::string& consumer, std::size_t max) {
+  if (max < 1 || max > 10000) fail(REFOLD_EINVALID, "max must be from 1 to 10000");
+  store::EventPage page = store_->read_events(consumer, max);
+  bj::array events;
+  events.reserve(page.events.size());
+  for (const auto& e : page.events) {
+    Event ev(e.type, e.id.account, e.id.app, e.id.auth_type, e.at, e.reason);
+    ev.retry_at = e.retry_at;
+    bj::object o = ev.to_object();
+    o["seq"] = e.seq;
+    events.emplace_back(std::move(o));
+  }
+  bj::object out;
+  out["events"] = std::move(events);
+  out["missed"] = page.missed;
+  return bj::serialize(out);
+}
+
+void Client::ack_events(const std::string& consumer, std::int64_t seq) {
+  if (seq < 1) fail(REFOLD_EINVALID, "seq must be a sequence number from refold_read_events (1 or more)");
+  store_->ack_events(consumer, seq, clock_.now());
+}
+
 void Client::disconnect(const std::string& account, const std::string& app) {
-  auto rows = store_->remove(account, app);
+  auto rows = store_->remove(account, app, clock_.now());
   if (rows.empty() && !catalog_.find(app)) fail(REFOLD_ENOTFOUND, "unknown app '" + app + "'");
   removed(rows, "disconnected");
 }
 
 void Client::delete_account(const std::string& account) {
-  removed(store_->remove(account, std::nullopt), "account_deleted");
+  removed(store_->remove(account, std::nullopt, clock_.now()), "account_deleted");
 }
 
 std::string Client::list_apps(const std::optional<std::string>& account) {

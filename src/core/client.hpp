@@ -81,6 +81,9 @@ class Client {
   // One page of a filtered listing (page_query.hpp): {"connections": [...],
   // "next_cursor": "..." or null}.
   std::string list_connections_page(const char* query_json);
+  // The durable event log (refold_read_events, refold_ack_events).
+  std::string read_events(const std::string& consumer, std::size_t max);
+  void ack_events(const std::string& consumer, std::int64_t seq);
   void rotate_master_key(const char* new_key);
   // Replaces the data key, re-sealing every record (vault::Vault).
   void rotate_data_key();

@@ -146,7 +146,7 @@ Config parse_config(const char* text) {
   json::Reader r(o, "config");
   r.only({"store", "master_key", "key_file", "passphrase", "catalog", "oauth_clients", "http",
           "oauth", "refresh_ahead_ms", "background_refresh", "credential_cache",
-          "refresh_concurrency", "refresh_at_least_every", "postgresql_schema",
+          "refresh_concurrency", "refresh_at_least_every", "event_retention", "postgresql_schema",
           "postgresql_pool_size", "postgresql_connect_timeout_ms", "postgresql_statement_timeout_ms"});
   int key_sources = 0;
   if (o.contains("master_key")) {
@@ -191,6 +191,12 @@ Config parse_config(const char* text) {
     if (!d || *d < 60 * 1000 || *d > 365LL * 24 * 3600 * 1000)
       r.bad("refresh_at_least_every", "must be a duration from \"1m\" to \"365d\", such as \"24h\" or \"7d\"");
     cfg.refresh_at_least_every = *d;
+  }
+  if (auto v = r.str("event_retention")) {
+    auto d = parse_duration(*v);
+    if (!d || *d < 3600 * 1000 || *d > 365LL * 24 * 3600 * 1000)
+      r.bad("event_retention", "must be a duration from \"1h\" to \"365d\", such as \"7d\"");
+    cfg.event_retention = *d;
   }
   if (auto v = r.integer("credential_cache", 0, 10000000)) cfg.credential_cache = static_cast<std::size_t>(*v);
   return cfg;

@@ -43,7 +43,8 @@ struct Config {
   std::map<std::string, std::size_t, std::less<>> max_in_flight;
   // Refresh tokens that die unused are exercised at least this often.
   std::optional<Millis> refresh_at_least_every;
-  std::size_t credential_cache = 10000;  // decrypted credentials kept in memory; 0: none
+  std::size_t credential_cache = 10000;
+  Millis event_retention = 7LL * 24 * 3600 * 1000;  // the durable event log  // decrypted credentials kept in memory; 0: none
 };
 
 // Throws REFOLD_EINVALID naming the offending key.

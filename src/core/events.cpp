@@ -5,7 +5,9 @@
 
 namespace refold::core {
 
-std::string Event::to_json() const {
+std::string Event::to_json() const { return boost::json::serialize(to_object()); }
+
+boost::json::object Event::to_object() const {
   boost::json::object o;
   o["type"] = type;
   o["account"] = account;
@@ -15,7 +17,7 @@ std::string Event::to_json() const {
   if (reason) o["reason"] = *reason;
   if (revoked) o["revoked"] = *revoked;
   if (retry_at) o["retry_at"] = rfc3339(*retry_at);
-  return boost::json::serialize(o);
+  return o;
 }
 
 void EventHub::set(refold_event_cb cb, void* payload, void (*free_payload)(void*)) {

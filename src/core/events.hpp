@@ -2,6 +2,7 @@
 // committed, on the thread that made it, with no internal lock held.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@ struct Event {
   std::optional<Millis> retry_at;  // connection.refresh_failed: when the next attempt is due
 
   std::string to_json() const;
+  boost::json::object to_object() const;
 };
 
 class EventHub {

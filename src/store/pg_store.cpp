@@ -102,6 +102,31 @@ CREATE TRIGGER connections_updated AFTER UPDATE ON connections
     OR OLD.next_refresh_at IS DISTINCT FROM NEW.next_refresh_at OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
   EXECUTE FUNCTION log_change();
 )sql",
+    // 1 -> 2: the durable event log (sqlite_schema.cpp, 8 -> 9, says how
+    // it works). Appends hold the write lock, so seq is the commit order.
+    R"sql(
+CREATE TABLE events (
+  seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  type      text NOT NULL,
+  account   text NOT NULL,
+  app       text NOT NULL,
+  auth_type text NOT NULL,
+  at        bigint NOT NULL,
+  reason    text,
+  retry_at  bigint
+);
+CREATE INDEX events_by_at ON events (at);
+CREATE TABLE event_consumers (
+  name       text PRIMARY KEY,
+  acked      bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE event_log (
+  id             integer PRIMARY KEY CHECK (id = 1),
+  pruned_through bigint NOT NULL
+);
+INSERT INTO event_log (id, pruned_through) VALUES (1, 0);
+)sql",
 };
 constexpr std::int64_t kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
@@ -469,6 +494,7 @@ UpsertResult PgStore::upsert(const ConnectionId& id, const Sealer& seal, Millis 
          pg::Params().add(id.account).add(id.app).add(id.auth_type).add(now).add(sealed.key_id)
              .add(std::span(sealed.nonce)).add(std::span(sealed.ciphertext)).add(expires_at)
              .add(next_refresh_at).add(config));
+  append_event(*c, r.created ? "connection.created" : "connection.reauthenticated", id, now);
   tx.commit();
   return r;
 }
@@ -537,7 +563,7 @@ std::optional<ConnectionWithSecret> PgStore::find(const std::string& account, co
 }
 
 std::vector<ConnectionWithSecret> PgStore::remove(const std::string& account,
-                                                  const std::optional<std::string>& app) {
+                                                  const std::optional<std::string>& app, Millis now) {
   static const char* kDelete =
       "DELETE FROM connections WHERE account = $1 AND ($2::text IS NULL OR app = $2)"
       " RETURNING " REFOLD_PG_CONNECTION_COLUMNS ", key_id, nonce, ciphertext";
@@ -548,6 +574,9 @@ std::vector<ConnectionWithSecret> PgStore::remove(const std::string& account,
   std::vector<ConnectionWithSecret> removed;
   for (int i = 0; i < r.rows(); ++i)
     removed.push_back({read_connection(r, i, 0), Sealed{r.integer(i, 12), r.bytea(i, 13), r.bytea(i, 14)}});
+  for (const auto& row : removed)
+    append_event(*c, "connection.deleted", row.connection.id, now,
+                 std::string(app ? "disconnected" : "account_deleted"));
   tx.commit();
   return removed;
 }
@@ -688,6 +717,7 @@ std::vector<SaveOutcome> PgStore::save_refreshed_batch(std::span<const RefreshSa
                                      .add(std::int64_t{it.tokens.forced ? 1 : 0}).add(now)
                                      .add(it.tokens.config));
     out[i].saved = r.affected() != 0;
+    if (out[i].saved) append_event(*c, "connection.refreshed", it.id, now);
     any = any || out[i].saved;
   }
   if (any) tx.commit();
@@ -707,6 +737,7 @@ bool PgStore::record_refresh_failure(const ConnectionId& id, const std::string& 
   pg::Result r = c->run(kFail, pg::Params().add(id.account).add(id.app).add(id.auth_type).add(owner)
                                    .add(retry_at).add(reason).add(now));
   if (r.affected() == 0) return false;
+  append_event(*c, "connection.refresh_failed", id, now, reason, retry_at);
   tx.commit();
   return true;
 }
@@ -730,6 +761,7 @@ std::vector<Connection> PgStore::mark_reauth(const std::string& account, const s
                                    .add(owner).add(version));
   std::vector<Connection> changed;
   for (int i = 0; i < r.rows(); ++i) changed.push_back(read_connection(r, i, 0));
+  for (const auto& row : changed) append_event(*c, "connection.expired", row.id, now, reason);
   tx.commit();
   return changed;
 }
@@ -807,6 +839,69 @@ Changes PgStore::changes_since(std::int64_t after, std::size_t limit) {
   }
   tx.commit();
   return out;
+}
+
+// ---- The durable event log ----
+
+void PgStore::append_event(pg::Conn& c, const char* type, const ConnectionId& id, Millis at,
+                           const std::optional<std::string>& reason, std::optional<Millis> retry_at) {
+  static const char* kAppend =
+      "INSERT INTO events (type, account, app, auth_type, at, reason, retry_at)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq";
+  static const char* kPrune =
+      "WITH gone AS (DELETE FROM events WHERE at < $1 RETURNING seq)"
+      " UPDATE event_log SET pruned_through = greatest(pruned_through, (SELECT max(seq) FROM gone))"
+      " WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)";
+  pg::Result r = c.run(kAppend, pg::Params().add(type).add(id.account).add(id.app).add(id.auth_type)
+                                    .add(at).add(reason).add(retry_at));
+  if (r.integer(0, 0) % kEventPruneEvery == 0) c.run(kPrune, pg::Params().add(at - event_retention_));
+}
+
+EventPage PgStore::read_events(const std::string& consumer, std::size_t max) {
+  static const char* kCursor =
+      "SELECT coalesce((SELECT acked FROM event_consumers WHERE name = $1), 0),"
+      " (SELECT pruned_through FROM event_log WHERE id = 1)";
+  static const char* kEvents =
+      "SELECT seq, type, account, app, auth_type, at, reason, retry_at FROM events"
+      " WHERE seq > $1 ORDER BY seq LIMIT $2";
+  auto c = acquire();
+  pg::Transaction tx(*c);
+  c->exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");  // one snapshot
+  EventPage page;
+  pg::Result cur = c->run(kCursor, pg::Params().add(consumer));
+  const std::int64_t acked = cur.integer(0, 0);
+  page.missed = acked > 0 && cur.integer(0, 1) > acked;
+  pg::Result r = c->run(kEvents, pg::Params().add(acked).add(static_cast<std::int64_t>(max)));
+  for (int i = 0; i < r.rows(); ++i) {
+    StoredEvent e;
+    e.seq = r.integer(i, 0);
+    e.type = r.text(i, 1);
+    e.id = {r.text(i, 2), r.text(i, 3), r.text(i, 4)};
+    e.at = r.integer(i, 5);
+    e.reason = r.opt_text(i, 6);
+    e.retry_at = r.opt_integer(i, 7);
+    page.events.push_back(std::move(e));
+  }
+  tx.commit();
+  return page;
+}
+
+void PgStore::ack_events(const std::string& consumer, std::int64_t seq, Millis now) {
+  static const char* kLast =
+      "SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),"
+      " (SELECT pruned_through FROM event_log WHERE id = 1))";
+  static const char* kAck =
+      "INSERT INTO event_consumers (name, acked, updated_at) VALUES ($1, $2, $3)"
+      " ON CONFLICT (name) DO UPDATE SET acked = greatest(event_consumers.acked, excluded.acked),"
+      " updated_at = excluded.updated_at";
+  auto c = acquire();
+  pg::Transaction tx(*c);
+  lock_writes(*c);
+  const std::int64_t last = c->run(kLast).integer(0, 0);
+  if (seq > last)
+    fail(REFOLD_EINVALID, "seq " + std::to_string(seq) + " is past the last event (" + std::to_string(last) + ")");
+  c->run(kAck, pg::Params().add(consumer).add(seq).add(now));
+  tx.commit();
 }
 
 }  // namespace refold::store

@@ -76,7 +76,9 @@ class PgStore final : public Store {
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
   std::vector<ConnectionWithSecret> remove(const std::string& account,
-                                 const std::optional<std::string>& app) override;
+                                 const std::optional<std::string>& app, Millis now) override;
+  EventPage read_events(const std::string& consumer, std::size_t max) override;
+  void ack_events(const std::string& consumer, std::int64_t seq, Millis now) override;
   std::vector<Connection> list(const std::optional<std::string>& account) override;
   std::vector<Connection> list_page(const PageFilter& filter) override;
 
@@ -91,6 +93,10 @@ class PgStore final : public Store {
   void lock_writes(pg::Conn& c);
   std::int64_t current_key(pg::Conn& c);
   Sealed seal_current(pg::Conn& c, const Sealer& seal);
+  // Appends an event to the durable log in the transaction open on `c`.
+  void append_event(pg::Conn& c, const char* type, const ConnectionId& id, Millis at,
+                    const std::optional<std::string>& reason = std::nullopt,
+                    std::optional<Millis> retry_at = std::nullopt);
 
   PgOptions options_;
   pg::ConnectOptions connect_;

@@ -119,6 +119,7 @@ std::vector<SaveOutcome> SqliteStore::save_refreshed_batch(std::span<const Refre
         .bind(12, now).bind(13, it.tokens.config);
     w->run();
     out[i].saved = c->db.changes() != 0;
+    if (out[i].saved) append_event(c, "connection.refreshed", it.id, now);
     any = any || out[i].saved;
   }
   if (any) tx.commit();  // else the transaction rolls back: nothing to sync
@@ -142,6 +143,7 @@ bool SqliteStore::record_refresh_failure(const ConnectionId& id, const std::stri
     w->run();
   }
   if (c->db.changes() == 0) return false;
+  append_event(c, "connection.refresh_failed", id, now, reason, retry_at);
   tx.commit();
   return true;
 }
@@ -166,6 +168,7 @@ std::vector<Connection> SqliteStore::mark_reauth(const std::string& account, con
     w->bind(1, account).bind(2, app).bind(3, auth_type).bind(4, reason).bind(5, now).bind(6, owner).bind(7, version);
     while (w->step()) changed.push_back(detail::read_connection(*w, 0));
   }
+  for (const auto& row : changed) append_event(c, "connection.expired", row.id, now, reason);
   tx.commit();
   return changed;
 }

@@ -183,6 +183,35 @@ CREATE TRIGGER connections_deleted AFTER DELETE ON connections BEGIN
   INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app);
 END;
 )sql",
+    // 8 -> 9: the durable event log. Each write that changes a connection
+    // appends the event it reports in its own transaction; named consumers
+    // keep their cursors here, so a host relays every event at least once
+    // whatever crashes. Events older than the retention are pruned as new
+    // ones come; event_log remembers how far, so a consumer left behind
+    // learns it missed some.
+    R"sql(
+CREATE TABLE events (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  type      TEXT NOT NULL,
+  account   TEXT NOT NULL,
+  app       TEXT NOT NULL,
+  auth_type TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  reason    TEXT,
+  retry_at  INTEGER
+) STRICT;
+CREATE INDEX events_by_at ON events (at);
+CREATE TABLE event_consumers (
+  name       TEXT PRIMARY KEY,
+  acked      INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE event_log (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through INTEGER NOT NULL
+) STRICT;
+INSERT INTO event_log (id, pruned_through) VALUES (1, 0);
+)sql",
 };
 
 }  // namespace

@@ -232,6 +232,7 @@ UpsertResult SqliteStore::upsert(const ConnectionId& id, const Sealer& seal, Mil
       .bind(5, sealed.key_id).bind(6, std::span(sealed.nonce)).bind(7, std::span(sealed.ciphertext))
       .bind(8, expires_at).bind(9, next_refresh_at).bind(10, config);
   w->run();
+  append_event(c, r.created ? "connection.created" : "connection.reauthenticated", id, now);
   tx.commit();
   return r;
 }
@@ -320,7 +321,7 @@ std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account
 }
 
 std::vector<ConnectionWithSecret> SqliteStore::remove(const std::string& account,
-                                                      const std::optional<std::string>& app) {
+                                                      const std::optional<std::string>& app, Millis now) {
   static const char* kDelete =
       "DELETE FROM connections WHERE account = ?1 AND (?2 IS NULL OR app = ?2)"
       " RETURNING " REFOLD_CONNECTION_COLUMNS ", key_id, nonce, ciphertext";
@@ -334,6 +335,9 @@ std::vector<ConnectionWithSecret> SqliteStore::remove(const std::string& account
     while (s->step())
       removed.push_back({read_connection(*s, 0), Sealed{s->integer(12), s->blob(13), s->blob(14)}});
   }
+  for (const auto& row : removed)
+    append_event(c, "connection.deleted", row.connection.id, now,
+                 std::string(app ? "disconnected" : "account_deleted"));
   tx.commit();
   return removed;
 }

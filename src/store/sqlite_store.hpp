@@ -64,7 +64,9 @@ class SqliteStore final : public Store {
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
   std::vector<ConnectionWithSecret> remove(const std::string& account,
-                                 const std::optional<std::string>& app) override;
+                                 const std::optional<std::string>& app, Millis now) override;
+  EventPage read_events(const std::string& consumer, std::size_t max) override;
+  void ack_events(const std::string& consumer, std::int64_t seq, Millis now) override;
   std::vector<Connection> list(const std::optional<std::string>& account) override;
   std::vector<Connection> list_page(const PageFilter& filter) override;
 
@@ -93,6 +95,11 @@ class SqliteStore final : public Store {
   std::int64_t current_key(Pooled& c);
   // Calls `seal` with the current key and checks it sealed under that key.
   Sealed seal_current(Pooled& c, const Sealer& seal);
+  // Appends an event to the durable log inside the write transaction open
+  // on `c`, pruning what retention lets go now and then (sqlite_events.cpp).
+  void append_event(Pooled& c, const char* type, const ConnectionId& id, Millis at,
+                    const std::optional<std::string>& reason = std::nullopt,
+                    std::optional<Millis> retry_at = std::nullopt);
 
   std::string path_;
   // Before the connections: their commit hooks point at it.

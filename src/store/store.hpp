@@ -159,6 +159,25 @@ struct PageFilter {
   std::size_t limit = 100;
 };
 
+// One entry of the durable event log: what a change reported, appended in
+// the transaction that made the change (docs: refold_read_events).
+struct StoredEvent {
+  std::int64_t seq = 0;  // the log's order: the order the changes committed in
+  std::string type;      // "connection.created", ...
+  ConnectionId id;
+  Millis at = 0;
+  std::optional<std::string> reason;
+  std::optional<Millis> retry_at;
+};
+
+// What read_events() found after a consumer's cursor.
+struct EventPage {
+  std::vector<StoredEvent> events;
+  // Retention removed events the consumer had not acknowledged: some were
+  // never seen.
+  bool missed = false;
+};
+
 struct UpsertResult {
   bool created = false;             // no row existed before
   std::string previous_status;      // when one did
@@ -168,6 +187,10 @@ struct UpsertResult {
 class Store {
  public:
   virtual ~Store() = default;
+
+  // How long the durable event log keeps an event (by the writer's clock):
+  // older events go as new ones are appended, read or not.
+  void set_event_retention(Millis ms) { event_retention_ = ms; }
 
   // Store-wide values; `initialized` is false for a new, empty store.
   virtual Meta meta() = 0;
@@ -286,13 +309,34 @@ class Store {
   // Removes connections of `account` (of `app` only, when given) and returns
   // what was removed (so tokens can be revoked after the local delete).
   virtual std::vector<ConnectionWithSecret> remove(const std::string& account,
-                                         const std::optional<std::string>& app) = 0;
+                                         const std::optional<std::string>& app, Millis now) = 0;
+  // ---- The durable event log ----
+  // Every write below that changes a connection appends the event it
+  // reports, in its own transaction: upsert "connection.created" or
+  // "connection.reauthenticated"; a saved refresh "connection.refreshed";
+  // record_refresh_failure "connection.refresh_failed" (reason, retry_at);
+  // mark_reauth "connection.expired" (reason); remove "connection.deleted"
+  // (reason "disconnected" with an app, "account_deleted" without).
+  //
+  // Up to `max` events after `consumer`'s acknowledged cursor (a consumer
+  // never seen starts before the oldest event kept), in order.
+  virtual EventPage read_events(const std::string& consumer, std::size_t max) = 0;
+  // Moves `consumer`'s cursor to `seq` (never back). REFOLD_EINVALID when
+  // `seq` is past the last event appended.
+  virtual void ack_events(const std::string& consumer, std::int64_t seq, Millis now) = 0;
+
   // Connections of `account`, or of every account, ordered by account, app.
   virtual std::vector<Connection> list(const std::optional<std::string>& account) = 0;
   // At most `limit` connections matching `filter`, after `filter.after`,
   // ordered by account, app, auth type. An index range with a limit for
   // every combination of filters, never a scan of every connection.
   virtual std::vector<Connection> list_page(const PageFilter& filter) = 0;
+
+ protected:
+  Millis event_retention_ = 7LL * 24 * 3600 * 1000;
+  // Appended events are pruned (those older than the retention) when the
+  // log's sequence reaches a multiple of this.
+  static constexpr std::int64_t kEventPruneEvery = 1024;
 };
 
 }  // namespace refold::store

@@ -34,15 +34,18 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
-void check_account(const char* account) {
-  if (!account) fail(REFOLD_EINVALID, "account is NULL");
-  std::string_view a(account);
-  if (a.empty()) fail(REFOLD_EINVALID, "account is empty");
-  if (a.size() > 256) fail(REFOLD_EINVALID, "account is longer than 256 bytes");
-  if (!valid_utf8(a)) fail(REFOLD_EINVALID, "account is not valid UTF-8");
+void check_id(const char* id, std::string_view what) {
+  const std::string name(what);
+  if (!id) fail(REFOLD_EINVALID, name + " is NULL");
+  std::string_view a(id);
+  if (a.empty()) fail(REFOLD_EINVALID, name + " is empty");
+  if (a.size() > 256) fail(REFOLD_EINVALID, name + " is longer than 256 bytes");
+  if (!valid_utf8(a)) fail(REFOLD_EINVALID, name + " is not valid UTF-8");
   for (unsigned char c : a)
-    if (c < 0x20 || c == 0x7F) fail(REFOLD_EINVALID, "account contains a control character");
+    if (c < 0x20 || c == 0x7F) fail(REFOLD_EINVALID, name + " contains a control character");
 }
+
+void check_account(const char* account) { check_id(account, "account"); }
 
 bool is_slug(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;

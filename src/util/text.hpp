@@ -14,8 +14,11 @@ bool valid_utf8(std::string_view s);
 // Number of code points in well-formed UTF-8 `s`.
 std::size_t utf8_length(std::string_view s);
 
-// Throws REFOLD_EINVALID unless `account` is a non-empty UTF-8 id of at most
-// 256 bytes without control characters.
+// Throws REFOLD_EINVALID unless `id` is a non-empty UTF-8 id of at most 256
+// bytes without control characters; the message calls it `what`.
+void check_id(const char* id, std::string_view what);
+
+// check_id(account, "account").
 void check_account(const char* account);
 
 // Throws REFOLD_EINVALID unless `slug` looks like an app slug.

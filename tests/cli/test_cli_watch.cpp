@@ -156,12 +156,53 @@ TEST_CASE("watch: an OAuth token refreshed, its refresh failing, then expired an
   CHECK_FALSE(contains(cli.transcript(), cli.key));
 }
 
+TEST_CASE("watch --consumer: the event log, each event printed once across runs, in order") {
+  Cli cli;
+  std::vector<std::string> secrets;
+  // Written before any watch runs: the log keeps them for the consumer.
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
+  REQUIRE(connect_twilio(cli, "acme", secrets).status == 0);
+  REQUIRE(connect_twilio(cli, "beta", secrets).status == 0);
+
+  Result first = cli.run({"watch", "--consumer", "relay", "--count", "2", "--json"});
+  REQUIRE(first.status == 0);
+  CHECK(contains(first.err, "as consumer 'relay'"));
+  std::vector<bj::object> events = json_lines(first.out);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].at("type") == "connection.created");
+  CHECK(events[1].at("type") == "connection.reauthenticated");
+  CHECK(events[0].at("seq").as_int64() < events[1].at("seq").as_int64());
+  for (const auto& e : events) CHECK(e.at("source") == "log");
+
+  // The next run goes on where the first stopped, then sees a change made
+  // while it waits.
+  auto watch = cli.start({"watch", "--consumer", "relay", "--count", "2", "--interval", "50", "--json"});
+  watch->wait_for_out("beta");
+  REQUIRE(cli.run({"--account", "acme", "disconnect", "twilio"}).status == 0);
+  Result second = watch->finish();
+  CHECK(second.status == 0);
+  events = json_lines(second.out);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].at("account") == "beta");
+  CHECK(events[1].at("type") == "connection.deleted");
+  CHECK(events[1].at("reason") == "disconnected");
+
+  // Another consumer starts from the oldest event kept.
+  Result other = cli.run({"watch", "--consumer", "audit", "--count", "4"});
+  CHECK(other.status == 0);
+  CHECK(contains(other.out, "(seq 1)"));
+  CHECK(contains(other.out, "connection.deleted"));
+  check_no_secret(cli, secrets);
+}
+
 TEST_CASE("watch and status: usage mistakes exit 2") {
   Cli cli;
   for (auto args : {std::vector<std::string>{"watch", "--interval", "5"},
                     {"watch", "--interval", "soon"},
                     {"watch", "--count", "0"},
                     {"watch", "extra"},
+                    {"watch", "--consumer"},
+                    {"connections", "--consumer", "x"},
                     {"status", "--count", "1"},
                     {"status", "--all"}}) {
     CAPTURE(args.back());

@@ -166,7 +166,7 @@ TEST_CASE("postgresql: each postgresql_schema is a store of its own, secrets sea
   CHECK(list_connections(two.get(), nullptr).empty());
   CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections") == "1");
   CHECK(pg_exec(uri, "SELECT count(*) FROM two.connections") == "0");
-  CHECK(pg_exec(uri, "SELECT max(version) FROM one.schema_version") == "1");
+  CHECK(pg_exec(uri, "SELECT max(version) FROM one.schema_version") == "2");
   // The token is nowhere in clear.
   CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections WHERE position(convert_to('" + token +
                          "', 'UTF8') in ciphertext) > 0 OR config LIKE '%" + token + "%'") == "0");

@@ -174,7 +174,7 @@ TEST_CASE("data-key rotation: a record that fails authentication stops it part-w
 
   // Once the damaged record is gone, a new process's call finishes the
   // rotation to key 2 instead of starting another.
-  CHECK(t.store->remove("zzz", std::nullopt).size() == 1);
+  CHECK(t.store->remove("zzz", std::nullopt, 0).size() == 1);
   OtherProcess resumed(t, 1);
   vault::DataKeyRotation r = resumed.vault.rotate_data_key(16);
   CHECK(r.current == 2);

@@ -116,7 +116,7 @@ TEST_CASE("store versions: a connection removed and made again does not reuse it
     seen.push_back(f.row().version);
   }
   REQUIRE(seen.back() == seen.front() + 3);
-  REQUIRE(f.store->remove("acct", std::string("sandbox")).size() == 1);
+  REQUIRE(f.store->remove("acct", std::string("sandbox"), 0).size() == 1);
   f.store->upsert(kId, fixed(f.sealed(3)), 3000, 9000, 8000);
   const std::int64_t fresh = f.row().version;
   CHECK(fresh > 0);
@@ -182,7 +182,7 @@ TEST_CASE("store change log: what a reader caches changed, by connection, and no
   REQUIRE(f.store->acquire_lease(kId, "a", 2200, 3000).state == store::LeaseResult::State::acquired);
   REQUIRE(f.store->record_refresh_failure(kId, "a", 2300, 4000, "timeout"));
   CHECK(f.store->mark_reauth("acct2", "sandbox", std::nullopt, "revoked", 2400, std::nullopt, std::nullopt).size() == 1);
-  CHECK(f.store->remove("acct2", std::nullopt).size() == 1);
+  CHECK(f.store->remove("acct2", std::nullopt, 0).size() == 1);
   ch = f.store->changes_since(seq, 100);
   REQUIRE(ch.connections.size() == 4);
   CHECK(ch.connections[0].first == "acct");
