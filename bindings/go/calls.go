@@ -228,6 +228,49 @@ func (c *Client) ListConnectionsPage(query ConnectionQuery) (ConnectionPage, err
 	return page, err
 }
 
+// ReadEvents reads up to max (1 to 10000) events of the durable event log
+// after consumer's cursor, oldest first: every event a handler gets, kept
+// in the store with the change it reports, whichever client or process
+// made it. A consumer (a name of your choosing, kept in the store) reads,
+// handles, then acknowledges with AckEvents; what it has not acknowledged
+// it reads again, from any client of the store, so no event is lost when
+// a process dies between a change and its handler. A consumer never seen
+// before starts at the oldest event kept. Reading changes nothing. An
+// empty Events means the consumer is up to date; Missed, that events it
+// had not acknowledged outlived the event_retention and were removed.
+// ErrInvalid names the argument that is wrong (consumer, max).
+func (c *Client) ReadEvents(consumer string, max int) (EventPage, error) {
+	page := EventPage{Events: []LoggedEvent{}}
+	var a cArgs
+	defer a.free()
+	cons, err := a.add(consumer, "consumer")
+	if err != nil {
+		return page, err
+	}
+	if max < 0 {
+		max = 0 // out of range: the library names it
+	}
+	err = c.jsonCall(&page, func(p *C.refold_client, out **C.char) C.int {
+		return C.refold_read_events(p, cons, C.size_t(max), out)
+	})
+	return page, err
+}
+
+// AckEvents acknowledges consumer's events up to and including seq (the Seq
+// of the last event it handled): ReadEvents then returns what comes after.
+// A cursor never moves back: acknowledging an older seq changes nothing.
+// Durable when it returns. ErrInvalid for a bad consumer, or a seq below 1
+// or past the last event written.
+func (c *Client) AckEvents(consumer string, seq int64) error {
+	var a cArgs
+	defer a.free()
+	cons, err := a.add(consumer, "consumer")
+	if err != nil {
+		return err
+	}
+	return c.call(func(p *C.refold_client) C.int { return C.refold_ack_events(p, cons, C.int64_t(seq)) })
+}
+
 // BeginOAuth starts connecting app for account, for a host that owns its
 // redirect URI, and returns the authorization URL to send the user to
 // (it holds no secret). opts may be nil.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -959,5 +960,68 @@ func TestImportConnection(t *testing.T) {
 	got := rec.all()
 	if len(got) != 1 || got[0].Type != EventCreated {
 		t.Errorf("events: %+v", got)
+	}
+}
+
+func TestReadAndAckEvents(t *testing.T) {
+	c, err := Open(Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t), EventRetention: "30d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fields := map[string]any{"sid": twilioSID, "auth_token": "twilio-auth-token-0123456789abcdef"}
+	for i := 0; i < 2; i++ {
+		if err := c.ConnectKeyBased("acct", "twilio", fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	page, err := c.ReadEvents("relay", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Missed || len(page.Events) != 2 {
+		t.Fatalf("events: %+v", page)
+	}
+	first, second := page.Events[0], page.Events[1]
+	if first.Type != EventCreated || second.Type != EventReauthenticated || first.Seq < 1 || second.Seq <= first.Seq {
+		t.Errorf("events: %+v", page.Events)
+	}
+	if first.Account != "acct" || first.App != "twilio" || first.AuthType != AuthKeyBased || first.At.IsZero() ||
+		first.Reason != "" || first.RetryAt != nil || first.Revoked != nil {
+		t.Errorf("first event: %+v", first)
+	}
+	// Reading changes nothing; the cursor is the consumer's own.
+	if again, err := c.ReadEvents("relay", 1); err != nil || len(again.Events) != 1 || again.Events[0].Seq != first.Seq {
+		t.Errorf("read again, one at most: %+v, %v", again, err)
+	}
+
+	if err := c.AckEvents("relay", first.Seq); err != nil {
+		t.Fatal(err)
+	}
+	page, err = c.ReadEvents("relay", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 || page.Events[0].Seq != second.Seq || page.Events[0].Type != EventReauthenticated {
+		t.Errorf("after the ack: %+v", page)
+	}
+	if other, err := c.ReadEvents("audit", 100); err != nil || len(other.Events) != 2 {
+		t.Errorf("another consumer: %+v, %v", other, err)
+	}
+
+	if err := c.AckEvents("relay", 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ack of seq 0: %v", err)
+	}
+	for name, read := range map[string]func() error{
+		"consumer": func() error { _, err := c.ReadEvents("", 100); return err },
+		"max":      func() error { _, err := c.ReadEvents("relay", 0); return err },
+	} {
+		if err := read(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), name) {
+			t.Errorf("a bad %s: %v", name, err)
+		}
+	}
+	if _, err := c.ReadEvents("relay", -1); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a negative max: %v", err)
 	}
 }

@@ -17,7 +17,8 @@ import (
 const (
 	testClientID     = "go-test-client"
 	testClientSecret = "go-test-secret-5e6f7a8b"
-	goodKey          = "sk_sandbox_0123456789abcdefghij" // the sandbox accepts sk_sandbox_ + 13 or more
+	goodKey          = "sk_sandbox_0123456789abcdefghij"    // the sandbox accepts sk_sandbox_ + 13 or more
+	twilioSID        = "AC0123456789abcdef0123456789ABCDEF" // the built-in twilio app's pattern
 )
 
 // sandbox is a refold-devserver started for one test, with --auto-approve.

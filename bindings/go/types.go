@@ -40,6 +40,9 @@ type Config struct {
 	RefreshAheadMS    *int `json:"refresh_ahead_ms,omitempty"`   // refresh this long before expiry (default 300000)
 	BackgroundRefresh bool `json:"background_refresh,omitempty"` // a thread refreshes tokens as they come due
 	CredentialCache   *int `json:"credential_cache,omitempty"`   // connections kept decrypted in memory (default 10000; 0: none)
+	// How long the durable event log (ReadEvents) keeps an event, "1h" to
+	// "365d"; "": "7d".
+	EventRetention string `json:"event_retention,omitempty"`
 }
 
 // OAuthClient is an OAuth client registration with an app's provider.
@@ -217,6 +220,24 @@ type Event struct {
 	// EventDeleted of an OAuth connection whose app can revoke tokens:
 	// whether the provider confirmed revoking them.
 	Revoked *bool `json:"revoked,omitempty"`
+}
+
+// LoggedEvent is an Event as the durable event log keeps it (ReadEvents),
+// with its position in the log. Revoked is always nil: it is known only
+// after the commit that writes the event.
+type LoggedEvent struct {
+	Seq int64 `json:"seq"` // pass the last one handled to AckEvents
+	Event
+}
+
+// EventPage is what ReadEvents returns: the consumer's next events, in the
+// order their changes committed.
+type EventPage struct {
+	Events []LoggedEvent `json:"events"` // empty: the consumer is up to date
+	// Missed is true when events the consumer had not acknowledged were
+	// removed (they outlived the store's event_retention) before it read
+	// them.
+	Missed bool `json:"missed"`
 }
 
 // OAuthOptions adjust BeginOAuth; zero values keep the registration's.

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "util/error.hpp"
 
 namespace refold::store {
@@ -785,6 +787,44 @@ std::vector<ConnectionId> PgStore::due(Millis now, std::size_t limit,
   pg::Result r = c->run(kDue, pg::Params().add(now).add(static_cast<std::int64_t>(limit)).add(skip));
   std::vector<ConnectionId> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2)});
+  return out;
+}
+
+std::vector<ConnectionId> PgStore::claim_due(Millis now, std::size_t limit,
+                                             const std::vector<std::string>& skip_apps,
+                                             const std::string& owner, Millis until) {
+  // FOR UPDATE SKIP LOCKED: rows another instance's claim (or a lease
+  // being taken) has locked are passed over, not waited for, so instances
+  // polling together split the due rows between them.
+  static const char* kClaim =
+      "WITH picked AS ("
+      " SELECT account, app, auth_type FROM connections"
+      " WHERE auth_type <> 'keybased' AND status = 'active'"
+      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= $1"
+      " AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
+      " AND ($3::jsonb IS NULL OR app NOT IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+      " ORDER BY next_refresh_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+      " UPDATE connections c SET lease_owner = $4, lease_expires_at = $5 FROM picked"
+      " WHERE c.account = picked.account AND c.app = picked.app AND c.auth_type = picked.auth_type"
+      " RETURNING c.account, c.app, c.auth_type, c.next_refresh_at";
+  std::optional<std::string> skip;
+  if (!skip_apps.empty()) {
+    boost::json::array a;
+    for (const auto& app : skip_apps) a.emplace_back(app);
+    skip = boost::json::serialize(a);
+  }
+  auto c = acquire();
+  pg::Transaction tx(*c);
+  c->exec("SET LOCAL synchronous_commit = off");  // a lease: after a crash it simply expires
+  pg::Result r = c->run(kClaim, pg::Params().add(now).add(static_cast<std::int64_t>(limit)).add(skip)
+                                    .add(owner).add(until));
+  tx.commit();
+  std::vector<std::pair<Millis, ConnectionId>> rows;
+  for (int i = 0; i < r.rows(); ++i)
+    rows.push_back({r.integer(i, 3), {r.text(i, 0), r.text(i, 1), r.text(i, 2)}});
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ConnectionId> out;
+  for (auto& [at, id] : rows) out.push_back(std::move(id));
   return out;
 }
 

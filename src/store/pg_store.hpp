@@ -67,6 +67,10 @@ class PgStore final : public Store {
                                                 Millis now) override;
   std::vector<ConnectionId> due(Millis now, std::size_t limit,
                                 const std::vector<std::string>& skip_apps) override;
+  std::vector<ConnectionId> claim_due(Millis now, std::size_t limit,
+                                      const std::vector<std::string>& skip_apps,
+                                      const std::string& owner, Millis until) override;
+  bool claims() const override { return true; }
   std::optional<Millis> next_due() override;
   std::int64_t data_version() override;
   std::int64_t last_change() override;

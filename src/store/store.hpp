@@ -285,6 +285,21 @@ class Store {
   // `skip_apps`. An index range, never a scan of every connection.
   virtual std::vector<ConnectionId> due(Millis now, std::size_t limit,
                                         const std::vector<std::string>& skip_apps = {}) = 0;
+  // For stores that many machines share: due() that also takes each row's
+  // refresh lease for `owner` until `until`, in the same statement, passing
+  // over rows another instance is claiming at that moment. Instances that
+  // poll at once get disjoint work; acquire_lease() by `owner` then finds
+  // its own lease. Stores on one machine need no claim: due().
+  virtual std::vector<ConnectionId> claim_due(Millis now, std::size_t limit,
+                                              const std::vector<std::string>& skip_apps,
+                                              const std::string& owner, Millis until) {
+    (void)owner;
+    (void)until;
+    return due(now, limit, skip_apps);
+  }
+  // Whether claim_due() takes leases (a claimed row the caller will not
+  // refresh should then be released).
+  virtual bool claims() const { return false; }
   // When the soonest refresh of any active oauth2 connection is due.
   virtual std::optional<Millis> next_due() = 0;
   // Changes whenever another connection (this process's others included)

@@ -51,7 +51,10 @@ struct ListingStore : test::TempStore {
     store.reset();
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    // Every rewind goes back to before version 9 first: no event log.
+    std::string all = "DROP TABLE events; DROP TABLE event_consumers; DROP TABLE event_log; PRAGMA user_version = 8;";
+    all += sql;
+    const int rc = sqlite3_exec(db, all.c_str(), nullptr, nullptr, nullptr);
     sqlite3_close(db);
     REQUIRE(rc == SQLITE_OK);
     store = std::make_unique<store::SqliteStore>(path);
@@ -234,6 +237,21 @@ PRAGMA user_version = 7;)sql");
   REQUIRE(due.size() == 1);
   CHECK(due[0].account == "dave");
   CHECK(due[0].auth_type == "oauth2_cc");
+}
+
+TEST_CASE("store migrate: a store of schema version 8 gains the event log, which records from then on") {
+  ListingStore t;
+  t.add("alice", "twilio");
+  t.rewind("");
+  t.store->migrate();
+  // What was written before version 9 reported nothing durable.
+  CHECK(t.store->read_events("relay", 10).events.empty());
+  t.add("bob", "twilio");
+  const auto page = t.store->read_events("relay", 10);
+  REQUIRE(page.events.size() == 1);
+  CHECK(page.events[0].type == "connection.created");
+  CHECK(page.events[0].id.account == "bob");
+  CHECK_FALSE(page.missed);
 }
 
 TEST_CASE("store hot queries: a credential read and the due list are index searches, never a scan") {

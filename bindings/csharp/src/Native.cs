@@ -87,6 +87,12 @@ namespace Refold
         internal static extern int refold_list_connections_page(ClientHandle client, byte[] queryJson, out IntPtr jsonOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_read_events(ClientHandle client, byte[] consumer, UIntPtr max, out IntPtr jsonOut);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_ack_events(ClientHandle client, byte[] consumer, long seq);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_oauth_begin(ClientHandle client, byte[] account, byte[] app, byte[] optionsJson, out IntPtr urlOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

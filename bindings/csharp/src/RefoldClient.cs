@@ -286,6 +286,45 @@ namespace Refold
             }));
         }
 
+        /// <summary>Up to <paramref name="max"/> (1 to 10000) events of the
+        /// durable event log after <paramref name="consumer"/>'s cursor, oldest
+        /// first: every event the handlers get, kept in the store with the
+        /// change it reports, whichever client or process made it. A consumer
+        /// (a name of your choosing, kept in the store) reads, handles, then
+        /// acknowledges with <see cref="AckEvents"/>; what it has not
+        /// acknowledged it reads again, from any client of the store, so no
+        /// event is lost when a process dies between a change and its
+        /// handler. A consumer never seen before starts at the oldest event
+        /// kept. Reading changes nothing. Empty Events mean the consumer is up
+        /// to date; Missed, that events it had not acknowledged outlived the
+        /// event_retention and were removed. A RefoldException with
+        /// <see cref="ErrorCode.Invalid"/> names the argument that is wrong
+        /// (consumer, max).</summary>
+        public EventPage ReadEvents(string consumer, int max)
+        {
+            var c = Native.Utf8(consumer, nameof(consumer));
+            var n = new UIntPtr(max < 0 ? 0u : (uint)max); // out of range: the library names it
+            return EventPage.Parse(RunText(() =>
+            {
+                IntPtr json;
+                int rc = Native.refold_read_events(handle, c, n, out json);
+                return Tuple.Create(rc, json);
+            }));
+        }
+
+        /// <summary>Acknowledges <paramref name="consumer"/>'s events up to and
+        /// including <paramref name="seq"/> (the Seq of the last event it
+        /// handled): <see cref="ReadEvents"/> then returns what comes after. A
+        /// cursor never moves back: acknowledging an older seq changes nothing.
+        /// Durable when it returns. A RefoldException with
+        /// <see cref="ErrorCode.Invalid"/> for a bad consumer, or a seq below 1
+        /// or past the last event written.</summary>
+        public void AckEvents(string consumer, long seq)
+        {
+            var c = Native.Utf8(consumer, nameof(consumer));
+            Run(() => Native.refold_ack_events(handle, c, seq));
+        }
+
         /// <summary>Starts connecting an OAuth app, for a host that owns its
         /// redirect URI: returns the authorization URL to send the user to (it
         /// holds no secret).</summary>

@@ -378,7 +378,11 @@ namespace Refold
 
         internal static ConnectionEventArgs Parse(string json)
         {
-            var o = Json.Object(Json.Parse(json));
+            return FromJson(Json.Object(Json.Parse(json)));
+        }
+
+        internal static ConnectionEventArgs FromJson(Dictionary<string, object> o)
+        {
             return new ConnectionEventArgs
             {
                 Type = Json.Str(o, "type"),
@@ -393,6 +397,54 @@ namespace Refold
         }
 
         public override string ToString() => Type + " " + Account + "/" + App + (Reason != null ? " (" + Reason + ")" : "");
+    }
+
+    /// <summary>An event as the durable event log keeps it
+    /// (<see cref="RefoldClient.ReadEvents"/>), with its position in the log.</summary>
+    public sealed class LoggedEvent
+    {
+        /// <summary>The event's position in the log; pass the last one handled
+        /// to <see cref="RefoldClient.AckEvents"/>.</summary>
+        public long Seq { get; private set; }
+
+        /// <summary>The event, as the handlers get it; its Revoked is always
+        /// null: that is known only after the commit that writes the event.</summary>
+        public ConnectionEventArgs Event { get; private set; }
+
+        internal static LoggedEvent FromJson(object item)
+        {
+            var o = Json.Object(item);
+            var seq = Json.OptLong(o, "seq");
+            if (seq == null) throw Json.Unexpected("seq");
+            return new LoggedEvent { Seq = seq.Value, Event = ConnectionEventArgs.FromJson(o) };
+        }
+
+        public override string ToString() => Seq + " " + Event;
+    }
+
+    /// <summary>What <see cref="RefoldClient.ReadEvents"/> returns: the
+    /// consumer's next events, in the order their changes committed.</summary>
+    public sealed class EventPage
+    {
+        /// <summary>Empty when the consumer is up to date.</summary>
+        public IReadOnlyList<LoggedEvent> Events { get; private set; }
+
+        /// <summary>True when events the consumer had not acknowledged were
+        /// removed (they outlived the store's event_retention) before it read
+        /// them.</summary>
+        public bool Missed { get; private set; }
+
+        internal static EventPage Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            object list;
+            if (!o.TryGetValue("events", out list)) throw Json.Unexpected("events");
+            return new EventPage
+            {
+                Events = Json.Array(list).Select(LoggedEvent.FromJson).ToList(),
+                Missed = Json.Bool(o, "missed"),
+            };
+        }
     }
 
     /// <summary>Options of <see cref="RefoldClient.BeginOAuth"/>; unset ones keep

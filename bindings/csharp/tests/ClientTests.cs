@@ -543,6 +543,56 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void ReadAndAckEvents()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var fields = new Dictionary<string, object>
+                {
+                    ["sid"] = "AC0123456789abcdef0123456789ABCDEF",
+                    ["auth_token"] = "twilio-auth-token-0123456789abcdef",
+                };
+                client.ConnectKeyBased("acct", "twilio", fields);
+                client.ConnectKeyBased("acct", "twilio", fields);
+
+                var page = client.ReadEvents("relay", 100);
+                Assert.True(!page.Missed, "nothing missed");
+                Assert.Equal("connection.created connection.reauthenticated",
+                    string.Join(" ", page.Events.Select(e => e.Event.Type)), "both events, in order");
+                LoggedEvent first = page.Events[0], second = page.Events[1];
+                Assert.True(first.Seq >= 1 && second.Seq > first.Seq, "increasing seqs: " + first.Seq + ", " + second.Seq);
+                var ev = first.Event;
+                Assert.Equal("acct/twilio/keybased", ev.Account + "/" + ev.App + "/" + ev.AuthType, "the event");
+                Assert.True(ev.Reason == null && ev.RetryAt == null && ev.Revoked == null, "no reason, retry or revocation");
+                Assert.True((DateTimeOffset.UtcNow - ev.At).Duration() < TimeSpan.FromMinutes(5), "its time");
+                // Reading changes nothing; at most max events.
+                var again = client.ReadEvents("relay", 1);
+                Assert.True(again.Events.Count == 1 && again.Events[0].Seq == first.Seq, "read again, one at most");
+
+                client.AckEvents("relay", first.Seq);
+                page = client.ReadEvents("relay", 100);
+                Assert.Equal(1, page.Events.Count, "one event after the ack");
+                Assert.Equal(second.Seq, page.Events[0].Seq, "the second");
+                Assert.Equal(ConnectionEventArgs.ReauthenticatedType, page.Events[0].Event.Type, "its type");
+                Assert.Equal(2, client.ReadEvents("audit", 100).Events.Count, "another consumer has its own cursor");
+
+                Assert.Equal(ErrorCode.Invalid, Assert.Throws<RefoldException>(() => client.AckEvents("relay", 0), "ack 0").Code, "acknowledging seq 0");
+                var bad = new[]
+                {
+                    Tuple.Create("consumer", (Action)(() => client.ReadEvents("", 100))),
+                    Tuple.Create("max", (Action)(() => client.ReadEvents("relay", 0))),
+                    Tuple.Create("max", (Action)(() => client.ReadEvents("relay", -1))),
+                };
+                foreach (var b in bad)
+                {
+                    var e = Assert.Throws<RefoldException>(b.Item2, "a bad " + b.Item1);
+                    Assert.True(e.Code == ErrorCode.Invalid && e.Message.Contains(b.Item1), "a bad " + b.Item1 + ": " + e.Message);
+                }
+            }
+        }
+
+        [Test]
         public static void RotateMasterKey()
         {
             using (var sandbox = new Sandbox())

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::json::Value;
 use crate::sys;
 use crate::types::{
-    App, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKeyStatus, Event,
+    App, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKeyStatus, Event, EventPage,
     OAuthOptions, OAuthResult,
 };
 
@@ -319,6 +319,40 @@ impl Client {
             sys::refold_list_connections_page(self.ptr(), query.as_ptr(), out)
         })?;
         ConnectionPage::parse(text.text()?)
+    }
+
+    /// Up to `max` (1 to 10000) events of the durable event log after
+    /// `consumer`'s cursor, oldest first: every event a handler gets, kept
+    /// in the store with the change it reports, whichever client or process
+    /// made it. A consumer (a name of your choosing, kept in the store)
+    /// reads, handles, then acknowledges with
+    /// [`ack_events`](Self::ack_events); what it has not acknowledged it
+    /// reads again, from any client of the store, so no event is lost when
+    /// a process dies between a change and its handler. A consumer never
+    /// seen before starts at the oldest event kept. Reading changes
+    /// nothing. Empty `events` mean the consumer is up to date; `missed`,
+    /// that events it had not acknowledged outlived the `event_retention`
+    /// and were removed. [`Error::Invalid`] names the argument that is
+    /// wrong (consumer, max).
+    pub fn read_events(&self, consumer: &str, max: usize) -> Result<EventPage> {
+        let consumer = c_arg(consumer, "consumer")?;
+        // SAFETY: a valid C string and an out-pointer.
+        let text = self.text_call(|out| unsafe {
+            sys::refold_read_events(self.ptr(), consumer.as_ptr(), max, out)
+        })?;
+        EventPage::parse(text.text()?)
+    }
+
+    /// Acknowledges `consumer`'s events up to and including `seq` (the
+    /// `seq` of the last event it handled):
+    /// [`read_events`](Self::read_events) then returns what comes after. A
+    /// cursor never moves back: acknowledging an older seq changes nothing.
+    /// Durable when it returns. [`Error::Invalid`] for a bad consumer, or a
+    /// seq below 1 or past the last event written.
+    pub fn ack_events(&self, consumer: &str, seq: i64) -> Result<()> {
+        let consumer = c_arg(consumer, "consumer")?;
+        // SAFETY: a valid C string for the duration of the call.
+        call(|| unsafe { sys::refold_ack_events(self.ptr(), consumer.as_ptr(), seq) })
     }
 
     /// Starts connecting `app` for `account`, for a host that owns its

@@ -32,7 +32,7 @@ pub use client::Client;
 pub use error::{strerror, Error, Result};
 pub use types::{
     App, ConnectedAccount, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKey,
-    DataKeyStatus, Event, InputField, OAuthOptions, OAuthResult,
+    DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthOptions, OAuthResult,
 };
 
 /// The version of the loaded library, "MAJOR.MINOR.PATCH".

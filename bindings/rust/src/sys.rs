@@ -88,6 +88,18 @@ extern "C" {
         json_out: *mut *mut c_char,
     ) -> c_int;
 
+    pub fn refold_read_events(
+        client: *mut refold_client,
+        consumer: *const c_char,
+        max: usize,
+        json_out: *mut *mut c_char,
+    ) -> c_int;
+    pub fn refold_ack_events(
+        client: *mut refold_client,
+        consumer: *const c_char,
+        seq: i64,
+    ) -> c_int;
+
     pub fn refold_oauth_begin(
         client: *mut refold_client,
         account: *const c_char,

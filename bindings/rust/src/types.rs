@@ -468,16 +468,63 @@ impl Event {
     pub const DELETED: &'static str = "connection.deleted";
 
     pub(crate) fn parse(text: &str) -> Result<Event> {
-        let v = parse_json(text)?;
+        Event::from_value(&parse_json(text)?)
+    }
+
+    fn from_value(v: &Value) -> Result<Event> {
         Ok(Event {
-            kind: string(&v, "type")?,
-            account: string(&v, "account")?,
-            app: string(&v, "app")?,
-            auth_type: string(&v, "auth_type")?,
-            at: string(&v, "at")?,
-            reason: opt_string(&v, "reason"),
-            retry_at: opt_string(&v, "retry_at"),
+            kind: string(v, "type")?,
+            account: string(v, "account")?,
+            app: string(v, "app")?,
+            auth_type: string(v, "auth_type")?,
+            at: string(v, "at")?,
+            reason: opt_string(v, "reason"),
+            retry_at: opt_string(v, "retry_at"),
             revoked: v.get("revoked").and_then(Value::as_bool),
+        })
+    }
+}
+
+/// An [`Event`] as the durable event log keeps it
+/// ([`Client::read_events`](crate::Client::read_events)), with its position
+/// in the log. Its `revoked` is always `None`: that is known only after the
+/// commit that writes the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// The event's position in the log; pass the last one handled to
+    /// [`Client::ack_events`](crate::Client::ack_events).
+    pub seq: i64,
+    pub event: Event,
+}
+
+/// What [`Client::read_events`](crate::Client::read_events) returns: the
+/// consumer's next events, in the order their changes committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// Empty when the consumer is up to date.
+    pub events: Vec<LoggedEvent>,
+    /// True when events the consumer had not acknowledged were removed
+    /// (they outlived the store's `event_retention`) before it read them.
+    pub missed: bool,
+}
+
+impl EventPage {
+    pub(crate) fn parse(text: &str) -> Result<EventPage> {
+        let v = parse_json(text)?;
+        Ok(EventPage {
+            events: v
+                .get("events")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("events"))?
+                .iter()
+                .map(|e| {
+                    Ok(LoggedEvent {
+                        seq: id(e, "seq")?,
+                        event: Event::from_value(e)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            missed: boolean(&v, "missed"),
         })
     }
 }
@@ -596,6 +643,32 @@ mod tests {
         assert!(page.connections.is_empty());
         assert_eq!(page.next_cursor, None);
         assert!(ConnectionPage::parse(r#"{"next_cursor":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn reads_event_pages() {
+        let page = EventPage::parse(
+            r#"{"events":[{"seq":7,"type":"connection.refresh_failed","account":"a","app":"x","auth_type":"oauth2","at":"2030-01-01T00:00:00.000Z","reason":"server_error","retry_at":"2030-01-01T00:01:00.000Z"}],"missed":true}"#,
+        )
+        .unwrap();
+        assert!(page.missed);
+        assert_eq!(page.events.len(), 1);
+        let e = &page.events[0];
+        assert_eq!(e.seq, 7);
+        assert_eq!(e.event.kind, Event::REFRESH_FAILED);
+        assert_eq!(e.event.reason.as_deref(), Some("server_error"));
+        assert_eq!(
+            e.event.retry_at.as_deref(),
+            Some("2030-01-01T00:01:00.000Z")
+        );
+        assert_eq!(e.event.revoked, None);
+        let empty = EventPage::parse(r#"{"events":[],"missed":false}"#).unwrap();
+        assert!(empty.events.is_empty() && !empty.missed);
+        assert!(EventPage::parse(r#"{"missed":false}"#).is_err());
+        assert!(EventPage::parse(
+            r#"{"events":[{"type":"connection.created","account":"a","app":"x","auth_type":"keybased","at":"t"}]}"#
+        )
+        .is_err());
     }
 
     #[test]

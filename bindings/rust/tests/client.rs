@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
-use common::{follow, random_key, Sandbox, CLIENT_SECRET, GOOD_KEY};
+use common::{follow, random_key, Sandbox, CLIENT_SECRET, GOOD_KEY, TWILIO_SID};
 use refold::json::Value;
 use refold::{Client, ConnectionQuery, Credentials, Error, Event, OAuthOptions};
 
@@ -881,4 +881,57 @@ fn import_connection() {
         Credentials::KeyBased { .. } => panic!("imported as key-based"),
     }
     assert_eq!(recorder.kinds(), vec!["connection.created".to_string()]);
+}
+
+#[test]
+fn read_and_ack_events() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let fields = [
+        ("sid", Value::from(TWILIO_SID)),
+        ("auth_token", "twilio-auth-token-0123456789abcdef".into()),
+    ];
+    for _ in 0..2 {
+        client.connect_keybased("acct", "twilio", &fields).unwrap();
+    }
+
+    let page = client.read_events("relay", 100).unwrap();
+    assert!(!page.missed);
+    let kinds: Vec<&str> = page.events.iter().map(|e| e.event.kind.as_str()).collect();
+    assert_eq!(kinds, [Event::CREATED, Event::REAUTHENTICATED]);
+    let (first, second) = (&page.events[0], &page.events[1]);
+    assert!(first.seq >= 1 && second.seq > first.seq, "{page:?}");
+    let e = &first.event;
+    assert_eq!(
+        (e.account.as_str(), e.app.as_str(), e.auth_type.as_str()),
+        ("acct", "twilio", "keybased")
+    );
+    assert!(
+        e.at.ends_with('Z') && e.reason.is_none() && e.retry_at.is_none() && e.revoked.is_none()
+    );
+    // Reading changes nothing; at most `max` events.
+    let again = client.read_events("relay", 1).unwrap();
+    assert_eq!(again.events.len(), 1);
+    assert_eq!(again.events[0].seq, first.seq);
+
+    client.ack_events("relay", first.seq).unwrap();
+    let page = client.read_events("relay", 100).unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].seq, second.seq);
+    assert_eq!(page.events[0].event.kind, Event::REAUTHENTICATED);
+    // Another consumer has its own cursor.
+    assert_eq!(client.read_events("audit", 100).unwrap().events.len(), 2);
+
+    assert!(matches!(
+        client.ack_events("relay", 0),
+        Err(Error::Invalid(_))
+    ));
+    assert!(
+        matches!(client.read_events("", 100), Err(Error::Invalid(m)) if m.contains("consumer"))
+    );
+    assert!(matches!(client.read_events("relay", 0), Err(Error::Invalid(m)) if m.contains("max")));
+    assert!(matches!(
+        client.read_events("re\0lay", 100),
+        Err(Error::Invalid(m)) if m.contains("NUL")
+    ));
 }

@@ -84,7 +84,8 @@ Lifecycle::Lifecycle(Deps deps, Options options)
       change_seq_(deps_.store.last_change()),
       gate_(deps_.clock, options_.default_max_in_flight, options_.max_in_flight),
       commits_(deps_.store, deps_.clock),
-      scheduler_({options_.concurrency, options_.background}, deps_.store, deps_.clock, gate_,
+      scheduler_({options_.concurrency, options_.background, owner_, options_.lease_ms}, deps_.store,
+                 deps_.clock, gate_,
                  [this](const store::ConnectionId& id) { return refresh_in_background(id); }) {}
 
 Lifecycle::~Lifecycle() { scheduler_.stop(); }

@@ -182,28 +182,48 @@ void Scheduler::dispatch() {
     const std::size_t free = options_.concurrency > busy ? options_.concurrency - busy : 0;
     if (options_.background && free > 0 && steady >= next_poll) {
       std::erase_if(skip_, [&](const auto& kv) { return kv.second <= steady; });
-      const std::size_t limit = std::min(kMaxFetch, free + queued_.size() + skip_.size());
+      // A claiming store leaves out the rows this lifecycle already leases
+      // (those queued): it is asked for no more than there is room for.
+      const bool claims = store_.claims();
+      const std::size_t limit =
+          claims ? std::min(kMaxFetch, free) : std::min(kMaxFetch, free + queued_.size() + skip_.size());
       const std::vector<std::string> skip_apps = gate_.blocked();
       lock.unlock();
       std::vector<store::ConnectionId> due;
       std::optional<Millis> next;
       bool ok = true;
       try {
-        due = store_.due(clock_.now(), limit, skip_apps);
+        const Millis now = clock_.now();
+        due = claims ? store_.claim_due(now, limit, skip_apps, options_.owner, now + options_.lease_ms)
+                     : store_.due(now, limit, skip_apps);
         if (due.size() < limit) next = store_.next_due();
       } catch (const std::exception&) {
         ok = false;  // a store error: look again after the full sleep
       }
       lock.lock();
       std::size_t room = free;
+      std::vector<store::ConnectionId> unclaim;  // claimed, but not run now
       for (auto& id : due) {
-        if (room == 0) break;
         std::string key = key_of(id.account, id.app);
-        if (queued_.count(key) || skip_.count(key)) continue;
-        if (!gate_.try_enter(id.app)) continue;
+        if (room == 0 || queued_.count(key) || skip_.count(key) || !gate_.try_enter(id.app)) {
+          if (claims && !queued_.count(key)) unclaim.push_back(std::move(id));
+          continue;
+        }
         queued_.insert(key);
         ready_.push_back(Item{std::move(id), std::move(key)});
         --room;
+      }
+      if (!unclaim.empty()) {
+        // Another instance may take them at once.
+        lock.unlock();
+        for (const auto& id : unclaim) {
+          try {
+            store_.release_lease(id, options_.owner);
+          } catch (const std::exception&) {
+            // The lease expires on its own.
+          }
+        }
+        lock.lock();
       }
       backlog = ok && due.size() >= limit;
       next_poll = steady + kMinPoll;

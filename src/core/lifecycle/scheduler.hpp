@@ -74,6 +74,10 @@ class Scheduler {
   struct Options {
     std::size_t concurrency = 128;  // worker threads at most
     bool background = false;        // poll the store for due connections
+    // Where the store claims due rows (Store::claims()), the lease taken
+    // with them: this lifecycle's owner name and the lease's length.
+    std::string owner;
+    Millis lease_ms = 45000;
   };
   // Refreshes one connection if it still needs it, on a worker thread,
   // holding a slot of its app. Returns false when the connection could not

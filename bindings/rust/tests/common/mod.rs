@@ -16,6 +16,8 @@ pub const CLIENT_ID: &str = "rust-test-client";
 pub const CLIENT_SECRET: &str = "rust-test-secret-3c4d5e6f";
 /// A key the sandbox accepts (sk_sandbox_ and at least 24 characters).
 pub const GOOD_KEY: &str = "sk_sandbox_0123456789abcdefghij";
+/// An account SID the built-in twilio app accepts (AC and 32 hex digits).
+pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789ABCDEF";
 
 pub struct Sandbox {
     child: Child,
