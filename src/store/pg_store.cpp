@@ -3,6 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <poll.h>
+#include <thread>
 
 #include "util/error.hpp"
 
@@ -129,6 +132,29 @@ CREATE TABLE event_log (
 );
 INSERT INTO event_log (id, pruned_through) VALUES (1, 0);
 )sql",
+    // 2 -> 3: cache coherence across instances. Every change logged also
+    // notifies the schema's channel; PostgreSQL sends one notification per
+    // transaction (equal ones are folded) when it commits. Each client
+    // listens and drops from its cache what the change log says changed.
+    R"sql(
+CREATE OR REPLACE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  s bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1380339780, hashtext(TG_TABLE_SCHEMA));
+  IF TG_OP = 'DELETE' THEN
+    INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app) RETURNING seq INTO s;
+  ELSE
+    INSERT INTO changes (account, app) VALUES (NEW.account, NEW.app) RETURNING seq INTO s;
+  END IF;
+  IF s % 4096 = 0 THEN
+    DELETE FROM changes WHERE seq <= s - 65536;
+  END IF;
+  PERFORM pg_notify('refold_' || TG_TABLE_SCHEMA, '');
+  RETURN NULL;
+END
+$$;
+)sql",
 };
 constexpr std::int64_t kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
@@ -196,7 +222,11 @@ PgStore::PgStore(PgOptions options) : options_(std::move(options)) {
   auto c = acquire();  // fails now on a wrong URI, password or unreachable server
 }
 
-PgStore::~PgStore() = default;
+PgStore::~PgStore() {
+  stop_listening_.store(true, std::memory_order_release);
+  std::lock_guard lock(listen_mu_);
+  if (listener_.joinable()) listener_.join();
+}
 
 PgStore::Pooled PgStore::acquire() {
   {
@@ -837,9 +867,53 @@ std::optional<Millis> PgStore::next_due() {
 }
 
 std::int64_t PgStore::data_version() {
-  // The change log's end, in commit order (writers hold the write lock
-  // until they commit): it moves whenever any instance changed a connection.
-  return last_change();
+  // While the listener is connected, a notification (or its connecting)
+  // moves the value: no round trip per call. While it is down, every call
+  // gives a new value, so the caller consults the change log each time:
+  // it revalidates instead of trusting what it cached.
+  {
+    std::lock_guard lock(listen_mu_);
+    if (!listener_.joinable()) listener_ = std::thread([this] { listen(); });
+  }
+  if (listening_.load(std::memory_order_acquire)) return notified_.load(std::memory_order_acquire);
+  return notified_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+void PgStore::listen() noexcept {
+  const std::string channel = "LISTEN " + pg::quote_identifier("refold_" + options_.schema);
+  while (!stop_listening_.load(std::memory_order_acquire)) {
+    std::unique_ptr<pg::Conn> conn;
+    try {
+      conn = std::make_unique<pg::Conn>(connect_);
+      conn->exec(channel.c_str());
+    } catch (const std::exception&) {
+      conn.reset();
+    }
+    if (conn) {
+      // Changes made while no one listened are in the change log: a new
+      // value makes the caller read it.
+      notified_.fetch_add(1, std::memory_order_acq_rel);
+      listening_.store(true, std::memory_order_release);
+      const int fd = PQsocket(conn->raw());
+      while (!stop_listening_.load(std::memory_order_acquire)) {
+        pollfd p{fd, POLLIN, 0};
+        const int n = ::poll(&p, 1, 100);
+        if (n < 0 && errno != EINTR) break;
+        if (n <= 0) continue;
+        if (!PQconsumeInput(conn->raw())) break;  // the link broke
+        bool any = false;
+        while (PGnotify* note = PQnotifies(conn->raw())) {
+          any = true;
+          PQfreemem(note);
+        }
+        if (any) notified_.fetch_add(1, std::memory_order_acq_rel);
+      }
+      listening_.store(false, std::memory_order_release);
+    }
+    // Down: data_version() revalidates meanwhile; try again in a second.
+    for (int i = 0; i < 10 && !stop_listening_.load(std::memory_order_acquire); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 std::int64_t PgStore::last_change() {

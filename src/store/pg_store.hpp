@@ -6,10 +6,12 @@
 // refresh leases are row locks and row columns.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/pg.hpp"
@@ -102,12 +104,22 @@ class PgStore final : public Store {
                     const std::optional<std::string>& reason = std::nullopt,
                     std::optional<Millis> retry_at = std::nullopt);
 
+  // The notification listener (a connection of its own, on a thread).
+  void listen() noexcept;
+
   PgOptions options_;
   pg::ConnectOptions connect_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<pg::Conn>> idle_;
   std::size_t open_ = 0;  // guarded by pool_mu_: idle and in use
+
+  // Cache coherence (data_version()): started on first use.
+  std::mutex listen_mu_;
+  std::thread listener_;
+  std::atomic<bool> stop_listening_{false};
+  std::atomic<bool> listening_{false};
+  std::atomic<std::int64_t> notified_{0};
 };
 
 }  // namespace refold::store

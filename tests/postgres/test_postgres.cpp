@@ -166,7 +166,7 @@ TEST_CASE("postgresql: each postgresql_schema is a store of its own, secrets sea
   CHECK(list_connections(two.get(), nullptr).empty());
   CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections") == "1");
   CHECK(pg_exec(uri, "SELECT count(*) FROM two.connections") == "0");
-  CHECK(pg_exec(uri, "SELECT max(version) FROM one.schema_version") == "2");
+  CHECK(pg_exec(uri, "SELECT max(version) FROM one.schema_version") == "3");
   // The token is nowhere in clear.
   CHECK(pg_exec(uri, "SELECT count(*) FROM one.connections WHERE position(convert_to('" + token +
                          "', 'UTF8') in ciphertext) > 0 OR config LIKE '%" + token + "%'") == "0");
@@ -203,6 +203,33 @@ TEST_CASE("postgresql: what one instance changes, another sees") {
     get_credentials(b.get(), "acct", "twilio", rc);
     return rc == REFOLD_ENOTFOUND;
   }));
+
+  // Each client listens for the others' changes on a connection of its
+  // own. With those connections cut, a change is still seen (the clients
+  // consult the change log meanwhile), and they listen again.
+  const auto listeners = [&] {
+    return pg_exec(s.path, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                           " AND query LIKE 'LISTEN%'");
+  };
+  // A client listens from its first read on.
+  connect_ok(a.get(), "acct", "twilio", twilio_payload(random_token()));
+  credential_fields(a.get(), "acct", "twilio");
+  REQUIRE(eventually([&] { return listeners() == "2"; }));
+  const std::string t3 = random_token();
+  connect_ok(a.get(), "acct", "twilio", twilio_payload(t3));
+  CHECK(eventually([&] {
+    int rc = 0;
+    return contains(get_credentials(b.get(), "acct", "twilio", rc), t3);
+  }));
+  pg_exec(s.path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND query LIKE 'LISTEN%'");
+  const std::string t4 = random_token();
+  connect_ok(a.get(), "acct", "twilio", twilio_payload(t4));
+  CHECK(eventually([&] {
+    int rc = 0;
+    return contains(get_credentials(b.get(), "acct", "twilio", rc), t4);
+  }));
+  CHECK(eventually([&] { return listeners() == "2"; }));
 }
 
 TEST_CASE("postgresql: while the server is down calls fail with REFOLD_ESTORE, and work again after") {
