@@ -2,7 +2,7 @@
 // the SQLite store: how a store URI is read and shown, where the master key
 // may come from, schemas, what the database holds, several instances on one
 // store, and a server that goes away and comes back.
-#include "test_support.hpp"
+#include "pg_fixture.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,22 +14,6 @@
 using namespace refold_test;
 
 namespace {
-
-// {"store": uri, "master_key": key} plus `extra`.
-std::string pg_config(const std::string& uri, const std::string& key, json::object extra = {}) {
-  json::object o = config_object(uri, key);
-  for (const auto& kv : extra) o[kv.key()] = kv.value();
-  return to_json(o);
-}
-
-// The password in a URI of the form scheme://user:password@host...
-std::string password_of(const std::string& uri) {
-  const std::size_t user = uri.find("://") + 3;
-  const std::size_t colon = uri.find(':', user);
-  const std::size_t at = uri.find('@', user);
-  REQUIRE(colon < at);
-  return uri.substr(colon + 1, at - colon - 1);
-}
 
 // `uri` with its password replaced.
 std::string with_password(const std::string& uri, const std::string& password) {
@@ -49,24 +33,6 @@ bool eventually(F&& done) {
   }
   return done();
 }
-
-// A server of this test's own, for stopping and starting (the shared one
-// serves the cases running beside this one).
-struct PrivateServer {
-  TempDir state;
-  PrivateServer() { REQUIRE(run("start") == 0); }
-  ~PrivateServer() { run("stop"); }
-  int run(const char* what) {
-    const std::string cmd = std::string("bash '") + REFOLD_PG_SERVER_SCRIPT + "' " + what + " '" +
-                            state.path() + "' >'" + state.file("out.log") + "' 2>&1";
-    return std::system(cmd.c_str());
-  }
-  std::string uri() {
-    auto text = read_file(state.file("uri"));
-    REQUIRE(text);
-    return text->substr(0, text->find('\n'));
-  }
-};
 
 }  // namespace
 

@@ -116,7 +116,7 @@ class Lifecycle {
   oauth::RefreshResult send_refresh(const store::ConnectionId& id, const oauth::TokenSet& old, Millis now,
                                     Slot slot);
   // A worker's job: refreshes one due connection if it still needs it.
-  bool refresh_in_background(const store::ConnectionId& id) noexcept;
+  std::chrono::milliseconds refresh_in_background(const store::ConnectionId& id) noexcept;
   std::size_t mark_expired(const std::string& account, const std::string& app,
                            const std::optional<std::string>& auth_type, const std::string& reason,
                            const std::optional<std::string>& owner, std::optional<std::int64_t> version,

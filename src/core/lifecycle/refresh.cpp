@@ -295,34 +295,40 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
   }
 }
 
-bool Lifecycle::refresh_in_background(const store::ConnectionId& id) noexcept {
+std::chrono::milliseconds Lifecycle::refresh_in_background(const store::ConnectionId& id) noexcept {
+  using std::chrono::milliseconds;
+  constexpr milliseconds kMoved{0};
   try {
     Credentials cur = load(id.account, id.app);
     const CredentialState& s = cur.state;
-    if (s.keybased) return true;
+    if (s.keybased) return kMoved;
     const Millis now = deps_.clock.now();
     switch (lifecycle::decide_read(token_state(s), now)) {
       case lifecycle::ReadAction::serve:        // refreshed meanwhile
       case lifecycle::ReadAction::backing_off:  // its retry is not due yet
       case lifecycle::ReadAction::reauth:
-        return true;
+        return kMoved;
       case lifecycle::ReadAction::expire:
         mark_expired(id.account, id.app, std::string(token_auth_type(s)), "expired", std::nullopt, s.version, nullptr);
-        return true;
+        return kMoved;
       case lifecycle::ReadAction::serve_and_refresh:
       case lifecycle::ReadAction::refresh_and_wait: {
         const bool gone = lifecycle::expired(token_state(s), now);
         refresh_shared(id.account, id.app, std::move(cur), gone, std::nullopt, Slot::held);
-        return true;
+        return kMoved;
       }
     }
-    return true;
+    return kMoved;
   } catch (const Error& e) {
     // Refresh failures are recorded in the store (with their back-off) and
-    // reported as events; only the others leave the row stuck.
-    return e.code() != REFOLD_ESTORE && e.code() != REFOLD_ECRYPTO && e.code() != REFOLD_ERROR;
+    // reported as events. The store failing (a database restarting, say)
+    // passes the row over for seconds: its lease, if the refresh took one,
+    // holds the others off until it runs out. An unreadable record, minutes.
+    if (e.code() == REFOLD_ESTORE) return milliseconds(10000);
+    if (e.code() == REFOLD_ECRYPTO || e.code() == REFOLD_ERROR) return milliseconds(5 * 60 * 1000);
+    return kMoved;
   } catch (...) {
-    return false;  // out of memory or a bug: leave this row for a while
+    return milliseconds(5 * 60 * 1000);  // out of memory or a bug: leave this row for a while
   }
 }
 

@@ -15,9 +15,6 @@ using namespace std::chrono_literals;
 // often while a backlog drains.
 constexpr auto kMaxSleep = 1000ms;
 constexpr auto kMinPoll = 5ms;
-// A connection the work could not move forward is passed over this long,
-// so it cannot crowd the others out of the head of the due list.
-constexpr auto kSkipFor = std::chrono::minutes(5);
 // Reads inside the window ask for refreshes; past this many waiting, the
 // background backlog (or the next read) picks them up instead.
 constexpr std::size_t kMaxKicked = 10000;
@@ -254,11 +251,11 @@ void Scheduler::work() {
     ready_.pop_front();
     ++running_;
     lock.unlock();
-    const bool moved = work_(item.id);
+    const std::chrono::milliseconds pass_over = work_(item.id);
     gate_.leave(item.id.app);
     lock.lock();
     --running_;
-    if (!moved) skip_[item.key] = std::chrono::steady_clock::now() + kSkipFor;
+    if (pass_over.count() > 0) skip_[item.key] = std::chrono::steady_clock::now() + pass_over;
     queued_.erase(item.key);
     wake_ = true;
     dispatch_cv_.notify_one();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -80,10 +81,12 @@ class Scheduler {
     Millis lease_ms = 45000;
   };
   // Refreshes one connection if it still needs it, on a worker thread,
-  // holding a slot of its app. Returns false when the connection could not
-  // be moved forward (an unreadable record, say): it is then passed over
-  // for five minutes. Must not throw.
-  using Work = std::function<bool(const store::ConnectionId&)>;
+  // holding a slot of its app. Returns how long to pass the connection
+  // over: zero once it moved forward (refreshed, backing off as recorded,
+  // or nothing to do); longer when it could not be (an unreadable record:
+  // minutes; the store failing: seconds), so it cannot crowd the others
+  // out of the head of the due list. Must not throw.
+  using Work = std::function<std::chrono::milliseconds(const store::ConnectionId&)>;
 
   Scheduler(Options options, store::Store& store, const Clock& clock, AppGate& gate, Work work);
   // stop().
