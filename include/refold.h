@@ -502,6 +502,30 @@ REFOLD_EXTERN int refold_list_connections(refold_client *client, const char *acc
 REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char *query_json,
                                                char **json_out);
 
+/*
+ * Copy every connection of `from`'s store into `to`'s: how a SQLite store
+ * moves into PostgreSQL (docs/deployment.md; `refold store copy`). Records
+ * are sealed with their store's id, so each is opened with `from`'s keys
+ * and sealed again with `to`'s (the two stores may have different master
+ * keys). What is copied: the secrets, the non-secret config (connection
+ * inputs, metadata, API base), the expiry and refresh schedule, and the
+ * status: a connection that needs re-auth still does, with its reason.
+ * In `to` each is a new connection (created now, no failure count), with
+ * "connection.created" (and "connection.expired") events in `to`'s handler
+ * and log; one that `to` already has is replaced. Pending OAuth flows and
+ * the event log are not copied. Each connection is its own transaction: on
+ * an error the call stops, naming the connection, and what it copied stays;
+ * running it again copies everything again. Connections changed in `from`
+ * while it runs may be copied as they were before: stop the writers first
+ * for an exact move.
+ *
+ * On success *report_json (release with refold_free) holds {"copied": n,
+ * "reauth_required": m}. Errors: REFOLD_EINVALID (NULL arguments, or both
+ * clients on the same store), REFOLD_ECRYPTO (a record `from` cannot open),
+ * REFOLD_ESTORE. Thread-safe; blocks for as long as the copy takes.
+ */
+REFOLD_EXTERN int refold_copy_connections(refold_client *from, refold_client *to, char **report_json);
+
 /* ---- The durable event log ------------------------------------------------ */
 
 /*

@@ -133,6 +133,16 @@ REFOLD_EXTERN int refold_import_connection(refold_client* client, const char* ac
   });
 }
 
+REFOLD_EXTERN int refold_copy_connections(refold_client* from, refold_client* to, char** report_json) {
+  if (report_json) *report_json = nullptr;
+  return guard([&] {
+    auto& f = need(from);
+    auto& t = need(to);
+    need_out(report_json, "report_json");
+    *report_json = out_string(f.copy_connections_to(t));
+  });
+}
+
 REFOLD_EXTERN int refold_disconnect(refold_client* client, const char* account, const char* app) {
   return guard([&] {
     auto& c = need(client);

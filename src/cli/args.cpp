@@ -33,7 +33,8 @@ constexpr OptionSpec kOptions[] = {
 };
 
 constexpr std::string_view kCommands[] = {"apps",   "connect", "connections",     "token", "disconnect",
-                                          "status", "watch",   "rotate-data-key", "import", "help"};
+                                          "status", "watch",   "rotate-data-key", "import", "store",
+                                          "help"};
 
 // A whole number in [lo, hi], or a usage error naming the option.
 long long integer_option(std::string_view name, const char* text, long long lo, long long hi,
@@ -89,6 +90,12 @@ void apply(Args& a, const Seen& s) {
 
 void check_operands(const Args& a) {
   const std::string& c = a.command;
+  if (c == "store") {
+    if (a.operands.empty() || a.operands[0] != "copy")
+      throw usage_error("store: the only subcommand is 'copy FROM TO'", c);
+    if (a.operands.size() != 3) throw usage_error("store copy: takes FROM and TO", c);
+    return;
+  }
   std::size_t want = (c == "connect" || c == "token" || c == "disconnect" || c == "import") ? 1 : 0;
   if (a.operands.size() < want) throw usage_error(c + (c == "import" ? ": missing FILE" : ": missing APP"), c);
   if (a.operands.size() > want)

@@ -18,6 +18,7 @@ int cmd_import(const Args& args);
 int cmd_status(const Args& args);
 int cmd_watch(const Args& args);
 int cmd_rotate_data_key(const Args& args);
+int cmd_store_copy(const Args& args);
 
 // refold_data_key_status, parsed, and the records it counts (cmd_rotate.cpp).
 boost::json::object data_key_status(refold_client* client);

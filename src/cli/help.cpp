@@ -33,6 +33,7 @@ Commands:
   status            every connection's health; exit status says if any needs care
   watch             print connection events as they happen, until Ctrl-C
   rotate-data-key   re-encrypt every record under a new data key
+  store copy FROM TO  copy every connection into another store (SQLite to PostgreSQL)
   help [COMMAND]    show help
 
 {options}      --version    show the versions of the tool and the library
@@ -264,6 +265,24 @@ code of the first failure.
 With --json, prints [{line, account, app, ok, error}] instead.
 )";
 
+const char* kStore = R"(Usage: refold store copy FROM TO [OPTIONS]
+
+Copies every connection of the store FROM into the store TO: how a SQLite
+store moves into PostgreSQL. FROM and TO are what "store" takes in config:
+a SQLite file or a postgresql:// URI. Both are opened with the config file
+(--config or $REFOLD_CONFIG), its "store" replaced; each finds its master
+key as refold_client_open does (a SQLite store's own key file included),
+so they may differ. Each record is opened and sealed again for TO; the
+connections keep their secrets, inputs and metadata, schedule and status
+(docs/deployment.md). One TO already has is replaced; pending OAuth flows
+and the event log are not copied. Stop the processes writing to FROM first
+for an exact move. On an error it stops, naming the connection; what it
+copied stays, and running it again copies everything again.
+
+{options}
+With --json, prints {"copied": N, "reauth_required": M}.
+)";
+
 }  // namespace
 
 void print_help(const std::string& command) {
@@ -277,6 +296,7 @@ void print_help(const std::string& command) {
   else if (command == "watch") text = kWatch;
   else if (command == "rotate-data-key") text = kRotateDataKey;
   else if (command == "import") text = kImport;
+  else if (command == "store") text = kStore;
   std::string out = text;
   if (auto at = out.find("{options}"); at != std::string::npos) out.replace(at, 9, kGlobal);
   std::fputs(out.c_str(), stdout);

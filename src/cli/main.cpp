@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
   if (a.command == "watch") return cmd_watch(a);
   if (a.command == "rotate-data-key") return cmd_rotate_data_key(a);
   if (a.command == "import") return cmd_import(a);
+  if (a.command == "store") return cmd_store_copy(a);
   return cmd_disconnect(a);
 }
 

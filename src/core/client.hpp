@@ -81,6 +81,9 @@ class Client {
   // One page of a filtered listing (page_query.hpp): {"connections": [...],
   // "next_cursor": "..." or null}.
   std::string list_connections_page(const char* query_json);
+  // Every connection of this client's store, sealed again into `to`'s
+  // (refold_copy_connections); the report as JSON.
+  std::string copy_connections_to(Client& to);
   // The durable event log (refold_read_events, refold_ack_events).
   std::string read_events(const std::string& consumer, std::size_t max);
   void ack_events(const std::string& consumer, std::int64_t seq);

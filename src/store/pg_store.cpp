@@ -594,6 +594,17 @@ std::optional<ConnectionWithSecret> PgStore::find(const std::string& account, co
   return out;
 }
 
+std::optional<ConnectionWithSecret> PgStore::get(const ConnectionId& id) {
+  static const char* kGet = "SELECT " REFOLD_PG_CONNECTION_COLUMNS ", key_id, nonce, ciphertext, forced_refresh"
+                            " FROM connections WHERE account = $1 AND app = $2 AND auth_type = $3";
+  auto c = acquire();
+  pg::Result r = c->run(kGet, pg::Params().add(id.account).add(id.app).add(id.auth_type));
+  if (r.rows() == 0) return std::nullopt;
+  ConnectionWithSecret out{read_connection(r, 0, 0), Sealed{r.integer(0, 12), r.bytea(0, 13), r.bytea(0, 14)}};
+  out.connection.forced_refresh = r.integer(0, 15) != 0;
+  return out;
+}
+
 std::vector<ConnectionWithSecret> PgStore::remove(const std::string& account,
                                                   const std::optional<std::string>& app, Millis now) {
   static const char* kDelete =

@@ -79,6 +79,7 @@ class PgStore final : public Store {
   Changes changes_since(std::int64_t after, std::size_t limit) override;
   void put_flow(const Flow& flow, const Sealer& seal, Millis now) override;
   std::optional<Flow> take_flow(const Bytes& state_hash) override;
+  std::optional<ConnectionWithSecret> get(const ConnectionId& id) override;
   std::optional<ConnectionWithSecret> find(const std::string& account,
                                            const std::string& app) override;
   std::vector<ConnectionWithSecret> remove(const std::string& account,

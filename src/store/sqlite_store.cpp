@@ -320,6 +320,18 @@ std::optional<ConnectionWithSecret> SqliteStore::find(const std::string& account
   return out;
 }
 
+std::optional<ConnectionWithSecret> SqliteStore::get(const ConnectionId& id) {
+  static const char* kGet = "SELECT " REFOLD_CONNECTION_COLUMNS ", key_id, nonce, ciphertext, forced_refresh"
+                            " FROM connections WHERE account = ?1 AND app = ?2 AND auth_type = ?3";
+  auto c = acquire();
+  Use s(c->stmt(kGet));
+  s->bind(1, id.account).bind(2, id.app).bind(3, id.auth_type);
+  if (!s->step()) return std::nullopt;
+  ConnectionWithSecret out{read_connection(*s, 0), Sealed{s->integer(12), s->blob(13), s->blob(14)}};
+  out.connection.forced_refresh = s->integer(15) != 0;
+  return out;
+}
+
 std::vector<ConnectionWithSecret> SqliteStore::remove(const std::string& account,
                                                       const std::optional<std::string>& app, Millis now) {
   static const char* kDelete =

@@ -318,6 +318,8 @@ class Store {
   // Removes and returns the flow with this state hash: a state is usable
   // once, whatever happens next.
   virtual std::optional<Flow> take_flow(const Bytes& state_hash) = 0;
+  // The connection `id`, with its sealed record and config.
+  virtual std::optional<ConnectionWithSecret> get(const ConnectionId& id) = 0;
   // The most recently updated connection of (account, app), any auth type.
   virtual std::optional<ConnectionWithSecret> find(const std::string& account,
                                                    const std::string& app) = 0;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace refold_test;
 
@@ -226,4 +227,36 @@ TEST_CASE("postgresql: while the server is down calls fail with REFOLD_ESTORE, a
   }));
   CHECK(field_is(credential_fields(c.get(), "acct", "twilio"), "auth_token", token));
   CHECK(field_is(credential_fields(c.get(), "kept", "twilio"), "auth_token", kept));
+}
+
+TEST_CASE("postgresql: a SQLite store's connections copied into PostgreSQL read the same there") {
+  TempDir dir;
+  const std::string sqlite_key = random_hex_key();
+  ClientPtr from = open_client(make_config(dir.store(), sqlite_key));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 20; ++i) {
+    tokens.push_back(random_token());
+    connect_ok(from.get(), ("acct-" + std::to_string(i)).c_str(), "twilio", twilio_payload(tokens.back()));
+  }
+  REQUIRE(refold_mark_reauth(from.get(), "acct-3", "twilio", "rotated_by_admin") == REFOLD_OK);
+
+  Store pg;  // a database of its own, another master key
+  ClientPtr to = open_client(pg.config());
+  char* out = nullptr;
+  REQUIRE_MESSAGE(refold_copy_connections(from.get(), to.get(), &out) == REFOLD_OK, last_error());
+  const json::object report = parse(take(out)).as_object();
+  CHECK(report.at("copied").as_int64() == 20);
+  CHECK(report.at("reauth_required").as_int64() == 1);
+  for (int i = 0; i < 20; ++i) {
+    if (i == 3) continue;
+    CHECK(field_is(credential_fields(to.get(), ("acct-" + std::to_string(i)).c_str(), "twilio"), "auth_token",
+                   tokens[static_cast<std::size_t>(i)]));
+  }
+  int rc = 0;
+  get_credentials(to.get(), "acct-3", "twilio", rc);
+  CHECK(rc == REFOLD_EREAUTH);
+  // Sealed for PostgreSQL's store: no token in clear there.
+  for (const auto& t : tokens)
+    CHECK(pg_exec(pg.path, "SELECT count(*) FROM refold.connections WHERE position(convert_to('" + t +
+                               "', 'UTF8') in ciphertext) > 0") == "0");
 }
