@@ -228,6 +228,36 @@ func (c *Client) ListConnectionsPage(query ConnectionQuery) (ConnectionPage, err
 	return page, err
 }
 
+// CopyConnectionsTo copies every connection of c's store into to's, as
+// refold.h refold_copy_connections describes: how a SQLite store moves into
+// PostgreSQL. Each record is opened with c's keys and sealed again with
+// to's (the stores may have different master keys), with its non-secret
+// config, expiry and refresh schedule and status (one that needs re-auth
+// still does). In to each is a new connection, with EventCreated (and
+// EventExpired) in to's handler and event log; one that to already has is
+// replaced. Pending OAuth flows and the event log are not copied. Each
+// connection is its own transaction: on an error the copy stops, naming
+// the connection, and what it copied stays; copying again copies
+// everything again. Stop the writers of c's store first for an exact move.
+// It blocks for as long as the copy takes; neither client is closed
+// meanwhile (Close waits). ErrInvalid when to is nil, c itself, or a
+// client of the same store; ErrCrypto for a record c cannot open;
+// ErrStore; ErrClosed when either client is closed.
+func (c *Client) CopyConnectionsTo(to *Client) (CopyReport, error) {
+	var report CopyReport
+	if to == nil {
+		return report, &Error{Code: CodeInvalid, Message: "to is nil"}
+	}
+	var text *C.char
+	err := c.callWith(to, func(p, q *C.refold_client) C.int { return C.refold_copy_connections(p, q, &text) })
+	if err != nil {
+		return report, err
+	}
+	defer C.refold_free(unsafe.Pointer(text))
+	err = decodeJSON(C.GoBytes(unsafe.Pointer(text), C.int(C.strlen(text))), &report)
+	return report, err
+}
+
 // ReadEvents reads up to max (1 to 10000) events of the durable event log
 // after consumer's cursor, oldest first: every event a handler gets, kept
 // in the store with the change it reports, whichever client or process

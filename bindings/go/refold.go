@@ -104,17 +104,35 @@ func (c *Client) Close() error {
 // error detail is read on the thread that failed, and raises again a panic
 // that a handler raised during the call.
 func (c *Client) call(f func(p *C.refold_client) C.int) error {
-	c.mu.Lock()
-	ptr := c.ptr
-	if ptr != nil {
-		c.inflight.Add(1)
-	}
-	c.mu.Unlock()
+	ptr := c.hold()
 	if ptr == nil {
 		return ErrClosed
 	}
 	defer c.inflight.Done()
 	return locked(func() C.int { return f(ptr) })
+}
+
+// callWith is call for a C call on two clients: other's handle is held as
+// well, so that neither client is freed (Close waits) until f returns.
+// ErrClosed when either is closed.
+func (c *Client) callWith(other *Client, f func(p, q *C.refold_client) C.int) error {
+	q := other.hold()
+	if q == nil {
+		return ErrClosed
+	}
+	defer other.inflight.Done()
+	return c.call(func(p *C.refold_client) C.int { return f(p, q) })
+}
+
+// hold returns the client's handle and counts a call in progress, which the
+// caller ends with c.inflight.Done(); nil (and nothing counted) once closed.
+func (c *Client) hold() *C.refold_client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		c.inflight.Add(1)
+	}
+	return c.ptr
 }
 
 // locked is the one place that turns a C return code into an error.

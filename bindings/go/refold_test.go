@@ -1025,3 +1025,122 @@ func TestReadAndAckEvents(t *testing.T) {
 		t.Errorf("a negative max: %v", err)
 	}
 }
+
+func TestCopyConnectionsTo(t *testing.T) {
+	cfg := Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t)}
+	from, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	const token = "twilio-auth-token-0123456789abcdef"
+	for _, acct := range []string{"acct-1", "acct-2"} {
+		fields := map[string]any{"sid": twilioSID, "auth_token": token + acct}
+		if err := from.ConnectKeyBased(acct, "twilio", fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another store under another master key.
+	to, err := Open(Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer to.Close()
+	var rec events
+	if err := to.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := from.CopyConnectionsTo(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report != (CopyReport{Copied: 2, ReauthRequired: 0}) {
+		t.Errorf("report: %+v", report)
+	}
+	creds, err := to.Credentials("acct-2", "twilio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AuthType != AuthKeyBased || creds.Fields["auth_token"] != token+"acct-2" || creds.Fields["sid"] != twilioSID {
+		t.Errorf("the copy does not hold the same auth_token: %v", creds)
+	}
+	if conns, err := to.ListConnections(""); err != nil || len(conns) != 2 {
+		t.Errorf("the copy lists %d connections: %v", len(conns), err)
+	}
+	if got := rec.all(); len(got) != 2 || got[0].Type != EventCreated || got[1].Type != EventCreated {
+		t.Errorf("events in the copy: %+v", got)
+	}
+
+	// Not onto the same client or store; not with a closed or missing client.
+	if _, err := from.CopyConnectionsTo(from); !errors.Is(err, ErrInvalid) {
+		t.Errorf("copying onto itself: %v", err)
+	}
+	same, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer same.Close()
+	if _, err := from.CopyConnectionsTo(same); !errors.Is(err, ErrInvalid) {
+		t.Errorf("copying onto another client of the same store: %v", err)
+	}
+	if _, err := from.CopyConnectionsTo(nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("copying to nil: %v", err)
+	}
+	closed, err := Open(Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if _, err := from.CopyConnectionsTo(closed); !errors.Is(err, ErrClosed) {
+		t.Errorf("copying to a closed client: %v", err)
+	}
+	if _, err := closed.CopyConnectionsTo(to); !errors.Is(err, ErrClosed) {
+		t.Errorf("copying from a closed client: %v", err)
+	}
+}
+
+func TestCloseWaitsForACopyInProgress(t *testing.T) {
+	from, err := Open(Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	fields := map[string]any{"sid": twilioSID, "auth_token": "twilio-auth-token-0123456789abcdef"}
+	if err := from.ConnectKeyBased("acct", "twilio", fields); err != nil {
+		t.Fatal(err)
+	}
+	to, err := Open(Config{Store: filepath.Join(t.TempDir(), "refold.db"), MasterKey: randomKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// to's handler holds the copy in progress until released.
+	started, release := make(chan struct{}), make(chan struct{})
+	if err := to.SetEventHandler(func(Event) { close(started); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	copied := make(chan error, 1)
+	go func() {
+		_, err := from.CopyConnectionsTo(to)
+		copied <- err
+	}()
+	<-started
+	closed := make(chan struct{})
+	go func() {
+		to.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Error("Close returned while a copy into the client was in progress")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-copied; err != nil {
+		t.Errorf("the copy: %v", err)
+	}
+	<-closed
+	if _, err := from.CopyConnectionsTo(to); !errors.Is(err, ErrClosed) {
+		t.Errorf("copying into a closed client: %v", err)
+	}
+}

@@ -188,6 +188,12 @@ type ConnectionPage struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// CopyReport is what CopyConnectionsTo copied.
+type CopyReport struct {
+	Copied         int64 `json:"copied"`          // connections copied
+	ReauthRequired int64 `json:"reauth_required"` // of those, the ones that still need re-auth
+}
+
 // DataKeyStatus describes the store's data keys (see RotateDataKey).
 type DataKeyStatus struct {
 	CurrentKey int64 `json:"current_key"` // the key every write seals under

@@ -10,13 +10,6 @@ namespace refold::pg {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the
 // server running...?\n"): one line, each run of white space one space.
 std::string one_line(const char* s) {
@@ -111,18 +104,12 @@ std::optional<std::int64_t> Result::opt_integer(int row, int col) const {
 }
 
 Bytes Result::bytea(int row, int col) const {
-  // Text format, hex output (bytea_output = 'hex', set by every session).
-  const char* v = PQgetvalue(r_, row, col);
-  const std::size_t n = static_cast<std::size_t>(PQgetlength(r_, row, col));
-  if (n < 2 || v[0] != '\\' || v[1] != 'x' || n % 2 != 0)
-    fail(REFOLD_ESTORE, "PostgreSQL store: a bytea column is not in hex form");
-  Bytes out;
-  out.reserve((n - 2) / 2);
-  for (std::size_t i = 2; i < n; i += 2) {
-    int hi = hex_value(v[i]), lo = hex_value(v[i + 1]);
-    if (hi < 0 || lo < 0) fail(REFOLD_ESTORE, "PostgreSQL store: a bytea column is not in hex form");
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
+  // Text format: libpq's own decoding of the hex (or escape) form.
+  std::size_t n = 0;
+  unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row, col)), &n);
+  if (!raw) fail(REFOLD_ESTORE, "PostgreSQL store: a bytea column does not decode");
+  Bytes out(raw, raw + n);
+  PQfreemem(raw);
   return out;
 }
 

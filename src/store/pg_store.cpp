@@ -1,6 +1,6 @@
 #include "store/pg_store.hpp"
 
-#include <boost/json.hpp>
+#include "store/apps_json.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -721,15 +721,6 @@ void PgStore::release_lease(const ConnectionId& id, const std::string& owner) {
   tx.commit();
 }
 
-bool PgStore::save_refreshed(const ConnectionId& id, const std::string& owner, std::int64_t version,
-                             const RefreshedTokens& t, Millis now) {
-  const RefreshSave item{id, owner, version, t};
-  const RefreshSave* items[] = {&item};
-  SaveOutcome out = save_refreshed_batch(items, now).at(0);
-  if (out.error) std::rethrow_exception(out.error);
-  return out.saved;
-}
-
 std::vector<SaveOutcome> PgStore::save_refreshed_batch(std::span<const RefreshSave* const> items,
                                                        Millis now) {
   static const char* kSave =
@@ -809,21 +800,19 @@ std::vector<Connection> PgStore::mark_reauth(const std::string& account, const s
   return changed;
 }
 
+// Due at $1 and not leased; $3: the apps left out (JSON array, or null).
+#define REFOLD_PG_DUE                                                         \
+  " WHERE auth_type <> 'keybased' AND status = 'active'"                     \
+  " AND next_refresh_at IS NOT NULL AND next_refresh_at <= $1"               \
+  " AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"                \
+  " AND ($3::jsonb IS NULL OR app NOT IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+
 std::vector<ConnectionId> PgStore::due(Millis now, std::size_t limit,
                                        const std::vector<std::string>& skip_apps) {
   static const char* kDue =
-      "SELECT account, app, auth_type FROM connections"
-      " WHERE auth_type <> 'keybased' AND status = 'active'"
-      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= $1"
-      " AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
-      " AND ($3::jsonb IS NULL OR app NOT IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+      "SELECT account, app, auth_type FROM connections" REFOLD_PG_DUE
       " ORDER BY next_refresh_at LIMIT $2";
-  std::optional<std::string> skip;
-  if (!skip_apps.empty()) {
-    boost::json::array a;
-    for (const auto& app : skip_apps) a.emplace_back(app);
-    skip = boost::json::serialize(a);
-  }
+  const std::optional<std::string> skip = apps_json(skip_apps);
   auto c = acquire();
   pg::Result r = c->run(kDue, pg::Params().add(now).add(static_cast<std::int64_t>(limit)).add(skip));
   std::vector<ConnectionId> out;
@@ -839,21 +828,12 @@ std::vector<ConnectionId> PgStore::claim_due(Millis now, std::size_t limit,
   // polling together split the due rows between them.
   static const char* kClaim =
       "WITH picked AS ("
-      " SELECT account, app, auth_type FROM connections"
-      " WHERE auth_type <> 'keybased' AND status = 'active'"
-      " AND next_refresh_at IS NOT NULL AND next_refresh_at <= $1"
-      " AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
-      " AND ($3::jsonb IS NULL OR app NOT IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+      " SELECT account, app, auth_type FROM connections" REFOLD_PG_DUE
       " ORDER BY next_refresh_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
       " UPDATE connections c SET lease_owner = $4, lease_expires_at = $5 FROM picked"
       " WHERE c.account = picked.account AND c.app = picked.app AND c.auth_type = picked.auth_type"
       " RETURNING c.account, c.app, c.auth_type, c.next_refresh_at";
-  std::optional<std::string> skip;
-  if (!skip_apps.empty()) {
-    boost::json::array a;
-    for (const auto& app : skip_apps) a.emplace_back(app);
-    skip = boost::json::serialize(a);
-  }
+  const std::optional<std::string> skip = apps_json(skip_apps);
   auto c = acquire();
   pg::Transaction tx(*c);
   c->exec("SET LOCAL synchronous_commit = off");  // a lease: after a crash it simply expires

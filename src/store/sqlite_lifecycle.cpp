@@ -1,7 +1,7 @@
 // The SQLite store's token-lifecycle operations: the refresh lease that
 // lets processes sharing a store send one refresh per connection, and the
 // fenced writes that end a refresh.
-#include <boost/json.hpp>
+#include "store/apps_json.hpp"
 
 #include "store/sqlite_internal.hpp"
 #include "util/error.hpp"
@@ -76,15 +76,6 @@ void SqliteStore::release_lease(const ConnectionId& id, const std::string& owner
     w->run();
   }
   tx.commit();
-}
-
-bool SqliteStore::save_refreshed(const ConnectionId& id, const std::string& owner,
-                                 std::int64_t version, const RefreshedTokens& t, Millis now) {
-  const RefreshSave item{id, owner, version, t};
-  const RefreshSave* items[] = {&item};
-  SaveOutcome out = save_refreshed_batch(items, now).at(0);
-  if (out.error) std::rethrow_exception(out.error);
-  return out.saved;
 }
 
 std::vector<SaveOutcome> SqliteStore::save_refreshed_batch(std::span<const RefreshSave* const> items,
@@ -188,12 +179,7 @@ const char* const detail::kDueSql =
 
 std::vector<ConnectionId> SqliteStore::due(Millis now, std::size_t limit,
                                            const std::vector<std::string>& skip_apps) {
-  std::optional<std::string> skip;
-  if (!skip_apps.empty()) {
-    boost::json::array a;
-    for (const auto& app : skip_apps) a.emplace_back(app);
-    skip = boost::json::serialize(a);
-  }
+  const std::optional<std::string> skip = apps_json(skip_apps);
   auto c = acquire();
   Use s(c->stmt(detail::kDueSql));
   s->bind(1, now).bind(2, static_cast<std::int64_t>(limit)).bind(3, skip);

@@ -42,8 +42,6 @@ class SqliteStore final : public Store {
   LeaseResult acquire_lease(const ConnectionId& id, const std::string& owner, Millis now,
                             Millis until) override;
   void release_lease(const ConnectionId& id, const std::string& owner) override;
-  bool save_refreshed(const ConnectionId& id, const std::string& owner, std::int64_t version,
-                      const RefreshedTokens& tokens, Millis now) override;
   bool record_refresh_failure(const ConnectionId& id, const std::string& owner, Millis now,
                               Millis retry_at, const std::string& reason) override;
   std::vector<Connection> mark_reauth(const std::string& account, const std::string& app,

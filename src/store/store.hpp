@@ -260,7 +260,13 @@ class Store {
   // still holds the lease and the row is still at `version`. Durable when it
   // returns true; false means someone else changed the row meanwhile.
   virtual bool save_refreshed(const ConnectionId& id, const std::string& owner,
-                              std::int64_t version, const RefreshedTokens& tokens, Millis now) = 0;
+                              std::int64_t version, const RefreshedTokens& tokens, Millis now) {
+    const RefreshSave item{id, owner, version, tokens};
+    const RefreshSave* items[] = {&item};
+    SaveOutcome out = save_refreshed_batch(items, now).at(0);
+    if (out.error) std::rethrow_exception(out.error);
+    return out.saved;
+  }
   // save_refreshed for several refreshes in one transaction, made durable
   // with one sync (group commit). Outcome i is item i's. A throw (the
   // store failed) means none was saved.

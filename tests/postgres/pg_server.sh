@@ -12,6 +12,10 @@
 # runs as the `postgres` system user (the Debian package makes it), its
 # data in a directory under /tmp that user owns. STATE (any directory the
 # caller owns) keeps the URI and where the data lives.
+#
+# The tests' server runs with fsync=off (a test asserts what a crash of a
+# process does, not of the machine). REFOLD_PG_FSYNC=on starts one that
+# syncs, for benchmarks of durable writes.
 set -euo pipefail
 
 cmd=${1:?usage: pg_server.sh start|stop|pause|resume STATE}
@@ -34,7 +38,7 @@ port_free() {
 start_server() {
   local data=$1 port=$2
   as_server "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=${REFOLD_PG_FSYNC:-off} -c max_connections=300" \
     start >/dev/null
 }
 

@@ -87,6 +87,9 @@ namespace Refold
         internal static extern int refold_list_connections_page(ClientHandle client, byte[] queryJson, out IntPtr jsonOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int refold_copy_connections(ClientHandle from, ClientHandle to, out IntPtr reportJson);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int refold_read_events(ClientHandle client, byte[] consumer, UIntPtr max, out IntPtr jsonOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

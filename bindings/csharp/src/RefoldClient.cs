@@ -286,6 +286,41 @@ namespace Refold
             }));
         }
 
+        /// <summary>Copies every connection of this client's store into
+        /// <paramref name="to"/>'s, as refold.h refold_copy_connections
+        /// describes: how a SQLite store moves into PostgreSQL. Each record is
+        /// opened with this client's keys and sealed again with
+        /// <paramref name="to"/>'s (the stores may have different master keys),
+        /// with its non-secret config, expiry and refresh schedule and status
+        /// (one that needs re-auth still does). In <paramref name="to"/> each
+        /// is a new connection, raising <see cref="ConnectionCreated"/> (and
+        /// <see cref="ConnectionExpired"/>) on <paramref name="to"/> and
+        /// written to its event log; one that <paramref name="to"/> already has
+        /// is replaced. Pending OAuth flows and the event log are not copied.
+        /// Each connection is its own transaction: on an error the copy stops,
+        /// naming the connection, and what it copied stays; copying again
+        /// copies everything again. Stop the writers of this store first for an
+        /// exact move. Blocks for as long as the copy takes; neither client is
+        /// released meanwhile (Dispose waits). A RefoldException with
+        /// <see cref="ErrorCode.Invalid"/> when <paramref name="to"/> is this
+        /// client or a client of the same store, <see cref="ErrorCode.Crypto"/>
+        /// for a record this client cannot open, <see cref="ErrorCode.Store"/>;
+        /// ObjectDisposedException when either client is disposed.</summary>
+        public CopyReport CopyConnectionsTo(RefoldClient to)
+        {
+            if (to == null) throw new ArgumentNullException(nameof(to));
+            try
+            {
+                return CopyReport.Parse(RunText(() =>
+                {
+                    IntPtr json;
+                    int rc = Native.refold_copy_connections(handle, to.handle, out json);
+                    return Tuple.Create(rc, json);
+                }));
+            }
+            finally { GC.KeepAlive(to); } // to's dispatcher raises its events through the call
+        }
+
         /// <summary>Up to <paramref name="max"/> (1 to 10000) events of the
         /// durable event log after <paramref name="consumer"/>'s cursor, oldest
         /// first: every event the handlers get, kept in the store with the

@@ -337,6 +337,27 @@ namespace Refold
         }
     }
 
+    /// <summary>What <see cref="RefoldClient.CopyConnectionsTo"/> copied.</summary>
+    public sealed class CopyReport
+    {
+        /// <summary>Connections copied.</summary>
+        public long Copied { get; private set; }
+
+        /// <summary>Of those, the ones that still need re-authentication.</summary>
+        public long ReauthRequired { get; private set; }
+
+        internal static CopyReport Parse(string json)
+        {
+            var o = Json.Object(Json.Parse(json));
+            long? copied = Json.OptLong(o, "copied"), reauth = Json.OptLong(o, "reauth_required");
+            if (copied == null) throw Json.Unexpected("copied");
+            if (reauth == null) throw Json.Unexpected("reauth_required");
+            return new CopyReport { Copied = copied.Value, ReauthRequired = reauth.Value };
+        }
+
+        public override string ToString() => Copied + " copied, " + ReauthRequired + " need re-auth";
+    }
+
     /// <summary>One data key of the store, with the records it seals.</summary>
     public sealed class DataKey
     {

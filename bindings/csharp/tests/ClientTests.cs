@@ -593,6 +593,49 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void CopyConnectionsTo()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                string fromKey = Sandbox.RandomKey();
+                const string token = "twilio-auth-token-0123456789abcdef";
+                using (var from = new RefoldClient(sandbox.Config("copy-from.db", fromKey)))
+                using (var to = new RefoldClient(sandbox.Config("copy-to.db", Sandbox.RandomKey())))
+                {
+                    foreach (var account in new[] { "acct-1", "acct-2" })
+                        from.ConnectKeyBased(account, "twilio", new Dictionary<string, object>
+                        {
+                            ["sid"] = "AC0123456789abcdef0123456789ABCDEF",
+                            ["auth_token"] = token + "-" + account,
+                        });
+                    var events = new Recorder(to);
+
+                    var report = from.CopyConnectionsTo(to);
+                    Assert.Equal(2L, report.Copied, "copied");
+                    Assert.Equal(0L, report.ReauthRequired, "reauth_required");
+                    var creds = to.GetCredentials("acct-2", "twilio");
+                    Assert.Equal(Credentials.KeyBased, creds.AuthType, "the copy's auth type");
+                    Assert.True((string)creds.Fields["auth_token"] == token + "-acct-2", "the copy holds the same auth_token");
+                    Assert.Equal(2, to.ListConnections().Count, "the copy's connections");
+                    Assert.Equal("connection.created connection.created", events.Types, "events in the copy");
+
+                    // Not onto the same client, nor another client of the same store.
+                    var e = Assert.Throws<RefoldException>(() => from.CopyConnectionsTo(from), "onto itself");
+                    Assert.Equal(ErrorCode.Invalid, e.Code, "copying onto itself");
+                    using (var same = new RefoldClient(sandbox.Config("copy-from.db", fromKey)))
+                    {
+                        e = Assert.Throws<RefoldException>(() => from.CopyConnectionsTo(same), "onto the same store");
+                        Assert.Equal(ErrorCode.Invalid, e.Code, "copying onto another client of the same store");
+                    }
+                    Assert.Throws<ArgumentNullException>(() => from.CopyConnectionsTo(null), "to null");
+                    var disposed = sandbox.Open();
+                    disposed.Dispose();
+                    Assert.Throws<ObjectDisposedException>(() => from.CopyConnectionsTo(disposed), "to a disposed client");
+                }
+            }
+        }
+
+        [Test]
         public static void RotateMasterKey()
         {
             using (var sandbox = new Sandbox())

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::json::Value;
 use crate::sys;
 use crate::types::{
-    App, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKeyStatus, Event, EventPage,
-    OAuthOptions, OAuthResult,
+    App, Connection, ConnectionPage, ConnectionQuery, CopyReport, Credentials, DataKeyStatus,
+    Event, EventPage, OAuthOptions, OAuthResult,
 };
 
 /// An open refold store with its catalog and master key.
@@ -319,6 +319,31 @@ impl Client {
             sys::refold_list_connections_page(self.ptr(), query.as_ptr(), out)
         })?;
         ConnectionPage::parse(text.text()?)
+    }
+
+    /// Copies every connection of this client's store into `to`'s, as
+    /// refold.h `refold_copy_connections` describes: how a SQLite store
+    /// moves into PostgreSQL. Each record is opened with this client's keys
+    /// and sealed again with `to`'s (the stores may have different master
+    /// keys), with its non-secret config, expiry and refresh schedule and
+    /// status (one that needs re-auth still does). In `to` each is a new
+    /// connection, with `connection.created` (and `connection.expired`)
+    /// events in `to`'s handler and event log; one that `to` already has is
+    /// replaced. Pending OAuth flows and the event log are not copied. Each
+    /// connection is its own transaction: on an error the copy stops,
+    /// naming the connection, and what it copied stays; copying again
+    /// copies everything again. Stop the writers of this store first for
+    /// an exact move. Blocks for as long as the copy takes; both clients
+    /// are borrowed, so neither is dropped meanwhile. [`Error::Invalid`]
+    /// when `to` is this client or a client of the same store;
+    /// [`Error::Crypto`] for a record this client cannot open;
+    /// [`Error::Store`].
+    pub fn copy_connections_to(&self, to: &Client) -> Result<CopyReport> {
+        // SAFETY: two valid handles, borrowed for the call, and an
+        // out-pointer.
+        let text = self
+            .text_call(|out| unsafe { sys::refold_copy_connections(self.ptr(), to.ptr(), out) })?;
+        CopyReport::parse(text.text()?)
     }
 
     /// Up to `max` (1 to 10000) events of the durable event log after

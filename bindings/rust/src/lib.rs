@@ -31,8 +31,8 @@ mod types;
 pub use client::Client;
 pub use error::{strerror, Error, Result};
 pub use types::{
-    App, ConnectedAccount, Connection, ConnectionPage, ConnectionQuery, Credentials, DataKey,
-    DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthOptions, OAuthResult,
+    App, ConnectedAccount, Connection, ConnectionPage, ConnectionQuery, CopyReport, Credentials,
+    DataKey, DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthOptions, OAuthResult,
 };
 
 /// The version of the loaded library, "MAJOR.MINOR.PATCH".

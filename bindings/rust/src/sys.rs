@@ -87,6 +87,11 @@ extern "C" {
         query_json: *const c_char,
         json_out: *mut *mut c_char,
     ) -> c_int;
+    pub fn refold_copy_connections(
+        from: *mut refold_client,
+        to: *mut refold_client,
+        report_json: *mut *mut c_char,
+    ) -> c_int;
 
     pub fn refold_read_events(
         client: *mut refold_client,

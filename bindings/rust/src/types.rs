@@ -440,6 +440,26 @@ impl DataKeyStatus {
     }
 }
 
+/// What [`Client::copy_connections_to`](crate::Client::copy_connections_to)
+/// copied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Connections copied.
+    pub copied: i64,
+    /// Of those, the ones that still need re-authentication.
+    pub reauth_required: i64,
+}
+
+impl CopyReport {
+    pub(crate) fn parse(text: &str) -> Result<CopyReport> {
+        let v = parse_json(text)?;
+        Ok(CopyReport {
+            copied: id(&v, "copied")?,
+            reauth_required: id(&v, "reauth_required")?,
+        })
+    }
+}
+
 /// What happened to a connection, as the event handler receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -669,6 +689,19 @@ mod tests {
             r#"{"events":[{"type":"connection.created","account":"a","app":"x","auth_type":"keybased","at":"t"}]}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn reads_copy_reports() {
+        assert_eq!(
+            CopyReport::parse(r#"{"copied":3,"reauth_required":1}"#).unwrap(),
+            CopyReport {
+                copied: 3,
+                reauth_required: 1
+            }
+        );
+        assert!(CopyReport::parse(r#"{"copied":3}"#).is_err());
+        assert!(CopyReport::parse("[").is_err());
     }
 
     #[test]

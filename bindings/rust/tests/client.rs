@@ -935,3 +935,50 @@ fn read_and_ack_events() {
         Err(Error::Invalid(m)) if m.contains("NUL")
     ));
 }
+
+#[test]
+fn copy_connections_to_another_store() {
+    let sandbox = Sandbox::start();
+    let from_key = random_key();
+    let from = Client::open(&sandbox.config_with_key("from.db", &from_key)).unwrap();
+    let token = "twilio-auth-token-0123456789abcdef";
+    for account in ["acct-1", "acct-2"] {
+        let fields = [
+            ("sid", Value::from(TWILIO_SID)),
+            ("auth_token", format!("{token}-{account}").as_str().into()),
+        ];
+        from.connect_keybased(account, "twilio", &fields).unwrap();
+    }
+    // Another store under another master key.
+    let to = Client::open(&sandbox.config_with_key("to.db", &random_key())).unwrap();
+    let recorder = Recorder::default();
+    recorder.install(&to);
+
+    let report = from.copy_connections_to(&to).unwrap();
+    assert_eq!(
+        (report.copied, report.reauth_required),
+        (2, 0),
+        "{report:?}"
+    );
+    let creds = to.credentials("acct-2", "twilio").unwrap();
+    assert_eq!(creds.auth_type(), "keybased");
+    assert_eq!(creds.field("sid").and_then(Value::as_str), Some(TWILIO_SID));
+    let expected = format!("{token}-acct-2");
+    assert!(
+        creds.field("auth_token").and_then(Value::as_str) == Some(expected.as_str()),
+        "the copy holds the same auth_token"
+    );
+    assert_eq!(to.list_connections(None).unwrap().len(), 2);
+    assert_eq!(recorder.kinds(), [Event::CREATED, Event::CREATED]);
+
+    // Not onto the same client, nor another client of the same store.
+    assert!(matches!(
+        from.copy_connections_to(&from),
+        Err(Error::Invalid(_))
+    ));
+    let same = Client::open(&sandbox.config_with_key("from.db", &from_key)).unwrap();
+    assert!(matches!(
+        from.copy_connections_to(&same),
+        Err(Error::Invalid(_))
+    ));
+}
