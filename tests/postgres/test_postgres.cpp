@@ -4,6 +4,8 @@
 // store, and a server that goes away and comes back.
 #include "pg_fixture.hpp"
 
+#include <libpq-fe.h>
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -259,4 +261,57 @@ TEST_CASE("postgresql: a SQLite store's connections copied into PostgreSQL read 
   for (const auto& t : tokens)
     CHECK(pg_exec(pg.path, "SELECT count(*) FROM refold.connections WHERE position(convert_to('" + t +
                                "', 'UTF8') in ciphertext) > 0") == "0");
+}
+
+TEST_CASE("postgresql: a statement that waits too long on a lock fails with REFOLD_ESTORE, and the next works") {
+  Store s;
+  ClientPtr c = open_client(pg_config(s.path, s.key, {{"postgresql_statement_timeout_ms", 300}}));
+  connect_ok(c.get(), "acct", "twilio", twilio_payload(random_token()));
+  // Another session holds the schema's write lock (as a stuck writer would).
+  PGconn* other = PQconnectdb(s.path.c_str());
+  REQUIRE(PQstatus(other) == CONNECTION_OK);
+  PGresult* r = PQexec(other, "SELECT pg_advisory_lock(1380339780, hashtext('refold'))");
+  REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
+  PQclear(r);
+  CHECK(refold_connect(c.get(), "acct", "twilio", twilio_payload(random_token()).c_str()) == REFOLD_ESTORE);
+  const std::string e = last_error();
+  CHECK(contains(e, "PostgreSQL store"));
+  CHECK_FALSE(contains(e, password_of(s.path)));
+  // Reads take no such lock.
+  CHECK(list_connections(c.get(), nullptr).size() == 1);
+  PQfinish(other);  // the lock goes with its session
+  const std::string token = random_token();
+  connect_ok(c.get(), "acct", "twilio", twilio_payload(token));
+  CHECK(field_is(credential_fields(c.get(), "acct", "twilio"), "auth_token", token));
+}
+
+TEST_CASE("postgresql: instances starting together on an older store migrate it once") {
+  Store s;
+  const std::string token = random_token();
+  connect_ok(open_client(s.config()).get(), "acct", "twilio", twilio_payload(token));
+  // Back to schema version 1: no event log, no notifications.
+  pg_exec(s.path,
+          "SET search_path TO refold; DROP TABLE events, event_consumers, event_log;"
+          "UPDATE schema_version SET version = 1");
+  constexpr int kInstances = 6;
+  std::vector<int> codes(kInstances, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kInstances; ++i)
+    threads.emplace_back([&, i] {
+      refold_client* c = nullptr;
+      codes[static_cast<std::size_t>(i)] = refold_client_open(&c, s.config().c_str());
+      refold_client_free(c);
+    });
+  for (auto& t : threads) t.join();
+  for (int rc : codes) CHECK(rc == REFOLD_OK);
+  CHECK(pg_exec(s.path, "SELECT max(version) FROM refold.schema_version") == "3");
+  CHECK(pg_exec(s.path, "SELECT count(*) FROM refold.schema_version") == "1");
+  ClientPtr c = open_client(s.config());
+  CHECK(field_is(credential_fields(c.get(), "acct", "twilio"), "auth_token", token));
+  connect_ok(c.get(), "next", "twilio", twilio_payload(random_token()));
+  char* out = nullptr;
+  REQUIRE(refold_read_events(c.get(), "relay", 10, &out) == REFOLD_OK);
+  const json::object page = parse(take(out)).as_object();
+  REQUIRE(page.at("events").as_array().size() == 1);  // the log starts at the migration
+  CHECK(page.at("events").as_array()[0].at("account") == "next");
 }
