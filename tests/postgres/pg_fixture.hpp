@@ -32,11 +32,14 @@ inline std::string password_of(const std::string& uri) {
 // serves the cases running beside it).
 struct PrivateServer {
   TempDir state;
-  PrivateServer() { REQUIRE(run("start") == 0); }
+  // With `tls_dir` (holding cert.pem and key.pem), the server takes TLS.
+  explicit PrivateServer(const std::string& tls_dir = "") {
+    REQUIRE(run("start", tls_dir.empty() ? "" : "REFOLD_PG_TLS='" + tls_dir + "' ") == 0);
+  }
   ~PrivateServer() { run("stop"); }
-  int run(const char* what) {
-    const std::string cmd = std::string("bash '") + REFOLD_PG_SERVER_SCRIPT + "' " + what + " '" +
-                            state.path() + "' >'" + state.file("out.log") + "' 2>&1";
+  int run(const char* what, const std::string& env = "") {
+    const std::string cmd = env + "bash '" + REFOLD_PG_SERVER_SCRIPT + "' " + what + " '" + state.path() +
+                            "' >'" + state.file("out.log") + "' 2>&1";
     return std::system(cmd.c_str());
   }
   std::string uri() {

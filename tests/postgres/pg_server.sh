@@ -15,7 +15,8 @@
 #
 # The tests' server runs with fsync=off (a test asserts what a crash of a
 # process does, not of the machine). REFOLD_PG_FSYNC=on starts one that
-# syncs, for benchmarks of durable writes.
+# syncs, for benchmarks of durable writes. REFOLD_PG_TLS=DIR (holding
+# cert.pem and key.pem) turns TLS on with that certificate.
 set -euo pipefail
 
 cmd=${1:?usage: pg_server.sh start|stop|pause|resume STATE}
@@ -36,9 +37,12 @@ port_free() {
 }
 
 start_server() {
-  local data=$1 port=$2
+  local data=$1 port=$2 tls=""
+  if [ -f "$data/tls/cert.pem" ]; then
+    tls="-c ssl=on -c ssl_cert_file=$data/tls/cert.pem -c ssl_key_file=$data/tls/key.pem"
+  fi
   as_server "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=${REFOLD_PG_FSYNC:-off} -c max_connections=300" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=${REFOLD_PG_FSYNC:-off} -c max_connections=300 $tls" \
     start >/dev/null
 }
 
@@ -53,6 +57,13 @@ case "$cmd" in
     as_server "$bindir/initdb" -D "$data/db" -U refold --pwfile="$data/pwfile" \
       --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync >"$state/initdb.log" 2>&1
     as_server rm -f "$data/pwfile"
+    if [ -n "${REFOLD_PG_TLS:-}" ]; then
+      # The server reads its key only when the key is private to it.
+      as_server mkdir -m 700 "$data/tls"
+      as_server tee "$data/tls/cert.pem" <"$REFOLD_PG_TLS/cert.pem" >/dev/null
+      as_server tee "$data/tls/key.pem" <"$REFOLD_PG_TLS/key.pem" >/dev/null
+      as_server chmod 600 "$data/tls/key.pem"
+    fi
     for _ in 1 2 3 4 5 6 7 8; do
       port=$((20000 + RANDOM % 40000))
       port_free "$port" || continue

@@ -2,6 +2,7 @@
 // the SQLite store: how a store URI is read and shown, where the master key
 // may come from, schemas, what the database holds, several instances on one
 // store, and a server that goes away and comes back.
+#include "devserver.hpp"
 #include "pg_fixture.hpp"
 
 #include <libpq-fe.h>
@@ -314,4 +315,31 @@ TEST_CASE("postgresql: instances starting together on an older store migrate it 
   const json::object page = parse(take(out)).as_object();
   REQUIRE(page.at("events").as_array().size() == 1);  // the log starts at the migration
   CHECK(page.at("events").as_array()[0].at("account") == "next");
+}
+
+TEST_CASE("postgresql: TLS as libpq does it: a verified server is used, an unknown one refused") {
+  TempDir pki_dir, other_dir;
+  const TestPki pki = make_test_pki(pki_dir.path());
+  const TestPki other = make_test_pki(other_dir.path());
+  PrivateServer server(pki_dir.path());
+  const std::string uri = server.uri();
+  const std::string key = random_hex_key();
+  const std::string verified = uri + "?sslmode=verify-full&sslrootcert=" + pki.ca;
+  ClientPtr c = open_client(pg_config(verified, key));
+  connect_ok(c.get(), "acct", "twilio", twilio_payload(random_token()));
+  // Every session refold opened is encrypted.
+  CHECK(pg_exec(verified,
+                "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)"
+                " WHERE a.application_name = 'refold' AND s.ssl") != "0");
+  CHECK(pg_exec(verified,
+                "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)"
+                " WHERE a.application_name = 'refold' AND NOT s.ssl") == "0");
+
+  // A server whose certificate another CA signed is not trusted.
+  ClientPtr refused;
+  CHECK(try_open(pg_config(uri + "?sslmode=verify-full&sslrootcert=" + other.ca, key), refused) == REFOLD_ESTORE);
+  const std::string e = last_error();
+  CHECK(contains(e, "cannot connect"));
+  CHECK(contains(e, "certificate"));
+  CHECK_FALSE(contains(e, password_of(uri)));
 }
