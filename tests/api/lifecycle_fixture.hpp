@@ -142,6 +142,15 @@ struct Lifecycle {
   ClientPtr client;
 };
 
+// The one connection of account "acct" as refold_list_connections shows it.
+inline bj::object listed(Lifecycle& f) {
+  char* out = nullptr;
+  REQUIRE(refold_list_connections(f.client.get(), "acct", &out) == REFOLD_OK);
+  bj::array rows = parse(take(out)).as_array();
+  REQUIRE(rows.size() == 1);
+  return rows[0].as_object();
+}
+
 // Token comparison that prints no token when it fails.
 inline bool same(const std::string& a, const std::string& b) { return a == b; }
 

@@ -24,14 +24,6 @@ void metadata_app(Lifecycle& f) {
   });
 }
 
-bj::object listed(Lifecycle& f) {
-  char* out = nullptr;
-  REQUIRE(refold_list_connections(f.client.get(), "acct", &out) == REFOLD_OK);
-  bj::array rows = parse(take(out)).as_array();
-  REQUIRE(rows.size() == 1);
-  return rows[0].as_object();
-}
-
 }  // namespace
 
 TEST_CASE("metadata: kept from the token response and the callback, with the API base built from it") {

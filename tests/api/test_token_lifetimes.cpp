@@ -14,14 +14,6 @@ using namespace refold_test;
 
 namespace {
 
-bj::object listed(Lifecycle& f) {
-  char* out = nullptr;
-  REQUIRE(refold_list_connections(f.client.get(), "acct", &out) == REFOLD_OK);
-  bj::array rows = parse(take(out)).as_array();
-  REQUIRE(rows.size() == 1);
-  return rows[0].as_object();
-}
-
 bj::object credentials(Lifecycle& f) {
   int rc = 0;
   std::string creds = get_credentials(f.client.get(), "acct", "sandbox", rc);
