@@ -172,7 +172,7 @@ REFOLD_EXTERN void refold_free(void *ptr);
  *                 takes them. Any other "scheme://" is refused by name.
  *                 The URI's password never appears in a message.
  *   "postgresql_schema"  the schema the store's tables live in (default
- *                 "refold"; lower-case letters, digits and '_'). Created
+ *                 "refold"; 1 to 56 lower-case letters, digits and '_'). Created
  *                 when missing, if the user may; each schema is a store.
  *   "postgresql_pool_size"  database connections per client at most (1 to
  *                 256, default 8); a call waits up to the connect timeout
@@ -513,9 +513,10 @@ REFOLD_EXTERN int refold_list_connections_page(refold_client *client, const char
  * In `to` each is a new connection (created now, no failure count), with
  * "connection.created" (and "connection.expired") events in `to`'s handler
  * and log; one that `to` already has is replaced. Pending OAuth flows and
- * the event log are not copied. Each connection is its own transaction: on
- * an error the call stops, naming the connection, and what it copied stays;
- * running it again copies everything again. Connections changed in `from`
+ * the event log are not copied. Each connection is copied on its own (one
+ * that needs re-auth is marked so right after, in a second transaction):
+ * on an error the call stops, naming the connection, and what it copied
+ * stays; running it again copies everything again. Connections changed in `from`
  * while it runs may be copied as they were before: stop the writers first
  * for an exact move.
  *

@@ -277,7 +277,9 @@ connections keep their secrets, inputs and metadata, schedule and status
 (docs/deployment.md). One TO already has is replaced; pending OAuth flows
 and the event log are not copied. Stop the processes writing to FROM first
 for an exact move. On an error it stops, naming the connection; what it
-copied stays, and running it again copies everything again.
+copied stays, and running it again copies everything again. A password
+written in a URI on the command line is visible to other users of the
+machine (ps): keep it in ~/.pgpass or PGPASSWORD instead.
 
 {options}
 With --json, prints {"copied": N, "reauth_required": M}.

@@ -155,6 +155,7 @@ Client::Client(Config config, std::unique_ptr<Clock> clock)
     po.uri = store_location_.target;
     po.shown = store_location_.shown;
     po.password = store_location_.password;
+    po.password_raw = store_location_.password_raw;
     po.schema = config.postgresql.schema;
     po.pool = config.postgresql.pool_size;
     po.connect_timeout = config.postgresql.connect_timeout;

@@ -109,13 +109,15 @@ void parse_postgresql(const json::Reader& r, const bj::object& o, Config& cfg) {
   if (auto schema = r.str("postgresql_schema")) {
     // A plain identifier, so it needs no quoting anywhere and cannot name
     // a system schema.
-    bool ok = !schema->empty() && schema->size() <= 63 && schema->rfind("pg_", 0) != 0 &&
+    // At most 56: the store notifies the channel "refold_<schema>", and
+    // PostgreSQL names are at most 63 bytes.
+    bool ok = !schema->empty() && schema->size() <= 56 && schema->rfind("pg_", 0) != 0 &&
               !(schema->front() >= '0' && schema->front() <= '9');
     for (char ch : *schema)
       ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
     if (!ok)
       r.bad("postgresql_schema",
-            "must be 1 to 63 lower-case letters, digits and '_', not starting with a digit or 'pg_'");
+            "must be 1 to 56 lower-case letters, digits and '_', not starting with a digit or 'pg_'");
     pg.schema = std::move(*schema);
   }
   if (auto v = r.integer("postgresql_pool_size", 1, 256)) pg.pool_size = static_cast<std::size_t>(*v);

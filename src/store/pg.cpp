@@ -1,6 +1,9 @@
 #include "store/pg.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
 #include <charconv>
 
 #include "util/error.hpp"
@@ -115,7 +118,7 @@ Bytes Result::bytea(int row, int col) const {
 
 // ---- Conn ----
 
-Conn::Conn(const ConnectOptions& options) : options_(options) {
+Conn::Conn(const ConnectOptions& options, const std::atomic<bool>* stop) : options_(options) {
   const std::string connect_timeout =
       std::to_string(std::max<long long>(2, (options.connect_timeout.count() + 999) / 1000));
   // Keepalives notice a server that vanished without closing the link
@@ -125,14 +128,32 @@ Conn::Conn(const ConnectOptions& options) : options_(options) {
                         "keepalives_count", nullptr};
   const char* values[] = {options.uri.c_str(), connect_timeout.c_str(), "refold", "UTF8",
                           "1", "5", "2", "3", nullptr};
-  c_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  // Connected without blocking, polling its socket, so the connect
+  // timeout holds over every step and `stop` can end the wait.
+  c_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
   if (!c_) refold::fail(REFOLD_ESTORE, "PostgreSQL store: libpq could not allocate a connection");
-  if (PQstatus(c_) != CONNECTION_OK) {
-    std::string msg = store_location::scrub(one_line(PQerrorMessage(c_)), options.password);
+  // libpq prints the server's notices (and a FATAL that ends the session)
+  // on stderr by default; a library keeps its host's stderr clean.
+  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  auto give_up = [&](const std::string& why) {
+    std::string msg = store_location::scrub(store_location::scrub(why, options.password), options.password_raw);
     PQfinish(c_);
     c_ = nullptr;
     refold::fail(REFOLD_ESTORE, "PostgreSQL store '" + options.shown + "': cannot connect: " + msg);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+  PostgresPollingStatusType st = PQstatus(c_) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+  while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    if (stop && stop->load(std::memory_order_acquire)) give_up("the client is closing");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      give_up("no answer within " + std::to_string(options.connect_timeout.count()) + " ms");
+    pollfd p{PQsocket(c_), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 100)));
+    if (n < 0 && errno != EINTR) give_up(std::string("poll: ") + std::strerror(errno));
+    if (n > 0) st = PQconnectPoll(c_);
   }
+  if (st == PGRES_POLLING_FAILED || PQstatus(c_) != CONNECTION_OK) give_up(one_line(PQerrorMessage(c_)));
   const std::string setup =
       "SET search_path TO " + quote_identifier(options.schema) +
       "; SET statement_timeout = " + std::to_string(options.statement_timeout.count()) +
@@ -163,7 +184,8 @@ void Conn::fail(std::string_view what, const PGresult* r) {
   if (state) msg += " (SQLSTATE " + std::string(state) + ")";
   if (broken()) msg += "; the connection to the server is lost";
   refold::fail(REFOLD_ESTORE, "PostgreSQL store '" + options_.shown + "': " + std::string(what) +
-                                  ": " + store_location::scrub(std::move(msg), options_.password));
+                                  ": " + store_location::scrub(store_location::scrub(std::move(msg), options_.password),
+                                                               options_.password_raw));
 }
 
 Result Conn::check(PGresult* r, std::string_view what) {
@@ -204,7 +226,17 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  c_.exec("COMMIT");
+  // PostgreSQL answers COMMIT on a transaction a failed statement aborted
+  // with a rollback (tag ROLLBACK, status OK): that must not pass for a
+  // commit.
+  if (PQtransactionStatus(c_.raw()) != PQTRANS_INTRANS) c_.fail("commit: the transaction was aborted", nullptr);
+  PGresult* r = PQexec(c_.raw(), "COMMIT");
+  const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r)) == "COMMIT";
+  if (!ok) {
+    Result held(r);
+    c_.fail("commit failed", r);
+  }
+  PQclear(r);
   done_ = true;
 }
 

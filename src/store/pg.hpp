@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,7 +24,8 @@ using Bytes = std::vector<std::uint8_t>;
 struct ConnectOptions {
   std::string uri;        // libpq connection URI, password included
   std::string shown;      // the URI without its password, for messages
-  std::string password;   // to scrub from the driver's messages
+  std::string password;   // to scrub from the driver's messages (decoded)
+  std::string password_raw;  // and as the URI wrote it
   std::string schema;     // search_path of every session (a checked identifier)
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds statement_timeout{30000};
@@ -81,9 +83,10 @@ class Result {
 
 class Conn {
  public:
-  // Connects and sets up the session (search_path, timeouts). Throws
-  // REFOLD_ESTORE naming the store by its shown URI.
-  explicit Conn(const ConnectOptions& options);
+  // Connects and sets up the session (search_path, timeouts), within the
+  // connect timeout; gives up early once `stop` (when given) is set.
+  // Throws REFOLD_ESTORE naming the store by its shown URI.
+  explicit Conn(const ConnectOptions& options, const std::atomic<bool>* stop = nullptr);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;

@@ -15,8 +15,10 @@ namespace {
 
 // Advisory lock keys, (class, schema): taken per schema, so two refold
 // stores in one database never wait for each other.
-constexpr int kLockClassWrites = 0x52464C44;      // "RFLD"
-constexpr int kLockClassMigrations = 0x52464C45;
+// The trigger in kMigrations takes the write lock too, by the same number.
+constexpr int kLockClassWrites = 1380338756;      // 0x52464C44, "RFLD"
+constexpr int kLockClassMigrations = 1380338757;
+static_assert(kLockClassWrites == 0x52464C44 && kLockClassMigrations == kLockClassWrites + 1);
 
 // Schema migrations: entry i takes the schema from version i to i + 1.
 // Version 1 is the SQLite store's version 8, in PostgreSQL's types.
@@ -86,8 +88,8 @@ CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql SET search_path FR
 DECLARE
   s bigint;
 BEGIN
-  -- Re-entrant: the store's writes take this lock first.
-  PERFORM pg_advisory_xact_lock(1380339780, hashtext(TG_TABLE_SCHEMA));
+  -- kLockClassWrites, which the store's writes take first (re-entrant).
+  PERFORM pg_advisory_xact_lock(1380338756, hashtext(TG_TABLE_SCHEMA));
   IF TG_OP = 'DELETE' THEN
     INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app) RETURNING seq INTO s;
   ELSE
@@ -141,7 +143,7 @@ CREATE OR REPLACE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql SET sea
 DECLARE
   s bigint;
 BEGIN
-  PERFORM pg_advisory_xact_lock(1380339780, hashtext(TG_TABLE_SCHEMA));
+  PERFORM pg_advisory_xact_lock(1380338756, hashtext(TG_TABLE_SCHEMA));
   IF TG_OP = 'DELETE' THEN
     INSERT INTO changes (account, app) VALUES (OLD.account, OLD.app) RETURNING seq INTO s;
   ELSE
@@ -216,6 +218,7 @@ PgStore::PgStore(PgOptions options) : options_(std::move(options)) {
   connect_.uri = options_.uri;
   connect_.shown = options_.shown;
   connect_.password = options_.password;
+  connect_.password_raw = options_.password_raw;
   connect_.schema = options_.schema;
   connect_.connect_timeout = options_.connect_timeout;
   connect_.statement_timeout = options_.statement_timeout;
@@ -735,11 +738,17 @@ std::vector<SaveOutcome> PgStore::save_refreshed_batch(std::span<const RefreshSa
   pg::Transaction tx(*c);
   lock_writes(*c);
   bool any = false;
+  // Read once, outside the per-item catch: a statement that fails leaves
+  // the transaction aborted, and must fail the batch, not one item.
+  const std::int64_t key = current_key(*c);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const RefreshSave& it = *items[i];
     Sealed sealed;
     try {
-      sealed = seal_current(*c, it.tokens.seal);
+      sealed = it.tokens.seal(key);  // no SQL: only this refresh's sealing can fail here
+      if (sealed.key_id != key)
+        fail(REFOLD_ESTORE, "PostgreSQL store '" + options_.shown + "': a record was sealed under data key " +
+                                std::to_string(sealed.key_id) + ", not the current key " + std::to_string(key));
     } catch (...) {
       out[i].error = std::current_exception();  // this refresh only
       continue;
@@ -849,6 +858,17 @@ std::vector<ConnectionId> PgStore::claim_due(Millis now, std::size_t limit,
   return out;
 }
 
+void PgStore::release_claim(const ConnectionId& id, const std::string& owner, Millis until) {
+  static const char* kRelease =
+      "UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL"
+      " WHERE account = $1 AND app = $2 AND auth_type = $3 AND lease_owner = $4 AND lease_expires_at = $5";
+  auto c = acquire();
+  pg::Transaction tx(*c);
+  c->exec("SET LOCAL synchronous_commit = off");
+  c->run(kRelease, pg::Params().add(id.account).add(id.app).add(id.auth_type).add(owner).add(until));
+  tx.commit();
+}
+
 std::optional<Millis> PgStore::next_due() {
   static const char* kNextDue =
       "SELECT min(next_refresh_at) FROM connections"
@@ -875,7 +895,7 @@ void PgStore::listen() noexcept {
   while (!stop_listening_.load(std::memory_order_acquire)) {
     std::unique_ptr<pg::Conn> conn;
     try {
-      conn = std::make_unique<pg::Conn>(connect_);
+      conn = std::make_unique<pg::Conn>(connect_, &stop_listening_);
       conn->exec(channel.c_str());
     } catch (const std::exception&) {
       conn.reset();

@@ -22,7 +22,8 @@ namespace refold::store {
 struct PgOptions {
   std::string uri;       // postgresql:// or postgres://, password included
   std::string shown;     // the URI without its password
-  std::string password;  // scrubbed from messages
+  std::string password;  // scrubbed from messages (decoded)
+  std::string password_raw;  // and as the URI wrote it
   std::string schema = "refold";
   std::size_t pool = 8;  // connections per client at most
   std::chrono::milliseconds connect_timeout{10000};
@@ -71,6 +72,7 @@ class PgStore final : public Store {
                                       const std::vector<std::string>& skip_apps,
                                       const std::string& owner, Millis until) override;
   bool claims() const override { return true; }
+  void release_claim(const ConnectionId& id, const std::string& owner, Millis until) override;
   std::optional<Millis> next_due() override;
   std::int64_t data_version() override;
   std::int64_t last_change() override;

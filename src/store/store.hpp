@@ -303,9 +303,16 @@ class Store {
     (void)until;
     return due(now, limit, skip_apps);
   }
-  // Whether claim_due() takes leases (a claimed row the caller will not
-  // refresh should then be released).
+  // Whether claim_due() takes leases.
   virtual bool claims() const { return false; }
+  // Gives back a lease claim_due() took for `owner` until `until`, only if
+  // it is still that claim's: a refresh that took the lease over since
+  // (acquire_lease sets its own expiry) keeps it.
+  virtual void release_claim(const ConnectionId& id, const std::string& owner, Millis until) {
+    (void)id;
+    (void)owner;
+    (void)until;
+  }
   // When the soonest refresh of any active oauth2 connection is due.
   virtual std::optional<Millis> next_due() = 0;
   // Changes whenever another connection (this process's others included)

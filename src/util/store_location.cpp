@@ -47,15 +47,18 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// Removes "password=..." from a query string, keeping the other parameters.
-std::string without_password_param(std::string_view query, std::string& password) {
+// Removes the password parameter from a query string (its key as libpq
+// reads it: percent-decoded), keeping the other parameters.
+std::string without_password_param(std::string_view query, std::string& password, std::string& raw) {
   std::string out;
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t amp = query.find('&', start);
     std::string_view param = query.substr(start, amp == std::string_view::npos ? amp : amp - start);
-    if (lower(param.substr(0, 9)) == "password=") {
-      password = percent_decode(param.substr(9));
+    const std::size_t eq = param.find('=');
+    if (lower(percent_decode(param.substr(0, eq))) == "password") {
+      raw = eq == std::string_view::npos ? "" : std::string(param.substr(eq + 1));
+      password = percent_decode(raw);
     } else if (!param.empty()) {
       if (!out.empty()) out += '&';
       out += param;
@@ -82,24 +85,45 @@ Location parse(std::string_view store) {
                               "://', which refold does not support: give a file path for a SQLite "
                               "store, or a postgresql:// URI");
   loc.kind = Kind::postgresql;
-  // scheme://[user[:password]@]host[:port][,...][/db][?params]
+  // scheme://[user[:password]@]host[:port][,...][/db][?params]. As libpq
+  // reads it, the user information ends at the first '@' before the first
+  // '/'. A URI it would read otherwise than it looks (a second '@', an '@'
+  // after a '/', a '?' or '#' inside the user information) is refused,
+  // naming no part of it: libpq would take part of the password for a
+  // host, a port or a database and quote it in its message.
   std::string_view rest = store.substr(scheme.size() + 3);
-  const std::size_t path_at = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, path_at);
-  std::string_view tail = path_at == std::string_view::npos ? std::string_view() : rest.substr(path_at);
+  const std::string_view head = rest.substr(0, rest.find('/'));
+  const std::size_t at = head.find('@');
+  const bool two_ats = at != std::string_view::npos && head.find('@', at + 1) != std::string_view::npos;
+  const bool odd_userinfo = at != std::string_view::npos && head.substr(0, at).find_first_of("?#") != std::string_view::npos;
+  const std::size_t slash = rest.find('/');
+  const bool at_after_slash =
+      slash != std::string_view::npos && rest.substr(slash, rest.find('?', slash) - slash).find('@') != std::string_view::npos;
+  if (two_ats || odd_userinfo || at_after_slash)
+    fail(REFOLD_EINVALID,
+         "config: 'store': the PostgreSQL URI's user or password holds '@', '/', '?' or '#' unencoded; "
+         "percent-encode them (%40, %2F, %3F, %23), or give the password in ~/.pgpass or PGPASSWORD");
+  const std::size_t host_from = at == std::string_view::npos ? 0 : at + 1;
+  const std::size_t authority_end = rest.find_first_of("/?#", host_from);
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view tail = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
   std::string shown_authority(authority);
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+  if (at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     if (const std::size_t colon = userinfo.find(':'); colon != std::string_view::npos) {
-      loc.password = percent_decode(userinfo.substr(colon + 1));
+      loc.password_raw = std::string(userinfo.substr(colon + 1));
+      loc.password = percent_decode(loc.password_raw);
       shown_authority = std::string(userinfo.substr(0, colon)) + std::string(authority.substr(at));
     }
   }
   std::string shown_tail(tail);
   if (const std::size_t q = tail.find('?'); q != std::string_view::npos) {
-    std::string query_password;
-    std::string kept = without_password_param(tail.substr(q + 1), query_password);
-    if (!query_password.empty()) loc.password = query_password;
+    std::string query_password, query_raw;
+    std::string kept = without_password_param(tail.substr(q + 1), query_password, query_raw);
+    if (!query_password.empty()) {
+      loc.password = query_password;
+      loc.password_raw = query_raw;
+    }
     shown_tail = std::string(tail.substr(0, q)) + (kept.empty() ? "" : "?" + kept);
   }
   loc.shown = std::string(scheme) + "://" + shown_authority + shown_tail;

@@ -17,14 +17,16 @@ struct Location {
   // For messages, listings and file names: the path, or the URI without
   // its password (in the authority or as a query parameter).
   std::string shown;
-  // The URI's password, percent-decoded, so a message from the database
-  // driver can be scrubbed of it; empty when there is none.
+  // The URI's password, percent-decoded and as written, so a message from
+  // the database driver can be scrubbed of either; empty when there is none.
   std::string password;
+  std::string password_raw;
 };
 
 // Classifies `store`: "postgresql://" or "postgres://" select PostgreSQL;
-// any other "scheme://" is refused by name (REFOLD_EINVALID); anything
-// else is a SQLite path.
+// any other "scheme://" is refused by name (REFOLD_EINVALID), as is a
+// PostgreSQL URI whose user information libpq would read differently
+// (an unencoded '@', '/', '?' or '#' in it); anything else is a SQLite path.
 Location parse(std::string_view store);
 
 // `text` with every occurrence of `secret` (when not empty) replaced by

@@ -77,6 +77,27 @@ TEST_CASE("postgresql: the URI's password is in no error") {
   CHECK(contains(e, "connect_timeout=5"));
   CHECK_FALSE(contains(e, wrong));
 
+  // A password libpq would read in part as a host or port, or a password
+  // parameter spelled with escapes, is never shown either.
+  const std::string hostport = uri.substr(uri.find('@') + 1);
+  for (const std::string& bad : {"postgresql://refold:ab/" + wrong + "@" + hostport,
+                                 "postgresql://refold:a@" + wrong + "@" + hostport,
+                                 "postgresql://refold:a?" + wrong + "@" + hostport}) {
+    CHECK(try_open(pg_config(bad, random_hex_key()), c) == REFOLD_EINVALID);
+    e = last_error();
+    CHECK(contains(e, "percent-encode"));
+    CHECK_FALSE(contains(e, wrong));
+  }
+  CHECK(try_open(pg_config(bare + "?pass%77ord=" + wrong + "&connect_timeout=5", random_hex_key()), c) ==
+        REFOLD_ESTORE);
+  e = last_error();
+  CHECK(contains(e, "password authentication failed"));
+  CHECK_FALSE(contains(e, wrong));
+  // A schema name longer than a notification channel allows.
+  CHECK(try_open(pg_config(uri, random_hex_key(), {{"postgresql_schema", std::string(57, 's')}}), c) ==
+        REFOLD_EINVALID);
+  CHECK(contains(last_error(), "1 to 56"));
+
   // A bad schema name is named, the URI not echoed with its password.
   CHECK(try_open(pg_config(uri, random_hex_key(), {{"postgresql_schema", "Bad-Name"}}), c) == REFOLD_EINVALID);
   e = last_error();
@@ -271,7 +292,7 @@ TEST_CASE("postgresql: a statement that waits too long on a lock fails with REFO
   // Another session holds the schema's write lock (as a stuck writer would).
   PGconn* other = PQconnectdb(s.path.c_str());
   REQUIRE(PQstatus(other) == CONNECTION_OK);
-  PGresult* r = PQexec(other, "SELECT pg_advisory_lock(1380339780, hashtext('refold'))");
+  PGresult* r = PQexec(other, "SELECT pg_advisory_lock(1380338756, hashtext('refold'))");
   REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
   PQclear(r);
   CHECK(refold_connect(c.get(), "acct", "twilio", twilio_payload(random_token()).c_str()) == REFOLD_ESTORE);

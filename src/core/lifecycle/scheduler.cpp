@@ -143,7 +143,7 @@ void Scheduler::kick(const std::string& account, const std::string& app, const s
     if (stopping_.load(std::memory_order_relaxed) || queued_.count(key) || kicked_.size() >= kMaxKicked)
       return;
     queued_.insert(key);
-    kicked_.push_back(Item{store::ConnectionId{account, app, auth_type}, std::move(key)});
+    kicked_.push_back(Item{store::ConnectionId{account, app, auth_type}, std::move(key), std::nullopt});
     start_dispatcher();
     wake_ = true;
   }
@@ -182,16 +182,18 @@ void Scheduler::dispatch() {
       // A claiming store leaves out the rows this lifecycle already leases
       // (those queued): it is asked for no more than there is room for.
       const bool claims = store_.claims();
-      const std::size_t limit =
-          claims ? std::min(kMaxFetch, free) : std::min(kMaxFetch, free + queued_.size() + skip_.size());
+      const std::size_t limit = claims ? std::min(kMaxFetch, free + skip_.size())
+                                       : std::min(kMaxFetch, free + queued_.size() + skip_.size());
       const std::vector<std::string> skip_apps = gate_.blocked();
       lock.unlock();
       std::vector<store::ConnectionId> due;
       std::optional<Millis> next;
       bool ok = true;
+      Millis until = 0;
       try {
         const Millis now = clock_.now();
-        due = claims ? store_.claim_due(now, limit, skip_apps, options_.owner, now + options_.lease_ms)
+        until = now + options_.lease_ms;
+        due = claims ? store_.claim_due(now, limit, skip_apps, options_.owner, until)
                      : store_.due(now, limit, skip_apps);
         if (due.size() < limit) next = store_.next_due();
       } catch (const std::exception&) {
@@ -207,22 +209,21 @@ void Scheduler::dispatch() {
           continue;
         }
         queued_.insert(key);
-        ready_.push_back(Item{std::move(id), std::move(key)});
+        std::optional<Millis> claim_until;
+        if (claims) claim_until = until;
+        ready_.push_back(Item{std::move(id), std::move(key), claim_until});
         --room;
       }
+      const bool admitted = room < free;
       if (!unclaim.empty()) {
         // Another instance may take them at once.
         lock.unlock();
-        for (const auto& id : unclaim) {
-          try {
-            store_.release_lease(id, options_.owner);
-          } catch (const std::exception&) {
-            // The lease expires on its own.
-          }
-        }
+        for (const auto& id : unclaim) release_claim(id, until);
         lock.lock();
       }
-      backlog = ok && due.size() >= limit;
+      // A full answer means more may be due; but one that admitted nothing
+      // (every row passed over) is no reason to ask again at once.
+      backlog = ok && due.size() >= limit && (!claims || admitted);
       next_poll = steady + kMinPoll;
       if (ok && !backlog && next) {
         const Millis wait = *next - clock_.now();
@@ -242,6 +243,14 @@ void Scheduler::dispatch() {
   }
 }
 
+void Scheduler::release_claim(const store::ConnectionId& id, Millis until) noexcept {
+  try {
+    store_.release_claim(id, options_.owner, until);
+  } catch (...) {
+    // The lease runs out on its own.
+  }
+}
+
 void Scheduler::work() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -252,6 +261,7 @@ void Scheduler::work() {
     ++running_;
     lock.unlock();
     const std::chrono::milliseconds pass_over = work_(item.id);
+    if (item.claim_until) release_claim(item.id, *item.claim_until);
     gate_.leave(item.id.app);
     lock.lock();
     --running_;

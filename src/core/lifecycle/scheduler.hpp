@@ -106,8 +106,14 @@ class Scheduler {
   struct Item {
     store::ConnectionId id;
     std::string key;
+    // Claimed from the store with a lease until then (Store::claims()):
+    // the claim is released after the work unless a refresh took the
+    // lease over.
+    std::optional<Millis> claim_until;
   };
   void start_dispatcher();  // with mu_ held
+  // Gives a claimed row's lease back if it is still the claim's (no mu_).
+  void release_claim(const store::ConnectionId& id, Millis until) noexcept;
   void dispatch();
   void work();
   // Moves what may run now into ready_; with mu_ held.
