@@ -206,6 +206,67 @@ Revocation parse_revocation(const bj::object& o, const std::string& where, const
   return v;
 }
 
+// Metadata is stored and listed in clear: a path or name whose last part
+// reads like a token or a secret is refused.
+bool names_secret(std::string_view path) {
+  std::string last(path.substr(path.rfind('.') + 1));
+  std::transform(last.begin(), last.end(), last.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (std::string_view secret : {"token", "secret", "password", "key"})
+    if (last.ends_with(secret)) return true;
+  return last == "code";
+}
+
+// `names`: the metadata names taken already (token response, callback);
+// the lookup's own are added.
+AfterConnect parse_after_connect(const bj::object& o, const std::string& where, const std::vector<Field>& inputs,
+                                 const OAuth2& def, std::set<std::string>& names) {
+  json::Reader r(o, where);
+  r.only({"method", "url", "headers", "metadata"});
+  AfterConnect v;
+  v.method = r.str("method").value_or("GET");
+  if (v.method != "GET" && v.method != "POST") r.bad("method", "must be GET or POST");
+  auto has = [](const std::vector<std::string>& list, std::string_view n) {
+    return std::find(list.begin(), list.end(), n) != list.end();
+  };
+  // What decides the host must come from the provider or the connection's
+  // inputs: the access token goes there. Callback parameters pass through
+  // the user's browser, so they may appear only after the host.
+  auto known = [&](std::string_view n) {
+    if (n.starts_with("metadata."))
+      return has(def.token_response_metadata, n.substr(9)) || has(def.callback_metadata, n.substr(9));
+    return is_input(n, inputs);
+  };
+  auto in_host = [&](std::string_view n) {
+    if (n.starts_with("metadata.")) return has(def.token_response_metadata, n.substr(9));
+    return is_input(n, inputs);
+  };
+  const char* what = "{connection.<a connection field>} or {metadata.<a name in token_response_metadata or "
+                     "callback_metadata>}";
+  v.url = *r.str("url", true);
+  check_url_template(r, "url", v.url, known, what, in_host);
+  v.headers = templates(r, "headers", known, what);
+  for (const auto& [name, value] : v.headers) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "authorization") r.bad("headers", "may not set Authorization: the request carries the new access token");
+  }
+  const bj::object* m = r.object("metadata");
+  if (!m || m->empty()) r.bad("metadata", "must name at least one value to keep, as {\"name\": \"dotted.path\"}");
+  for (const auto& [k, path] : *m) {
+    const std::string name(k);
+    if (!is_metadata_path(name) || name.find('.') != std::string::npos)
+      r.bad("metadata", "has '" + name + "', which is not a name (letters, digits, '_' and '-')");
+    if (!path.is_string() || !is_metadata_path(path.get_string()))
+      r.bad("metadata", "'" + name + "' must be a dotted path into the answer (names or array indexes joined by dots)");
+    if (names_secret(name) || names_secret(path.get_string()))
+      r.bad("metadata", "has '" + name + "', which names a secret: metadata is kept in clear");
+    if (!names.insert(name).second)
+      r.bad("metadata", "'" + name + "' is already kept from the token response or the callback");
+    v.metadata.emplace_back(name, std::string(path.get_string()));
+  }
+  return v;
+}
+
 // An "oauth2" object, or with `client_credentials` an "oauth2_cc" one: the
 // same keys but those of the user's authorization and of refresh tokens.
 OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::vector<Field>& inputs,
@@ -214,13 +275,14 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
   if (client_credentials)
     r.only({"token_endpoint", "revocation_endpoint", "revocation", "scopes", "scope_separator",
             "token_endpoint_auth_method", "body_format", "token_params", "default_expires_in", "token_path",
-            "token_response_metadata"});
+            "token_response_metadata", "after_connect"});
   else
     r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
             "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params",
             "token_params", "refresh_params", "extra_authorize_params", "default_expires_in",
             "refresh_token_expires_in_key", "default_refresh_token_expires_in", "token_path", "issuer",
-            "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata"});
+            "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata",
+            "after_connect"});
   OAuth2 a;
   a.client_credentials = client_credentials;
   // A tenant's endpoints may take the connection's inputs, in the host
@@ -299,12 +361,8 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
     if (!is_metadata_path(path))
       r.bad("token_response_metadata", "has '" + path + "', which is not a dotted path of names "
                                        "(letters, digits, '_' and '-')");
-    // Metadata is stored and listed in clear: never a token or a secret.
-    std::string last = path.substr(path.rfind('.') + 1);
-    std::transform(last.begin(), last.end(), last.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (std::string_view secret : {"token", "secret", "password", "key"})
-      if (last.ends_with(secret) || last == "code")
-        r.bad("token_response_metadata", "has '" + path + "', which names a secret: metadata is kept in clear");
+    if (names_secret(path))
+      r.bad("token_response_metadata", "has '" + path + "', which names a secret: metadata is kept in clear");
     if (!names.insert(path).second) r.bad("token_response_metadata", "repeats '" + path + "'");
   }
   a.callback_metadata = r.strings("callback_metadata");
@@ -316,6 +374,8 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
       if (name == res) r.bad("callback_metadata", "may not include '" + name + "', which refold reads itself");
     if (!names.insert(name).second) r.bad("callback_metadata", "repeats '" + name + "'");
   }
+  if (const bj::object* ac = r.object("after_connect"))
+    a.after_connect = parse_after_connect(*ac, where + " after_connect", inputs, a, names);
   return a;
 }
 
@@ -483,7 +543,10 @@ App parse_app(const bj::value& v, const std::string& origin) {
       auto has = [&](const std::vector<std::string>& names) {
         return std::find(names.begin(), names.end(), name) != names.end();
       };
-      return has(def.token_response_metadata) || (callback_too && has(def.callback_metadata));
+      bool looked_up = def.after_connect && std::any_of(def.after_connect->metadata.begin(),
+                                                          def.after_connect->metadata.end(),
+                                                          [&](const auto& m) { return m.first == name; });
+      return has(def.token_response_metadata) || looked_up || (callback_too && has(def.callback_metadata));
     };
     // The API base is where the host sends the access token, so what decides
     // its host must come from the provider: a callback parameter passes
@@ -497,7 +560,8 @@ App parse_app(const bj::value& v, const std::string& origin) {
     check_url_template(
         r, "api_base_url", *base,
         [&](std::string_view n) { return metadata(n, true) || is_input(n, app.connection_fields); },
-        "{metadata.<a name in token_response_metadata or callback_metadata>} or {connection.<a connection field>}",
+        "{metadata.<a name in token_response_metadata, callback_metadata or after_connect>} or "
+        "{connection.<a connection field>}",
         [&](std::string_view n) { return metadata(n, false) || is_input(n, app.connection_fields); });
     app.api_base_url = std::move(*base);
   }

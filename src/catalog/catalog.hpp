@@ -70,6 +70,23 @@ struct Revocation {
   std::vector<int> expect_status;  // empty: any 2xx
 };
 
+// A request made once, as soon as a connect has its tokens, whose JSON
+// answer fills connection metadata: what the API needs and neither the
+// token response nor the callback says (Jira's cloudId from
+// accessible-resources, Xero's tenant from /connections, HubSpot's portal).
+// It carries the new access token as a Bearer. "{connection.<input>}" and
+// "{metadata.<name>}" (token response or callback metadata) may appear in
+// the url and header values.
+struct AfterConnect {
+  std::string method = "GET";  // GET or POST (without a body)
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Metadata name -> dotted path into the answer; a segment of digits
+  // indexes an array ("0.id": the first site's id). Every path must be
+  // there, as a string, number or boolean.
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
 struct OAuth2 {
   // An "oauth2_cc" app: tokens come from the client-credentials grant
   // (RFC 6749 4.4) at connect and again before they expire; there is no
@@ -127,6 +144,7 @@ struct OAuth2 {
   // under its path or name, as a string.
   std::vector<std::string> token_response_metadata;
   std::vector<std::string> callback_metadata;
+  std::optional<AfterConnect> after_connect;
 };
 
 // A request that proves key-based credentials work before they are saved.

@@ -7,6 +7,7 @@
 #include "core/oauth_record.hpp"
 #include "crypto/encoding.hpp"
 #include "http/url.hpp"
+#include "oauth/after_connect.hpp"
 #include "oauth/loopback.hpp"
 #include "oauth/refresh.hpp"
 #include "util/error.hpp"
@@ -198,6 +199,7 @@ void Client::connect_client_credentials(const std::string& account, const catalo
   t.connection = std::move(base.connection);
   t.client_id = std::move(base.client_id);
   t.client_secret = std::move(base.client_secret);
+  oauth::run_after_connect(http(), app, t);
   oauth::finish_metadata(app, t, nullptr);
   save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,
                   connection_config(t));

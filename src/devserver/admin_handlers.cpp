@@ -68,7 +68,11 @@ json::object config_json(const Provider& p) {
                       {"refresh_token_ttl", refresh.ttl},
                       {"token_response_extra", json::parse(p.token_response_extra())},
                       {"callback_extra", std::move(callback)},
-                      {"tenant_hosts", p.tenant_hosts()}};
+                      {"tenant_hosts", p.tenant_hosts()},
+                      {"client_auth", p.token_quirks().client_auth},
+                      {"token_body", p.token_quirks().body},
+                      {"errors_with_200", p.token_quirks().errors_with_200},
+                      {"omit_expires_in", p.token_quirks().omit_expires_in}};
 }
 
 // Reads an optional bool member; false if present and not a bool.
@@ -130,6 +134,7 @@ HttpResponse Router::admin_counters() const {
                                 {"revoke", counters_.revoke.load()},
                                 {"token_client_credentials", counters_.token_client_credentials.load()},
                                 {"me", counters_.me.load()},
+                                {"resources", counters_.resources.load()},
                                 {"keys_verify", counters_.keys_verify.load()},
                                 {"connections", counters_.connections.load()},
                                 {"token_in_flight", counters_.token_in_flight.load()},
@@ -171,7 +176,25 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
         callback_extra->emplace_back(std::string(k), std::string(v.get_string()));
       }
     }
+    TokenQuirks quirks = provider_.token_quirks();
+    std::optional<bool> errors_200, omit_expires;
+    if (!read_bool(*body, "errors_with_200", errors_200)) return bad("errors_with_200 must be true or false");
+    if (!read_bool(*body, "omit_expires_in", omit_expires)) return bad("omit_expires_in must be true or false");
+    if (auto it = body->find("client_auth"); it != body->end()) {
+      const json::string* v = it->value().if_string();
+      if (!v || (*v != "any" && *v != "client_secret_basic" && *v != "client_secret_post"))
+        return bad("client_auth must be any, client_secret_basic or client_secret_post");
+      quirks.client_auth = std::string(*v);
+    }
+    if (auto it = body->find("token_body"); it != body->end()) {
+      const json::string* v = it->value().if_string();
+      if (!v || (*v != "form" && *v != "json" && *v != "any")) return bad("token_body must be form, json or any");
+      quirks.body = std::string(*v);
+    }
+    if (errors_200) quirks.errors_with_200 = *errors_200;
+    if (omit_expires) quirks.omit_expires_in = *omit_expires;
     // Checked in full before anything changes: a bad request changes nothing.
+    provider_.set_token_quirks(quirks);
     provider_.set_access_token_ttl(ttl);
     if (auto_approve) provider_.set_auto_approve(*auto_approve);
     if (token_extra) provider_.set_token_response_extra(std::move(*token_extra));
@@ -232,7 +255,7 @@ HttpResponse Router::admin_fail(const HttpRequest& req) {
     auto endpoint = body->find("endpoint");
     if (endpoint == body->end() || !endpoint->value().is_string() ||
         !is_fault_endpoint(endpoint->value().get_string()))
-      return bad("endpoint must be one of token, revoke, me, authorize, keys_verify");
+      return bad("endpoint must be one of token, revoke, me, resources, authorize, keys_verify");
     auto mode_it = body->find("mode");
     std::optional<FaultMode> mode;
     if (mode_it != body->end() && mode_it->value().is_string())

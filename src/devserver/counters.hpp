@@ -15,6 +15,7 @@ struct Counters {
   std::atomic<std::uint64_t> token_client_credentials{0};
   std::atomic<std::uint64_t> revoke{0};
   std::atomic<std::uint64_t> me{0};
+  std::atomic<std::uint64_t> resources{0};
   std::atomic<std::uint64_t> keys_verify{0};
   std::atomic<std::uint64_t> connections{0};  // TCP connections accepted
   // Token requests received and not yet answered (a delayed answer counts
@@ -31,7 +32,7 @@ struct Counters {
   }
 
   void reset() {
-    for (auto* c : {&authorize, &token, &token_authorization_code, &token_refresh, &token_client_credentials, &revoke, &me,
+    for (auto* c : {&authorize, &token, &token_authorization_code, &token_refresh, &token_client_credentials, &revoke, &me, &resources,
                     &keys_verify, &connections})
       c->store(0);
     token_peak_in_flight.store(token_in_flight.load());

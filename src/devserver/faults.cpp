@@ -30,7 +30,7 @@ const char* fault_mode_name(FaultMode mode) {
 
 bool is_fault_endpoint(std::string_view endpoint) {
   return endpoint == "authorize" || endpoint == "token" || endpoint == "revoke" ||
-         endpoint == "me" || endpoint == "keys_verify";
+         endpoint == "me" || endpoint == "resources" || endpoint == "keys_verify";
 }
 
 void Faults::add(const std::string& endpoint, Fault fault) {

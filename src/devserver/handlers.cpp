@@ -71,6 +71,8 @@ HttpResponse Router::handle(const HttpRequest& req) {
     return post ? counted("revoke", req, [&] { return revoke(req); }) : method_not_allowed("POST");
   if (path == "/api/me")
     return get ? counted("me", req, [&] { return me(req); }) : method_not_allowed("GET");
+  if (path == "/api/resources")
+    return get ? counted("resources", req, [&] { return resources(req); }) : method_not_allowed("GET");
   if (path == "/keys/verify")
     return get ? counted("keys_verify", req, [&] { return keys_verify(req); })
                : method_not_allowed("GET");
@@ -85,6 +87,7 @@ HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
   if (name == "authorize") ++counters_.authorize;
   else if (name == "revoke") ++counters_.revoke;
   else if (name == "me") ++counters_.me;
+  else if (name == "resources") ++counters_.resources;
   else if (name == "keys_verify") ++counters_.keys_verify;
   else if (name == "token") {
     ++counters_.token;
@@ -92,7 +95,7 @@ HttpResponse Router::counted(std::string_view name, const HttpRequest& req,
     in_flight = std::shared_ptr<void>(&counters_, [](void* c) { --static_cast<Counters*>(c)->token_in_flight; });
     // Counted by grant type even when a failure is injected, so a test can
     // tell "the client tried to refresh" from "the client did not".
-    if (auto params = parse_form(req.body)) {
+    if (auto params = request_params(req)) {
       auto grant_type = param(*params, "grant_type");
       if (grant_type == "authorization_code") ++counters_.token_authorization_code;
       else if (grant_type == "refresh_token") ++counters_.token_refresh;
@@ -141,7 +144,7 @@ HttpResponse Router::injected(const Fault& fault, std::string_view name) const {
     }
     case FaultMode::invalid_client:
       if (html) return html_response(400, error_page("Unknown client", "Injected failure."));
-      if (name == "me" || name == "keys_verify")
+      if (name == "me" || name == "resources" || name == "keys_verify")
         return invalid_token("injected failure", json::object{{"error", "invalid_token"}});
       return invalid_client("injected failure");
     case FaultMode::hang: {
@@ -187,6 +190,22 @@ HttpResponse Router::me(const HttpRequest& req) {
   return json_response(200, json::object{{"sub", out.info->sub},
                                          {"client_id", out.info->client_id},
                                          {"scope", out.info->scope}});
+}
+
+// What an after-connect lookup asks (Atlassian's accessible-resources,
+// Xero's connections): the sites the token reaches, one per grant here,
+// named after its user.
+HttpResponse Router::resources(const HttpRequest& req) {
+  auto token = bearer_token(req);
+  if (!token)
+    return invalid_token("a Bearer access token is required", json::object{{"error", "invalid_token"}});
+  AccessOutcome out = provider_.check_access(*token);
+  if (!out.info)
+    return invalid_token(out.reason, json::object{{"error", "invalid_token"}, {"error_description", out.reason}});
+  return json_response(200, json::array{json::object{{"id", "site-" + out.info->sub},
+                                                     {"name", "Sandbox site of " + out.info->sub},
+                                                     {"url", "https://" + out.info->sub + ".sandbox.example"},
+                                                     {"rank", 1}}});
 }
 
 HttpResponse Router::keys_verify(const HttpRequest& req) const {

@@ -39,6 +39,7 @@ class Router {
 
   HttpResponse metadata() const;
   HttpResponse me(const HttpRequest& request);
+  HttpResponse resources(const HttpRequest& request);
   HttpResponse keys_verify(const HttpRequest& request) const;
 
   // authorize_handlers.cpp
@@ -49,7 +50,9 @@ class Router {
                               std::string_view error, std::string_view description) const;
 
   // token_handlers.cpp
+  // token() answers as TokenQuirks say; token_grant() is RFC 6749's answer.
   HttpResponse token(const HttpRequest& request);
+  HttpResponse token_grant(const HttpRequest& request);
   HttpResponse revoke(const HttpRequest& request);
 
   // admin_handlers.cpp
@@ -65,6 +68,11 @@ class Router {
   Faults& faults_;
   const Site site_;
 };
+
+// The parameters of a token request's body: a JSON object of strings when
+// its Content-Type says JSON, form-urlencoded otherwise; nullopt when it is
+// neither.
+std::optional<Params> request_params(const HttpRequest& request);
 
 // The token of an "Authorization: Bearer <token>" header; nullopt when the
 // header is missing, repeated or of another scheme.

@@ -315,6 +315,16 @@ void Provider::set_tenant_hosts(bool on) {
   tenant_hosts_ = on;
 }
 
+TokenQuirks Provider::token_quirks() const {
+  std::lock_guard lock(mutex_);
+  return token_quirks_;
+}
+
+void Provider::set_token_quirks(TokenQuirks quirks) {
+  std::lock_guard lock(mutex_);
+  token_quirks_ = std::move(quirks);
+}
+
 void Provider::set_callback_extra(std::vector<std::pair<std::string, std::string>> params) {
   std::lock_guard lock(mutex_);
   callback_extra_ = std::move(params);

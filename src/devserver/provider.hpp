@@ -91,6 +91,23 @@ struct RefreshPolicy {
   std::int64_t ttl = 0;
 };
 
+// How the token endpoint departs from RFC 6749, the way some real
+// providers do, so a client's per-app settings can be tried against it.
+struct TokenQuirks {
+  // How clients must authenticate: "any" (client_secret_basic or
+  // client_secret_post), or only "client_secret_basic" or
+  // "client_secret_post"; another way is refused as invalid_client.
+  std::string client_auth = "any";
+  // The token request's body: "form" (RFC 6749), "json" (a JSON object of
+  // strings, as Notion takes it) or "any". Revocation stays a form.
+  std::string body = "form";
+  // Slack: every answer of the token endpoint is HTTP 200, an error being
+  // {"ok": false, "error": ...} and a success carrying "ok": true.
+  bool errors_with_200 = false;
+  // The answer leaves out expires_in, though the token expires as usual.
+  bool omit_expires_in = false;
+};
+
 class Provider {
  public:
   using Clock = std::chrono::steady_clock;
@@ -145,6 +162,8 @@ class Provider {
   // from ("tenant"), so a client's use of the right host can be checked.
   bool tenant_hosts() const;
   void set_tenant_hosts(bool on);
+  TokenQuirks token_quirks() const;
+  void set_token_quirks(TokenQuirks quirks);
   bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
   bool revoke_grant_id(std::uint64_t id, const std::string& reason);
   std::size_t revoke_all(const std::string& reason);
@@ -191,6 +210,7 @@ class Provider {
   std::string token_response_extra_ = "{}";
   std::vector<std::pair<std::string, std::string>> callback_extra_;
   bool tenant_hosts_ = false;
+  TokenQuirks token_quirks_;
   std::uint64_t next_grant_id_ = 1;
   std::uint64_t issued_since_sweep_ = 0;
   std::map<std::string, Pending, std::less<>> pending_;

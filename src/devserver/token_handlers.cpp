@@ -1,5 +1,6 @@
 // POST /oauth/token (RFC 6749 4.1.3, 6; RFC 7636 4.5) and POST /oauth/revoke
-// (RFC 7009), with client_secret_basic and client_secret_post.
+// (RFC 7009), with client_secret_basic and client_secret_post, and the
+// token endpoint's quirks (TokenQuirks) when they are switched on.
 #include <algorithm>
 
 #include <boost/json/object.hpp>
@@ -20,19 +21,36 @@ struct ClientAuth {
   std::optional<HttpResponse> error;  // set otherwise
 };
 
-bool is_form(const HttpRequest& req) {
+bool content_type_is(const HttpRequest& req, std::string_view type) {
   auto types = req.header_values("content-type");
-  return types.size() == 1 && starts_with_nocase(types.front(), "application/x-www-form-urlencoded");
+  return types.size() == 1 && starts_with_nocase(types.front(), type);
+}
+
+// A JSON token request (Notion's way): an object whose members are all
+// strings, read as the same parameters a form would carry.
+std::optional<Params> parse_json_params(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  Params out;
+  for (const auto& [k, m] : v.get_object()) {
+    if (!m.is_string()) return std::nullopt;
+    out.emplace_back(std::string(k), std::string(m.get_string()));
+  }
+  return out;
 }
 
 // RFC 6749 2.3.1: the id and secret are form-urlencoded, joined by ':', then
 // Base64-encoded. Decoding runs that backwards, so a secret may hold ':',
 // '+', '%' or non-ASCII bytes.
-ClientAuth authenticate(const Provider& provider, const HttpRequest& req, const Params& params) {
+ClientAuth authenticate(const Provider& provider, const HttpRequest& req, const Params& params,
+                        const std::string& only) {
   auto headers = req.header_values("authorization");
   if (headers.size() > 1)
     return {{}, oauth_error(400, "invalid_request", "Authorization header repeated")};
   const bool has_header = headers.size() == 1;
+  if ((only == "client_secret_basic" && !has_header) || (only == "client_secret_post" && has_header))
+    return {{}, invalid_client("this server authenticates clients with " + only + " only")};
   if (has_header && !starts_with_nocase(headers.front(), "basic "))
     return {{}, invalid_client("only the Basic scheme authenticates clients here")};
   if (has_header && count_param(params, "client_secret") > 0)
@@ -83,23 +101,37 @@ struct FormRequest {
   std::optional<HttpResponse> error;
 };
 
-FormRequest read_form_request(const Provider& provider, const HttpRequest& req) {
+// `token_endpoint`: the body may be JSON when the quirks allow it there.
+FormRequest read_form_request(const Provider& provider, const HttpRequest& req, bool token_endpoint) {
   FormRequest out;
-  if (!is_form(req)) {
+  const TokenQuirks quirks = provider.token_quirks();
+  const std::string body = token_endpoint ? quirks.body : "form";
+  std::optional<Params> params;
+  if (body != "json" && content_type_is(req, "application/x-www-form-urlencoded")) {
+    params = parse_form(req.body);
+    if (!params) {
+      out.error = oauth_error(400, "invalid_request", "the body is not valid form-urlencoding");
+      return out;
+    }
+  } else if (body != "form" && content_type_is(req, "application/json")) {
+    params = parse_json_params(req.body);
+    if (!params) {
+      out.error = oauth_error(400, "invalid_request", "the body must be a JSON object of strings");
+      return out;
+    }
+  } else {
     out.error = oauth_error(400, "invalid_request",
-                            "the body must be application/x-www-form-urlencoded");
-    return out;
-  }
-  auto params = parse_form(req.body);
-  if (!params) {
-    out.error = oauth_error(400, "invalid_request", "the body is not valid form-urlencoding");
+                            body == "form"   ? "the body must be application/x-www-form-urlencoded"
+                            : body == "json" ? "the body must be application/json"
+                                             : "the body must be application/x-www-form-urlencoded or "
+                                               "application/json");
     return out;
   }
   if (auto dup = duplicate_param(*params)) {
     out.error = oauth_error(400, "invalid_request", "parameter " + *dup + " is repeated");
     return out;
   }
-  ClientAuth auth = authenticate(provider, req, *params);
+  ClientAuth auth = authenticate(provider, req, *params, quirks.client_auth);
   if (auth.error) {
     out.error = std::move(auth.error);
     return out;
@@ -124,7 +156,7 @@ HttpResponse token_answer(const Provider& provider, const TokenOutcome& out, con
   if (!tenant.empty()) body["tenant"] = tenant;
   body["access_token"] = out.tokens->access_token;
   body["token_type"] = "Bearer";
-  body["expires_in"] = out.tokens->expires_in;
+  if (!provider.token_quirks().omit_expires_in) body["expires_in"] = out.tokens->expires_in;
   if (!out.tokens->refresh_token.empty()) body["refresh_token"] = out.tokens->refresh_token;
   if (out.tokens->refresh_expires_in > 0) body["refresh_token_expires_in"] = out.tokens->refresh_expires_in;
   body["scope"] = out.tokens->scope;
@@ -133,16 +165,39 @@ HttpResponse token_answer(const Provider& provider, const TokenOutcome& out, con
   return r;
 }
 
+// Slack's way of answering: HTTP 200 whatever happened, with "ok" saying
+// how it went. Rate limits and server errors keep their status.
+void answer_in_body(HttpResponse& r) {
+  if (r.status != 200 && (r.status < 400 || r.status >= 500 || r.status == 429)) return;
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec || !v.is_object()) return;
+  v.as_object()["ok"] = r.status == 200;
+  r.status = 200;
+  r.body = json::serialize(v);
+}
+
 }  // namespace
 
+std::optional<Params> request_params(const HttpRequest& req) {
+  if (content_type_is(req, "application/json")) return parse_json_params(req.body);
+  return parse_form(req.body);
+}
+
 HttpResponse Router::token(const HttpRequest& req) {
+  HttpResponse r = token_grant(req);
+  if (provider_.token_quirks().errors_with_200) answer_in_body(r);
+  return r;
+}
+
+HttpResponse Router::token_grant(const HttpRequest& req) {
   std::string tenant;
   if (provider_.tenant_hosts()) {
     auto t = tenant_of(req);
     if (!t) return oauth_error(404, "invalid_request", "unknown tenant: send this request to <tenant>.localhost");
     tenant = std::move(*t);
   }
-  FormRequest form = read_form_request(provider_, req);
+  FormRequest form = read_form_request(provider_, req, true);
   if (form.error) return std::move(*form.error);
   const Params& p = form.params;
 
@@ -184,7 +239,7 @@ HttpResponse Router::token(const HttpRequest& req) {
 HttpResponse Router::revoke(const HttpRequest& req) {
   if (provider_.tenant_hosts() && !tenant_of(req))
     return oauth_error(404, "invalid_request", "unknown tenant: send this request to <tenant>.localhost");
-  FormRequest form = read_form_request(provider_, req);
+  FormRequest form = read_form_request(provider_, req, false);
   if (form.error) return std::move(*form.error);
   auto token = param(form.params, "token");
   if (!token) return oauth_error(400, "invalid_request", "token is missing");

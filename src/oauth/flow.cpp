@@ -8,6 +8,7 @@
 #include "catalog/template.hpp"
 #include "crypto/encoding.hpp"
 #include "http/url.hpp"
+#include "oauth/after_connect.hpp"
 #include "oauth/pkce.hpp"
 #include "oauth/refresh.hpp"
 #include "util/error.hpp"
@@ -341,6 +342,7 @@ Completed Flows::complete(std::string_view callback_url) {
   for (const auto& name : def.callback_metadata)
     if (std::string_view v = get(params, name.c_str()); !v.empty()) done.tokens.metadata.emplace_back(name, std::string(v));
   try {
+    run_after_connect(http_(), app, done.tokens);
     finish_metadata(app, done.tokens, nullptr);
   } catch (const Error&) {
     // The provider granted access that will not be stored: hand it back

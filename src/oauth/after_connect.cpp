@@ -1,0 +1,89 @@
+#include "oauth/after_connect.hpp"
+
+#include <charconv>
+
+#include <boost/json.hpp>
+
+#include "catalog/template.hpp"
+#include "crypto/secure.hpp"
+#include "util/error.hpp"
+
+namespace refold::oauth {
+
+namespace bj = boost::json;
+
+namespace {
+
+// The value at a dotted path: names step into objects, a segment of digits
+// into an array. Null when a step is missing.
+const bj::value* at_path(const bj::value& root, std::string_view path) {
+  const bj::value* v = &root;
+  while (v) {
+    std::size_t dot = path.find('.');
+    std::string_view step = path.substr(0, dot);
+    if (const bj::object* o = v->if_object()) {
+      v = o->if_contains(step);
+    } else if (const bj::array* a = v->if_array()) {
+      std::size_t i = 0;
+      auto [end, ec] = std::from_chars(step.data(), step.data() + step.size(), i);
+      v = ec == std::errc() && end == step.data() + step.size() && i < a->size() ? &(*a)[i] : nullptr;
+    } else {
+      v = nullptr;
+    }
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return v;
+}
+
+}  // namespace
+
+void run_after_connect(http::HttpClient& http, const catalog::App& app, TokenSet& t,
+                       const std::atomic<bool>* cancel) {
+  if (!app.oauth2 || !app.oauth2->after_connect) return;
+  const catalog::AfterConnect& def = *app.oauth2->after_connect;
+  const std::string who = "app '" + app.slug + "': the after_connect request";
+  auto value = [&](std::string_view name) { return placeholder_value(t, name); };
+  http::Request req;
+  req.method = def.method;
+  catalog::FilledUrl u = catalog::fill_url(def.url, value);
+  req.url = std::move(u.url);
+  req.public_only = u.public_only;
+  req.cancel = cancel;
+  req.timeout = std::chrono::milliseconds(10000);
+  for (const auto& [name, tmpl] : def.headers)
+    req.headers.push_back({name, catalog::fill_template(tmpl, value, false)});
+  crypto::SecretString bearer("Bearer ");
+  bearer += t.access_token.view();
+  req.headers.push_back({"Authorization", std::move(bearer)});
+
+  http::Response resp;
+  try {
+    resp = http.send(req);
+  } catch (const Error& e) {
+    fail(e.code(), who + " failed: " + e.what());
+  }
+  if (resp.status < 200 || resp.status >= 300)
+    fail(REFOLD_EPROVIDER, who + " was answered with HTTP " + std::to_string(resp.status));
+  boost::system::error_code ec;
+  bj::value body = bj::parse(resp.body.view(), ec, crypto::wiping_storage());
+  if (ec) fail(REFOLD_EPROVIDER, who + " was not answered with JSON");
+  // Slack's way of failing with a 200.
+  if (const bj::object* o = body.if_object()) {
+    const bj::value* ok = o->if_contains("ok");
+    if (ok && ok->is_bool() && !ok->get_bool()) fail(REFOLD_EPROVIDER, who + " was answered with \"ok\": false");
+  }
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const auto& [name, path] : def.metadata) {
+    const bj::value* v = at_path(body, path);
+    if (v && v->is_string()) found.emplace_back(name, std::string(v->get_string()));
+    else if (v && (v->is_number() || v->is_bool())) found.emplace_back(name, bj::serialize(*v));
+    else fail(REFOLD_EPROVIDER, who + "'s answer has no value at '" + path + "' (metadata '" + name + "')");
+  }
+  for (auto& m : found) {
+    std::erase_if(t.metadata, [&](const auto& have) { return have.first == m.first; });
+    t.metadata.push_back(std::move(m));
+  }
+}
+
+}  // namespace refold::oauth
