@@ -45,10 +45,11 @@ func (c *Client) ConnectOAuth(account, app string) error {
 }
 
 // ConnectOAuthWith is ConnectOAuth with the options BeginOAuth takes
-// (scopes, extra parameters, connection inputs; not RedirectURI, which is
-// ErrInvalid: the redirect goes to the flow's own listener). An app that
-// requires connection inputs is connected this way. Inputs are checked
-// before a browser opens; errors name the input, never its value.
+// (scopes, extra parameters, connection inputs, the customer's own client;
+// not RedirectURI, which is ErrInvalid: the redirect goes to the flow's own
+// listener). An app that requires connection inputs is connected this way.
+// Inputs are checked before a browser opens; errors name the input, never
+// its value.
 func (c *Client) ConnectOAuthWith(account, app string, opts *OAuthOptions) error {
 	var a cArgs
 	defer a.free()

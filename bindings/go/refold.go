@@ -223,7 +223,9 @@ func (a *cArgs) connection(account, app string) (acc, ap *C.char, err error) {
 	return acc, ap, nil
 }
 
-// options adds begin's options as JSON; nil for none.
+// options adds begin's options as JSON; nil for none. They may hold a
+// customer's client secret, so they go to C as connect fields do: no Go
+// string in between, and the text is wiped once copied.
 func (a *cArgs) options(opts *OAuthOptions) (*C.char, error) {
 	if opts == nil {
 		return nil, nil
@@ -232,7 +234,10 @@ func (a *cArgs) options(opts *OAuthOptions) (*C.char, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeInvalid, Message: "options: " + err.Error()}
 	}
-	return a.add(string(text), "options")
+	defer wipeBytes(text)
+	p := cBytes(text) // JSON from encoding/json: no NUL inside
+	a.ptrs = append(a.ptrs, p)
+	return p, nil
 }
 
 func (a *cArgs) optional(s, what string) (*C.char, error) {

@@ -1,9 +1,11 @@
 package refold
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -284,6 +286,115 @@ func TestOAuthBeginAndComplete(t *testing.T) {
 	}
 	if _, err := c.BeginOAuth("acct", "sandbox-keys", nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("begin on a key-based app: %v", err)
+	}
+}
+
+// The options' JSON is what refold_oauth_begin reads: members only when
+// set, and a customer's client as {"client_id", "client_secret"}.
+func TestOAuthOptionsJSON(t *testing.T) {
+	for _, c := range []struct {
+		opts OAuthOptions
+		want string
+	}{
+		{OAuthOptions{}, `{}`},
+		{OAuthOptions{Scopes: []string{"read"}, Client: &CustomerClient{ClientID: "id", ClientSecret: "s3"}},
+			`{"scopes":["read"],"client":{"client_id":"id","client_secret":"s3"}}`},
+		// An empty secret is sent, so the library names it as missing.
+		{OAuthOptions{Client: &CustomerClient{ClientID: "id"}}, `{"client":{"client_id":"id","client_secret":""}}`},
+	} {
+		got, err := json.Marshal(c.opts)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: got %s, %v", c.want, got, err)
+		}
+	}
+}
+
+// A customer's own OAuth client in the options makes the connection
+// instead of the config's registration: the sandbox's grants are that
+// client's, the credentials name it, and its secret shows in no URL,
+// credentials or printout.
+func TestOAuthWithTheCustomersOwnClient(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	own := &CustomerClient{ClientID: ownClientID, ClientSecret: ownClientSecret}
+	opts := &OAuthOptions{RedirectURI: "http://127.0.0.1:9/callback", Client: own}
+	printed := fmt.Sprintf("%v %+v %#v %v %#v", opts, *opts, opts, *own, own)
+	if strings.Contains(printed, ownClientSecret) || !strings.Contains(printed, ownClientID) {
+		t.Errorf("printing the options shows the secret, or not the client")
+	}
+
+	authURL, err := c.BeginOAuth("acct", "sandbox", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := neturl.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := u.Query().Get("client_id"); id != ownClientID || strings.Contains(authURL, ownClientSecret) {
+		t.Fatalf("the authorization URL is for client %q, or holds its secret", id)
+	}
+	if _, err := c.CompleteOAuth(s.approve(t, authURL)); err != nil {
+		t.Fatal(err)
+	}
+	creds, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.ClientID != ownClientID {
+		t.Errorf("the credentials name client %q", creds.ClientID)
+	}
+	asJSON, err := json.Marshal(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(asJSON)+fmt.Sprintf("%v %+v %#v", *creds, *creds, *creds), ownClientSecret) {
+		t.Errorf("the credentials hold the client secret")
+	}
+	// The code went to the sandbox as the customer's client: its grant.
+	if g := s.grants(t); len(g) != 1 || g[0].ClientID != ownClientID {
+		t.Errorf("grants: %+v", g)
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 200 {
+		t.Errorf("the token does not work at the sandbox: %d", status)
+	}
+
+	// The interactive flow takes the client too.
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuthWith("other", "sandbox", &OAuthOptions{Client: own}); err != nil {
+		t.Fatalf("connect with the customer's client: %v", err)
+	}
+	b.wait(t)
+	if other, err := c.Credentials("other", "sandbox"); err != nil || other.ClientID != ownClientID {
+		t.Errorf("connected with the customer's client: %v %v", other, err)
+	}
+	// A connection through the host's registration names no client.
+	connectSandbox(t, c, "host")
+	if host, err := c.Credentials("host", "sandbox"); err != nil || host.ClientID != "" {
+		t.Errorf("connected with the host's registration: %v %v", host, err)
+	}
+
+	// A client without its secret is refused by name, before a browser opens.
+	err = c.ConnectOAuthWith("fourth", "sandbox", &OAuthOptions{Client: &CustomerClient{ClientID: ownClientID}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "client_secret") {
+		t.Errorf("a client without a secret: %v", err)
+	}
+
+	// Disconnecting revokes through the customer's client.
+	for _, account := range []string{"acct", "other"} {
+		if err := c.Disconnect(account, "sandbox"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byClient := map[string][]bool{}
+	for _, g := range s.grants(t) {
+		byClient[g.ClientID] = append(byClient[g.ClientID], g.Revoked)
+	}
+	if fmt.Sprint(byClient[ownClientID]) != "[true true]" || fmt.Sprint(byClient[testClientID]) != "[false]" {
+		t.Errorf("revoked grants by client: %v", byClient)
 	}
 }
 

@@ -19,6 +19,11 @@ const (
 	testClientSecret = "go-test-secret-5e6f7a8b"
 	goodKey          = "sk_sandbox_0123456789abcdefghij"    // the sandbox accepts sk_sandbox_ + 13 or more
 	twilioSID        = "AC0123456789abcdef0123456789ABCDEF" // the built-in twilio app's pattern
+
+	// A second client the sandbox knows and the config does not: a
+	// customer's own, given in OAuthOptions.Client.
+	ownClientID     = "go-customer-client"
+	ownClientSecret = "go-customer-secret-9a0b1c2d"
 )
 
 // sandbox is a refold-devserver started for one test, with --auto-approve.
@@ -38,7 +43,8 @@ func startSandbox(t *testing.T) *sandbox {
 	if path == "" {
 		t.Fatal("set REFOLD_BUILD_DIR (or REFOLD_DEVSERVER) to find refold-devserver")
 	}
-	cmd := exec.Command(path, "--port", "0", "--auto-approve", "--client", testClientID+":"+testClientSecret)
+	cmd := exec.Command(path, "--port", "0", "--auto-approve", "--client", testClientID+":"+testClientSecret,
+		"--client", ownClientID+":"+ownClientSecret)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -149,6 +155,24 @@ func (b *browser) open(url string) error {
 	return nil
 }
 
+// approve plays the browser for a host that owns its redirect URI: it
+// visits the authorization URL (the sandbox approves at once) and returns
+// the callback URL the sandbox redirects to, without following it.
+func (s *sandbox) approve(t *testing.T, authURL string) string {
+	t.Helper()
+	noFollow := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 {
+		t.Fatalf("the sandbox answered %d, not a redirect", resp.StatusCode)
+	}
+	return resp.Header.Get("Location")
+}
+
 // connectSandbox connects account to the sandbox app through ConnectOAuth,
 // with a browser that follows the authorization page; it fails the test on
 // any error.
@@ -182,4 +206,27 @@ func (s *sandbox) apiMe(t *testing.T, token string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// grant is one of the sandbox's grants (GET /admin/grants; no token values).
+type grant struct {
+	ClientID string `json:"client_id"`
+	Revoked  bool   `json:"revoked"`
+}
+
+// grants lists the grants the sandbox has given.
+func (s *sandbox) grants(t *testing.T) []grant {
+	t.Helper()
+	resp, err := plainHTTP.Get(s.BaseURL + "/admin/grants")
+	if err != nil {
+		t.Fatalf("GET /admin/grants: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Grants []grant `json:"grants"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET /admin/grants: %v", err)
+	}
+	return body.Grants
 }

@@ -69,9 +69,10 @@ type OAuthConfig struct {
 }
 
 // Credentials of one connection. Key-based: Fields. OAuth 2.0:
-// AccessToken, TokenType, ExpiresAt (nil when the provider gave no expiry)
-// and Scopes. The refresh token never leaves the library. Printing
-// Credentials with the fmt package shows no secret.
+// AccessToken, TokenType, ExpiresAt (nil when the provider gave no expiry),
+// Scopes and ClientID. The refresh token never leaves the library, nor
+// does a customer's client secret. Printing Credentials with the fmt
+// package shows no secret.
 type Credentials struct {
 	AuthType    string         `json:"auth_type"`
 	Fields      map[string]any `json:"fields,omitempty"` // values: string, bool or json.Number
@@ -79,6 +80,9 @@ type Credentials struct {
 	TokenType   string         `json:"token_type,omitempty"`
 	ExpiresAt   *time.Time     `json:"expires_at,omitempty"`
 	Scopes      []string       `json:"scopes,omitempty"`
+	// The customer's own client the connection was made with
+	// (OAuthOptions.Client); "" for the host's registration.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // String describes the credentials without their secret values.
@@ -95,8 +99,12 @@ func (c Credentials) String() string {
 	if c.ExpiresAt != nil {
 		expiry = "expires " + c.ExpiresAt.Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s)", c.AuthType, c.TokenType, expiry,
-		strings.Join(c.Scopes, " "))
+	client := ""
+	if c.ClientID != "" {
+		client = fmt.Sprintf(", client %q", c.ClientID)
+	}
+	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s%s)", c.AuthType, c.TokenType, expiry,
+		strings.Join(c.Scopes, " "), client)
 }
 
 // GoString keeps %#v from printing secrets too.
@@ -246,7 +254,8 @@ type EventPage struct {
 	Missed bool `json:"missed"`
 }
 
-// OAuthOptions adjust BeginOAuth; zero values keep the registration's.
+// OAuthOptions adjust BeginOAuth and ConnectOAuthWith; zero values keep the
+// registration's.
 type OAuthOptions struct {
 	RedirectURI string            `json:"redirect_uri,omitempty"` // BeginOAuth only
 	Scopes      []string          `json:"scopes,omitempty"`
@@ -254,6 +263,35 @@ type OAuthOptions struct {
 	// The app's connection inputs (its connection_fields), such as a
 	// tenant's subdomain: strings, numbers or booleans.
 	Connection map[string]any `json:"connection,omitempty"`
+	// The customer's own OAuth client for this one connection; nil: the
+	// host's registration in Config.OAuthClients.
+	Client *CustomerClient `json:"client,omitempty"`
+}
+
+// CustomerClient is a customer's own OAuth client (their own Slack app,
+// their Salesforce connected app), given for one connection in
+// OAuthOptions.Client. It authorizes, exchanges the code and from then on
+// refreshes and revokes that connection instead of the host's
+// registration, whose redirect URI and scopes still serve as defaults. The
+// secret is sealed with the connection and never returned: Credentials
+// show only the ClientID. Printing a CustomerClient with the fmt package
+// shows no secret.
+//
+// It is not an OAuthClient: the host's registration in Config also takes
+// a redirect URI and scopes, which the options give on their own.
+type CustomerClient struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// String names the client without its secret.
+func (c CustomerClient) String() string {
+	return fmt.Sprintf("client %q (secret redacted)", c.ClientID)
+}
+
+// GoString keeps %#v from printing the secret too.
+func (c CustomerClient) GoString() string {
+	return fmt.Sprintf("refold.CustomerClient{ClientID: %q, ClientSecret: \"<redacted>\"}", c.ClientID)
 }
 
 // OAuthResult is what CompleteOAuth connected.

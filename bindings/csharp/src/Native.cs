@@ -140,8 +140,8 @@ namespace Refold
         }
 
         /// <summary>Zeroes the argument copies a call made of secrets (a
-        /// config, connect fields, a token, a key, a callback URL's code)
-        /// once the call returns. Managed strings cannot be wiped; these
+        /// config, connect fields, a token, a key, a callback URL's code,
+        /// OAuth options with a client secret) once the call returns. Managed strings cannot be wiped; these
         /// copies, the ones the library read, can.</summary>
         internal static void Wipe(params byte[][] copies)
         {

@@ -173,9 +173,9 @@ namespace Refold
         }
 
         /// <summary><see cref="ConnectOAuth(string, string)"/> with the options
-        /// <see cref="BeginOAuth"/> takes: scopes, extra parameters and
-        /// connection inputs (an app that requires inputs is connected this
-        /// way). A <see cref="OAuthOptions.RedirectUri"/> is
+        /// <see cref="BeginOAuth"/> takes: scopes, extra parameters, connection
+        /// inputs (an app that requires inputs is connected this way) and the
+        /// customer's own client. A <see cref="OAuthOptions.RedirectUri"/> is
         /// <see cref="ErrorCode.Invalid"/>: the flow redirects to its own
         /// listener. Inputs are checked before a browser opens; errors name the
         /// input, never its value.</summary>
@@ -184,7 +184,8 @@ namespace Refold
             var a = Native.Utf8(account, nameof(account));
             var p = Native.Utf8(app, nameof(app));
             var o = options == null ? null : Native.Utf8(options.ToJson(), nameof(options));
-            Run(() => Native.refold_connect_oauth(handle, a, p, o));
+            try { Run(() => Native.refold_connect_oauth(handle, a, p, o)); }
+            finally { Native.Wipe(o); } // it may hold a customer's client secret
         }
 
         /// <summary>Saves a connection made elsewhere (another system's tokens
@@ -368,12 +369,16 @@ namespace Refold
             var a = Native.Utf8(account, nameof(account));
             var p = Native.Utf8(app, nameof(app));
             var o = options == null ? null : Native.Utf8(options.ToJson(), nameof(options));
-            return RunText(() =>
+            try
             {
-                IntPtr url;
-                int rc = Native.refold_oauth_begin(handle, a, p, o, out url);
-                return Tuple.Create(rc, url);
-            });
+                return RunText(() =>
+                {
+                    IntPtr url;
+                    int rc = Native.refold_oauth_begin(handle, a, p, o, out url);
+                    return Tuple.Create(rc, url);
+                });
+            }
+            finally { Native.Wipe(o); } // it may hold a customer's client secret
         }
 
         /// <summary>Finishes a flow with the full callback URL the browser

@@ -7,8 +7,9 @@ namespace Refold
 {
     /// <summary>The credentials of one connection. Key-based: <see cref="Fields"/>.
     /// OAuth 2.0: <see cref="AccessToken"/>, <see cref="TokenType"/>,
-    /// <see cref="ExpiresAt"/> and <see cref="Scopes"/>. The refresh token never
-    /// leaves the library. ToString shows no secret.</summary>
+    /// <see cref="ExpiresAt"/>, <see cref="Scopes"/> and <see cref="ClientId"/>.
+    /// The refresh token never leaves the library, nor does a customer's client
+    /// secret. ToString shows no secret.</summary>
     public sealed class Credentials
     {
         public const string OAuth2 = "oauth2";
@@ -27,6 +28,11 @@ namespace Refold
         public DateTimeOffset? ExpiresAt { get; private set; }
 
         public IReadOnlyList<string> Scopes { get; private set; }
+
+        /// <summary>The customer's own client the connection was made with
+        /// (<see cref="OAuthOptions.Client"/>); null for the host's
+        /// registration.</summary>
+        public string ClientId { get; private set; }
 
         internal static Credentials Parse(string json)
         {
@@ -48,6 +54,7 @@ namespace Refold
                 c.AccessToken = Json.Str(o, "access_token");
                 c.TokenType = Json.Str(o, "token_type");
                 c.ExpiresAt = Json.OptTime(o, "expires_at");
+                c.ClientId = Json.OptStr(o, "client_id");
             }
             else throw Json.Unexpected("auth_type");
             return c;
@@ -58,7 +65,8 @@ namespace Refold
             if (AuthType == KeyBased)
                 return "keybased credentials (fields " + string.Join(", ", Fields.Keys.OrderBy(k => k, StringComparer.Ordinal)) + ")";
             string expiry = ExpiresAt.HasValue ? "expires " + ExpiresAt.Value.ToString("u") : "no expiry";
-            return AuthType + " credentials (" + TokenType + " token, " + expiry + ", scopes " + string.Join(" ", Scopes) + ")";
+            string client = ClientId != null ? ", client " + ClientId : "";
+            return AuthType + " credentials (" + TokenType + " token, " + expiry + ", scopes " + string.Join(" ", Scopes) + client + ")";
         }
     }
 
@@ -468,8 +476,9 @@ namespace Refold
         }
     }
 
-    /// <summary>Options of <see cref="RefoldClient.BeginOAuth"/>; unset ones keep
-    /// the registration's.</summary>
+    /// <summary>Options of <see cref="RefoldClient.BeginOAuth"/> and
+    /// <see cref="RefoldClient.ConnectOAuth(string, string, OAuthOptions)"/>;
+    /// unset ones keep the registration's.</summary>
     public sealed class OAuthOptions
     {
         public string RedirectUri { get; set; }
@@ -482,6 +491,10 @@ namespace Refold
         /// as a tenant's subdomain: strings, numbers or booleans.</summary>
         public IDictionary<string, object> Connection { get; set; }
 
+        /// <summary>The customer's own OAuth client for this one connection;
+        /// null: the host's registration in the config's oauth_clients.</summary>
+        public OAuthClient Client { get; set; }
+
         internal string ToJson()
         {
             var o = new Dictionary<string, object>();
@@ -489,8 +502,26 @@ namespace Refold
             if (Scopes != null) o["scopes"] = Scopes;
             if (Params != null) o["params"] = Params.ToDictionary(kv => kv.Key, kv => (object)kv.Value);
             if (Connection != null) o["connection"] = new Dictionary<string, object>(Connection);
+            if (Client != null)
+                o["client"] = new Dictionary<string, object> { ["client_id"] = Client.ClientId, ["client_secret"] = Client.ClientSecret };
             return Json.Serialize(o);
         }
+    }
+
+    /// <summary>A customer's own OAuth client (their own Slack app, their
+    /// Salesforce connected app), given for one connection in
+    /// <see cref="OAuthOptions.Client"/>. It authorizes, exchanges the code and
+    /// from then on refreshes and revokes that connection instead of the host's
+    /// registration, whose redirect URI and scopes still serve as defaults. The
+    /// library seals the secret with the connection and never returns it: the
+    /// credentials show only <see cref="Credentials.ClientId"/>. ToString shows
+    /// no secret.</summary>
+    public sealed class OAuthClient
+    {
+        public string ClientId { get; set; }
+        public string ClientSecret { get; set; }
+
+        public override string ToString() => "OAuthClient " + ClientId + " (secret redacted)";
     }
 
     /// <summary>What <see cref="RefoldClient.CompleteOAuth"/> connected.</summary>

@@ -144,6 +144,63 @@ namespace Refold.Tests
             }
         }
 
+        /// <summary>A customer's own OAuth client in the options makes the
+        /// connection instead of the config's registration: the sandbox's grants
+        /// are that client's, the credentials name it, and its secret shows in no
+        /// URL, credentials or ToString.</summary>
+        [Test]
+        public static void OAuthWithTheCustomersOwnClient()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var own = new OAuthClient { ClientId = Sandbox.OwnClientId, ClientSecret = Sandbox.OwnClientSecret };
+                Assert.True(own.ToString().Contains(Sandbox.OwnClientId) && !own.ToString().Contains(Sandbox.OwnClientSecret),
+                    "ToString names the client without its secret");
+
+                string url = client.BeginOAuth("acct", "sandbox",
+                    new OAuthOptions { RedirectUri = "http://127.0.0.1:9/callback", Client = own });
+                var query = new Uri(url).Query.TrimStart('?').Split('&');
+                Assert.True(query.Contains("client_id=" + Sandbox.OwnClientId), "the authorization URL is the customer client's");
+                Assert.True(!url.Contains(Sandbox.OwnClientSecret), "no secret in the URL");
+                string callback;
+                using (var response = Sandbox.NoRedirect.GetAsync(url).Result)
+                {
+                    Assert.Equal(302, (int)response.StatusCode, "the sandbox redirects");
+                    callback = response.Headers.Location.OriginalString;
+                }
+                client.CompleteOAuth(callback);
+                var creds = client.GetCredentials("acct", "sandbox");
+                Assert.Equal(Sandbox.OwnClientId, creds.ClientId, "the credentials name the client");
+                Assert.True(!creds.ToString().Contains(Sandbox.OwnClientSecret) && creds.AccessToken != Sandbox.OwnClientSecret,
+                    "no secret in the credentials");
+                Assert.Equal(200, sandbox.ApiMe(creds.AccessToken), "the token works");
+                // The code went to the sandbox as the customer's client: its grant.
+                Assert.Equal(Sandbox.OwnClientId + " False", string.Join(", ", sandbox.Grants()), "grants");
+
+                // The interactive flow takes the client too.
+                var browser = new Sandbox.FakeBrowser();
+                client.UrlOpener = browser.Open;
+                client.ConnectOAuth("other", "sandbox", new OAuthOptions { Client = own });
+                browser.Check();
+                Assert.Equal(Sandbox.OwnClientId, client.GetCredentials("other", "sandbox").ClientId, "the interactive connection's client");
+                // A connection through the host's registration names no client.
+                Sandbox.ConnectSandbox(client, "host");
+                Assert.True(client.GetCredentials("host", "sandbox").ClientId == null, "the host's registration names no client");
+
+                // A client without its secret is refused by name, before a browser opens.
+                var e = Assert.Throws<RefoldException>(() => client.ConnectOAuth("fourth", "sandbox",
+                    new OAuthOptions { Client = new OAuthClient { ClientId = Sandbox.OwnClientId } }), "a client without a secret");
+                Assert.True(e.Code == ErrorCode.Invalid && e.Message.Contains("client_secret"), "refused by name: " + e.Message);
+
+                // Disconnecting revokes through the customer's client.
+                client.Disconnect("acct", "sandbox");
+                client.Disconnect("other", "sandbox");
+                Assert.Equal(Sandbox.OwnClientId + " True, " + Sandbox.OwnClientId + " True, " + Sandbox.ClientId + " False",
+                    string.Join(", ", sandbox.Grants().OrderBy(g => g, StringComparer.Ordinal)), "revoked grants");
+            }
+        }
+
         [Test]
         public static void OAuthBeginAndComplete()
         {

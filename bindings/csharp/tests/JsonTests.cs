@@ -41,5 +41,18 @@ namespace Refold.Tests
             Assert.Equal(text, Json.Serialize(Json.Parse(text)), "round trip");
             Assert.Throws<ArgumentException>(() => Json.Serialize(double.NaN), "NaN");
         }
+
+        [Test]
+        public static void WritesOAuthOptions()
+        {
+            Assert.Equal("{}", new OAuthOptions().ToJson(), "no options");
+            var options = new OAuthOptions
+            {
+                Scopes = new List<string> { "read" },
+                Client = new OAuthClient { ClientId = "own", ClientSecret = "s\"3" },
+            };
+            Assert.Equal("{\"scopes\":[\"read\"],\"client\":{\"client_id\":\"own\",\"client_secret\":\"s\\\"3\"}}", options.ToJson(), "a customer's client");
+            Assert.True(!options.Client.ToString().Contains("s\"3"), "ToString shows no secret");
+        }
     }
 }

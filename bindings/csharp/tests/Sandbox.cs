@@ -15,6 +15,10 @@ namespace Refold.Tests
     {
         public const string ClientId = "csharp-test-client";
         public const string ClientSecret = "csharp-test-secret-7a8b9c0d";
+        /// <summary>A second client the sandbox knows and the config does not: a
+        /// customer's own, given in OAuthOptions.Client.</summary>
+        public const string OwnClientId = "csharp-customer-client";
+        public const string OwnClientSecret = "csharp-customer-secret-8b9c0d1e";
         /// <summary>A key the sandbox accepts (sk_sandbox_ and 24+ characters).</summary>
         public const string GoodKey = "sk_sandbox_0123456789abcdefghij";
 
@@ -39,7 +43,8 @@ namespace Refold.Tests
                 if (string.IsNullOrEmpty(build)) throw new InvalidOperationException("set REFOLD_BUILD_DIR to find refold-devserver");
                 path = Path.Combine(build, "src", "devserver", "refold-devserver");
             }
-            var start = new ProcessStartInfo(path, "--port 0 --auto-approve --client " + ClientId + ":" + ClientSecret)
+            var start = new ProcessStartInfo(path, "--port 0 --auto-approve --client " + ClientId + ":" + ClientSecret +
+                                                   " --client " + OwnClientId + ":" + OwnClientSecret)
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
@@ -133,6 +138,21 @@ namespace Refold.Tests
             var request = new HttpRequestMessage(HttpMethod.Get, BaseUrl + "/api/me");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using (var response = NoRedirect.SendAsync(request).Result) return (int)response.StatusCode;
+        }
+
+        /// <summary>The sandbox's grants (GET /admin/grants), as "client_id
+        /// revoked" lines in order, e.g. "csharp-test-client False".</summary>
+        public List<string> Grants()
+        {
+            using (var response = NoRedirect.GetAsync(BaseUrl + "/admin/grants").Result)
+            {
+                Assert.Equal(200, (int)response.StatusCode, "GET /admin/grants");
+                var body = (Dictionary<string, object>)Json.Parse(response.Content.ReadAsStringAsync().Result);
+                var grants = new List<string>();
+                foreach (Dictionary<string, object> g in (List<object>)body["grants"])
+                    grants.Add(g["client_id"] + " " + g["revoked"]);
+                return grants;
+            }
         }
 
         /// <summary>An opener that plays the browser on a task: it follows the

@@ -63,10 +63,11 @@ fn c_arg(s: &str, what: &str) -> Result<CArg> {
     Ok(CArg(v))
 }
 
-/// Connect fields as a JSON object written straight into a C argument. A
-/// counting pass sizes it first, so the text is never reallocated (which
-/// would leave an unwiped copy of a secret behind). Control characters,
-/// NUL included, are escaped, so the text has no NUL byte inside.
+/// Connect fields (or other members that may hold a secret) as a JSON
+/// object written straight into a C argument. A counting pass sizes it
+/// first, so the text is never reallocated (which would leave an unwiped
+/// copy of a secret behind). Control characters, NUL included, are escaped,
+/// so the text has no NUL byte inside.
 fn fields_arg(fields: &[(&str, Value)]) -> Result<CArg> {
     struct Count(usize);
     impl std::fmt::Write for Count {
@@ -97,6 +98,15 @@ fn fields_arg(fields: &[(&str, Value)]) -> Result<CArg> {
     }
     arg.0.push(0);
     Ok(arg)
+}
+
+/// OAuth options as a C argument, written as connect fields are: they may
+/// hold a customer's client secret. The members' copy is wiped too.
+fn options_arg(options: &OAuthOptions) -> Result<CArg> {
+    let mut members = options.members();
+    let arg = fields_arg(&members);
+    members.iter_mut().for_each(|(_, v)| v.wipe());
+    arg
 }
 
 fn opt_ptr(s: &Option<CArg>) -> *const c_char {
@@ -225,11 +235,12 @@ impl Client {
     }
 
     /// [`connect_oauth`](Self::connect_oauth) with the options
-    /// [`oauth_begin`](Self::oauth_begin) takes: scopes, extra parameters and
+    /// [`oauth_begin`](Self::oauth_begin) takes: scopes, extra parameters,
     /// connection inputs (an app that requires inputs is connected this
-    /// way). A `redirect_uri` is [`Error::Invalid`]: the flow redirects to
-    /// its own listener. Inputs are checked before a browser opens; errors
-    /// name the input, never its value.
+    /// way) and the customer's own client. A `redirect_uri` is
+    /// [`Error::Invalid`]: the flow redirects to its own listener. Inputs
+    /// are checked before a browser opens; errors name the input, never its
+    /// value.
     pub fn connect_oauth_with(
         &self,
         account: &str,
@@ -237,9 +248,7 @@ impl Client {
         options: Option<&OAuthOptions>,
     ) -> Result<()> {
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
-        let options = options
-            .map(|o| c_arg(&o.to_json(), "options"))
-            .transpose()?;
+        let options = options.map(options_arg).transpose()?;
         // SAFETY: valid C strings (or NULL options) for the duration of the call.
         call(|| unsafe {
             sys::refold_connect_oauth(
@@ -390,9 +399,7 @@ impl Client {
         options: Option<&OAuthOptions>,
     ) -> Result<String> {
         let (account, app) = (c_arg(account, "account")?, c_arg(app, "app")?);
-        let options = options
-            .map(|o| c_arg(&o.to_json(), "options"))
-            .transpose()?;
+        let options = options.map(options_arg).transpose()?;
         // SAFETY: valid C strings (or NULL options) and an out-pointer.
         let url = self.text_call(|out| unsafe {
             sys::refold_oauth_begin(

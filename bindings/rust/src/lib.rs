@@ -32,7 +32,8 @@ pub use client::Client;
 pub use error::{strerror, Error, Result};
 pub use types::{
     App, ConnectedAccount, Connection, ConnectionPage, ConnectionQuery, CopyReport, Credentials,
-    DataKey, DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthOptions, OAuthResult,
+    DataKey, DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthClient, OAuthOptions,
+    OAuthResult,
 };
 
 /// The version of the loaded library, "MAJOR.MINOR.PATCH".

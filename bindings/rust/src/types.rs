@@ -55,8 +55,9 @@ fn list<T>(text: &str, item: impl Fn(&Value) -> Result<T>) -> Result<Vec<T>> {
 }
 
 /// The credentials of one connection. The refresh token never leaves the
-/// library. `Debug` shows no secret value, and the secrets are overwritten
-/// in memory when the value is dropped.
+/// library, nor does a customer's client secret. `Debug` shows no secret
+/// value, and the secrets are overwritten in memory when the value is
+/// dropped.
 pub enum Credentials {
     /// A key-based connection: the app's fields by name.
     KeyBased { fields: Vec<(String, Value)> },
@@ -67,6 +68,9 @@ pub enum Credentials {
         /// RFC 3339 UTC, or `None` when the provider gave no expiry.
         expires_at: Option<String>,
         scopes: Vec<String>,
+        /// The customer's own client the connection was made with
+        /// ([`OAuthOptions::client`]); `None` for the host's registration.
+        client_id: Option<String>,
     },
 }
 
@@ -85,6 +89,7 @@ impl Credentials {
                 token_type: string(&v, "token_type")?,
                 expires_at: opt_string(&v, "expires_at"),
                 scopes: strings(&v, "scopes"),
+                client_id: opt_string(&v, "client_id"),
             },
             _ => return Err(bad("auth_type")),
         };
@@ -117,6 +122,15 @@ impl Credentials {
             Credentials::KeyBased { .. } => None,
         }
     }
+
+    /// The customer's own OAuth client the connection was made with;
+    /// `None` for the host's registration or a key-based connection.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Credentials::OAuth2 { client_id, .. } => client_id.as_deref(),
+            Credentials::KeyBased { .. } => None,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -133,6 +147,7 @@ impl fmt::Debug for Credentials {
                 token_type,
                 expires_at,
                 scopes,
+                client_id,
                 ..
             } => f
                 .debug_struct("OAuth2")
@@ -140,6 +155,7 @@ impl fmt::Debug for Credentials {
                 .field("token_type", token_type)
                 .field("expires_at", expires_at)
                 .field("scopes", scopes)
+                .field("client_id", client_id)
                 .finish(),
         }
     }
@@ -572,7 +588,7 @@ impl OAuthResult {
 
 /// Options of [`Client::oauth_begin`](crate::Client::oauth_begin) and
 /// [`Client::connect_oauth_with`](crate::Client::connect_oauth_with); the
-/// defaults keep the registration's.
+/// defaults keep the registration's. `Debug` shows no client secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OAuthOptions {
     /// `oauth_begin` only: the interactive flow redirects to its own listener.
@@ -583,10 +599,46 @@ pub struct OAuthOptions {
     /// The app's connection inputs (its `connection_fields`), such as a
     /// tenant's subdomain, as text (numbers and booleans too).
     pub connection: Vec<(String, String)>,
+    /// The customer's own OAuth client for this one connection; `None`: the
+    /// host's registration in the config's `oauth_clients`.
+    pub client: Option<OAuthClient>,
+}
+
+/// A customer's own OAuth client (their own Slack app, their Salesforce
+/// connected app), given for one connection in [`OAuthOptions::client`].
+/// It authorizes, exchanges the code and from then on refreshes and
+/// revokes that connection instead of the host's registration, whose
+/// redirect URI and scopes still serve as defaults. The library seals the
+/// secret with the connection and never returns it: the credentials show
+/// only the `client_id` ([`Credentials::client_id`]).
+///
+/// `Debug` shows no secret, and the secret is overwritten in memory when
+/// the value is dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Drop for OAuthClient {
+    fn drop(&mut self) {
+        wipe_string(&mut self.client_secret);
+    }
 }
 
 impl OAuthOptions {
-    pub(crate) fn to_json(&self) -> String {
+    /// The members of the options' JSON object. They may hold a client
+    /// secret: the caller wipes them once written.
+    pub(crate) fn members(&self) -> Vec<(&'static str, Value)> {
         let mut members = Vec::new();
         if let Some(uri) = &self.redirect_uri {
             members.push(("redirect_uri", Value::from(uri.as_str())));
@@ -609,7 +661,24 @@ impl OAuthOptions {
                 ));
             }
         }
-        Value::object(members).to_string()
+        if let Some(client) = &self.client {
+            members.push((
+                "client",
+                Value::object([
+                    ("client_id", Value::from(client.client_id.as_str())),
+                    ("client_secret", Value::from(client.client_secret.as_str())),
+                ]),
+            ));
+        }
+        members
+    }
+
+    /// The options as the JSON text `refold_oauth_begin` reads. The calls
+    /// write [`members`](Self::members) straight into their C argument
+    /// instead, so that no copy of a client secret is left unwiped.
+    #[cfg(test)]
+    pub(crate) fn to_json(&self) -> String {
+        Value::object(self.members()).to_string()
     }
 }
 
@@ -712,10 +781,50 @@ mod tests {
             scopes: Some(vec!["read".into()]),
             params: vec![("prompt".into(), "consent".into())],
             connection: vec![("subdomain".into(), "acme".into())],
+            client: Some(OAuthClient {
+                client_id: "own".into(),
+                client_secret: "s\"3".into(),
+            }),
         };
         assert_eq!(
             o.to_json(),
-            r#"{"redirect_uri":"http://127.0.0.1:9/cb","scopes":["read"],"params":{"prompt":"consent"},"connection":{"subdomain":"acme"}}"#
+            r#"{"redirect_uri":"http://127.0.0.1:9/cb","scopes":["read"],"params":{"prompt":"consent"},"connection":{"subdomain":"acme"},"client":{"client_id":"own","client_secret":"s\"3"}}"#
         );
+    }
+
+    #[test]
+    fn debug_shows_no_client_secret() {
+        let secret = "own-client-secret-0c1d2e";
+        let o = OAuthOptions {
+            client: Some(OAuthClient {
+                client_id: "own-client".into(),
+                client_secret: secret.into(),
+            }),
+            ..Default::default()
+        };
+        for text in [
+            format!("{o:?}"),
+            format!("{o:#?}"),
+            format!("{:?}", o.client),
+        ] {
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("own-client"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_the_client_of_oauth_credentials() {
+        let own = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_x","token_type":"Bearer","expires_at":null,"scopes":[],"client_id":"own"}"#,
+        )
+        .unwrap();
+        assert_eq!(own.client_id(), Some("own"));
+        assert!(format!("{own:?}").contains("own"));
+        let host = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_x","token_type":"Bearer","expires_at":null,"scopes":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(host.client_id(), None);
     }
 }

@@ -6,9 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
-use common::{follow, random_key, Sandbox, CLIENT_SECRET, GOOD_KEY, TWILIO_SID};
+use common::{
+    follow, random_key, Sandbox, CLIENT_ID, CLIENT_SECRET, GOOD_KEY, OWN_CLIENT_ID,
+    OWN_CLIENT_SECRET, TWILIO_SID,
+};
 use refold::json::Value;
-use refold::{Client, ConnectionQuery, Credentials, Error, Event, OAuthOptions};
+use refold::{Client, ConnectionQuery, Credentials, Error, Event, OAuthClient, OAuthOptions};
 
 /// Records the events a handler receives.
 #[derive(Clone, Default)]
@@ -281,6 +284,87 @@ fn oauth_begin_and_complete() {
         client.oauth_begin("acct", "sandbox-keys", None),
         Err(Error::Invalid(_))
     ));
+}
+
+/// A customer's own OAuth client in the options makes the connection
+/// instead of the config's registration: the sandbox's grants are that
+/// client's, the credentials name it, and its secret shows in no URL,
+/// credentials or `Debug` output.
+#[test]
+fn oauth_with_the_customers_own_client() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let own = OAuthClient {
+        client_id: OWN_CLIENT_ID.into(),
+        client_secret: OWN_CLIENT_SECRET.into(),
+    };
+    let options = OAuthOptions {
+        redirect_uri: Some("http://127.0.0.1:9/callback".into()),
+        client: Some(own.clone()),
+        ..Default::default()
+    };
+    assert!(!format!("{options:?}").contains(OWN_CLIENT_SECRET));
+
+    let url = client
+        .oauth_begin("acct", "sandbox", Some(&options))
+        .unwrap();
+    let query: Vec<&str> = url.split(['?', '&']).skip(1).collect();
+    assert!(query.contains(&format!("client_id={OWN_CLIENT_ID}").as_str()));
+    assert!(!url.contains(OWN_CLIENT_SECRET));
+    let (status, location, _) = common::http_get(&url, None);
+    assert_eq!(status, 302);
+    client.oauth_complete(&location.unwrap()).unwrap();
+    let creds = client.credentials("acct", "sandbox").unwrap();
+    assert_eq!(creds.client_id(), Some(OWN_CLIENT_ID));
+    assert!(!format!("{creds:?}").contains(OWN_CLIENT_SECRET));
+    assert_ne!(creds.access_token(), Some(OWN_CLIENT_SECRET));
+    assert_eq!(sandbox.api_me(creds.access_token().unwrap()), 200);
+    // The code went to the sandbox as the customer's client: its grant.
+    assert_eq!(sandbox.grants(), [(OWN_CLIENT_ID.to_owned(), false)]);
+
+    // The interactive flow takes the client too.
+    let rx = browser_opener(&client);
+    let interactive = OAuthOptions {
+        client: Some(own),
+        ..Default::default()
+    };
+    client
+        .connect_oauth_with("other", "sandbox", Some(&interactive))
+        .unwrap();
+    assert_eq!(rx.recv().unwrap(), 200);
+    let other = client.credentials("other", "sandbox").unwrap();
+    assert_eq!(other.client_id(), Some(OWN_CLIENT_ID));
+    // A connection through the host's registration names no client.
+    connect_sandbox(&client, "host");
+    let host = client.credentials("host", "sandbox").unwrap();
+    assert_eq!(host.client_id(), None);
+
+    // A client without its secret is refused by name, before a browser opens.
+    let no_secret = OAuthOptions {
+        client: Some(OAuthClient {
+            client_id: OWN_CLIENT_ID.into(),
+            client_secret: String::new(),
+        }),
+        ..Default::default()
+    };
+    match client.connect_oauth_with("fourth", "sandbox", Some(&no_secret)) {
+        Err(Error::Invalid(m)) => assert!(m.contains("client_secret"), "{m}"),
+        other => panic!("a client without a secret: {other:?}"),
+    }
+
+    // Disconnecting revokes through the customer's client.
+    client.disconnect("acct", "sandbox").unwrap();
+    client.disconnect("other", "sandbox").unwrap();
+    let mut grants = sandbox.grants();
+    grants.sort();
+    assert_eq!(
+        grants,
+        [
+            (OWN_CLIENT_ID.to_owned(), true),
+            (OWN_CLIENT_ID.to_owned(), true),
+            (CLIENT_ID.to_owned(), false),
+        ]
+    );
 }
 
 #[test]

@@ -14,6 +14,10 @@ use refold::Client;
 
 pub const CLIENT_ID: &str = "rust-test-client";
 pub const CLIENT_SECRET: &str = "rust-test-secret-3c4d5e6f";
+/// A second client the sandbox knows and the config does not: a customer's
+/// own, given in `OAuthOptions::client`.
+pub const OWN_CLIENT_ID: &str = "rust-customer-client";
+pub const OWN_CLIENT_SECRET: &str = "rust-customer-secret-4d5e6f7a";
 /// A key the sandbox accepts (sk_sandbox_ and at least 24 characters).
 pub const GOOD_KEY: &str = "sk_sandbox_0123456789abcdefghij";
 /// An account SID the built-in twilio app accepts (AC and 32 hex digits).
@@ -43,6 +47,8 @@ impl Sandbox {
                 "--auto-approve",
                 "--client",
                 &format!("{CLIENT_ID}:{CLIENT_SECRET}"),
+                "--client",
+                &format!("{OWN_CLIENT_ID}:{OWN_CLIENT_SECRET}"),
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -156,6 +162,28 @@ impl Sandbox {
     /// GET /api/me with a token: its status.
     pub fn api_me(&self, token: &str) -> u16 {
         http_get(&format!("{}/api/me", self.base_url), Some(token)).0
+    }
+
+    /// The sandbox's grants (GET /admin/grants), as (client_id, revoked).
+    pub fn grants(&self) -> Vec<(String, bool)> {
+        let (status, _, body) = http_get(&format!("{}/admin/grants", self.base_url), None);
+        assert_eq!(status, 200, "GET /admin/grants");
+        let grants = json::parse(&body).expect("the grants are JSON");
+        grants
+            .get("grants")
+            .and_then(Value::as_array)
+            .expect("a grants array")
+            .iter()
+            .map(|g| {
+                (
+                    g.get("client_id")
+                        .and_then(Value::as_str)
+                        .unwrap()
+                        .to_owned(),
+                    g.get("revoked").and_then(Value::as_bool).unwrap(),
+                )
+            })
+            .collect()
     }
 }
 
