@@ -22,6 +22,9 @@ import (
 // booleans). Connecting again replaces the fields. Errors name the field
 // that is wrong, never its value: ErrInvalid, ErrNotFound (unknown app),
 // ErrAuth (the provider rejected the keys), ErrNetwork, ErrTimeout, ...
+// A client-credentials app (AuthOAuth2CC) is connected the same way, with
+// its "client_id", "client_secret" and "connection" as fields; its
+// credentials then hold the token fetched with that client.
 func (c *Client) ConnectKeyBased(account, app string, fields map[string]any) error {
 	if fields == nil {
 		fields = map[string]any{}

@@ -309,6 +309,102 @@ func TestOAuthOptionsJSON(t *testing.T) {
 	}
 }
 
+// Credentials read from the library's JSON: a second (user) token only
+// when the credentials carry one, and printing shows neither token.
+func TestCredentialsJSON(t *testing.T) {
+	var bot Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2","access_token":"xoxb-bot-token","token_type":"Bearer",`+
+		`"expires_at":null,"scopes":["chat:write"]}`), &bot); err != nil {
+		t.Fatal(err)
+	}
+	if bot.User != nil || bot.AccessToken != "xoxb-bot-token" || bot.ExpiresAt != nil {
+		t.Errorf("without a user token: %#v", bot.User)
+	}
+
+	var both Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2","access_token":"xoxb-bot-token","token_type":"Bearer",`+
+		`"expires_at":"2030-01-02T03:04:05.000Z","scopes":["chat:write"],"user":{"access_token":"xoxp-user-token",`+
+		`"token_type":"Bearer","expires_at":"2030-01-02T04:04:05.000Z","scopes":["search:read","users:read"],"id":"U024BE7LH"}}`),
+		&both); err != nil {
+		t.Fatal(err)
+	}
+	u := both.User
+	if u == nil {
+		t.Fatal("the user token is not read")
+	}
+	if u.AccessToken != "xoxp-user-token" || u.TokenType != "Bearer" || u.ID != "U024BE7LH" ||
+		strings.Join(u.Scopes, " ") != "search:read users:read" || u.ExpiresAt == nil ||
+		!u.ExpiresAt.Equal(time.Date(2030, 1, 2, 4, 4, 5, 0, time.UTC)) {
+		t.Errorf("user token: %v", u)
+	}
+	printed := fmt.Sprintf("%v %+v %#v %v %+v %#v", both, both, both, u, *u, u)
+	if strings.Contains(printed, "xoxb-bot-token") || strings.Contains(printed, "xoxp-user-token") ||
+		!strings.Contains(printed, "U024BE7LH") {
+		t.Errorf("printing shows a token, or not the user: %s", printed)
+	}
+
+	// No expiry and no id: both stay empty.
+	var noExpiry Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2","access_token":"a","token_type":"Bearer","expires_at":null,`+
+		`"scopes":[],"user":{"access_token":"b","token_type":"Bearer","expires_at":null,"scopes":[]}}`), &noExpiry); err != nil {
+		t.Fatal(err)
+	}
+	if noExpiry.User == nil || noExpiry.User.ExpiresAt != nil || noExpiry.User.ID != "" {
+		t.Errorf("a user token without expiry or id: %v", noExpiry.User)
+	}
+	if text, _ := json.Marshal(bot); strings.Contains(string(text), `"user"`) {
+		t.Errorf("credentials without a user token marshal one: %s", text)
+	}
+}
+
+// A client-credentials app (oauth2_cc) is connected with the customer's
+// client id and secret, with no user: its credentials carry the token and
+// the client, say so in AuthType, and never hold the secret.
+func TestClientCredentials(t *testing.T) {
+	s := startSandbox(t)
+	c := s.open(t)
+	var rec events
+	if err := c.SetEventHandler(rec.handler); err != nil {
+		t.Fatal(err)
+	}
+	client := map[string]any{"client_id": testClientID, "client_secret": testClientSecret}
+	if err := c.ConnectKeyBased("acct", "sandbox-cc", client); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	creds, err := c.Credentials("acct", "sandbox-cc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AuthType != AuthOAuth2CC || creds.TokenType != "Bearer" || creds.AccessToken == "" ||
+		creds.ExpiresAt == nil || strings.Join(creds.Scopes, " ") != "read" || creds.ClientID != testClientID ||
+		creds.User != nil {
+		t.Errorf("credentials: %v", creds)
+	}
+	asJSON, err := json.Marshal(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := fmt.Sprintf("%v %+v %#v", *creds, *creds, *creds)
+	if strings.Contains(printed, creds.AccessToken) || strings.Contains(printed+string(asJSON), testClientSecret) {
+		t.Errorf("printing shows the token, or the credentials hold the client secret")
+	}
+	if !strings.HasPrefix(printed, AuthOAuth2CC+" credentials") {
+		t.Errorf("printing does not name the auth type: %s", printed)
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 200 {
+		t.Errorf("the token does not work at the sandbox: %d", status)
+	}
+	if got := rec.all(); len(got) != 1 || got[0].Type != EventCreated || got[0].AuthType != AuthOAuth2CC {
+		t.Errorf("events: %+v", got)
+	}
+	if err := c.Disconnect("acct", "sandbox-cc"); err != nil {
+		t.Fatal(err)
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 401 {
+		t.Errorf("disconnect did not revoke the token: %d", status)
+	}
+}
+
 // A customer's own OAuth client in the options makes the connection
 // instead of the config's registration: the sandbox's grants are that
 // client's, the credentials name it, and its secret shows in no URL,

@@ -70,8 +70,9 @@ func startSandbox(t *testing.T) *sandbox {
 	return &sandbox{BaseURL: hello.BaseURL}
 }
 
-// apps is the catalog of the sandbox's two apps: "sandbox" (OAuth 2.0)
-// and "sandbox-keys" (key-based, verified at /keys/verify).
+// apps is the catalog of the sandbox's three apps: "sandbox" (OAuth 2.0),
+// "sandbox-keys" (key-based, verified at /keys/verify) and "sandbox-cc"
+// (client credentials, connected with a client the sandbox knows).
 func (s *sandbox) apps() []any {
 	return []any{
 		map[string]any{
@@ -92,6 +93,14 @@ func (s *sandbox) apps() []any {
 					"secret": true, "min_length": 24, "max_length": 128}},
 				"verify": map[string]any{"url": s.BaseURL + "/keys/verify",
 					"headers": map[string]string{"Authorization": "Bearer {api_key}"}},
+			},
+		},
+		map[string]any{
+			"slug": "sandbox-cc", "name": "Sandbox machine to machine", "auth_types": []string{AuthOAuth2CC},
+			"oauth2_cc": map[string]any{
+				"token_endpoint":      s.BaseURL + "/oauth/token",
+				"revocation_endpoint": s.BaseURL + "/oauth/revoke",
+				"scopes":              []string{"read"},
 			},
 		},
 	}

@@ -13,6 +13,9 @@ import (
 const (
 	AuthOAuth2   = "oauth2"
 	AuthKeyBased = "keybased"
+	// An app of the client-credentials grant (docs/catalog.md): its token
+	// comes from the customer's client id and secret, not from a user.
+	AuthOAuth2CC = "oauth2_cc"
 )
 
 // Event types (Event.Type).
@@ -68,11 +71,12 @@ type OAuthConfig struct {
 	InteractiveTimeoutMS int `json:"interactive_timeout_ms,omitempty"`
 }
 
-// Credentials of one connection. Key-based: Fields. OAuth 2.0:
-// AccessToken, TokenType, ExpiresAt (nil when the provider gave no expiry),
-// Scopes and ClientID. The refresh token never leaves the library, nor
-// does a customer's client secret. Printing Credentials with the fmt
-// package shows no secret.
+// Credentials of one connection. Key-based: Fields. OAuth 2.0 (AuthType
+// AuthOAuth2, or AuthOAuth2CC for a client-credentials app): AccessToken,
+// TokenType, ExpiresAt (nil when the provider gave no expiry), Scopes,
+// ClientID and User. The refresh token never leaves the library, nor does
+// a customer's client secret. Printing Credentials or a UserToken with the
+// fmt package shows no secret.
 type Credentials struct {
 	AuthType    string         `json:"auth_type"`
 	Fields      map[string]any `json:"fields,omitempty"` // values: string, bool or json.Number
@@ -81,8 +85,41 @@ type Credentials struct {
 	ExpiresAt   *time.Time     `json:"expires_at,omitempty"`
 	Scopes      []string       `json:"scopes,omitempty"`
 	// The customer's own client the connection was made with
-	// (OAuthOptions.Client); "" for the host's registration.
+	// (OAuthOptions.Client, or the client_id a client-credentials app was
+	// connected with); "" for the host's registration.
 	ClientID string `json:"client_id,omitempty"`
+	// A second token of the same grant (Slack's user token), when the app
+	// keeps one; nil otherwise.
+	User *UserToken `json:"user,omitempty"`
+}
+
+// UserToken is the second token an OAuth grant may carry beside the
+// connection's own (Slack's user token beside its bot token).
+type UserToken struct {
+	AccessToken string     `json:"access_token"`
+	TokenType   string     `json:"token_type"`
+	ExpiresAt   *time.Time `json:"expires_at"` // nil when the provider gave no expiry
+	Scopes      []string   `json:"scopes"`
+	ID          string     `json:"id,omitempty"` // the user it acts for, when the provider names them
+}
+
+// String describes the token without its value.
+func (u UserToken) String() string {
+	name := "user token"
+	if u.ID != "" {
+		name += fmt.Sprintf(" of %q", u.ID)
+	}
+	return fmt.Sprintf("%s (%s, %s, scopes %s)", name, u.TokenType, expiry(u.ExpiresAt), strings.Join(u.Scopes, " "))
+}
+
+// GoString keeps %#v from printing the token too.
+func (u UserToken) GoString() string { return "refold.UserToken{" + u.String() + "}" }
+
+func expiry(at *time.Time) string {
+	if at == nil {
+		return "no expiry"
+	}
+	return "expires " + at.Format(time.RFC3339)
 }
 
 // String describes the credentials without their secret values.
@@ -95,16 +132,16 @@ func (c Credentials) String() string {
 		sort.Strings(names)
 		return fmt.Sprintf("keybased credentials (fields %s)", strings.Join(names, ", "))
 	}
-	expiry := "no expiry"
-	if c.ExpiresAt != nil {
-		expiry = "expires " + c.ExpiresAt.Format(time.RFC3339)
-	}
 	client := ""
 	if c.ClientID != "" {
 		client = fmt.Sprintf(", client %q", c.ClientID)
 	}
-	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s%s)", c.AuthType, c.TokenType, expiry,
-		strings.Join(c.Scopes, " "), client)
+	user := ""
+	if c.User != nil {
+		user = "; " + c.User.String()
+	}
+	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s%s%s)", c.AuthType, c.TokenType, expiry(c.ExpiresAt),
+		strings.Join(c.Scopes, " "), client, user)
 }
 
 // GoString keeps %#v from printing secrets too.

@@ -149,7 +149,11 @@ namespace Refold
         /// <summary>Connects <paramref name="app"/>'s key-based auth for
         /// <paramref name="account"/> with <paramref name="fields"/> (the app's
         /// input fields by name: strings, numbers or booleans). Connecting
-        /// again replaces them. Errors name the wrong field, never its value.</summary>
+        /// again replaces them. Errors name the wrong field, never its value. A
+        /// client-credentials app (<see cref="Credentials.OAuth2CC"/>) is connected
+        /// the same way, with its "client_id", "client_secret" and "connection" as
+        /// fields; its credentials then hold the token fetched with that
+        /// client.</summary>
         public void ConnectKeyBased(string account, string app, IDictionary<string, object> fields)
         {
             var a = Native.Utf8(account, nameof(account));

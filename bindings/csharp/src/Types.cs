@@ -6,16 +6,22 @@ using System.Linq;
 namespace Refold
 {
     /// <summary>The credentials of one connection. Key-based: <see cref="Fields"/>.
-    /// OAuth 2.0: <see cref="AccessToken"/>, <see cref="TokenType"/>,
-    /// <see cref="ExpiresAt"/>, <see cref="Scopes"/> and <see cref="ClientId"/>.
-    /// The refresh token never leaves the library, nor does a customer's client
-    /// secret. ToString shows no secret.</summary>
+    /// OAuth 2.0 (<see cref="OAuth2"/>, or <see cref="OAuth2CC"/> for a
+    /// client-credentials app): <see cref="AccessToken"/>, <see cref="TokenType"/>,
+    /// <see cref="ExpiresAt"/>, <see cref="Scopes"/>, <see cref="ClientId"/> and
+    /// <see cref="User"/>. The refresh token never leaves the library, nor does a
+    /// customer's client secret. ToString shows no secret.</summary>
     public sealed class Credentials
     {
         public const string OAuth2 = "oauth2";
         public const string KeyBased = "keybased";
 
-        /// <summary>"keybased" or "oauth2".</summary>
+        /// <summary>An app of the client-credentials grant (docs/catalog.md): its
+        /// token comes from the customer's client id and secret, not from a
+        /// user.</summary>
+        public const string OAuth2CC = "oauth2_cc";
+
+        /// <summary>"keybased", "oauth2" or "oauth2_cc".</summary>
         public string AuthType { get; private set; }
 
         /// <summary>Key-based fields by name: string, long, double or bool values.</summary>
@@ -30,9 +36,14 @@ namespace Refold
         public IReadOnlyList<string> Scopes { get; private set; }
 
         /// <summary>The customer's own client the connection was made with
-        /// (<see cref="OAuthOptions.Client"/>); null for the host's
+        /// (<see cref="OAuthOptions.Client"/>, or the client_id a
+        /// client-credentials app was connected with); null for the host's
         /// registration.</summary>
         public string ClientId { get; private set; }
+
+        /// <summary>A second token of the same grant (Slack's user token), when the
+        /// app keeps one; null otherwise.</summary>
+        public UserToken User { get; private set; }
 
         internal static Credentials Parse(string json)
         {
@@ -49,12 +60,14 @@ namespace Refold
                 o.TryGetValue("fields", out fields);
                 c.Fields = Json.Object(fields);
             }
-            else if (c.AuthType == OAuth2)
+            else if (c.AuthType == OAuth2 || c.AuthType == OAuth2CC)
             {
                 c.AccessToken = Json.Str(o, "access_token");
                 c.TokenType = Json.Str(o, "token_type");
                 c.ExpiresAt = Json.OptTime(o, "expires_at");
                 c.ClientId = Json.OptStr(o, "client_id");
+                object user;
+                if (o.TryGetValue("user", out user) && user != null) c.User = UserToken.Parse(Json.Object(user));
             }
             else throw Json.Unexpected("auth_type");
             return c;
@@ -64,9 +77,47 @@ namespace Refold
         {
             if (AuthType == KeyBased)
                 return "keybased credentials (fields " + string.Join(", ", Fields.Keys.OrderBy(k => k, StringComparer.Ordinal)) + ")";
-            string expiry = ExpiresAt.HasValue ? "expires " + ExpiresAt.Value.ToString("u") : "no expiry";
             string client = ClientId != null ? ", client " + ClientId : "";
-            return AuthType + " credentials (" + TokenType + " token, " + expiry + ", scopes " + string.Join(" ", Scopes) + client + ")";
+            string user = User != null ? "; " + User : "";
+            return AuthType + " credentials (" + TokenType + " token, " + Expiry(ExpiresAt) + ", scopes " + string.Join(" ", Scopes) + client + user + ")";
+        }
+
+        internal static string Expiry(DateTimeOffset? at) => at.HasValue ? "expires " + at.Value.ToString("u") : "no expiry";
+    }
+
+    /// <summary>The second token an OAuth grant may carry beside the connection's
+    /// own (Slack's user token beside its bot token). ToString shows no
+    /// token.</summary>
+    public sealed class UserToken
+    {
+        public string AccessToken { get; private set; }
+        public string TokenType { get; private set; }
+
+        /// <summary>Null when the provider gave no expiry.</summary>
+        public DateTimeOffset? ExpiresAt { get; private set; }
+
+        public IReadOnlyList<string> Scopes { get; private set; }
+
+        /// <summary>The user the token acts for, when the provider names them;
+        /// null otherwise.</summary>
+        public string Id { get; private set; }
+
+        internal static UserToken Parse(Dictionary<string, object> o)
+        {
+            return new UserToken
+            {
+                AccessToken = Json.Str(o, "access_token"),
+                TokenType = Json.Str(o, "token_type"),
+                ExpiresAt = Json.OptTime(o, "expires_at"),
+                Scopes = Json.Strings(o, "scopes"),
+                Id = Json.OptStr(o, "id"),
+            };
+        }
+
+        public override string ToString()
+        {
+            string name = Id != null ? "user token of " + Id : "user token";
+            return name + " (" + TokenType + ", " + Credentials.Expiry(ExpiresAt) + ", scopes " + string.Join(" ", Scopes) + ")";
         }
     }
 

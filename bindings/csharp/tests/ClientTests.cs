@@ -201,6 +201,40 @@ namespace Refold.Tests
             }
         }
 
+        /// <summary>A client-credentials app (oauth2_cc) is connected with the
+        /// customer's client id and secret, with no user: its credentials carry the
+        /// token and the client, say so in AuthType, and never hold the
+        /// secret.</summary>
+        [Test]
+        public static void ClientCredentials()
+        {
+            using (var sandbox = new Sandbox())
+            using (var client = sandbox.Open())
+            {
+                var events = new Recorder(client);
+                client.ConnectKeyBased("acct", "sandbox-cc", new Dictionary<string, object>
+                {
+                    ["client_id"] = Sandbox.ClientId, ["client_secret"] = Sandbox.ClientSecret,
+                });
+                var creds = client.GetCredentials("acct", "sandbox-cc");
+                Assert.Equal(Credentials.OAuth2CC, creds.AuthType, "auth type");
+                Assert.Equal("Bearer", creds.TokenType, "token type");
+                Assert.True(creds.ExpiresAt > DateTimeOffset.UtcNow, "an expiry ahead");
+                Assert.Equal("read", string.Join(" ", creds.Scopes), "scopes");
+                Assert.Equal(Sandbox.ClientId, creds.ClientId, "the credentials name the client");
+                Assert.True(creds.User == null, "no user token");
+                string text = creds.ToString();
+                Assert.True(text.StartsWith("oauth2_cc credentials") && !text.Contains(creds.AccessToken) &&
+                            !text.Contains(Sandbox.ClientSecret), "ToString names the auth type, and no secret");
+                Assert.Equal(200, sandbox.ApiMe(creds.AccessToken), "the token works");
+                Assert.Equal("connection.created", events.Types, "events");
+                Assert.Equal(Credentials.OAuth2CC, events.All[0].AuthType, "event auth type");
+
+                client.Disconnect("acct", "sandbox-cc");
+                Assert.Equal(401, sandbox.ApiMe(creds.AccessToken), "disconnect revoked the token");
+            }
+        }
+
         [Test]
         public static void OAuthBeginAndComplete()
         {

@@ -1,4 +1,4 @@
-// The binding's own JSON reader and writer.
+// The binding's own JSON reader and writer, and the results read with it.
 using System;
 using System.Collections.Generic;
 
@@ -53,6 +53,51 @@ namespace Refold.Tests
             };
             Assert.Equal("{\"scopes\":[\"read\"],\"client\":{\"client_id\":\"own\",\"client_secret\":\"s\\\"3\"}}", options.ToJson(), "a customer's client");
             Assert.True(!options.Client.ToString().Contains("s\"3"), "ToString shows no secret");
+        }
+
+        [Test]
+        public static void ReadsCredentialsWithAndWithoutAUserToken()
+        {
+            var bot = Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"xoxb-bot\",\"token_type\":\"Bearer\"," +
+                                        "\"expires_at\":null,\"scopes\":[\"chat:write\"]}");
+            Assert.True(bot.User == null, "no user token");
+            Assert.Equal("xoxb-bot", bot.AccessToken, "the bot token");
+
+            var both = Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"xoxb-bot\",\"token_type\":\"Bearer\"," +
+                                         "\"expires_at\":\"2030-01-02T03:04:05.000Z\",\"scopes\":[\"chat:write\"]," +
+                                         "\"user\":{\"access_token\":\"xoxp-user\",\"token_type\":\"Bearer\"," +
+                                         "\"expires_at\":\"2030-01-02T04:04:05.000Z\",\"scopes\":[\"search:read\",\"users:read\"],\"id\":\"U024BE7LH\"}}");
+            var user = both.User;
+            Assert.True(user != null, "the user token is read");
+            Assert.Equal("xoxp-user", user.AccessToken, "user access token");
+            Assert.Equal("Bearer", user.TokenType, "user token type");
+            Assert.Equal(new DateTimeOffset(2030, 1, 2, 4, 4, 5, TimeSpan.Zero), user.ExpiresAt.Value, "user expiry");
+            Assert.Equal("search:read users:read", string.Join(" ", user.Scopes), "user scopes");
+            Assert.Equal("U024BE7LH", user.Id, "user id");
+            string text = both + " " + user;
+            Assert.True(!text.Contains("xoxb-bot") && !text.Contains("xoxp-user") && text.Contains("U024BE7LH"),
+                "ToString shows no token, and the user: " + text);
+
+            // Without an expiry or an id; a null member is no user token.
+            var bare = Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_at\":null," +
+                                         "\"scopes\":[],\"user\":{\"access_token\":\"b\",\"token_type\":\"Bearer\",\"expires_at\":null,\"scopes\":[]}}");
+            Assert.True(bare.User.ExpiresAt == null && bare.User.Id == null, "no expiry, no id");
+            Assert.True(Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"a\",\"token_type\":\"Bearer\"," +
+                                          "\"expires_at\":null,\"scopes\":[],\"user\":null}").User == null, "a null user");
+            Assert.Throws<RefoldException>(() => Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"a\"," +
+                "\"token_type\":\"Bearer\",\"expires_at\":null,\"scopes\":[],\"user\":{\"token_type\":\"Bearer\"}}"), "a user token without its token");
+        }
+
+        [Test]
+        public static void ReadsClientCredentials()
+        {
+            var cc = Credentials.Parse("{\"auth_type\":\"oauth2_cc\",\"access_token\":\"at_cc\",\"token_type\":\"Bearer\"," +
+                                       "\"expires_at\":\"2030-01-01T00:00:00.000Z\",\"scopes\":[\"read\"],\"client_id\":\"own\"}");
+            Assert.Equal(Credentials.OAuth2CC, cc.AuthType, "auth type");
+            Assert.Equal("at_cc", cc.AccessToken, "token");
+            Assert.Equal("own", cc.ClientId, "client");
+            Assert.True(cc.ToString().StartsWith("oauth2_cc credentials") && !cc.ToString().Contains("at_cc"), "ToString");
+            Assert.Throws<RefoldException>(() => Credentials.Parse("{\"auth_type\":\"other\"}"), "an unknown auth type");
         }
     }
 }

@@ -70,8 +70,9 @@ namespace Refold.Tests
             return BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
         }
 
-        /// <summary>The sandbox's apps: "sandbox" (OAuth 2.0) and "sandbox-keys"
-        /// (key-based, verified at /keys/verify).</summary>
+        /// <summary>The sandbox's apps: "sandbox" (OAuth 2.0), "sandbox-keys"
+        /// (key-based, verified at /keys/verify) and "sandbox-cc" (client
+        /// credentials, connected with a client the sandbox knows).</summary>
         public List<object> Apps()
         {
             return new List<object>
@@ -107,6 +108,16 @@ namespace Refold.Tests
                             ["url"] = BaseUrl + "/keys/verify",
                             ["headers"] = new Dictionary<string, object> { ["Authorization"] = "Bearer {api_key}" },
                         },
+                    },
+                },
+                new Dictionary<string, object>
+                {
+                    ["slug"] = "sandbox-cc", ["name"] = "Sandbox machine to machine", ["auth_types"] = new[] { Credentials.OAuth2CC },
+                    ["oauth2_cc"] = new Dictionary<string, object>
+                    {
+                        ["token_endpoint"] = BaseUrl + "/oauth/token",
+                        ["revocation_endpoint"] = BaseUrl + "/oauth/revoke",
+                        ["scopes"] = new[] { "read" },
                     },
                 },
             };

@@ -177,7 +177,10 @@ impl Client {
 
     /// Connects `app`'s key-based auth for `account` with `fields` (the
     /// app's input fields by name). Connecting again replaces them. Errors
-    /// name the field that is wrong, never its value.
+    /// name the field that is wrong, never its value. A client-credentials
+    /// app (`"oauth2_cc"`) is connected the same way, with its `client_id`,
+    /// `client_secret` and `connection` as fields; its credentials then hold
+    /// the token fetched with that client.
     pub fn connect_keybased(
         &self,
         account: &str,

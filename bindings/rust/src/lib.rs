@@ -33,7 +33,7 @@ pub use error::{strerror, Error, Result};
 pub use types::{
     App, ConnectedAccount, Connection, ConnectionPage, ConnectionQuery, CopyReport, Credentials,
     DataKey, DataKeyStatus, Event, EventPage, InputField, LoggedEvent, OAuthClient, OAuthOptions,
-    OAuthResult,
+    OAuthResult, UserToken,
 };
 
 /// The version of the loaded library, "MAJOR.MINOR.PATCH".

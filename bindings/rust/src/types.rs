@@ -58,10 +58,14 @@ fn list<T>(text: &str, item: impl Fn(&Value) -> Result<T>) -> Result<Vec<T>> {
 /// library, nor does a customer's client secret. `Debug` shows no secret
 /// value, and the secrets are overwritten in memory when the value is
 /// dropped.
+// A value is read per call and not kept in bulk, so the OAuth variant's size
+// costs nothing worth a box that every match on `user` would have to see through.
+#[allow(clippy::large_enum_variant)]
 pub enum Credentials {
     /// A key-based connection: the app's fields by name.
     KeyBased { fields: Vec<(String, Value)> },
-    /// An OAuth 2.0 connection.
+    /// An OAuth 2.0 connection: one a user authorized, or one of a
+    /// client-credentials app (see `client_credentials`).
     OAuth2 {
         access_token: String,
         token_type: String,
@@ -69,38 +73,85 @@ pub enum Credentials {
         expires_at: Option<String>,
         scopes: Vec<String>,
         /// The customer's own client the connection was made with
-        /// ([`OAuthOptions::client`]); `None` for the host's registration.
+        /// ([`OAuthOptions::client`], or the `client_id` a
+        /// client-credentials app was connected with); `None` for the
+        /// host's registration.
         client_id: Option<String>,
+        /// True for an app of the client-credentials grant (auth type
+        /// `"oauth2_cc"`, docs/catalog.md): the token comes from the
+        /// customer's client id and secret, with no user behind it.
+        /// [`Credentials::auth_type`] names it too. Such a connection is
+        /// `OAuth2` all the same: code that reads `OAuth2` tokens reads its
+        /// token as any other.
+        client_credentials: bool,
+        /// A second token of the same grant (Slack's user token), when the
+        /// app keeps one.
+        user: Option<UserToken>,
     },
+}
+
+/// The second token an OAuth grant may carry beside the connection's own
+/// (Slack's user token beside its bot token). `Debug` shows no token, and
+/// the token is overwritten in memory when the value is dropped.
+pub struct UserToken {
+    pub access_token: String,
+    pub token_type: String,
+    /// RFC 3339 UTC, or `None` when the provider gave no expiry.
+    pub expires_at: Option<String>,
+    pub scopes: Vec<String>,
+    /// The user the token acts for, when the provider names them.
+    pub id: Option<String>,
 }
 
 impl Credentials {
     pub(crate) fn parse(text: &str) -> Result<Credentials> {
         let mut v = parse_json(text)?;
-        let creds = match v.get("auth_type").and_then(Value::as_str) {
-            Some("keybased") => match v.get("fields") {
-                Some(Value::Object(fields)) => Credentials::KeyBased {
-                    fields: fields.clone(),
-                },
-                _ => return Err(bad("fields")),
-            },
-            Some("oauth2") => Credentials::OAuth2 {
-                access_token: string(&v, "access_token")?,
-                token_type: string(&v, "token_type")?,
-                expires_at: opt_string(&v, "expires_at"),
-                scopes: strings(&v, "scopes"),
-                client_id: opt_string(&v, "client_id"),
-            },
-            _ => return Err(bad("auth_type")),
-        };
+        let creds = Credentials::from_value(&v);
+        // Wiped whether or not it read: a refused shape may still hold tokens.
         v.wipe();
-        Ok(creds)
+        creds
     }
 
-    /// `"keybased"` or `"oauth2"`.
+    fn from_value(v: &Value) -> Result<Credentials> {
+        let client_credentials = match v.get("auth_type").and_then(Value::as_str) {
+            Some("keybased") => {
+                return match v.get("fields") {
+                    Some(Value::Object(fields)) => Ok(Credentials::KeyBased {
+                        fields: fields.clone(),
+                    }),
+                    _ => Err(bad("fields")),
+                }
+            }
+            Some("oauth2") => false,
+            Some("oauth2_cc") => true,
+            _ => return Err(bad("auth_type")),
+        };
+        // What may fail is read before the access token, so that a failure
+        // drops no unwiped copy of it (the user token wipes itself).
+        let token_type = string(v, "token_type")?;
+        let user = match v.get("user") {
+            None | Some(Value::Null) => None,
+            Some(u) => Some(UserToken::from_value(u)?),
+        };
+        Ok(Credentials::OAuth2 {
+            access_token: string(v, "access_token")?,
+            token_type,
+            expires_at: opt_string(v, "expires_at"),
+            scopes: strings(v, "scopes"),
+            client_id: opt_string(v, "client_id"),
+            client_credentials,
+            user,
+        })
+    }
+
+    /// `"keybased"`, `"oauth2"` or `"oauth2_cc"` (a client-credentials app).
     pub fn auth_type(&self) -> &'static str {
         match self {
             Credentials::KeyBased { .. } => "keybased",
+            Credentials::OAuth2 {
+                client_credentials: true,
+                ..
+            } => "oauth2_cc",
             Credentials::OAuth2 { .. } => "oauth2",
         }
     }
@@ -131,6 +182,15 @@ impl Credentials {
             Credentials::KeyBased { .. } => None,
         }
     }
+
+    /// The second token of an OAuth grant (Slack's user token), when the
+    /// app keeps one.
+    pub fn user(&self) -> Option<&UserToken> {
+        match self {
+            Credentials::OAuth2 { user, .. } => user.as_ref(),
+            Credentials::KeyBased { .. } => None,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -148,6 +208,8 @@ impl fmt::Debug for Credentials {
                 expires_at,
                 scopes,
                 client_id,
+                client_credentials,
+                user,
                 ..
             } => f
                 .debug_struct("OAuth2")
@@ -156,6 +218,8 @@ impl fmt::Debug for Credentials {
                 .field("expires_at", expires_at)
                 .field("scopes", scopes)
                 .field("client_id", client_id)
+                .field("client_credentials", client_credentials)
+                .field("user", user)
                 .finish(),
         }
     }
@@ -165,8 +229,43 @@ impl Drop for Credentials {
     fn drop(&mut self) {
         match self {
             Credentials::KeyBased { fields } => fields.iter_mut().for_each(|(_, v)| v.wipe()),
+            // The user token wipes its own.
             Credentials::OAuth2 { access_token, .. } => wipe_string(access_token),
         }
+    }
+}
+
+impl UserToken {
+    fn from_value(v: &Value) -> Result<UserToken> {
+        if !matches!(v, Value::Object(_)) {
+            return Err(bad("user"));
+        }
+        let token_type = string(v, "token_type")?;
+        Ok(UserToken {
+            access_token: string(v, "access_token")?,
+            token_type,
+            expires_at: opt_string(v, "expires_at"),
+            scopes: strings(v, "scopes"),
+            id: opt_string(v, "id"),
+        })
+    }
+}
+
+impl fmt::Debug for UserToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserToken")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Drop for UserToken {
+    fn drop(&mut self) {
+        wipe_string(&mut self.access_token);
     }
 }
 
@@ -712,6 +811,104 @@ mod tests {
         assert!(!format!("{k:?}").contains("k1"));
         assert!(Credentials::parse(r#"{"auth_type":"other"}"#).is_err());
         assert!(Credentials::parse("[").is_err());
+    }
+
+    #[test]
+    fn reads_client_credentials() {
+        let cc = Credentials::parse(
+            r#"{"auth_type":"oauth2_cc","access_token":"at_cc","token_type":"Bearer","expires_at":"2030-01-01T00:00:00.000Z","scopes":["read"],"client_id":"own"}"#,
+        )
+        .unwrap();
+        assert_eq!(cc.auth_type(), "oauth2_cc");
+        assert_eq!(cc.access_token(), Some("at_cc"));
+        assert_eq!(cc.client_id(), Some("own"));
+        match &cc {
+            Credentials::OAuth2 {
+                client_credentials,
+                expires_at,
+                scopes,
+                ..
+            } => {
+                assert!(*client_credentials);
+                assert_eq!(expires_at.as_deref(), Some("2030-01-01T00:00:00.000Z"));
+                assert_eq!(scopes, &["read"]);
+            }
+            Credentials::KeyBased { .. } => panic!("not OAuth"),
+        }
+        let text = format!("{cc:?}");
+        assert!(!text.contains("at_cc"), "{text}");
+        assert!(text.contains("client_credentials: true"), "{text}");
+        let user = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_x","token_type":"Bearer","expires_at":null,"scopes":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(user.auth_type(), "oauth2");
+        assert!(matches!(
+            user,
+            Credentials::OAuth2 {
+                client_credentials: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn reads_a_second_user_token() {
+        let bot_only = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"xoxb-bot","token_type":"Bearer","expires_at":null,"scopes":["chat:write"]}"#,
+        )
+        .unwrap();
+        assert!(bot_only.user().is_none());
+        assert!(matches!(bot_only, Credentials::OAuth2 { user: None, .. }));
+
+        let both = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"xoxb-bot","token_type":"Bearer","expires_at":"2030-01-02T03:04:05.000Z","scopes":["chat:write"],"user":{"access_token":"xoxp-user","token_type":"Bearer","expires_at":"2030-01-02T04:04:05.000Z","scopes":["search:read","users:read"],"id":"U024BE7LH"}}"#,
+        )
+        .unwrap();
+        assert_eq!(both.access_token(), Some("xoxb-bot"));
+        let user = both.user().expect("the user token");
+        assert_eq!(user.access_token, "xoxp-user");
+        assert_eq!(user.token_type, "Bearer");
+        assert_eq!(user.expires_at.as_deref(), Some("2030-01-02T04:04:05.000Z"));
+        assert_eq!(user.scopes, ["search:read", "users:read"]);
+        assert_eq!(user.id.as_deref(), Some("U024BE7LH"));
+        for text in [
+            format!("{both:?}"),
+            format!("{both:#?}"),
+            format!("{user:?}"),
+        ] {
+            assert!(
+                !text.contains("xoxb-bot") && !text.contains("xoxp-user"),
+                "{text}"
+            );
+            assert!(text.contains("U024BE7LH"), "{text}");
+        }
+
+        // Without an expiry or an id, and a null member for no user token.
+        let bare = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"a","token_type":"Bearer","expires_at":null,"scopes":[],"user":{"access_token":"b","token_type":"Bearer","expires_at":null,"scopes":[]}}"#,
+        )
+        .unwrap();
+        let user = bare.user().expect("the user token");
+        assert_eq!(
+            (user.expires_at.as_deref(), user.id.as_deref()),
+            (None, None)
+        );
+        let null = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"a","token_type":"Bearer","expires_at":null,"scopes":[],"user":null}"#,
+        )
+        .unwrap();
+        assert!(null.user().is_none());
+        for bad in [
+            r#""user":"b""#,
+            r#""user":{"token_type":"Bearer"}"#,
+            r#""user":{"access_token":"b"}"#,
+        ] {
+            let text = format!(
+                r#"{{"auth_type":"oauth2","access_token":"a","token_type":"Bearer","expires_at":null,"scopes":[],{bad}}}"#
+            );
+            assert!(Credentials::parse(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -249,6 +249,59 @@ fn oauth_through_the_url_opener() {
     }
 }
 
+/// A client-credentials app (oauth2_cc) is connected with the customer's
+/// client id and secret, with no user: its credentials are `OAuth2` with
+/// `client_credentials` set, name the client and never hold the secret.
+#[test]
+fn client_credentials() {
+    let sandbox = Sandbox::start();
+    let client = sandbox.open();
+    let events = Recorder::default();
+    events.install(&client);
+    client
+        .connect_keybased(
+            "acct",
+            "sandbox-cc",
+            &[
+                ("client_id", CLIENT_ID.into()),
+                ("client_secret", CLIENT_SECRET.into()),
+            ],
+        )
+        .unwrap();
+
+    let creds = client.credentials("acct", "sandbox-cc").unwrap();
+    assert_eq!(creds.auth_type(), "oauth2_cc");
+    match &creds {
+        Credentials::OAuth2 {
+            token_type,
+            expires_at,
+            scopes,
+            client_id,
+            client_credentials,
+            user,
+            ..
+        } => {
+            assert!(*client_credentials);
+            assert_eq!(token_type, "Bearer");
+            assert!(expires_at.as_deref().is_some_and(|t| t.ends_with('Z')));
+            assert_eq!(scopes, &["read"]);
+            assert_eq!(client_id.as_deref(), Some(CLIENT_ID));
+            assert!(user.is_none());
+        }
+        other => panic!("not OAuth credentials: {other:?}"),
+    }
+    let token = creds.access_token().unwrap();
+    let printed = format!("{creds:?} {creds:#?}");
+    assert!(!printed.contains(token) && !printed.contains(CLIENT_SECRET));
+    assert!(printed.contains("client_credentials: true"));
+    assert_eq!(sandbox.api_me(token), 200);
+    assert_eq!(events.kinds(), [Event::CREATED]);
+    assert_eq!(events.all()[0].auth_type, "oauth2_cc");
+
+    client.disconnect("acct", "sandbox-cc").unwrap();
+    assert_eq!(sandbox.api_me(token), 401, "disconnect revokes the token");
+}
+
 #[test]
 fn oauth_begin_and_complete() {
     let sandbox = Sandbox::start();

@@ -71,8 +71,9 @@ impl Sandbox {
         }
     }
 
-    /// The catalog of the sandbox's apps: "sandbox" (OAuth 2.0) and
-    /// "sandbox-keys" (key-based, verified at /keys/verify).
+    /// The catalog of the sandbox's apps: "sandbox" (OAuth 2.0),
+    /// "sandbox-keys" (key-based, verified at /keys/verify) and "sandbox-cc"
+    /// (client credentials, connected with a client the sandbox knows).
     pub fn apps(&self) -> Value {
         let b = &self.base_url;
         Value::array([
@@ -125,6 +126,19 @@ impl Sandbox {
                                 ),
                             ]),
                         ),
+                    ]),
+                ),
+            ]),
+            Value::object([
+                ("slug", "sandbox-cc".into()),
+                ("name", "Sandbox machine to machine".into()),
+                ("auth_types", vec!["oauth2_cc"].into()),
+                (
+                    "oauth2_cc",
+                    Value::object([
+                        ("token_endpoint", format!("{b}/oauth/token").into()),
+                        ("revocation_endpoint", format!("{b}/oauth/revoke").into()),
+                        ("scopes", vec!["read"].into()),
                     ]),
                 ),
             ]),
