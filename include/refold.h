@@ -337,20 +337,35 @@ REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *accoun
  *   {"auth_type":"oauth2","access_token":"...","refresh_token":"...",
  *    "token_type":"Bearer","expires_at":"<RFC 3339>" or null,
  *    "refresh_token_expires_at":"<RFC 3339>","scopes":[...],
- *    "metadata":{...},"connection":{...}}
+ *    "metadata":{...},"connection":{...},
+ *    "client":{"client_id","client_secret"}}
+ *   {"auth_type":"oauth2_cc","client_id":"...","client_secret":"...",
+ *    "access_token":"...","token_type":"Bearer","expires_at":"<RFC 3339>",
+ *    "scopes":[...],"metadata":{...},"connection":{...}}
  *   {"auth_type":"keybased","fields":{...}}
- * "auth_type" may be left out: "fields" makes it keybased, else oauth2.
- * Only "access_token" is required of an OAuth import. "expires_at" null or
+ * "auth_type" may be left out: "fields" makes it keybased, else the app's
+ * OAuth kind (oauth2_cc for a client-credentials app, else oauth2).
+ * "client" is the customer's own OAuth client the connection was made
+ * with (as refold_oauth_begin's option): its refreshes and revocation use
+ * it, and its secret is sealed with the connection. A client-credentials
+ * import needs its client ("client_id" and "client_secret", or config
+ * oauth_clients.<app>); its "access_token" is optional: without one, a
+ * token is fetched now, as refold_connect does (which also runs the app's
+ * after_connect), and the provider's errors apply (REFOLD_EAUTH for a
+ * refused client, REFOLD_ENETWORK, REFOLD_ETIMEOUT, REFOLD_EPROVIDER).
+ * Only "access_token" is required of an oauth2 import. "expires_at" null or
  * absent means the token does not expire; a date-time may carry any
  * offset. "scopes" is an array or one space-separated string. "metadata"
  * takes only the names the app keeps (token_response_metadata,
- * callback_metadata), "connection" the app's connection_fields, checked
+ * callback_metadata, after_connect's, which an import does not look up),
+ * "connection" the app's connection_fields, checked
  * as refold_oauth_begin checks them; the api_base_url is built from them.
  * Key-based "fields" are checked, and verified with the provider, as
  * refold_connect does. An access token already expired is accepted only
  * with a refresh token still valid (the first read refreshes it), and a
- * refresh token only when config oauth_clients has the app: nothing is
- * stored that could never be used. Errors name the member, never a value.
+ * refresh token only with a client (its own "client", or config
+ * oauth_clients.<app>): nothing is stored that could never be used.
+ * Errors name the member, never a value.
  *
  * The connection is sealed and saved as a connect saves one, and from then
  * on read, refreshed and revoked like any other: "connection.created" for
@@ -358,8 +373,9 @@ REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *accoun
  * creation time kept). Returns once the change is durably committed; on
  * any error nothing is stored or changed.
  * Errors: REFOLD_EINVALID, REFOLD_ENOTFOUND (unknown app), and for a
- * key-based import with verification REFOLD_EAUTH, REFOLD_ENETWORK,
- * REFOLD_ETIMEOUT, REFOLD_EPROVIDER; REFOLD_ESTORE, REFOLD_ECRYPTO.
+ * key-based import with verification or a client-credentials import
+ * without a token REFOLD_EAUTH, REFOLD_ENETWORK, REFOLD_ETIMEOUT,
+ * REFOLD_EPROVIDER; REFOLD_ESTORE, REFOLD_ECRYPTO.
  * Thread-safe.
  */
 REFOLD_EXTERN int refold_import_connection(refold_client *client, const char *account,
@@ -396,8 +412,11 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  *   {"auth_type":"oauth2","access_token":"...","token_type":"Bearer",
  *    "expires_at":"<RFC 3339>" or null,"scopes":[...],
  *    "refresh_token_expires_at":"<RFC 3339>",
- *    "connection":{...},"metadata":{...},"api_base_url":"https://..."}
- * "refresh_token_expires_at" appears when the provider (or the app's
+ *    "connection":{...},"metadata":{...},"api_base_url":"https://...",
+ *    "user":{"access_token","token_type","expires_at","scopes","id"}}
+ * "user" is a second token of the same grant, for an app that keeps one
+ * (Slack's user token beside its bot token; docs/catalog.md, "Two
+ * tokens"). "refresh_token_expires_at" appears when the provider (or the app's
  * default) gave the refresh token a lifetime; once it has passed, the next
  * refresh marks the connection reauth_required (reason "expired") without
  * asking the provider.

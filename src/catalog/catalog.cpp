@@ -280,7 +280,8 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
     r.only({"authorization_endpoint", "token_endpoint", "revocation_endpoint", "revocation", "scopes",
             "scope_separator", "token_endpoint_auth_method", "body_format", "pkce", "authorize_params",
             "token_params", "refresh_params", "extra_authorize_params", "default_expires_in",
-            "refresh_token_expires_in_key", "default_refresh_token_expires_in", "token_path", "issuer",
+            "refresh_token_expires_in_key", "default_refresh_token_expires_in", "token_path", "user_token_path",
+            "issuer",
             "authorization_response_iss_parameter_supported", "token_response_metadata", "callback_metadata",
             "after_connect"});
   OAuth2 a;
@@ -351,6 +352,17 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
     r.bad("refresh_token_expires_in_key", "must be a member name (letters, digits, '_' and '-')");
   if (auto s = r.integer("default_refresh_token_expires_in", 1, kTenYears)) a.default_refresh_lifetime_ms = *s * 1000;
   a.token_path = r.str("token_path").value_or("");
+  if (!a.token_path.empty() && !is_metadata_path(a.token_path))
+    r.bad("token_path", "must be a dotted path of names (letters, digits, '_' and '-')");
+  a.user_token_path = r.str("user_token_path").value_or("");
+  if (!a.user_token_path.empty()) {
+    if (!is_metadata_path(a.user_token_path))
+      r.bad("user_token_path", "must be a dotted path of names (letters, digits, '_' and '-')");
+    // A refresh of the second token answers at the top of the response,
+    // where the main token must then be too.
+    if (!a.token_path.empty())
+      r.bad("user_token_path", "may not be given with token_path: the main token must sit at the top");
+  }
   a.issuer = r.str("issuer").value_or("");
   a.iss_parameter_supported = r.boolean("authorization_response_iss_parameter_supported").value_or(false);
   if (a.iss_parameter_supported && a.issuer.empty())

@@ -134,6 +134,10 @@ struct OAuth2 {
   // Where the tokens sit in the token response ("" = top level; Slack user
   // tokens: "authed_user"), dotted for deeper paths.
   std::string token_path;
+  // Where a second token of the same grant sits ("authed_user": Slack's
+  // user token beside its bot token), dotted; "" for none. It is kept,
+  // refreshed and revoked with the connection.
+  std::string user_token_path;
   // RFC 8414 issuer and RFC 9207 support: when the provider sends `iss` in
   // the authorization response, it must equal `issuer`.
   std::string issuer;

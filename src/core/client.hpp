@@ -19,6 +19,7 @@
 #include "oauth/flow.hpp"
 #include "vault/vault.hpp"
 #include "store/store.hpp"
+#include "util/json.hpp"
 #include "util/store_location.hpp"
 #include "util/time.hpp"
 
@@ -105,6 +106,23 @@ class Client {
   // An oauth2_cc app: fetches a token with the payload's client (or the
   // host's registration), which also proves the client works, and saves it.
   void connect_client_credentials(const std::string& account, const catalog::App& app, const char* payload_json);
+  // The client a connection authenticates as: `o`'s client_id and
+  // client_secret (both or neither; put in `t`, to be sealed with the
+  // connection, and in `own`, which the result then points to), else the
+  // host's registration of the app; null when there is neither. Errors
+  // name `r`'s members, never a value.
+  const oauth::ClientRegistration* own_or_registered(const catalog::App& app, const boost::json::object& o,
+                                                     const json::Reader& r, oauth::ClientRegistration& own,
+                                                     oauth::TokenSet& t) const;
+  // Fetches a client-credentials token as `reg` for `base` (its inputs, own
+  // client and any metadata given), runs the app's after_connect, and
+  // saves the connection. Nothing is saved on any error.
+  void fetch_and_save_cc(const std::string& account, const catalog::App& app, const oauth::ClientRegistration& reg,
+                         const std::vector<std::string>& scopes, oauth::TokenSet base);
+  // refold_import_connection of an oauth2_cc connection: its client (own
+  // or the host's), and the token it holds now, or none (one is fetched, as
+  // a connect does).
+  void import_cc(const std::string& account, const catalog::App& app, const boost::json::object& credentials);
   // Seals and stores completed OAuth tokens, emits the event.
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);

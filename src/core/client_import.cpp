@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "catalog/template.hpp"
 #include "core/client.hpp"
 #include "core/oauth_record.hpp"
 #include "crypto/secure.hpp"
@@ -78,14 +79,15 @@ std::vector<std::pair<std::string, std::string>> metadata_member(const bj::objec
   const catalog::OAuth2& def = *app.oauth2;
   for (const auto& [k, val] : v->get_object()) {
     const std::string_view key(k);
-    const bool kept = std::find(def.token_response_metadata.begin(), def.token_response_metadata.end(), key) !=
-                          def.token_response_metadata.end() ||
-                      std::find(def.callback_metadata.begin(), def.callback_metadata.end(), key) !=
-                          def.callback_metadata.end();
-    if (!kept) {
+    // What the app keeps: from the token response, the callback, and its
+    // after-connect lookup (which an import does not run).
+    std::vector<std::string_view> names(def.token_response_metadata.begin(), def.token_response_metadata.end());
+    names.insert(names.end(), def.callback_metadata.begin(), def.callback_metadata.end());
+    if (def.after_connect)
+      for (const auto& [name, path] : def.after_connect->metadata) names.push_back(name);
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
       std::string known;
-      for (const auto* list : {&def.token_response_metadata, &def.callback_metadata})
-        for (const auto& name : *list) known += (known.empty() ? "" : ", ") + name;
+      for (std::string_view name : names) known += (known.empty() ? "" : ", ") + std::string(name);
       bad("metadata", "has '" + std::string(key) + "', which app '" + app.slug + "' does not keep (" +
                           (known.empty() ? std::string("it keeps none") : "it keeps: " + known) + ")");
     }
@@ -94,6 +96,49 @@ std::vector<std::pair<std::string, std::string>> metadata_member(const bj::objec
     else bad("metadata", "value of '" + std::string(key) + "' must be a string, a number or a boolean");
   }
   return out;
+}
+
+void read_token_type(const json::Reader& r, oauth::TokenSet& t) {
+  if (auto type = r.str("token_type")) {
+    if (type->empty()) bad("token_type", "must not be empty");
+    std::string lower = *type;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    t.token_type = lower == "bearer" ? "Bearer" : *type;
+  }
+}
+
+// Builds the API base from the imported inputs and metadata, naming the
+// member that lacks what the app's api_base_url needs.
+void finish_imported(const catalog::App& app, oauth::TokenSet& t) {
+  std::string missing;
+  if (!app.api_base_url.empty()) {
+    try {
+      catalog::fill_url(app.api_base_url, [&](std::string_view name) {
+        auto v = oauth::placeholder_value(t, name);
+        if (!v && missing.empty()) missing = name;
+        return v;
+      });
+    } catch (const Error&) {
+      // A value that cannot be used: reported below.
+    }
+  }
+  if (missing.starts_with("metadata."))
+    bad("metadata", "lacks '" + missing.substr(9) + "', which app '" + app.slug + "' needs for its api_base_url");
+  if (missing.starts_with("connection."))
+    bad("connection", "lacks '" + missing.substr(11) + "', which app '" + app.slug + "' needs for its api_base_url");
+  try {
+    oauth::finish_metadata(app, t, nullptr);
+  } catch (const Error&) {
+    // The values came from the import, not a provider: a bad input, of
+    // the member that chose the host when an input did, else of metadata
+    // (Salesforce's instance_url that is not https).
+    const std::string& base = app.api_base_url;
+    const auto scheme = base.find("://");
+    const auto host_end = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    const bool input_in_host = base.substr(0, host_end).find("{connection.") != std::string::npos;
+    bad(input_in_host ? "connection" : "metadata",
+        "makes app '" + app.slug + "''s api_base_url something other than an https URL");
+  }
 }
 
 }  // namespace
@@ -108,15 +153,20 @@ void Client::import_connection(const std::string& account, const std::string& sl
   if (!doc.is_object()) fail(REFOLD_EINVALID, "credentials must be a JSON object");
   const bj::object& o = doc.get_object();
 
-  // Key-based when it says so or carries fields; OAuth 2.0 otherwise.
-  std::string auth_type = o.contains("fields") ? "keybased" : "oauth2";
+  // Key-based when it says so or carries fields; else the app's OAuth kind.
+  std::string auth_type = o.contains("fields") ? "keybased" : app.offers("oauth2_cc") ? "oauth2_cc" : "oauth2";
   if (const bj::value* a = o.if_contains("auth_type")) {
-    if (!a->is_string() || (a->get_string() != "oauth2" && a->get_string() != "keybased"))
-      bad("auth_type", "must be \"oauth2\" or \"keybased\"");
+    if (!a->is_string() ||
+        (a->get_string() != "oauth2" && a->get_string() != "oauth2_cc" && a->get_string() != "keybased"))
+      bad("auth_type", "must be \"oauth2\", \"oauth2_cc\" or \"keybased\"");
     auth_type = std::string(a->get_string());
   }
   if (!app.offers(auth_type))
     fail(REFOLD_EINVALID, "app '" + slug + "' does not offer " + auth_type + " connections");
+  if (auth_type == "oauth2_cc") {
+    import_cc(account, app, o);
+    return;
+  }
 
   if (auth_type == "keybased") {
     json::Reader r(o, "credentials");
@@ -127,16 +177,11 @@ void Client::import_connection(const std::string& account, const std::string& sl
 
   json::Reader r(o, "credentials");
   r.only({"auth_type", "access_token", "refresh_token", "token_type", "expires_at", "refresh_token_expires_at",
-          "scopes", "metadata", "connection"});
+          "scopes", "metadata", "connection", "client"});
   oauth::TokenSet t;
   t.access_token = *secret_member(o, "access_token", true);
   if (auto rt = secret_member(o, "refresh_token", false)) t.refresh_token = *rt;
-  if (auto type = r.str("token_type")) {
-    if (type->empty()) bad("token_type", "must not be empty");
-    std::string lower = *type;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    t.token_type = lower == "bearer" ? "Bearer" : *type;
-  }
+  read_token_type(r, t);
   t.expires_at = time_member(o, "expires_at");
   t.refresh_expires_at = time_member(o, "refresh_token_expires_at");
   if (t.refresh_expires_at && !t.refresh_token) bad("refresh_token_expires_at", "is given without a refresh_token");
@@ -151,16 +196,58 @@ void Client::import_connection(const std::string& account, const std::string& sl
   if (t.expires_at && *t.expires_at <= now && !renewable)
     bad("expires_at", t.refresh_token ? "is past and so is refresh_token_expires_at: the connection cannot be used"
                                       : "is past and there is no refresh_token: the connection cannot be used");
-  if (t.refresh_token && oauth_clients_.find(slug) == oauth_clients_.end())
-    fail(REFOLD_EINVALID, "app '" + slug + "': no OAuth client registration to refresh the imported token with; "
-                          "add oauth_clients." + slug + " (client_id, client_secret) to the config");
-  try {
-    oauth::finish_metadata(app, t, nullptr);
-  } catch (const Error& e) {
-    // The values came from the import, not a provider: a bad input.
-    fail(REFOLD_EINVALID, std::string("credentials: 'metadata' or 'connection': ") + e.what());
+  // The customer's own OAuth client, when the connection was made with one:
+  // its refreshes and revocation use it, as a connect's would.
+  oauth::ClientRegistration own;
+  const oauth::ClientRegistration* reg = nullptr;
+  if (const bj::object* c = r.object("client")) {
+    json::Reader cr(*c, "credentials: 'client'");
+    cr.only({"client_id", "client_secret"});
+    if (!c->contains("client_id")) cr.bad("client_id", "is required");
+    reg = own_or_registered(app, *c, cr, own, t);
+  } else if (auto it = oauth_clients_.find(slug); it != oauth_clients_.end()) {
+    reg = &it->second;
   }
-  save_connection({account, slug, "oauth2"}, oauth_record(t), t.expires_at, t.refresh_token.has_value(),
+  if (t.refresh_token && !reg)
+    fail(REFOLD_EINVALID, "app '" + slug + "': no OAuth client to refresh the imported token with; give the "
+                          "connection's own 'client' (client_id, client_secret), or add oauth_clients." + slug +
+                          " to the config");
+  finish_imported(app, t);
+  save_connection({account, slug, "oauth2"}, oauth_record(t), oauth::renew_by(t), t.refresh_token.has_value(),
+                  connection_config(t));
+}
+
+void Client::import_cc(const std::string& account, const catalog::App& app, const bj::object& o) {
+  json::Reader r(o, "credentials");
+  r.only({"auth_type", "client_id", "client_secret", "access_token", "token_type", "expires_at", "scopes",
+          "metadata", "connection"});
+  oauth::TokenSet t;
+  const bj::object* inputs = r.object("connection");
+  t.connection = oauth::input_strings(app.check_connection(inputs ? *inputs : bj::object()));
+  t.metadata = metadata_member(o, app);
+  oauth::ClientRegistration own;
+  const oauth::ClientRegistration* reg = own_or_registered(app, o, r, own, t);
+  if (!reg)
+    fail(REFOLD_EINVALID, "app '" + app.slug + "': a client-credentials import needs 'client_id' and "
+                          "'client_secret', or oauth_clients." + app.slug + " in the config");
+  std::vector<std::string> scopes = scopes_member(o);
+  if (!o.contains("scopes")) scopes = reg->scopes ? *reg->scopes : app.oauth2->scopes;
+
+  if (!o.contains("access_token")) {
+    // No token to bring: one is fetched now, as a connect does, which also
+    // proves the client works.
+    for (const char* key : {"token_type", "expires_at"})
+      if (o.contains(key)) bad(key, "is given without an access_token");
+    fetch_and_save_cc(account, app, *reg, scopes, std::move(t));
+    return;
+  }
+  t.access_token = *secret_member(o, "access_token", true);
+  read_token_type(r, t);
+  // Past or not, it is accepted: the client fetches a new one.
+  t.expires_at = time_member(o, "expires_at");
+  t.scopes = std::move(scopes);
+  finish_imported(app, t);
+  save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,
                   connection_config(t));
 }
 

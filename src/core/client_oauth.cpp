@@ -68,7 +68,7 @@ std::string Client::oauth_begin(const std::string& account, const std::string& a
 
 void Client::save_tokens(const oauth::Completed& done) {
   crypto::SecretString plain = oauth_record(done.tokens);
-  save_connection({done.account, done.app, "oauth2"}, plain, done.tokens.expires_at,
+  save_connection({done.account, done.app, "oauth2"}, plain, oauth::renew_by(done.tokens),
                   done.tokens.refresh_token.has_value(), connection_config(done.tokens));
 }
 
@@ -84,12 +84,7 @@ std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
     oauth::ClientRegistration own;
     const oauth::ClientRegistration* reg = oauth::client_for(t, id.app, oauth_clients_, own);
     if (!reg) return false;  // no client to authenticate as
-    if (def.revocation) return oauth::revoke_by_request(http(), *app, *reg, t);
-    // RFC 7009 2.1: revoking the refresh token first lets a provider that
-    // revokes the whole grant with it do so.
-    bool ok = true;
-    if (t.refresh_token) ok = oauth::revoke(http(), *app, *reg, *t.refresh_token, "refresh_token", t);
-    return oauth::revoke(http(), *app, *reg, t.access_token, "access_token", t) && ok;
+    return oauth::revoke_tokens(http(), *app, *reg, t);
   } catch (const Error&) {
     return false;  // unreadable record or no HTTP client: nothing revoked
   }
@@ -163,9 +158,19 @@ void Client::connect_client_credentials(const std::string& account, const catalo
   oauth::TokenSet base;
   const bj::object* inputs = r.object("connection");
   base.connection = oauth::input_strings(app.check_connection(inputs ? *inputs : bj::object()));
-  // The connection's own client, or the host's registration.
   oauth::ClientRegistration own;
-  const oauth::ClientRegistration* reg = nullptr;
+  const oauth::ClientRegistration* reg = own_or_registered(app, o, r, own, base);
+  if (!reg)
+    fail(REFOLD_EINVALID, "app '" + app.slug + "': connect needs the payload's client_id and client_secret, "
+                          "or oauth_clients." + app.slug + " in the config");
+  std::vector<std::string> scopes = r.strings("scopes");
+  if (!o.contains("scopes")) scopes = reg->scopes ? *reg->scopes : app.oauth2->scopes;
+  fetch_and_save_cc(account, app, *reg, scopes, std::move(base));
+}
+
+const oauth::ClientRegistration* Client::own_or_registered(const catalog::App& app, const bj::object& o,
+                                                           const json::Reader& r, oauth::ClientRegistration& own,
+                                                           oauth::TokenSet& t) const {
   const bj::value* id = o.if_contains("client_id");
   const bj::value* secret = o.if_contains("client_secret");
   if (id || secret) {
@@ -176,20 +181,18 @@ void Client::connect_client_credentials(const std::string& account, const catalo
     if (id->get_string().size() > 1024) r.bad("client_id", "is longer than 1024 characters");
     own.client_id = std::string(id->get_string());
     own.client_secret = std::string_view(secret->get_string());
-    base.client_id = own.client_id;
-    base.client_secret = *own.client_secret;
-    reg = &own;
-  } else if (auto it = oauth_clients_.find(app.slug); it != oauth_clients_.end()) {
-    reg = &it->second;
-  } else {
-    fail(REFOLD_EINVALID, "app '" + app.slug + "': connect needs the payload's client_id and client_secret, "
-                          "or oauth_clients." + app.slug + " in the config");
+    t.client_id = own.client_id;
+    t.client_secret = *own.client_secret;
+    return &own;
   }
-  std::vector<std::string> scopes = r.strings("scopes");
-  if (!o.contains("scopes")) scopes = reg->scopes ? *reg->scopes : app.oauth2->scopes;
+  auto it = oauth_clients_.find(app.slug);
+  return it == oauth_clients_.end() ? nullptr : &it->second;
+}
 
-  oauth::RefreshResult got =
-      oauth::fetch_client_credentials(http(), app, *reg, scopes, clock_.now(), nullptr, &base);
+void Client::fetch_and_save_cc(const std::string& account, const catalog::App& app,
+                               const oauth::ClientRegistration& reg, const std::vector<std::string>& scopes,
+                               oauth::TokenSet base) {
+  oauth::RefreshResult got = oauth::fetch_client_credentials(http(), app, reg, scopes, clock_.now(), nullptr, &base);
   if (got.failure != oauth::RefreshFailure::none) {
     // At connect, a refused client is bad credentials, not a lost grant.
     const int code = got.failure == oauth::RefreshFailure::grant ? REFOLD_EAUTH : got.code;
@@ -199,6 +202,11 @@ void Client::connect_client_credentials(const std::string& account, const catalo
   t.connection = std::move(base.connection);
   t.client_id = std::move(base.client_id);
   t.client_secret = std::move(base.client_secret);
+  // Values the caller brought (an import's metadata) stand where the
+  // provider's answer has none.
+  for (auto& m : base.metadata)
+    if (std::none_of(t.metadata.begin(), t.metadata.end(), [&](const auto& have) { return have.first == m.first; }))
+      t.metadata.push_back(std::move(m));
   oauth::run_after_connect(http(), app, t);
   oauth::finish_metadata(app, t, nullptr);
   save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,

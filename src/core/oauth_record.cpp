@@ -1,5 +1,7 @@
 #include "core/oauth_record.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "util/json.hpp"
@@ -51,6 +53,19 @@ crypto::SecretString oauth_record(const oauth::TokenSet& t, std::string_view aut
   if (t.api_base_url) o["api_base_url"] = *t.api_base_url;
   if (t.client_id) o["client_id"] = *t.client_id;
   if (t.client_secret) o["client_secret"] = t.client_secret->view();
+  if (t.user) {
+    bj::object u(crypto::wiping_storage());
+    u["access_token"] = t.user->access_token.view();
+    u["token_type"] = t.user->token_type;
+    u["expires_at"] = t.user->expires_at ? bj::value(*t.user->expires_at) : bj::value(nullptr);
+    bj::array user_scopes;
+    for (const auto& s : t.user->scopes) user_scopes.emplace_back(s);
+    u["scopes"] = std::move(user_scopes);
+    if (t.user->refresh_token) u["refresh_token"] = t.user->refresh_token->view();
+    if (!t.user->id.empty()) u["id"] = t.user->id;
+    if (t.user->failures > 0) u["failures"] = t.user->failures;
+    o["user"] = std::move(u);
+  }
   return crypto::serialize(o);
 }
 
@@ -75,6 +90,21 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
   if (const bj::value* c = o.if_contains("client_id"); c && c->is_string()) t.client_id = std::string(c->get_string());
   if (const bj::value* c = o.if_contains("client_secret"); c && c->is_string())
     t.client_secret = std::string_view(c->get_string());
+  if (const bj::value* uv = o.if_contains("user"); uv && uv->is_object()) {
+    const bj::object& u = uv->get_object();
+    oauth::UserToken& user = t.user.emplace();
+    user.access_token = std::string_view(u.at("access_token").as_string());
+    user.token_type = std::string(u.at("token_type").as_string());
+    if (const bj::value* e = u.if_contains("expires_at"); e && e->is_int64()) user.expires_at = e->get_int64();
+    if (const bj::value* s = u.if_contains("scopes"); s && s->is_array())
+      for (const auto& x : s->get_array())
+        if (x.is_string()) user.scopes.emplace_back(x.get_string());
+    if (const bj::value* r = u.if_contains("refresh_token"); r && r->is_string())
+      user.refresh_token = std::string_view(r->get_string());
+    if (const bj::value* id = u.if_contains("id"); id && id->is_string()) user.id = std::string(id->get_string());
+    if (const bj::value* n = u.if_contains("failures"); n && n->is_int64())
+      user.failures = static_cast<int>(std::clamp<std::int64_t>(n->get_int64(), 0, 1000));
+  }
   return t;
 }
 
@@ -86,6 +116,11 @@ crypto::WipedBytes oauth_credentials(std::string_view record) {
   bj::value& exp = o["expires_at"];
   if (exp.is_int64()) exp = rfc3339(exp.get_int64());
   if (bj::value* r = o.if_contains("refresh_token_expires_at"); r && r->is_int64()) *r = rfc3339(r->get_int64());
+  if (bj::value* u = o.if_contains("user"); u && u->is_object()) {
+    u->get_object().erase("refresh_token");
+    u->get_object().erase("failures");
+    if (bj::value* e = u->get_object().if_contains("expires_at"); e && e->is_int64()) *e = rfc3339(e->get_int64());
+  }
   return crypto::WipedBytes(crypto::serialize(o).view());
 }
 

@@ -72,7 +72,8 @@ json::object config_json(const Provider& p) {
                       {"client_auth", p.token_quirks().client_auth},
                       {"token_body", p.token_quirks().body},
                       {"errors_with_200", p.token_quirks().errors_with_200},
-                      {"omit_expires_in", p.token_quirks().omit_expires_in}};
+                      {"omit_expires_in", p.token_quirks().omit_expires_in},
+                      {"user_tokens", p.token_quirks().user_tokens}};
 }
 
 // Reads an optional bool member; false if present and not a bool.
@@ -88,6 +89,7 @@ json::object fault_json(const Fault& f) {
   json::object o{{"mode", fault_mode_name(f.mode)}, {"count", f.count}};
   if (f.mode == FaultMode::http429) o["retry_after"] = f.retry_after;
   if (f.mode == FaultMode::slow) o["delay_ms"] = f.delay_ms;
+  if (f.after > 0) o["after"] = f.after;
   return o;
 }
 
@@ -177,7 +179,8 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
       }
     }
     TokenQuirks quirks = provider_.token_quirks();
-    std::optional<bool> errors_200, omit_expires;
+    std::optional<bool> errors_200, omit_expires, user_tokens;
+    if (!read_bool(*body, "user_tokens", user_tokens)) return bad("user_tokens must be true or false");
     if (!read_bool(*body, "errors_with_200", errors_200)) return bad("errors_with_200 must be true or false");
     if (!read_bool(*body, "omit_expires_in", omit_expires)) return bad("omit_expires_in must be true or false");
     if (auto it = body->find("client_auth"); it != body->end()) {
@@ -193,6 +196,7 @@ HttpResponse Router::admin_config(const HttpRequest& req) {
     }
     if (errors_200) quirks.errors_with_200 = *errors_200;
     if (omit_expires) quirks.omit_expires_in = *omit_expires;
+    if (user_tokens) quirks.user_tokens = *user_tokens;
     // Checked in full before anything changes: a bad request changes nothing.
     provider_.set_token_quirks(quirks);
     provider_.set_access_token_ttl(ttl);
@@ -264,6 +268,7 @@ HttpResponse Router::admin_fail(const HttpRequest& req) {
     Fault f;
     f.mode = *mode;
     if (!read_int(*body, "count", 1, 1'000'000, f.count)) return bad("count must be 1 or more");
+    if (!read_int(*body, "after", 0, 1'000'000, f.after)) return bad("after must be 0 or more");
     if (!read_int(*body, "retry_after", 0, 86'400, f.retry_after))
       return bad("retry_after must be 0 to 86400 seconds");
     if (!read_int(*body, "delay_ms", 0, 600'000, f.delay_ms))

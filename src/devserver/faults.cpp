@@ -53,6 +53,10 @@ std::optional<Fault> Faults::take(std::string_view endpoint) {
   auto it = queue_.find(endpoint);
   if (it == queue_.end() || it->second.empty()) return std::nullopt;
   Fault& front = it->second.front();
+  if (front.after > 0) {
+    --front.after;
+    return std::nullopt;
+  }
   Fault out = front;
   if (--front.count <= 0) it->second.pop_front();
   if (it->second.empty()) queue_.erase(it);

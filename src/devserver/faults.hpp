@@ -20,6 +20,7 @@ enum class FaultMode { http500, http429, malformed_json, slow, invalid_client, h
 struct Fault {
   FaultMode mode = FaultMode::http500;
   std::int64_t count = 1;        // requests still to fail this way
+  std::int64_t after = 0;        // requests still to pass before the first fails
   std::int64_t retry_after = 1;  // seconds, for 429
   std::int64_t delay_ms = 1000;  // for slow
 };

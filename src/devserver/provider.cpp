@@ -186,7 +186,18 @@ TokenOutcome Provider::redeem_code(std::string_view client_id, std::string_view 
   grant.summary = GrantSummary{id, c.request.client_id, c.request.sub, c.request.scope, false, {},
                                0, 0, unix_now()};
   c.grant_id = id;
-  return TokenOutcome{issue_tokens(grant, grant.summary.scope, refresh_policy_.issue), {}, {}};
+  TokenOutcome out{issue_tokens(grant, grant.summary.scope, refresh_policy_.issue), {}, {}};
+  if (token_quirks_.user_tokens) {
+    // A grant of its own, so that each token refreshes and is revoked
+    // apart, as Slack's bot and user tokens are.
+    std::uint64_t user_id = next_grant_id_++;
+    Grant& user = grants_[user_id];
+    user.summary = GrantSummary{user_id, c.request.client_id, c.request.sub, c.request.scope, false, {}, 0, 0,
+                                unix_now()};
+    out.user_tokens = issue_tokens(user, user.summary.scope, refresh_policy_.issue);
+    out.sub = c.request.sub;
+  }
+  return out;
 }
 
 TokenOutcome Provider::client_credentials(std::string_view client_id, std::string_view scope) {

@@ -52,6 +52,8 @@ struct TokenOutcome {
   std::optional<TokenSet> tokens;
   std::string error;
   std::string description;
+  std::optional<TokenSet> user_tokens = {};  // TokenQuirks::user_tokens
+  std::string sub = {};                      // with user_tokens: whose they are
 };
 
 struct AccessInfo {
@@ -106,6 +108,10 @@ struct TokenQuirks {
   bool errors_with_200 = false;
   // The answer leaves out expires_in, though the token expires as usual.
   bool omit_expires_in = false;
+  // Slack: a code exchange also grants a user token, from a grant of its
+  // own, under "authed_user" (with "id", the user). Refreshing it answers
+  // at the top, as any refresh does.
+  bool user_tokens = false;
 };
 
 class Provider {

@@ -160,6 +160,13 @@ HttpResponse token_answer(const Provider& provider, const TokenOutcome& out, con
   if (!out.tokens->refresh_token.empty()) body["refresh_token"] = out.tokens->refresh_token;
   if (out.tokens->refresh_expires_in > 0) body["refresh_token_expires_in"] = out.tokens->refresh_expires_in;
   body["scope"] = out.tokens->scope;
+  if (out.user_tokens) {
+    const TokenSet& u = *out.user_tokens;
+    json::object user{{"id", out.sub}, {"access_token", u.access_token}, {"token_type", "user"}, {"scope", u.scope}};
+    if (!provider.token_quirks().omit_expires_in) user["expires_in"] = u.expires_in;
+    if (!u.refresh_token.empty()) user["refresh_token"] = u.refresh_token;
+    body["authed_user"] = std::move(user);
+  }
   HttpResponse r = json_response(200, body);
   no_store(r);
   return r;

@@ -347,13 +347,7 @@ Completed Flows::complete(std::string_view callback_url) {
   } catch (const Error&) {
     // The provider granted access that will not be stored: hand it back
     // (best effort, as a disconnect does) before failing.
-    http::HttpClient& http = http_();
-    if (def.revocation) {
-      revoke_by_request(http, app, reg, done.tokens);
-    } else if (!def.revocation_endpoint.empty()) {
-      if (done.tokens.refresh_token) revoke(http, app, reg, *done.tokens.refresh_token, "refresh_token", done.tokens);
-      revoke(http, app, reg, done.tokens.access_token, "access_token", done.tokens);
-    }
+    revoke_tokens(http_(), app, reg, done.tokens);
     throw;
   }
   return done;

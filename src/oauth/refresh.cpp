@@ -150,8 +150,37 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
                       Millis now, const std::atomic<bool>* cancel, const TokenSet* stored) {
   http::Params form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
   for (const auto& [k, v] : app.oauth2->refresh_params) form.emplace_back(k, v);
-  return exchange(http, app, reg, std::move(form), Exchange{"app '" + app.slug + "': refreshing the access token"},
-                  {refresh_token}, scopes, now, cancel, stored);
+  RefreshResult r = exchange(http, app, reg, std::move(form),
+                             Exchange{"app '" + app.slug + "': refreshing the access token"}, {refresh_token}, scopes,
+                             now, cancel, stored);
+  if (r.failure != RefreshFailure::none || r.tokens.user || !stored || !stored->user) return r;
+  r.tokens.user = stored->user;
+  UserToken& user = *r.tokens.user;
+  // Refreshed now when it would lapse before the main token is next due.
+  if (!user.refresh_token || !user.expires_at || (r.tokens.expires_at && *user.expires_at > *r.tokens.expires_at))
+    return r;
+  http::Params uform{{"grant_type", "refresh_token"}, {"refresh_token", *user.refresh_token}};
+  for (const auto& [k, v] : app.oauth2->refresh_params) uform.emplace_back(k, v);
+  RefreshResult u = exchange(http, app, reg, std::move(uform),
+                             Exchange{"app '" + app.slug + "': refreshing the user token"}, {*user.refresh_token},
+                             user.scopes, now, cancel, stored);
+  if (u.failure == RefreshFailure::grant) return u;
+  if (u.failure != RefreshFailure::none) {
+    ++user.failures;
+    r.user_token_kept = true;
+    r.reason = u.reason;
+    r.message = u.message;
+    r.retry_after = u.retry_after;
+    return r;
+  }
+  // A refresh answers at the top, as the main token's does.
+  user.access_token = std::move(u.tokens.access_token);
+  user.token_type = std::move(u.tokens.token_type);
+  user.expires_at = u.tokens.expires_at;
+  user.scopes = std::move(u.tokens.scopes);
+  if (u.tokens.refresh_token) user.refresh_token = std::move(u.tokens.refresh_token);
+  user.failures = 0;
+  return r;
 }
 
 RefreshResult fetch_client_credentials(http::HttpClient& http, const catalog::App& app,
@@ -190,6 +219,30 @@ bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistr
   } catch (const Error&) {
     return false;
   }
+}
+
+bool revoke_tokens(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                   const TokenSet& tokens) {
+  const catalog::OAuth2& def = *app.oauth2;
+  auto one = [&](const TokenSet& t) {
+    if (def.revocation) return revoke_by_request(http, app, reg, t);
+    if (def.revocation_endpoint.empty()) return false;
+    bool ok = true;
+    if (t.refresh_token) ok = revoke(http, app, reg, *t.refresh_token, "refresh_token", t);
+    return revoke(http, app, reg, t.access_token, "access_token", t) && ok;
+  };
+  bool ok = one(tokens);
+  if (tokens.user) {
+    // The user token stands in for the main one, with the connection's
+    // inputs and metadata for the templates.
+    TokenSet u;
+    u.access_token = tokens.user->access_token;
+    u.refresh_token = tokens.user->refresh_token;
+    u.connection = tokens.connection;
+    u.metadata = tokens.metadata;
+    ok = one(u) && ok;
+  }
+  return ok;
 }
 
 bool revoke_by_request(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,

@@ -36,9 +36,21 @@ struct RefreshResult {
   int code = REFOLD_OK;       // the refold error code a read that needed the token gets
   std::string message;        // names the app, never a secret
   std::optional<Millis> retry_after;  // from a Retry-After header, as a duration
+  // Set on success when the connection's user token (TokenSet::user) was
+  // due with the main token but its refresh failed for a passing reason:
+  // `tokens` holds the new main token and the old user token, to be saved
+  // (the main refresh token may have rotated) and tried again after a
+  // back-off. `message` says what failed.
+  bool user_token_kept = false;
 };
 
-// Sends a refresh_token grant for `app` and classifies the outcome. Never
+// Sends a refresh_token grant for `app` and classifies the outcome. When
+// `stored` holds a user token (TokenSet::user) with a refresh token that
+// expires no later than the new main token, it is refreshed too, with a
+// second request, once the first has succeeded: a grant failure there
+// fails the whole refresh as a grant failure; a passing one keeps the old
+// user token (RefreshResult::user_token_kept). A user token the answer does
+// not replace is carried over from `stored`. Never
 // throws for what the provider or the network did; throws only for
 // cancellation (REFOLD_ECANCELLED, when `*cancel` became true). `scopes` are
 // the stored scopes (kept unless the response names others). `stored` is
@@ -65,6 +77,15 @@ RefreshResult fetch_client_credentials(http::HttpClient& http, const catalog::Ap
 // `stored` is the connection (its inputs fill a templated endpoint).
 bool revoke(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
             std::string_view token, const char* hint, const TokenSet& stored);
+
+// Revokes everything `tokens` hold the way the app declares: its request
+// template, or RFC 7009 (the refresh token first, so a provider that
+// revokes the grant with it does, then the access token); then the user
+// token (TokenSet::user) the same way. True when every request was
+// confirmed; false for any failure, never thrown, and when the app
+// declares no revocation. Thread-safe as `http` is.
+bool revoke_tokens(http::HttpClient& http, const catalog::App& app, const ClientRegistration& reg,
+                   const TokenSet& tokens);
 
 // Revokes a connection's grant with the app's declared request
 // (catalog::OAuth2::revocation), one request for the token it names.

@@ -88,7 +88,42 @@ std::vector<std::string> split_scopes(std::string_view s, std::string_view sep) 
   return out;
 }
 
+// The object at a dotted path of names below `root` (`root` itself for
+// ""); null when a step is missing or not an object.
+const bj::object* object_at(const bj::object& root, std::string_view path) {
+  const bj::object* o = &root;
+  while (o && !path.empty()) {
+    auto dot = path.find('.');
+    const bj::value* next = o->if_contains(path.substr(0, dot));
+    o = next ? next->if_object() : nullptr;
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  }
+  return o;
+}
+
+// A token's scopes: a string joined with the app's separator, or an array;
+// omitted means as requested (RFC 6749 5.1).
+std::vector<std::string> scopes_of(const bj::object& o, std::string_view separator,
+                                   const std::vector<std::string>& requested) {
+  const bj::value* scope = o.if_contains("scope");
+  if (scope && scope->is_string()) return split_scopes(std::string_view(scope->get_string()), separator);
+  if (scope && scope->is_array()) {
+    std::vector<std::string> out;
+    for (const auto& s : scope->get_array())
+      if (s.is_string()) out.emplace_back(s.get_string());
+    return out;
+  }
+  return requested;
+}
+
 }  // namespace
+
+std::optional<Millis> renew_by(const TokenSet& t) {
+  std::optional<Millis> at = t.expires_at;
+  if (t.user && t.user->refresh_token && t.user->expires_at && (!at || *t.user->expires_at < *at))
+    at = t.user->expires_at;
+  return at;
+}
 
 std::optional<TokenError> token_error(int http_status, std::string_view body,
                                       const std::vector<std::string_view>& secrets) {
@@ -127,17 +162,8 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
   auto doc = parse_object(body);
   if (!doc) fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token endpoint returned malformed JSON");
 
-  const bj::object* o = &*doc;
-  for (std::string_view path = def.token_path; !path.empty();) {
-    auto dot = path.find('.');
-    std::string_view key = path.substr(0, dot);
-    const bj::value* next = o->if_contains(key);
-    if (!next || !next->is_object())
-      fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token response has no object at '" +
-                                 def.token_path + "'");
-    o = &next->get_object();
-    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
-  }
+  const bj::object* o = object_at(*doc, def.token_path);
+  if (!o) fail(REFOLD_EPROVIDER, "app '" + app.slug + "': token response has no object at '" + def.token_path + "'");
 
   TokenSet t;
   t.access_token = str_or(*o, "access_token");
@@ -153,14 +179,21 @@ TokenSet parse_token_response(int http_status, std::string_view body, const cata
     if (auto ms = lifetime_ms(o->if_contains(def.refresh_token_expires_in_key))) t.refresh_expires_at = now + *ms;
     else if (def.default_refresh_lifetime_ms) t.refresh_expires_at = now + *def.default_refresh_lifetime_ms;
   }
-  const bj::value* scope = o->if_contains("scope");
-  if (scope && scope->is_string()) {
-    t.scopes = split_scopes(std::string_view(scope->get_string()), def.scope_separator);
-  } else if (scope && scope->is_array()) {
-    for (const auto& s : scope->get_array())
-      if (s.is_string()) t.scopes.emplace_back(s.get_string());
-  } else {
-    t.scopes = requested;  // RFC 6749 5.1: omitted means as requested
+  t.scopes = scopes_of(*o, def.scope_separator, requested);
+  // The second token, when the answer carries one (a refresh of it answers
+  // at the top, as any refresh does).
+  if (!def.user_token_path.empty()) {
+    const bj::object* u = object_at(*doc, def.user_token_path);
+    if (std::string_view at = u ? str_or(*u, "access_token") : ""; !at.empty()) {
+      UserToken& user = t.user.emplace();
+      user.access_token = at;
+      std::string utype(str_or(*u, "token_type"));
+      user.token_type = utype.empty() || text::lower(utype) == "bearer" ? "Bearer" : utype;
+      if (auto ms = lifetime_ms(u->if_contains("expires_in"))) user.expires_at = now + *ms;
+      if (std::string_view rt = str_or(*u, "refresh_token"); !rt.empty()) user.refresh_token = rt;
+      user.scopes = scopes_of(*u, def.scope_separator, {});
+      user.id = sanitize(str_or(*u, "id"), {});
+    }
   }
   // Metadata paths start at the top of the response, whatever token_path
   // says (Slack's team.id sits beside authed_user). A path that is absent

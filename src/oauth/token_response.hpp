@@ -14,6 +14,21 @@
 
 namespace refold::oauth {
 
+// A second token the same grant brought (Slack's user token beside its bot
+// token, under authed_user; catalog::OAuth2::user_token_path). It is kept,
+// refreshed and revoked with the connection's main token.
+struct UserToken {
+  crypto::SecretString access_token;
+  std::string token_type = "Bearer";
+  std::optional<Millis> expires_at;  // absent: it does not expire
+  std::vector<std::string> scopes;
+  std::optional<crypto::SecretString> refresh_token;
+  std::string id;  // the user at the provider, when the answer names one
+  // Refreshes of it in a row that failed for a passing reason (its
+  // back-off, RefreshResult::user_token_kept); 0 after one that worked.
+  int failures = 0;
+};
+
 // The tokens wipe themselves (crypto::SecretString) wherever a TokenSet
 // goes: a copy, a move or an exception leaves nothing behind.
 struct TokenSet {
@@ -39,7 +54,13 @@ struct TokenSet {
   // authenticates as it. Absent: the host's registration (oauth_clients).
   std::optional<std::string> client_id;
   std::optional<crypto::SecretString> client_secret;
+  std::optional<UserToken> user;
 };
+
+// When the connection must next be renewed: its access token's expiry, or
+// the user token's when that one expires sooner and can be refreshed.
+// Absent: nothing expires.
+std::optional<Millis> renew_by(const TokenSet& t);
 
 // The value standing for "{connection.<name>}" or "{metadata.<name>}" in an
 // app's URL templates, from `t`; nullopt when `t` has none.

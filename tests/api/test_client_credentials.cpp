@@ -222,3 +222,72 @@ TEST_CASE("client credentials: connection inputs pick the tenant's host for ever
   CHECK(last_error().find("tenant") != std::string::npos);
   CHECK(f.count("token_client_credentials") == 2);
 }
+
+TEST_CASE("client credentials: an import brings the client and the token it holds, or has one fetched") {
+  Lifecycle f({"--auto-approve", "--access-token-ttl", "600"});
+  add_cc_app(f, false, bj::object{{"after_connect", bj::object{{"url", f.server.base_url() + "/api/me"},
+                                                               {"metadata", bj::object{{"sub", "sub"}}}}}});
+  // A token the host's old system got with the customer's client.
+  HttpResult got = curl("POST", f.server.base_url() + "/oauth/token",
+                        std::string("grant_type=client_credentials&scope=read&client_id=") + kClientId +
+                            "&client_secret=" + kSecret,
+                        {"Content-Type: application/x-www-form-urlencoded"});
+  REQUIRE_MESSAGE(got.status == 200, got.body);
+  const std::string token = str_at(parse(got.body).as_object(), "access_token");
+  REQUIRE(f.count("token_client_credentials") == 1);
+
+  // No auth_type: the app's kind. The client is sealed with the connection.
+  bj::object credentials{{"client_id", kClientId}, {"client_secret", kSecret}, {"access_token", token},
+                         {"expires_at", "2001-01-01T00:00:00Z"}, {"metadata", {{"sub", "client:x"}}}};
+  REQUIRE_MESSAGE(refold_import_connection(f.client.get(), "acct", "sandbox-cc", to_json(credentials).c_str()) ==
+                      REFOLD_OK,
+                  last_error());
+  CHECK(f.count("token_client_credentials") == 1);  // nothing asked of the provider
+  CHECK(f.count("me") == 0);                        // nor the lookup: the import brought its value
+  CHECK(str_at(f.last_event("connection.created"), "auth_type") == "oauth2_cc");
+  // Expired as imported: the first read fetches a new one with that client.
+  int rc = 0;
+  const std::string fresh = cc_token(f, rc);
+  REQUIRE_MESSAGE(rc == REFOLD_OK, last_error());
+  CHECK(fresh != token);
+  CHECK(f.count("token_client_credentials") == 2);
+  bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox-cc", rc)).as_object();
+  CHECK(creds.at("client_id") == kClientId);
+  CHECK(creds.at("metadata").at("sub") == "client:x");
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox-cc") == REFOLD_OK);
+
+  // Without a token, one is fetched now, as a connect does, and the
+  // lookup runs.
+  credentials.erase("access_token");
+  credentials.erase("expires_at");
+  credentials.erase("metadata");
+  REQUIRE_MESSAGE(refold_import_connection(f.client.get(), "acct", "sandbox-cc", to_json(credentials).c_str()) ==
+                      REFOLD_OK,
+                  last_error());
+  CHECK(f.count("token_client_credentials") == 3);
+  creds = parse(get_credentials(f.client.get(), "acct", "sandbox-cc", rc)).as_object();
+  CHECK(creds.at("metadata").at("sub").as_string() == std::string("client:") + kClientId);
+  CHECK(f.me(str_at(creds, "access_token")) == 200);
+}
+
+TEST_CASE("client credentials: a bad import names what is wrong and stores nothing") {
+  Lifecycle f({"--auto-approve", "--access-token-ttl", "600"});
+  add_cc_app(f);
+  auto refused = [&](const bj::object& credentials, int code, const char* want) {
+    CAPTURE(want);
+    CHECK(refold_import_connection(f.client.get(), "acct", "sandbox-cc", to_json(credentials).c_str()) == code);
+    CHECK(last_error().find(want) != std::string::npos);
+    CHECK(last_error().find(kSecret) == std::string::npos);
+  };
+  refused({{"access_token", "at-1234"}}, REFOLD_EINVALID, "'client_id' and 'client_secret'");
+  refused({{"client_id", kClientId}}, REFOLD_EINVALID, "'client_secret'");
+  refused({{"client_id", kClientId}, {"client_secret", kSecret}, {"expires_at", "2030-01-01T00:00:00Z"}},
+          REFOLD_EINVALID, "'expires_at' is given without an access_token");
+  refused({{"client_id", kClientId}, {"client_secret", kSecret}, {"refresh_token", "rt-1234"}}, REFOLD_EINVALID,
+          "'refresh_token'");
+  refused({{"auth_type", "oauth2"}, {"access_token", "at-1234"}}, REFOLD_EINVALID, "does not offer oauth2");
+  // A client the provider refuses, with no token to bring: refused by it.
+  refused({{"client_id", kClientId}, {"client_secret", "not-the-secret-9876"}}, REFOLD_EAUTH, "invalid_client");
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+  CHECK(f.types().empty());
+}

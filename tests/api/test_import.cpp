@@ -17,14 +17,15 @@ constexpr const char* kRedirect = "http://127.0.0.1:9/callback";
 
 // Tokens got from the sandbox by another system: the authorization code
 // flow done by hand, as the host's old code did it.
-bj::object tokens_from_elsewhere(Lifecycle& f) {
-  std::string url = f.server.base_url() + "/oauth/authorize?response_type=code&client_id=" + kClientId +
+bj::object tokens_from_elsewhere(Lifecycle& f, const std::string& client_id = kClientId,
+                                 const std::string& secret = kSecret) {
+  std::string url = f.server.base_url() + "/oauth/authorize?response_type=code&client_id=" + client_id +
                     "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=read&state=s1&code_challenge=" +
                     kChallenge + "&code_challenge_method=S256";
   std::string code = query_params(follow_authorize(url)).at("code");
   HttpResult r = curl("POST", f.server.base_url() + "/oauth/token",
                       "grant_type=authorization_code&code=" + code + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback"
-                      "&code_verifier=" + kVerifier + "&client_id=" + kClientId + "&client_secret=" + kSecret,
+                      "&code_verifier=" + kVerifier + "&client_id=" + client_id + "&client_secret=" + secret,
                       {"Content-Type: application/x-www-form-urlencoded"});
   REQUIRE_MESSAGE(r.status == 200, r.body);  // an error body: no token in it
   return parse(r.body).as_object();
@@ -147,9 +148,11 @@ TEST_CASE("import: metadata and connection inputs are kept as a connect keeps th
   });
   // The API base is built from the imported metadata, which must make one.
   CHECK(import(f, {{"access_token", "at-one-1234"}}) == REFOLD_EINVALID);
-  CHECK(last_error().find("instance_url") != std::string::npos);
+  CHECK(last_error() == "credentials: 'metadata' lacks 'instance_url', which app 'sandbox' needs for its "
+                        "api_base_url");
   CHECK(import(f, {{"access_token", "at-one-1234"}, {"metadata", {{"instance_url", "http://evil.example"}}}}) ==
         REFOLD_EINVALID);
+  CHECK(last_error().find("credentials: 'metadata' makes") != std::string::npos);
   CHECK(last_error().find("evil") == std::string::npos);
   CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
 
@@ -182,4 +185,50 @@ TEST_CASE("import: key-based fields are checked and verified as a connect does")
   CHECK(creds.at("auth_type") == "keybased");
   CHECK(field_is(creds.at("fields").as_object(), "api_key", good));
   CHECK(f.types() == std::vector<std::string>{"connection.created"});
+}
+
+TEST_CASE("import: a connection made with the customer's own client is refreshed and revoked with it") {
+  const std::string own_id = "customer-client", own_secret = "customer-secret-5eed-1234";
+  Lifecycle f({"--auto-approve", "--client", own_id + ":" + own_secret});
+  bj::object got = tokens_from_elsewhere(f, own_id, own_secret);
+  const bj::object client{{"client_id", own_id}, {"client_secret", own_secret}};
+  CHECK(import(f, {{"access_token", got.at("access_token")}, {"client", {{"client_id", own_id}}}}) ==
+        REFOLD_EINVALID);
+  CHECK(last_error().find("'client_secret'") != std::string::npos);
+  CHECK(import(f, {{"access_token", got.at("access_token")}, {"client", bj::object{}}}) == REFOLD_EINVALID);
+  CHECK(last_error().find("'client_id'") != std::string::npos);
+  REQUIRE_MESSAGE(import(f, {{"access_token", got.at("access_token")},
+                             {"refresh_token", got.at("refresh_token")},
+                             {"expires_at", "2001-01-01T00:00:00Z"},
+                             {"client", client}}) == REFOLD_OK,
+                  last_error());
+  // The sandbox refuses a refresh token presented by another client: the
+  // refresh working shows it went as the customer's.
+  const std::string fresh = f.token_ok();
+  CHECK(f.count("token_refresh") == 1);
+  CHECK(f.me(fresh) == 200);
+  int rc = 0;
+  const std::string text = get_credentials(f.client.get(), "acct", "sandbox", rc);
+  CHECK(parse(text).at("client_id") == own_id.c_str());
+  CHECK(text.find(own_secret) == std::string::npos);
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+  CHECK(f.me(fresh) == 401);
+}
+
+TEST_CASE("import: metadata an app looks up after connecting is taken from the import") {
+  Lifecycle f;
+  const std::string base = f.server.base_url();
+  f.reopen_with_sandbox([&](bj::object& app) {
+    app.at("oauth2").as_object()["after_connect"] =
+        bj::object{{"url", base + "/api/resources"}, {"metadata", bj::object{{"cloudId", "0.id"}}}};
+    app["api_base_url"] = base + "/ex/jira/{metadata.cloudId}";
+  });
+  CHECK(import(f, {{"access_token", "at-one-1234"}}) == REFOLD_EINVALID);
+  CHECK(last_error().find("'metadata' lacks 'cloudId'") != std::string::npos);
+  REQUIRE_MESSAGE(import(f, {{"access_token", "at-one-1234"}, {"metadata", {{"cloudId", "c-42"}}}}) == REFOLD_OK,
+                  last_error());
+  CHECK(f.count("resources") == 0);
+  int rc = 0;
+  bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+  CHECK(creds.at("api_base_url").as_string() == base + "/ex/jira/c-42");
 }

@@ -115,3 +115,41 @@ TEST_CASE("resources: the sites a token reaches, for an after-connect lookup") {
   CHECK(server.get("/api/resources", {{"Authorization", "Bearer nope"}}).status == 401);
   CHECK(server.get("/admin/counters").json().at("resources").to_number<int>() == 3);
 }
+
+TEST_CASE("quirks: user_tokens grants a second token of its own grant under authed_user") {
+  DevServer server({"--auto-approve"});
+  configure(server, R"({"user_tokens":true})");
+  Pkce pkce = make_pkce();
+  Response r = exchange_code(server, authorize_code(server, pkce), pkce.verifier);
+  REQUIRE(r.status == 200);
+  const boost::json::value body = r.json();
+  const auto& user = body.at("authed_user").as_object();
+  const std::string user_access(user.at("access_token").as_string());
+  const std::string user_refresh(user.at("refresh_token").as_string());
+  CHECK(user_access != std::string(body.at("access_token").as_string()));
+  CHECK(user.at("token_type") == "user");
+  CHECK(user.contains("expires_in"));
+  std::string sub(api_me(server, user_access).json().at("sub").as_string());
+  CHECK(user.at("id").as_string() == sub);
+  // Two grants: revoking the user's leaves the main token working.
+  CHECK(server.get("/admin/grants").json().at("grants").as_array().size() == 2);
+  REQUIRE(server.post_form("/oauth/revoke", form({{"token", user_refresh}}), basic_header()).status == 200);
+  CHECK(api_me(server, user_access).status == 401);
+  CHECK(api_me(server, std::string(body.at("access_token").as_string())).status == 200);
+  // A refresh answers at the top, without a second token.
+  Response again = refresh(server, std::string(body.at("refresh_token").as_string()));
+  REQUIRE(again.status == 200);
+  CHECK_FALSE(again.json().as_object().contains("authed_user"));
+}
+
+TEST_CASE("failure injection: after lets the first requests through") {
+  DevServer server({"--auto-approve"});
+  Tokens t = obtain_tokens(server);
+  REQUIRE(server.post_json("/admin/fail", R"({"endpoint":"me","mode":"500","after":2})").status == 200);
+  CHECK(server.get("/admin/fail").json().at("pending").at("me").at(0).at("after") == 2);
+  CHECK(api_me(server, t.access).status == 200);
+  CHECK(api_me(server, t.access).status == 200);
+  CHECK(api_me(server, t.access).status == 500);
+  CHECK(api_me(server, t.access).status == 200);
+  CHECK(server.post_json("/admin/fail", R"({"endpoint":"me","mode":"500","after":-1})").status == 400);
+}

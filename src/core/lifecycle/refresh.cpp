@@ -230,8 +230,20 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
       crypto::SecretString plain = oauth_record(t, auth_type);
       Millis done_at = deps_.clock.now();
       store::RefreshedTokens saved;
-      saved.expires_at = t.expires_at;
-      saved.next_refresh_at = schedule(done_at, t.expires_at, true);
+      if (r.user_token_kept) {
+        // The user token could not be refreshed for a passing reason: the
+        // connection lives by its main token meanwhile, and both are tried
+        // again after a back-off that grows with each such failure in a row.
+        saved.expires_at = t.expires_at;
+        const int failures = t.user ? t.user->failures : 1;
+        const Millis retry =
+            done_at + lifecycle::retry_delay(failures, lifecycle::FailureKind::transient, r.retry_after, jitter());
+        const std::optional<Millis> main_due = schedule(done_at, t.expires_at, true);
+        saved.next_refresh_at = main_due ? std::min(*main_due, retry) : retry;
+      } else {
+        saved.expires_at = oauth::renew_by(t);
+        saved.next_refresh_at = schedule(done_at, saved.expires_at, true);
+      }
       saved.forced = forced.has_value();
       saved.config = connection_config(t);
       Credentials fresh;
