@@ -25,6 +25,31 @@ void read_pairs(const bj::object& o, const char* key, std::vector<std::pair<std:
       if (val.is_string()) out.emplace_back(std::string(k), std::string(val.get_string()));
 }
 
+// What a token of either kind (oauth::TokenSet, oauth::UserToken) keeps:
+// the token, its type, expiry and scopes, and its refresh token.
+template <class Token>
+void write_token(bj::object& o, const Token& t) {
+  o["access_token"] = t.access_token.view();
+  o["token_type"] = t.token_type;
+  o["expires_at"] = t.expires_at ? bj::value(*t.expires_at) : bj::value(nullptr);
+  bj::array scopes;
+  for (const auto& s : t.scopes) scopes.emplace_back(s);
+  o["scopes"] = std::move(scopes);
+  if (t.refresh_token) o["refresh_token"] = t.refresh_token->view();
+}
+
+template <class Token>
+void read_token(const bj::object& o, Token& t) {
+  t.access_token = std::string_view(o.at("access_token").as_string());
+  t.token_type = std::string(o.at("token_type").as_string());
+  if (const bj::value* e = o.if_contains("expires_at"); e && e->is_int64()) t.expires_at = e->get_int64();
+  if (const bj::value* s = o.if_contains("scopes"); s && s->is_array())
+    for (const auto& x : s->get_array())
+      if (x.is_string()) t.scopes.emplace_back(x.get_string());
+  if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
+    t.refresh_token = std::string_view(r->get_string());
+}
+
 }  // namespace
 
 std::string connection_config(const oauth::TokenSet& t) {
@@ -40,13 +65,7 @@ std::string connection_config(const oauth::TokenSet& t) {
 crypto::SecretString oauth_record(const oauth::TokenSet& t, std::string_view auth_type) {
   bj::object o(crypto::wiping_storage());
   o["auth_type"] = auth_type;
-  o["access_token"] = t.access_token.view();
-  o["token_type"] = t.token_type;
-  o["expires_at"] = t.expires_at ? bj::value(*t.expires_at) : bj::value(nullptr);
-  bj::array scopes;
-  for (const auto& s : t.scopes) scopes.emplace_back(s);
-  o["scopes"] = std::move(scopes);
-  if (t.refresh_token) o["refresh_token"] = t.refresh_token->view();
+  write_token(o, t);
   if (t.refresh_token && t.refresh_expires_at) o["refresh_token_expires_at"] = *t.refresh_expires_at;
   if (!t.connection.empty()) o["connection"] = pairs_object(t.connection);
   if (!t.metadata.empty()) o["metadata"] = pairs_object(t.metadata);
@@ -55,13 +74,7 @@ crypto::SecretString oauth_record(const oauth::TokenSet& t, std::string_view aut
   if (t.client_secret) o["client_secret"] = t.client_secret->view();
   if (t.user) {
     bj::object u(crypto::wiping_storage());
-    u["access_token"] = t.user->access_token.view();
-    u["token_type"] = t.user->token_type;
-    u["expires_at"] = t.user->expires_at ? bj::value(*t.user->expires_at) : bj::value(nullptr);
-    bj::array user_scopes;
-    for (const auto& s : t.user->scopes) user_scopes.emplace_back(s);
-    u["scopes"] = std::move(user_scopes);
-    if (t.user->refresh_token) u["refresh_token"] = t.user->refresh_token->view();
+    write_token(u, *t.user);
     if (!t.user->id.empty()) u["id"] = t.user->id;
     if (t.user->failures > 0) u["failures"] = t.user->failures;
     o["user"] = std::move(u);
@@ -73,14 +86,7 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
   bj::value v = json::parse(record, "stored credentials", crypto::wiping_storage());
   const bj::object& o = v.as_object();
   oauth::TokenSet t;
-  t.access_token = std::string_view(o.at("access_token").as_string());
-  t.token_type = std::string(o.at("token_type").as_string());
-  if (const bj::value* e = o.if_contains("expires_at"); e && e->is_int64()) t.expires_at = e->get_int64();
-  if (const bj::value* s = o.if_contains("scopes"); s && s->is_array())
-    for (const auto& x : s->get_array())
-      if (x.is_string()) t.scopes.emplace_back(x.get_string());
-  if (const bj::value* r = o.if_contains("refresh_token"); r && r->is_string())
-    t.refresh_token = std::string_view(r->get_string());
+  read_token(o, t);
   if (const bj::value* e = o.if_contains("refresh_token_expires_at"); e && e->is_int64())
     t.refresh_expires_at = e->get_int64();
   read_pairs(o, "connection", t.connection);
@@ -93,14 +99,7 @@ oauth::TokenSet read_oauth_record(std::string_view record) {
   if (const bj::value* uv = o.if_contains("user"); uv && uv->is_object()) {
     const bj::object& u = uv->get_object();
     oauth::UserToken& user = t.user.emplace();
-    user.access_token = std::string_view(u.at("access_token").as_string());
-    user.token_type = std::string(u.at("token_type").as_string());
-    if (const bj::value* e = u.if_contains("expires_at"); e && e->is_int64()) user.expires_at = e->get_int64();
-    if (const bj::value* s = u.if_contains("scopes"); s && s->is_array())
-      for (const auto& x : s->get_array())
-        if (x.is_string()) user.scopes.emplace_back(x.get_string());
-    if (const bj::value* r = u.if_contains("refresh_token"); r && r->is_string())
-      user.refresh_token = std::string_view(r->get_string());
+    read_token(u, user);
     if (const bj::value* id = u.if_contains("id"); id && id->is_string()) user.id = std::string(id->get_string());
     if (const bj::value* n = u.if_contains("failures"); n && n->is_int64())
       user.failures = static_cast<int>(std::clamp<std::int64_t>(n->get_int64(), 0, 1000));

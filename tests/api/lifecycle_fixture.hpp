@@ -142,6 +142,18 @@ struct Lifecycle {
   ClientPtr client;
 };
 
+// The error of opening a client whose sandbox app `change` edited, which
+// the catalog must refuse (REFOLD_EINVALID); `f` itself is left as it was.
+template <class F>
+std::string refused_catalog(const Lifecycle& f, F&& change) {
+  bj::object cfg = parse(f.config).as_object();
+  change(cfg.at("catalog").as_array().at(0).as_object());
+  refold_client* c = nullptr;
+  CHECK(refold_client_open(&c, to_json(cfg).c_str()) == REFOLD_EINVALID);
+  refold_client_free(c);
+  return last_error();
+}
+
 // The one connection of account "acct" as refold_list_connections shows it.
 inline bj::object listed(Lifecycle& f) {
   char* out = nullptr;

@@ -200,14 +200,10 @@ TEST_CASE("after_connect: a failed lookup fails the connect, stores nothing and 
 }
 
 TEST_CASE("after_connect: catalog entries are checked, by app and key") {
-  auto refused = [](bj::object after_connect, const char* want) {
-    Lifecycle f;
-    bj::object cfg = parse(f.config).as_object();
-    cfg.at("catalog").as_array().at(0).at("oauth2").as_object()["after_connect"] = std::move(after_connect);
-    refold_client* c = nullptr;
-    CHECK(refold_client_open(&c, to_json(cfg).c_str()) == REFOLD_EINVALID);
-    refold_client_free(c);
-    const std::string err = last_error();
+  Lifecycle f;
+  auto refused = [&](bj::object after_connect, const char* want) {
+    const std::string err = refused_catalog(
+        f, [&](bj::object& app) { app.at("oauth2").as_object()["after_connect"] = std::move(after_connect); });
     CAPTURE(err);
     CHECK(err.find("app 'sandbox'") != std::string::npos);
     CHECK(err.find("after_connect") != std::string::npos);

@@ -118,14 +118,9 @@ TEST_CASE("lifetimes: the app names the member that carries it, or gives a defau
 TEST_CASE("lifetimes: the catalog keys are checked") {
   Lifecycle f;
   auto refused = [&](const char* key, bj::value v, const char* says) {
-    bj::object cfg = parse(f.config).as_object();
-    cfg.at("catalog").as_array().at(0).at("oauth2").as_object()[key] = v;
-    refold_client* c = nullptr;
-    CHECK(refold_client_open(&c, to_json(cfg).c_str()) == REFOLD_EINVALID);
-    const std::string err = last_error();
+    const std::string err = refused_catalog(f, [&](bj::object& app) { app.at("oauth2").as_object()[key] = v; });
     CHECK_MESSAGE(err.find(key) != std::string::npos, err);
     CHECK_MESSAGE(err.find(says) != std::string::npos, err);
-    refold_client_free(c);
   };
   refused("default_expires_in", "sometimes", "\"never\"");
   refused("default_expires_in", 0, "default_expires_in");

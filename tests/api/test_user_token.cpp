@@ -148,16 +148,13 @@ TEST_CASE("user token: an app without user_token_path ignores one, and a non-exp
 }
 
 TEST_CASE("user token: user_token_path is checked, by app and key") {
-  auto refused = [](const char* key, const char* value, const char* want) {
-    Lifecycle f;
-    bj::object cfg = parse(f.config).as_object();
-    bj::object& oauth2 = cfg.at("catalog").as_array().at(0).at("oauth2").as_object();
-    oauth2["user_token_path"] = "authed_user";
-    oauth2[key] = value;
-    refold_client* c = nullptr;
-    CHECK(refold_client_open(&c, to_json(cfg).c_str()) == REFOLD_EINVALID);
-    refold_client_free(c);
-    const std::string err = last_error();
+  Lifecycle f;
+  auto refused = [&](const char* key, const char* value, const char* want) {
+    const std::string err = refused_catalog(f, [&](bj::object& app) {
+      bj::object& oauth2 = app.at("oauth2").as_object();
+      oauth2["user_token_path"] = "authed_user";
+      oauth2[key] = value;
+    });
     CAPTURE(err);
     CHECK(err.find("app 'sandbox'") != std::string::npos);
     CHECK(err.find(want) != std::string::npos);
