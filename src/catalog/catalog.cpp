@@ -49,7 +49,7 @@ Field parse_field(const bj::value& v, const std::string& where) {
   if (!v.is_object()) fail(REFOLD_EINVALID, where + ": must be an object");
   json::Reader r(v.get_object(), where);
   r.only({"name", "label", "type", "required", "secret", "placeholder", "help_text", "pattern",
-          "min_length", "max_length", "minimum", "maximum", "options"});
+          "min_length", "max_length", "minimum", "maximum", "options", "host_suffixes"});
   Field f;
   f.name = *r.str("name", true);
   if (!is_field_name(f.name))
@@ -77,6 +77,7 @@ Field parse_field(const bj::value& v, const std::string& where) {
   only_for("minimum", FieldType::number, "number");
   only_for("maximum", FieldType::number, "number");
   only_for("options", FieldType::select, "select");
+  only_for("host_suffixes", FieldType::text, "text");
 
   if (auto p = fr.str("pattern")) {
     f.pattern = compile_pattern(*p, fr);
@@ -89,6 +90,13 @@ Field parse_field(const bj::value& v, const std::string& where) {
   f.maximum = fr.number("maximum");
   if (f.minimum && f.maximum && *f.minimum > *f.maximum)
     fr.bad("minimum", "is larger than maximum");
+  f.host_suffixes = fr.strings("host_suffixes");
+  if (v.get_object().contains("host_suffixes") && f.host_suffixes.empty())
+    fr.bad("host_suffixes", "must name at least one domain");
+  for (const auto& d : f.host_suffixes)
+    if (!is_host_name(d) || text::lower(d) != d || (d.find('.') == std::string::npos && d != "localhost"))
+      fr.bad("host_suffixes", "has '" + d + "', which is not a lower-case domain of at least two labels (or "
+                              "localhost)");
   if (f.type == FieldType::select) {
     const bj::array* opts = fr.array("options", true);
     if (opts->empty()) fr.bad("options", "must not be empty");
@@ -176,6 +184,18 @@ bool is_input(std::string_view name, const std::vector<Field>& inputs) {
   return std::any_of(inputs.begin(), inputs.end(), [&](const Field& f) { return f.name == name; });
 }
 
+// For "connection.<name>" of a host input (a field with host_suffixes), a
+// sample host to check a URL with: its first suffix. Nullopt otherwise.
+std::function<std::optional<std::string>(std::string_view)> host_inputs(const std::vector<Field>& inputs) {
+  return [&inputs](std::string_view name) -> std::optional<std::string> {
+    if (!name.starts_with("connection.")) return std::nullopt;
+    name.remove_prefix(11);
+    for (const auto& f : inputs)
+      if (f.name == name && !f.host_suffixes.empty()) return f.host_suffixes.front();
+    return std::nullopt;
+  };
+}
+
 Revocation parse_revocation(const bj::object& o, const std::string& where, const std::vector<Field>& inputs) {
   json::Reader r(o, where);
   r.only({"method", "url", "token", "client_auth", "body_format", "params", "headers", "expect_status"});
@@ -188,7 +208,8 @@ Revocation parse_revocation(const bj::object& o, const std::string& where, const
   if (v.method != "POST" && v.method != "DELETE" && v.method != "GET")
     r.bad("method", "must be POST, DELETE or GET");
   v.url = *r.str("url", true);
-  check_url_template(r, "url", v.url, known, what, [&](std::string_view n) { return is_input(n, inputs); });
+  check_url_template(r, "url", v.url, known, what, [&](std::string_view n) { return is_input(n, inputs); },
+                     host_inputs(inputs));
   v.token = r.str("token").value_or("access_token");
   if (v.token != "access_token" && v.token != "refresh_token") r.bad("token", "must be access_token or refresh_token");
   v.client_auth = r.str("client_auth").value_or("none");
@@ -243,7 +264,7 @@ AfterConnect parse_after_connect(const bj::object& o, const std::string& where, 
   const char* what = "{connection.<a connection field>} or {metadata.<a name in token_response_metadata or "
                      "callback_metadata>}";
   v.url = *r.str("url", true);
-  check_url_template(r, "url", v.url, known, what, in_host);
+  check_url_template(r, "url", v.url, known, what, in_host, host_inputs(inputs));
   v.headers = templates(r, "headers", known, what);
   for (const auto& [name, value] : v.headers) {
     std::string lower(name);
@@ -291,7 +312,7 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
   auto input = [&](std::string_view n) { return is_input(n, inputs); };
   auto endpoint = [&](std::string_view key, bool required) {
     auto url = r.str(key, required);
-    if (url) check_url_template(r, key, *url, input, "{connection.<a connection field>}", input);
+    if (url) check_url_template(r, key, *url, input, "{connection.<a connection field>}", input, host_inputs(inputs));
     return url.value_or("");
   };
   a.authorization_endpoint = endpoint("authorization_endpoint", !client_credentials);
@@ -327,6 +348,10 @@ OAuth2 parse_oauth2(const bj::object& o, const std::string& where, const std::ve
   a.token_params = fixed_params(r, "token_params",
                                 {"grant_type", "code", "redirect_uri", "code_verifier", "client_id",
                                  "client_secret", "refresh_token"});
+  // A token parameter may name the tenant (Auth0's audience,
+  // "https://{connection.domain}/api/v2/").
+  for (const auto& [name, value] : a.token_params)
+    check_template(r, "token_params", value, input, "{connection.<a connection field>}");
   a.refresh_params = fixed_params(r, "refresh_params",
                                   {"grant_type", "refresh_token", "code", "code_verifier", "client_id",
                                    "client_secret"});
@@ -518,6 +543,9 @@ App parse_app(const bj::value& v, const std::string& origin) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < fields->size(); ++i) {
       Field f = parse_field((*fields)[i], r.where() + " field");
+      if (!f.host_suffixes.empty())
+        fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "': 'host_suffixes' applies only to "
+                              "connection fields");
       if (!names.insert(f.name).second)
         fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "' is declared twice (name)");
       app.fields.push_back(std::move(f));
@@ -574,7 +602,8 @@ App parse_app(const bj::value& v, const std::string& origin) {
         [&](std::string_view n) { return metadata(n, true) || is_input(n, app.connection_fields); },
         "{metadata.<a name in token_response_metadata, callback_metadata or after_connect>} or "
         "{connection.<a connection field>}",
-        [&](std::string_view n) { return metadata(n, false) || is_input(n, app.connection_fields); });
+        [&](std::string_view n) { return metadata(n, false) || is_input(n, app.connection_fields); },
+        host_inputs(app.connection_fields));
     app.api_base_url = std::move(*base);
   }
   return app;

@@ -44,6 +44,10 @@ struct Field {
   std::optional<double> minimum;
   std::optional<double> maximum;
   std::vector<SelectOption> options;
+  // A host input (connection fields only): the value is a whole host name
+  // that equals one of these domains or ends in "." and one ("auth0.com"
+  // takes a tenant's "acme.us.auth0.com"); URLs may end their host with it.
+  std::vector<std::string> host_suffixes;
 
   // Checks one payload value and returns it normalised (text as a string,
   // number as a number, boolean as a bool, select as the option's value).
@@ -115,7 +119,7 @@ struct OAuth2 {
   // refresh token). A host's own authorize parameter of the same name
   // (one extra_authorize_params allows) replaces the fixed one.
   std::vector<std::pair<std::string, std::string>> authorize_params;
-  std::vector<std::pair<std::string, std::string>> token_params;
+  std::vector<std::pair<std::string, std::string>> token_params;  // may hold "{connection.<input>}"
   std::vector<std::pair<std::string, std::string>> refresh_params;
   std::vector<std::string> extra_authorize_params;
   // The access token's lifetime when a token response gives none (the

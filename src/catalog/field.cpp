@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include "catalog/catalog.hpp"
+#include "catalog/template.hpp"
 #include "crypto/secret_string.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -49,6 +50,19 @@ bj::value Field::check(const bj::value& v, std::string_view where) const {
       if (n > max_length) bad(*this, where, "is longer than " + std::to_string(max_length) + " characters");
       if (pattern && !re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *pattern))
         bad(*this, where, "does not match the pattern " + *pattern_source);
+      if (!host_suffixes.empty()) {
+        std::string host = text::lower(s.view());
+        if (!is_host_name(host)) bad(*this, where, "must be a host name");
+        const bool within = std::any_of(host_suffixes.begin(), host_suffixes.end(), [&](const std::string& d) {
+          return host == d || (host.size() > d.size() && host.ends_with(d) && host[host.size() - d.size() - 1] == '.');
+        });
+        if (!within) {
+          std::string list;
+          for (const auto& d : host_suffixes) list += (list.empty() ? "" : ", ") + d;
+          bad(*this, where, "must be a host name within " + list);
+        }
+        return bj::value(host, v.storage());
+      }
       return bj::value(s.view(), v.storage());
     }
     case FieldType::number: {

@@ -38,7 +38,19 @@ bool is_label(std::string_view s) {
 
 bool is_connection_input(std::string_view name) { return name.starts_with("connection."); }
 
+bool is_local(std::string_view host) { return host == "localhost" || host.ends_with(".localhost"); }
+
 }  // namespace
+
+bool is_host_name(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (std::size_t from = 0;;) {
+    auto dot = s.find('.', from);
+    if (!is_label(s.substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from))) return false;
+    if (dot == std::string_view::npos) return true;
+    from = dot + 1;
+  }
+}
 
 bool template_in_authority(std::string_view tmpl) {
   auto [start, end] = authority_of(tmpl);
@@ -47,7 +59,11 @@ bool template_in_authority(std::string_view tmpl) {
 
 void check_url_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
                         const std::function<bool(std::string_view)>& known, std::string_view what,
-                        const std::function<bool(std::string_view)>& in_host) {
+                        const std::function<bool(std::string_view)>& in_host,
+                        const std::function<std::optional<std::string>(std::string_view)>& host_input) {
+  auto sample_host = [&](std::string_view name) -> std::optional<std::string> {
+    return host_input ? host_input(name) : std::nullopt;
+  };
   check_template(r, key, tmpl, known, what);
   auto [start, end] = authority_of(tmpl);
   std::string_view authority = tmpl.substr(start, end - start);
@@ -66,7 +82,13 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
       std::string_view name = host.substr(pos + 1, close - pos - 1);
       if (!in_host(name))
         r.bad(key, "may not use '{" + std::string(name) + "}' in its host");
-      if (is_connection_input(name)) {
+      if (sample_host(name)) {
+        // A host input: the tenant's whole domain, or the end of the host.
+        const bool alone = host.find('{') == pos && close + 1 == host.size() && (pos == 0 || host[pos - 1] == '.');
+        if (!alone)
+          r.bad(key, "must use '{" + std::string(name) + "}', a host input, alone at the end of its host, as "
+                     "in 'https://{" + std::string(name) + "}/' or 'https://api.{" + std::string(name) + "}/'");
+      } else if (is_connection_input(name)) {
         any_input = true;
         bool whole = (pos == 0 || host[pos - 1] == '.') && close + 1 < host.size() && host[close + 1] == '.';
         if (!whole)
@@ -87,7 +109,12 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
   // A whole URL the provider sends ("{metadata.instance_url}/..."): checked
   // once filled.
   if (tmpl.starts_with("{") && !tmpl.starts_with("{connection.")) return;
-  std::string sample(fill_template(tmpl, [](std::string_view) { return std::string_view("x"); }, false).view());
+  std::string sample_value;
+  std::string sample(fill_template(tmpl, [&](std::string_view name) {
+                       auto h = sample_host(name);
+                       sample_value = h ? *h : "x";
+                       return std::optional<std::string_view>(sample_value);
+                     }, false).view());
   try {
     http::require_secure(http::parse_url(sample));
   } catch (const Error&) {
@@ -100,6 +127,7 @@ FilledUrl fill_url(std::string_view tmpl,
   auto [start, end] = authority_of(tmpl);
   FilledUrl out;
   bool chosen = false;
+  bool local_input = false;  // a host input chose a loopback name
   std::string label;
   crypto::SecretString head = fill_template(tmpl.substr(0, end), [&](std::string_view name)
                                                                      -> std::optional<std::string_view> {
@@ -116,25 +144,21 @@ FilledUrl fill_url(std::string_view tmpl,
     const std::string_view authority = tmpl.substr(start, end - start);
     const bool whole_host = !input && authority.starts_with(placeholder) &&
                             (authority.size() == placeholder.size() || authority[placeholder.size()] == ':');
+    // A connection input that ends the host is a host input (the catalog
+    // allows no other there): a host name, within its field's suffixes.
+    const std::string_view host = authority.substr(0, authority.find(':', authority.rfind('}')));
+    const bool host_input = input && host.ends_with(placeholder);
     const std::string what = input ? "connection input '" + std::string(name.substr(11)) + "'"
                                    : "'" + std::string(name) + "'";
     if (!v || v->empty()) fail(REFOLD_EINVALID, what + " is missing, and it is part of the host name");
-    bool ok = true;
-    if (whole_host) {
-      for (std::size_t from = 0; ok && from <= v->size();) {
-        auto dot = v->find('.', from);
-        ok = is_label(v->substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from));
-        if (dot == std::string_view::npos) break;
-        from = dot + 1;
-      }
-    } else {
-      ok = is_label(*v);
-    }
+    const bool ok = whole_host || host_input ? is_host_name(*v) : is_label(*v);
     if (!ok)
-      fail(REFOLD_EINVALID, what + (whole_host ? " must be a host name" : " must be a host name label (letters, "
-                                                                          "digits and '-', up to 63)") +
+      fail(REFOLD_EINVALID, what + (whole_host || host_input ? " must be a host name"
+                                                             : " must be a host name label (letters, digits and '-', "
+                                                               "up to 63)") +
                                 ": it goes into the host name");
     chosen = chosen || input;
+    if (host_input) local_input = is_local(*v);
     label.assign(v->begin(), v->end());
     std::transform(label.begin(), label.end(), label.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
@@ -145,7 +169,7 @@ FilledUrl fill_url(std::string_view tmpl,
   if (chosen) {
     std::string_view authority = tmpl.substr(start, end - start);
     std::string_view host = authority.substr(0, authority.find(':', authority.rfind('}')));
-    out.public_only = !host.ends_with(".localhost");
+    out.public_only = !host.ends_with(".localhost") && !local_input;
   }
   return out;
 }

@@ -42,9 +42,21 @@ crypto::SecretString fill_template(std::string_view tmpl,
 // be an https URL (http only to loopback), unless it starts with a
 // placeholder (a whole URL from the provider, checked once filled). Throws REFOLD_EINVALID through
 // `r` naming `key`.
-void check_url_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
-                        const std::function<bool(std::string_view)>& known, std::string_view what,
-                        const std::function<bool(std::string_view)>& in_host);
+//
+// `host_input` names the host inputs (connection fields with host_suffixes)
+// by returning a sample host for them (their first suffix), nullopt for
+// others: such a placeholder must instead be the end of the host, alone
+// ("https://{connection.domain}/oauth/token", "https://api.{connection.site}/"),
+// and its value is checked against the field's suffixes when given.
+void check_url_template(
+    const json::Reader& r, std::string_view key, std::string_view tmpl,
+    const std::function<bool(std::string_view)>& known, std::string_view what,
+    const std::function<bool(std::string_view)>& in_host,
+    const std::function<std::optional<std::string>(std::string_view)>& host_input = {});
+
+// A DNS host name: labels of letters, digits and '-' (not at either end,
+// 1 to 63 characters) joined by dots, at most 253 characters.
+bool is_host_name(std::string_view s);
 
 struct FilledUrl {
   crypto::SecretString url;
@@ -55,11 +67,13 @@ struct FilledUrl {
 
 // Fills a URL template checked by check_url_template. A value in the host
 // must be present and a DNS label (letters, digits and '-', not at either
-// end, 1 to 63 characters) and goes in lower-cased; a value after the host
+// end, 1 to 63 characters), or a host name for a connection input that ends
+// the host (a host input, whose suffix its field checked), and goes in
+// lower-cased; a value after the host
 // is percent-encoded; a placeholder that starts the template and is not a
 // connection input (a whole URL the provider sent) goes in as it is.
-// public_only is set when a connection input is in the host (not under
-// ".localhost"). Throws REFOLD_EINVALID naming the placeholder (never its
+// public_only is set when a connection input is in the host and the host
+// is not "localhost" or under ".localhost". Throws REFOLD_EINVALID naming the placeholder (never its
 // value) for a missing value in the host or one that is not a label.
 FilledUrl fill_url(std::string_view tmpl,
                    const std::function<std::optional<std::string_view>(std::string_view)>& value);

@@ -320,7 +320,9 @@ Completed Flows::complete(std::string_view callback_url) {
   http::Params form{{"grant_type", "authorization_code"}, {"code", code},
                     {"redirect_uri", std::string(r.at("redirect_uri").as_string())}};
   if (!verifier.empty()) form.emplace_back("code_verifier", verifier);
-  for (const auto& [k, v] : def.token_params) form.emplace_back(k, v);
+  for (const auto& [k, v] : def.token_params)
+    form.emplace_back(k, catalog::fill_template(v, [&](std::string_view n) { return placeholder_value(done.tokens, n); },
+                                                false));
   authenticate(req, form, def, reg);
   set_token_body(req, form, def);
 

@@ -195,7 +195,11 @@ RefreshResult fetch_client_credentials(http::HttpClient& http, const catalog::Ap
     for (const auto& s : scopes) joined += (joined.empty() ? "" : def.scope_separator) + s;
     form.emplace_back("scope", joined);
   }
-  for (const auto& [k, v] : def.token_params) form.emplace_back(k, v);
+  const TokenSet none;
+  const TokenSet& inputs = stored ? *stored : none;
+  for (const auto& [k, v] : def.token_params)
+    form.emplace_back(k, catalog::fill_template(v, [&](std::string_view n) { return placeholder_value(inputs, n); },
+                                                false));
   // A second grant only replaces the first token: safe to send again.
   Exchange x{"app '" + app.slug + "': fetching an access token with the client's credentials", true, true};
   return exchange(http, app, reg, std::move(form), x, {}, scopes, now, cancel, stored);

@@ -189,3 +189,78 @@ TEST_CASE("connection inputs: the sandbox refuses a request to its bare address 
   CHECK(r.status == 404);
   CHECK(r.body.find("tenant") != std::string::npos);
 }
+
+TEST_CASE("connection inputs: a host input names the tenant's whole domain, within the app's suffixes") {
+  Lifecycle f({"--auto-approve", "--access-token-ttl", "600"});
+  f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  const std::string port = f.server.base_url().substr(f.server.base_url().rfind(':') + 1);
+  // An Auth0-like client-credentials app: the token endpoint on the
+  // tenant's own domain, named in a token parameter too.
+  bj::object cfg = parse(f.config).as_object();
+  cfg.at("catalog").as_array().push_back(bj::object{
+      {"slug", "tenant-cc"},
+      {"name", "Tenant machine to machine"},
+      {"auth_types", bj::array{"oauth2_cc"}},
+      {"connection_fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                                                 {"host_suffixes", bj::array{"localhost"}}}}},
+      {"api_base_url", "https://{connection.domain}/api/v2"},
+      {"oauth2_cc", bj::object{{"token_endpoint", "http://{connection.domain}:" + port + "/oauth/token"},
+                               {"revocation_endpoint", "http://{connection.domain}:" + port + "/oauth/revoke"},
+                               {"token_params", bj::object{{"audience", "https://{connection.domain}/api/v2/"}}},
+                               {"token_response_metadata", bj::array{"tenant"}}}}});
+  f.config = to_json(cfg);
+  f.client.reset();
+  f.client = f.open(f.config);
+  auto payload = [](const char* domain) {
+    return to_json(bj::object{{"client_id", kClientId}, {"client_secret", kSecret}, {"connection", {{"domain", domain}}}});
+  };
+
+  // Outside the suffixes, or not a host name: refused by name before any
+  // request.
+  for (const char* bad : {"acme.example.com", "acme.localhost.example", "acme..localhost", "acme/localhost", ""}) {
+    CAPTURE(bad);
+    CHECK(refold_connect(f.client.get(), "acct", "tenant-cc", payload(bad).c_str()) == REFOLD_EINVALID);
+    CHECK(last_error().find("'domain'") != std::string::npos);
+  }
+  CHECK(refold_connect(f.client.get(), "acct", "tenant-cc", payload("acme.example.com").c_str()) == REFOLD_EINVALID);
+  CHECK(last_error() == "connection: field 'domain' must be a host name within localhost");
+  CHECK(f.count("token") == 0);
+
+  REQUIRE_MESSAGE(refold_connect(f.client.get(), "acct", "tenant-cc", payload("ACME.localhost").c_str()) == REFOLD_OK,
+                  last_error());
+  int rc = 0;
+  bj::object creds = parse(get_credentials(f.client.get(), "acct", "tenant-cc", rc)).as_object();
+  REQUIRE(rc == REFOLD_OK);
+  // The sandbox names the tenant whose host was asked.
+  CHECK(creds.at("metadata").at("tenant") == "acme");
+  CHECK(creds.at("connection").at("domain") == "acme.localhost");
+  CHECK(creds.at("api_base_url") == "https://acme.localhost/api/v2");
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "tenant-cc") == REFOLD_OK);
+  CHECK(f.count("revoke") == 1);
+}
+
+TEST_CASE("connection inputs: host inputs are checked in the catalog") {
+  Lifecycle f;
+  auto refused = [&](bj::value field, const std::string& url, const char* want) {
+    const std::string err = refused_catalog(f, [&](bj::object& app) {
+      app["connection_fields"] = bj::array{field};
+      app.at("oauth2").as_object()["token_endpoint"] = url;
+    });
+    CAPTURE(err);
+    CHECK(err.find(want) != std::string::npos);
+  };
+  const bj::object host{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                        {"host_suffixes", bj::array{"auth0.com"}}};
+  refused(host, "https://{connection.domain}.auth0.com/oauth/token", "alone at the end of its host");
+  refused(bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"}, {"host_suffixes", bj::array{"com"}}},
+          "https://{connection.domain}/t", "'host_suffixes'");
+  refused(bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                     {"host_suffixes", bj::array{"Auth0.com"}}},
+          "https://{connection.domain}/t", "'host_suffixes'");
+  refused(bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "select"},
+                     {"options", bj::array{bj::object{{"name", "a"}, {"value", "a.auth0.com"}}}},
+                     {"host_suffixes", bj::array{"auth0.com"}}},
+          "https://{connection.domain}/t", "applies only to text fields");
+  refused(bj::object{{"name", "subdomain"}, {"label", "Subdomain"}, {"type", "text"}},
+          "https://{connection.subdomain}/oauth/token", "whole label");
+}

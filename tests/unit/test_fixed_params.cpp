@@ -231,3 +231,35 @@ TEST_CASE("token requests: body_format and token_endpoint_auth_method take only 
   CHECK(f.code == REFOLD_EINVALID);
   CHECK(f.message.find("token_endpoint_auth_method") != std::string::npos);
 }
+
+TEST_CASE("token requests: a token parameter names the connection's tenant (Auth0's audience)") {
+  TokenEndpoint provider;
+  const catalog::App app = catalog::parse_app(
+      json::parse(R"({"slug":"tenantish","name":"T","auth_types":["oauth2_cc"],
+          "connection_fields":[{"name":"domain","label":"D","type":"text","host_suffixes":["example.com"]}],
+          "oauth2_cc":{"token_endpoint":")" + provider.server.url("/token") + R"(",
+            "token_endpoint_auth_method":"client_secret_post",
+            "token_params":{"audience":"https://{connection.domain}/api/v2/"}}})",
+                  "test"),
+      "test");
+  auto client = http::make_http_client(http::Options{});
+  const oauth::ClientRegistration reg{"m2m", crypto::SecretString("m2m-secret"), "", std::nullopt};
+  oauth::TokenSet stored;
+  stored.connection = {{"domain", "acme.eu.example.com"}};
+  oauth::RefreshResult r = oauth::fetch_client_credentials(*client, app, reg, {}, 1000, nullptr, &stored);
+  CHECK(r.failure == oauth::RefreshFailure::none);
+  std::lock_guard lock(provider.mu);
+  REQUIRE(provider.seen.size() == 1);
+  CHECK(provider.seen.back().body.find("audience=https%3A%2F%2Facme.eu.example.com%2Fapi%2Fv2%2F") !=
+        std::string::npos);
+
+  // A placeholder that names no connection field is refused by the catalog.
+  refold_unit::Failure f = refold_unit::failure_of([&] {
+    catalog::parse_app(json::parse(R"({"slug":"t","name":"T","auth_types":["oauth2_cc"],"oauth2_cc":{
+        "token_endpoint":"https://t.example.com/token","token_params":{"audience":"https://{connection.nope}/"}}})",
+                                   "test"),
+                       "test");
+  });
+  CHECK(f.code == REFOLD_EINVALID);
+  CHECK(f.message.find("'token_params'") != std::string::npos);
+}
