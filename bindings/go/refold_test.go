@@ -357,6 +357,97 @@ func TestCredentialsJSON(t *testing.T) {
 	}
 }
 
+// The connection's inputs, metadata and API base, when the credentials
+// carry them: read as strings, and shown when printed (they are not secret).
+func TestCredentialsMetadataJSON(t *testing.T) {
+	var plain Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2","access_token":"at-plain","token_type":"Bearer",`+
+		`"expires_at":null,"scopes":["read"]}`), &plain); err != nil {
+		t.Fatal(err)
+	}
+	if plain.Connection != nil || plain.Metadata != nil || plain.APIBaseURL != "" {
+		t.Errorf("without them: %#v %#v %q", plain.Connection, plain.Metadata, plain.APIBaseURL)
+	}
+	if text, _ := json.Marshal(plain); strings.Contains(string(text), `"metadata"`) ||
+		strings.Contains(string(text), `"connection"`) || strings.Contains(string(text), `"api_base_url"`) {
+		t.Errorf("credentials without them marshal them: %s", text)
+	}
+
+	var all Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2","access_token":"at-sf","token_type":"Bearer",`+
+		`"expires_at":null,"scopes":["api"],"connection":{"subdomain":"acme"},`+
+		`"metadata":{"instance_url":"https://na1.example","realmId":"9130"},`+
+		`"api_base_url":"https://na1.example/services"}`), &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Connection) != 1 || all.Connection["subdomain"] != "acme" {
+		t.Errorf("connection: %#v", all.Connection)
+	}
+	if len(all.Metadata) != 2 || all.Metadata["instance_url"] != "https://na1.example" || all.Metadata["realmId"] != "9130" {
+		t.Errorf("metadata: %#v", all.Metadata)
+	}
+	if all.APIBaseURL != "https://na1.example/services" {
+		t.Errorf("api base: %q", all.APIBaseURL)
+	}
+	printed := fmt.Sprintf("%v %#v", all, all)
+	if strings.Contains(printed, "at-sf") || !strings.Contains(printed, "https://na1.example/services") ||
+		!strings.Contains(printed, `realmId="9130"`) || !strings.Contains(printed, `subdomain="acme"`) {
+		t.Errorf("printing shows the token, or not the metadata: %s", printed)
+	}
+
+	var cc Credentials
+	if err := decodeJSON([]byte(`{"auth_type":"oauth2_cc","access_token":"a","token_type":"Bearer",`+
+		`"expires_at":null,"scopes":[],"metadata":{"tenant":"t1"},"api_base_url":"https://t1.example"}`), &cc); err != nil {
+		t.Fatal(err)
+	}
+	if cc.Metadata["tenant"] != "t1" || cc.APIBaseURL != "https://t1.example" || cc.Connection != nil {
+		t.Errorf("client credentials: %v", cc)
+	}
+}
+
+// An app that keeps instance_url from the token response (as Salesforce
+// does) gets it in the credentials' metadata after a connect, with the API
+// base built from it, and the connection input it was made with.
+func TestCredentialsMetadata(t *testing.T) {
+	s := startSandbox(t)
+	s.setConfig(t, map[string]any{"token_response_extra": map[string]any{"instance_url": "https://na1.example"}})
+	c := s.open(t)
+	var b browser
+	if err := c.SetURLOpener(b.open); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectOAuthWith("acct", "sandbox-meta", &OAuthOptions{Connection: map[string]any{"team": "acme"}}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	b.wait(t)
+	creds, err := c.Credentials("acct", "sandbox-meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(creds.Metadata) != 1 || creds.Metadata["instance_url"] != "https://na1.example" {
+		t.Errorf("metadata: %#v", creds.Metadata)
+	}
+	if creds.APIBaseURL != "https://na1.example/services" {
+		t.Errorf("api base: %q", creds.APIBaseURL)
+	}
+	if len(creds.Connection) != 1 || creds.Connection["team"] != "acme" {
+		t.Errorf("connection: %#v", creds.Connection)
+	}
+	if status := s.apiMe(t, creds.AccessToken); status != 200 {
+		t.Errorf("the token does not work at the sandbox: %d", status)
+	}
+
+	// The sandbox app keeps none of them.
+	connectSandbox(t, c, "acct")
+	plain, err := c.Credentials("acct", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Metadata != nil || plain.APIBaseURL != "" || plain.Connection != nil {
+		t.Errorf("an app without metadata: %v", plain)
+	}
+}
+
 // A client-credentials app (oauth2_cc) is connected with the customer's
 // client id and secret, with no user: its credentials carry the token and
 // the client, say so in AuthType, and never hold the secret.

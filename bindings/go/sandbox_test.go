@@ -2,6 +2,7 @@ package refold
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -70,9 +71,12 @@ func startSandbox(t *testing.T) *sandbox {
 	return &sandbox{BaseURL: hello.BaseURL}
 }
 
-// apps is the catalog of the sandbox's three apps: "sandbox" (OAuth 2.0),
-// "sandbox-keys" (key-based, verified at /keys/verify) and "sandbox-cc"
-// (client credentials, connected with a client the sandbox knows).
+// apps is the catalog of the sandbox's four apps: "sandbox" (OAuth 2.0),
+// "sandbox-keys" (key-based, verified at /keys/verify), "sandbox-cc"
+// (client credentials, connected with a client the sandbox knows) and
+// "sandbox-meta" (OAuth 2.0 with a connection input, keeping instance_url
+// from the token response for its api_base_url, as Salesforce does; the
+// sandbox sends it once told to with setConfig).
 func (s *sandbox) apps() []any {
 	return []any{
 		map[string]any{
@@ -103,6 +107,18 @@ func (s *sandbox) apps() []any {
 				"scopes":              []string{"read"},
 			},
 		},
+		map[string]any{
+			"slug": "sandbox-meta", "name": "Sandbox with metadata", "auth_types": []string{AuthOAuth2},
+			"connection_fields": []any{map[string]any{"name": "team", "label": "Team", "type": "text"}},
+			"oauth2": map[string]any{
+				"authorization_endpoint":  s.BaseURL + "/oauth/authorize",
+				"token_endpoint":          s.BaseURL + "/oauth/token",
+				"revocation_endpoint":     s.BaseURL + "/oauth/revoke",
+				"scopes":                  []string{"read"},
+				"token_response_metadata": []string{"instance_url"},
+			},
+			"api_base_url": "{metadata.instance_url}/services",
+		},
 	}
 }
 
@@ -114,7 +130,8 @@ func (s *sandbox) config(t *testing.T) Config {
 		MasterKey: randomKey(t),
 		Catalog:   s.apps(),
 		OAuthClients: map[string]OAuthClient{
-			"sandbox": {ClientID: testClientID, ClientSecret: testClientSecret},
+			"sandbox":      {ClientID: testClientID, ClientSecret: testClientSecret},
+			"sandbox-meta": {ClientID: testClientID, ClientSecret: testClientSecret},
 		},
 		OAuth: &OAuthConfig{InteractiveTimeoutMS: 20000},
 	}
@@ -215,6 +232,24 @@ func (s *sandbox) apiMe(t *testing.T, token string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// setConfig changes how the sandbox answers from now on (POST /admin/config,
+// docs/devserver.md), such as {"token_response_extra": {...}}.
+func (s *sandbox) setConfig(t *testing.T, config map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := plainHTTP.Post(s.BaseURL+"/admin/config", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /admin/config: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /admin/config: %d", resp.StatusCode)
+	}
 }
 
 // grant is one of the sandbox's grants (GET /admin/grants; no token values).

@@ -74,8 +74,9 @@ type OAuthConfig struct {
 // Credentials of one connection. Key-based: Fields. OAuth 2.0 (AuthType
 // AuthOAuth2, or AuthOAuth2CC for a client-credentials app): AccessToken,
 // TokenType, ExpiresAt (nil when the provider gave no expiry), Scopes,
-// ClientID and User. The refresh token never leaves the library, nor does
-// a customer's client secret. Printing Credentials or a UserToken with the
+// ClientID, User, and Connection, Metadata and APIBaseURL when the app
+// declares them. The refresh token never leaves the library, nor does a
+// customer's client secret. Printing Credentials or a UserToken with the
 // fmt package shows no secret.
 type Credentials struct {
 	AuthType    string         `json:"auth_type"`
@@ -91,6 +92,16 @@ type Credentials struct {
 	// A second token of the same grant (Slack's user token), when the app
 	// keeps one; nil otherwise.
 	User *UserToken `json:"user,omitempty"`
+	// The connection inputs it was made with (the app's connection_fields,
+	// such as a tenant's subdomain); nil when the app has none.
+	Connection map[string]string `json:"connection,omitempty"`
+	// Values kept from the provider's answers (the app's
+	// token_response_metadata, callback_metadata and after_connect, such
+	// as Salesforce's instance_url); nil when the app keeps none.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Where to call the provider's API for this connection (the app's
+	// api_base_url, filled in); "" when the app declares none.
+	APIBaseURL string `json:"api_base_url,omitempty"`
 }
 
 // UserToken is the second token an OAuth grant may carry beside the
@@ -136,12 +147,36 @@ func (c Credentials) String() string {
 	if c.ClientID != "" {
 		client = fmt.Sprintf(", client %q", c.ClientID)
 	}
+	// Not secret: the inputs, the metadata and the API base are shown.
+	extra := ""
+	if len(c.Connection) > 0 {
+		extra += ", connection " + pairs(c.Connection)
+	}
+	if len(c.Metadata) > 0 {
+		extra += ", metadata " + pairs(c.Metadata)
+	}
+	if c.APIBaseURL != "" {
+		extra += fmt.Sprintf(", api base %q", c.APIBaseURL)
+	}
 	user := ""
 	if c.User != nil {
 		user = "; " + c.User.String()
 	}
-	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s%s%s)", c.AuthType, c.TokenType, expiry(c.ExpiresAt),
-		strings.Join(c.Scopes, " "), client, user)
+	return fmt.Sprintf("%s credentials (%s token, %s, scopes %s%s%s%s)", c.AuthType, c.TokenType,
+		expiry(c.ExpiresAt), strings.Join(c.Scopes, " "), client, extra, user)
+}
+
+// pairs writes a map of strings as name=value pairs in name order.
+func pairs(m map[string]string) string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		names[i] = fmt.Sprintf("%s=%q", name, m[name])
+	}
+	return "{" + strings.Join(names, " ") + "}"
 }
 
 // GoString keeps %#v from printing secrets too.

@@ -313,6 +313,23 @@ namespace Refold
             return list;
         }
 
+        /// <summary>An object of strings; absent or null: empty.</summary>
+        internal static Dictionary<string, string> StringMap(Dictionary<string, object> o, string name)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            object v;
+            if (!o.TryGetValue(name, out v) || v == null) return map;
+            var members = v as Dictionary<string, object>;
+            if (members == null) throw Unexpected(name);
+            foreach (var member in members)
+            {
+                var s = member.Value as string;
+                if (s == null) throw Unexpected(name);
+                map[member.Key] = s;
+            }
+            return map;
+        }
+
         internal static DateTimeOffset Time(Dictionary<string, object> o, string name)
         {
             var t = OptTime(o, name);

@@ -8,9 +8,11 @@ namespace Refold
     /// <summary>The credentials of one connection. Key-based: <see cref="Fields"/>.
     /// OAuth 2.0 (<see cref="OAuth2"/>, or <see cref="OAuth2CC"/> for a
     /// client-credentials app): <see cref="AccessToken"/>, <see cref="TokenType"/>,
-    /// <see cref="ExpiresAt"/>, <see cref="Scopes"/>, <see cref="ClientId"/> and
-    /// <see cref="User"/>. The refresh token never leaves the library, nor does a
-    /// customer's client secret. ToString shows no secret.</summary>
+    /// <see cref="ExpiresAt"/>, <see cref="Scopes"/>, <see cref="ClientId"/>,
+    /// <see cref="User"/>, and <see cref="Connection"/>, <see cref="Metadata"/> and
+    /// <see cref="ApiBaseUrl"/> when the app declares them. The refresh token never
+    /// leaves the library, nor does a customer's client secret. ToString shows no
+    /// secret.</summary>
     public sealed class Credentials
     {
         public const string OAuth2 = "oauth2";
@@ -45,6 +47,21 @@ namespace Refold
         /// app keeps one; null otherwise.</summary>
         public UserToken User { get; private set; }
 
+        /// <summary>The connection inputs it was made with (the app's
+        /// connection_fields, such as a tenant's subdomain), by name; empty when the
+        /// app has none.</summary>
+        public IReadOnlyDictionary<string, string> Connection { get; private set; }
+
+        /// <summary>Values kept from the provider's answers (the app's
+        /// token_response_metadata, callback_metadata and after_connect, such as
+        /// Salesforce's instance_url), by name; empty when the app keeps
+        /// none.</summary>
+        public IReadOnlyDictionary<string, string> Metadata { get; private set; }
+
+        /// <summary>Where to call the provider's API for this connection (the app's
+        /// api_base_url, filled in); null when the app declares none.</summary>
+        public string ApiBaseUrl { get; private set; }
+
         internal static Credentials Parse(string json)
         {
             var o = Json.Object(Json.Parse(json));
@@ -53,6 +70,8 @@ namespace Refold
                 AuthType = Json.Str(o, "auth_type"),
                 Fields = new Dictionary<string, object>(),
                 Scopes = Json.Strings(o, "scopes"),
+                Connection = new Dictionary<string, string>(),
+                Metadata = new Dictionary<string, string>(),
             };
             if (c.AuthType == KeyBased)
             {
@@ -66,6 +85,9 @@ namespace Refold
                 c.TokenType = Json.Str(o, "token_type");
                 c.ExpiresAt = Json.OptTime(o, "expires_at");
                 c.ClientId = Json.OptStr(o, "client_id");
+                c.Connection = Json.StringMap(o, "connection");
+                c.Metadata = Json.StringMap(o, "metadata");
+                c.ApiBaseUrl = Json.OptStr(o, "api_base_url");
                 object user;
                 if (o.TryGetValue("user", out user) && user != null) c.User = UserToken.Parse(Json.Object(user));
             }
@@ -78,9 +100,16 @@ namespace Refold
             if (AuthType == KeyBased)
                 return "keybased credentials (fields " + string.Join(", ", Fields.Keys.OrderBy(k => k, StringComparer.Ordinal)) + ")";
             string client = ClientId != null ? ", client " + ClientId : "";
+            // Not secret: the inputs, the metadata and the API base are shown.
+            string extra = (Connection.Count > 0 ? ", connection " + Pairs(Connection) : "") +
+                           (Metadata.Count > 0 ? ", metadata " + Pairs(Metadata) : "") +
+                           (ApiBaseUrl != null ? ", api base " + ApiBaseUrl : "");
             string user = User != null ? "; " + User : "";
-            return AuthType + " credentials (" + TokenType + " token, " + Expiry(ExpiresAt) + ", scopes " + string.Join(" ", Scopes) + client + user + ")";
+            return AuthType + " credentials (" + TokenType + " token, " + Expiry(ExpiresAt) + ", scopes " + string.Join(" ", Scopes) + client + extra + user + ")";
         }
+
+        static string Pairs(IReadOnlyDictionary<string, string> map) =>
+            "{" + string.Join(" ", map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value)) + "}";
 
         internal static string Expiry(DateTimeOffset? at) => at.HasValue ? "expires " + at.Value.ToString("u") : "no expiry";
     }

@@ -235,6 +235,44 @@ namespace Refold.Tests
             }
         }
 
+        /// <summary>An app that keeps instance_url from the token response (as
+        /// Salesforce does) gets it in the credentials' metadata after a connect,
+        /// with the API base built from it, and the connection input it was made
+        /// with.</summary>
+        [Test]
+        public static void ConnectionMetadataAndApiBase()
+        {
+            using (var sandbox = new Sandbox())
+            {
+                sandbox.SetConfig(new Dictionary<string, object>
+                {
+                    ["token_response_extra"] = new Dictionary<string, object> { ["instance_url"] = "https://na1.example" },
+                });
+                using (var client = sandbox.Open())
+                {
+                    var browser = new Sandbox.FakeBrowser();
+                    client.UrlOpener = browser.Open;
+                    client.ConnectOAuth("acct", "sandbox-meta",
+                        new OAuthOptions { Connection = new Dictionary<string, object> { ["team"] = "acme" } });
+                    browser.Check();
+
+                    var creds = client.GetCredentials("acct", "sandbox-meta");
+                    Assert.Equal(1, creds.Metadata.Count, "one metadata value");
+                    Assert.Equal("https://na1.example", creds.Metadata["instance_url"], "instance_url");
+                    Assert.Equal("https://na1.example/services", creds.ApiBaseUrl, "the API base");
+                    Assert.Equal(1, creds.Connection.Count, "one connection input");
+                    Assert.Equal("acme", creds.Connection["team"], "the team input");
+                    Assert.Equal(200, sandbox.ApiMe(creds.AccessToken), "the token works");
+
+                    // The sandbox app keeps none of them.
+                    Sandbox.ConnectSandbox(client, "acct");
+                    var plain = client.GetCredentials("acct", "sandbox");
+                    Assert.True(plain.Metadata.Count == 0 && plain.Connection.Count == 0 && plain.ApiBaseUrl == null,
+                        "an app without metadata");
+                }
+            }
+        }
+
         [Test]
         public static void OAuthBeginAndComplete()
         {

@@ -89,6 +89,37 @@ namespace Refold.Tests
         }
 
         [Test]
+        public static void ReadsConnectionInputsMetadataAndTheApiBase()
+        {
+            var plain = Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"at-plain\",\"token_type\":\"Bearer\"," +
+                                          "\"expires_at\":null,\"scopes\":[\"read\"]}");
+            Assert.True(plain.Connection.Count == 0 && plain.Metadata.Count == 0 && plain.ApiBaseUrl == null, "without them");
+
+            var all = Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"at-sf\",\"token_type\":\"Bearer\"," +
+                                        "\"expires_at\":null,\"scopes\":[\"api\"],\"connection\":{\"subdomain\":\"acme\"}," +
+                                        "\"metadata\":{\"instance_url\":\"https://na1.example\",\"realmId\":\"9130\"}," +
+                                        "\"api_base_url\":\"https://na1.example/services\"}");
+            Assert.Equal(1, all.Connection.Count, "connection inputs");
+            Assert.Equal("acme", all.Connection["subdomain"], "the subdomain");
+            Assert.Equal(2, all.Metadata.Count, "metadata");
+            Assert.Equal("https://na1.example", all.Metadata["instance_url"], "instance_url");
+            Assert.Equal("9130", all.Metadata["realmId"], "realmId");
+            Assert.Equal("https://na1.example/services", all.ApiBaseUrl, "the API base");
+            string text = all.ToString();
+            Assert.True(!text.Contains("at-sf") && text.Contains("https://na1.example/services") && text.Contains("realmId=9130") &&
+                        text.Contains("subdomain=acme"), "ToString shows no token, and the metadata: " + text);
+
+            var cc = Credentials.Parse("{\"auth_type\":\"oauth2_cc\",\"access_token\":\"a\",\"token_type\":\"Bearer\"," +
+                                       "\"expires_at\":null,\"scopes\":[],\"metadata\":{\"tenant\":\"t1\"},\"api_base_url\":\"https://t1.example\"}");
+            Assert.Equal("t1", cc.Metadata["tenant"], "client-credentials metadata");
+            Assert.Equal("https://t1.example", cc.ApiBaseUrl, "client-credentials API base");
+            var keys = Credentials.Parse("{\"auth_type\":\"keybased\",\"fields\":{\"api_key\":\"k\"}}");
+            Assert.True(keys.Metadata.Count == 0 && keys.Connection.Count == 0 && keys.ApiBaseUrl == null, "key-based");
+            Assert.Throws<RefoldException>(() => Credentials.Parse("{\"auth_type\":\"oauth2\",\"access_token\":\"a\"," +
+                "\"token_type\":\"Bearer\",\"expires_at\":null,\"scopes\":[],\"metadata\":{\"hub_id\":42}}"), "metadata that is not strings");
+        }
+
+        [Test]
         public static void ReadsClientCredentials()
         {
             var cc = Credentials.Parse("{\"auth_type\":\"oauth2_cc\",\"access_token\":\"at_cc\",\"token_type\":\"Bearer\"," +

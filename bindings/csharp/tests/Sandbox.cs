@@ -71,8 +71,11 @@ namespace Refold.Tests
         }
 
         /// <summary>The sandbox's apps: "sandbox" (OAuth 2.0), "sandbox-keys"
-        /// (key-based, verified at /keys/verify) and "sandbox-cc" (client
-        /// credentials, connected with a client the sandbox knows).</summary>
+        /// (key-based, verified at /keys/verify), "sandbox-cc" (client
+        /// credentials, connected with a client the sandbox knows) and
+        /// "sandbox-meta" (OAuth 2.0 with a connection input, keeping instance_url
+        /// from the token response for its api_base_url, as Salesforce does; the
+        /// sandbox sends it once told to with SetConfig).</summary>
         public List<object> Apps()
         {
             return new List<object>
@@ -120,6 +123,23 @@ namespace Refold.Tests
                         ["scopes"] = new[] { "read" },
                     },
                 },
+                new Dictionary<string, object>
+                {
+                    ["slug"] = "sandbox-meta", ["name"] = "Sandbox with metadata", ["auth_types"] = new[] { Credentials.OAuth2 },
+                    ["connection_fields"] = new List<object>
+                    {
+                        new Dictionary<string, object> { ["name"] = "team", ["label"] = "Team", ["type"] = "text" },
+                    },
+                    ["oauth2"] = new Dictionary<string, object>
+                    {
+                        ["authorization_endpoint"] = BaseUrl + "/oauth/authorize",
+                        ["token_endpoint"] = BaseUrl + "/oauth/token",
+                        ["revocation_endpoint"] = BaseUrl + "/oauth/revoke",
+                        ["scopes"] = new[] { "read" },
+                        ["token_response_metadata"] = new[] { "instance_url" },
+                    },
+                    ["api_base_url"] = "{metadata.instance_url}/services",
+                },
             };
         }
 
@@ -133,6 +153,7 @@ namespace Refold.Tests
                 ["oauth_clients"] = new Dictionary<string, object>
                 {
                     ["sandbox"] = new Dictionary<string, object> { ["client_id"] = ClientId, ["client_secret"] = ClientSecret },
+                    ["sandbox-meta"] = new Dictionary<string, object> { ["client_id"] = ClientId, ["client_secret"] = ClientSecret },
                 },
                 ["oauth"] = new Dictionary<string, object> { ["interactive_timeout_ms"] = 20000 },
             };
@@ -149,6 +170,15 @@ namespace Refold.Tests
             var request = new HttpRequestMessage(HttpMethod.Get, BaseUrl + "/api/me");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using (var response = NoRedirect.SendAsync(request).Result) return (int)response.StatusCode;
+        }
+
+        /// <summary>Changes how the sandbox answers from now on (POST /admin/config,
+        /// docs/devserver.md), such as {"token_response_extra": {...}}.</summary>
+        public void SetConfig(Dictionary<string, object> config)
+        {
+            var body = new StringContent(Json.Serialize(config), System.Text.Encoding.UTF8, "application/json");
+            using (var response = NoRedirect.PostAsync(BaseUrl + "/admin/config", body).Result)
+                Assert.Equal(200, (int)response.StatusCode, "POST /admin/config");
         }
 
         /// <summary>The sandbox's grants (GET /admin/grants), as "client_id

@@ -41,6 +41,18 @@ fn strings(v: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An object of strings as (name, value) pairs; absent or null: none.
+fn string_pairs(v: &Value, name: &str) -> Result<Vec<(String, String)>> {
+    match v.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(members)) => members
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(|| bad(name))?.to_owned())))
+            .collect(),
+        Some(_) => Err(bad(name)),
+    }
+}
+
 fn array<'a>(v: &'a Value, name: &str) -> &'a [Value] {
     v.get(name).and_then(Value::as_array).unwrap_or(&[])
 }
@@ -87,6 +99,18 @@ pub enum Credentials {
         /// A second token of the same grant (Slack's user token), when the
         /// app keeps one.
         user: Option<UserToken>,
+        /// The connection inputs it was made with (the app's
+        /// `connection_fields`, such as a tenant's subdomain), by name; empty
+        /// when the app has none.
+        connection: Vec<(String, String)>,
+        /// Values kept from the provider's answers (the app's
+        /// `token_response_metadata`, `callback_metadata` and
+        /// `after_connect`, such as Salesforce's `instance_url`), by name;
+        /// empty when the app keeps none.
+        metadata: Vec<(String, String)>,
+        /// Where to call the provider's API for this connection (the app's
+        /// `api_base_url`, filled in); `None` when the app declares none.
+        api_base_url: Option<String>,
     },
 }
 
@@ -129,6 +153,8 @@ impl Credentials {
         // What may fail is read before the access token, so that a failure
         // drops no unwiped copy of it (the user token wipes itself).
         let token_type = string(v, "token_type")?;
+        let connection = string_pairs(v, "connection")?;
+        let metadata = string_pairs(v, "metadata")?;
         let user = match v.get("user") {
             None | Some(Value::Null) => None,
             Some(u) => Some(UserToken::from_value(u)?),
@@ -141,6 +167,9 @@ impl Credentials {
             client_id: opt_string(v, "client_id"),
             client_credentials,
             user,
+            connection,
+            metadata,
+            api_base_url: opt_string(v, "api_base_url"),
         })
     }
 
@@ -191,6 +220,34 @@ impl Credentials {
             Credentials::KeyBased { .. } => None,
         }
     }
+
+    /// The connection inputs an OAuth connection was made with, as
+    /// (name, value) pairs; empty for an app without any.
+    pub fn connection(&self) -> &[(String, String)] {
+        match self {
+            Credentials::OAuth2 { connection, .. } => connection,
+            Credentials::KeyBased { .. } => &[],
+        }
+    }
+
+    /// An OAuth connection's metadata (such as Salesforce's
+    /// `instance_url`), as (name, value) pairs; empty for an app that keeps
+    /// none.
+    pub fn metadata(&self) -> &[(String, String)] {
+        match self {
+            Credentials::OAuth2 { metadata, .. } => metadata,
+            Credentials::KeyBased { .. } => &[],
+        }
+    }
+
+    /// Where to call the provider's API for an OAuth connection, when the
+    /// app declares an `api_base_url`.
+    pub fn api_base_url(&self) -> Option<&str> {
+        match self {
+            Credentials::OAuth2 { api_base_url, .. } => api_base_url.as_deref(),
+            Credentials::KeyBased { .. } => None,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -210,6 +267,9 @@ impl fmt::Debug for Credentials {
                 client_id,
                 client_credentials,
                 user,
+                connection,
+                metadata,
+                api_base_url,
                 ..
             } => f
                 .debug_struct("OAuth2")
@@ -219,6 +279,10 @@ impl fmt::Debug for Credentials {
                 .field("scopes", scopes)
                 .field("client_id", client_id)
                 .field("client_credentials", client_credentials)
+                // Not secret: shown as they are.
+                .field("connection", connection)
+                .field("metadata", metadata)
+                .field("api_base_url", api_base_url)
                 .field("user", user)
                 .finish(),
         }
@@ -850,6 +914,80 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn reads_connection_inputs_metadata_and_the_api_base() {
+        let plain = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_plain","token_type":"Bearer","expires_at":null,"scopes":["read"]}"#,
+        )
+        .unwrap();
+        assert!(plain.connection().is_empty() && plain.metadata().is_empty());
+        assert_eq!(plain.api_base_url(), None);
+
+        let all = Credentials::parse(
+            r#"{"auth_type":"oauth2","access_token":"at_sf","token_type":"Bearer","expires_at":null,"scopes":["api"],"connection":{"subdomain":"acme"},"metadata":{"instance_url":"https://na1.example","realmId":"9130"},"api_base_url":"https://na1.example/services"}"#,
+        )
+        .unwrap();
+        let pairs = |p: &[(String, String)]| {
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(all.connection()), ["subdomain=acme"]);
+        assert_eq!(
+            pairs(all.metadata()),
+            ["instance_url=https://na1.example", "realmId=9130"]
+        );
+        assert_eq!(all.api_base_url(), Some("https://na1.example/services"));
+        match &all {
+            Credentials::OAuth2 {
+                connection,
+                metadata,
+                api_base_url,
+                ..
+            } => {
+                assert_eq!(connection.len(), 1);
+                assert_eq!(metadata.len(), 2);
+                assert_eq!(
+                    api_base_url.as_deref(),
+                    Some("https://na1.example/services")
+                );
+            }
+            Credentials::KeyBased { .. } => panic!("not OAuth"),
+        }
+        let text = format!("{all:?}");
+        assert!(!text.contains("at_sf"), "{text}");
+        assert!(
+            text.contains("https://na1.example/services")
+                && text.contains("9130")
+                && text.contains("acme"),
+            "{text}"
+        );
+
+        let cc = Credentials::parse(
+            r#"{"auth_type":"oauth2_cc","access_token":"a","token_type":"Bearer","expires_at":null,"scopes":[],"metadata":{"tenant":"t1"},"api_base_url":"https://t1.example","connection":null}"#,
+        )
+        .unwrap();
+        assert_eq!(pairs(cc.metadata()), ["tenant=t1"]);
+        assert_eq!(cc.api_base_url(), Some("https://t1.example"));
+        assert!(cc.connection().is_empty());
+
+        let keys =
+            Credentials::parse(r#"{"auth_type":"keybased","fields":{"api_key":"k"}}"#).unwrap();
+        assert!(keys.metadata().is_empty() && keys.connection().is_empty());
+        assert_eq!(keys.api_base_url(), None);
+
+        for bad in [
+            r#""metadata":"x""#,
+            r#""metadata":{"hub_id":42}"#,
+            r#""connection":["acme"]"#,
+        ] {
+            let text = format!(
+                r#"{{"auth_type":"oauth2","access_token":"a","token_type":"Bearer","expires_at":null,"scopes":[],{bad}}}"#
+            );
+            assert!(Credentials::parse(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

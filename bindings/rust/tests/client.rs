@@ -302,6 +302,55 @@ fn client_credentials() {
     assert_eq!(sandbox.api_me(token), 401, "disconnect revokes the token");
 }
 
+/// An app that keeps instance_url from the token response (as Salesforce
+/// does) gets it in the credentials' metadata after a connect, with the API
+/// base built from it, and the connection input it was made with.
+#[test]
+fn connection_metadata_and_api_base() {
+    let sandbox = Sandbox::start();
+    sandbox.set_config(&Value::object([(
+        "token_response_extra",
+        Value::object([("instance_url", "https://na1.example".into())]),
+    )]));
+    let client = sandbox.open();
+    let rx = browser_opener(&client);
+    let team = OAuthOptions {
+        connection: vec![("team".into(), "acme".into())],
+        ..Default::default()
+    };
+    client
+        .connect_oauth_with("acct", "sandbox-meta", Some(&team))
+        .unwrap();
+    assert_eq!(rx.recv().unwrap(), 200);
+
+    let creds = client.credentials("acct", "sandbox-meta").unwrap();
+    let instance_url = ("instance_url".to_owned(), "https://na1.example".to_owned());
+    assert_eq!(creds.metadata(), [instance_url]);
+    assert_eq!(creds.api_base_url(), Some("https://na1.example/services"));
+    assert_eq!(creds.connection(), [("team".to_owned(), "acme".to_owned())]);
+    match &creds {
+        Credentials::OAuth2 {
+            metadata,
+            api_base_url,
+            ..
+        } => {
+            assert_eq!(metadata.len(), 1);
+            assert_eq!(
+                api_base_url.as_deref(),
+                Some("https://na1.example/services")
+            );
+        }
+        other => panic!("not OAuth credentials: {other:?}"),
+    }
+    assert_eq!(sandbox.api_me(creds.access_token().unwrap()), 200);
+
+    // The sandbox app keeps none of them.
+    connect_sandbox(&client, "acct");
+    let plain = client.credentials("acct", "sandbox").unwrap();
+    assert!(plain.metadata().is_empty() && plain.connection().is_empty());
+    assert_eq!(plain.api_base_url(), None);
+}
+
 #[test]
 fn oauth_begin_and_complete() {
     let sandbox = Sandbox::start();

@@ -72,8 +72,11 @@ impl Sandbox {
     }
 
     /// The catalog of the sandbox's apps: "sandbox" (OAuth 2.0),
-    /// "sandbox-keys" (key-based, verified at /keys/verify) and "sandbox-cc"
-    /// (client credentials, connected with a client the sandbox knows).
+    /// "sandbox-keys" (key-based, verified at /keys/verify), "sandbox-cc"
+    /// (client credentials, connected with a client the sandbox knows) and
+    /// "sandbox-meta" (OAuth 2.0 with a connection input, keeping
+    /// instance_url from the token response for its api_base_url, as
+    /// Salesforce does; the sandbox sends it once told to with `set_config`).
     pub fn apps(&self) -> Value {
         let b = &self.base_url;
         Value::array([
@@ -142,6 +145,33 @@ impl Sandbox {
                     ]),
                 ),
             ]),
+            Value::object([
+                ("slug", "sandbox-meta".into()),
+                ("name", "Sandbox with metadata".into()),
+                ("auth_types", vec!["oauth2"].into()),
+                (
+                    "connection_fields",
+                    Value::array([Value::object([
+                        ("name", "team".into()),
+                        ("label", "Team".into()),
+                        ("type", "text".into()),
+                    ])]),
+                ),
+                (
+                    "oauth2",
+                    Value::object([
+                        (
+                            "authorization_endpoint",
+                            format!("{b}/oauth/authorize").into(),
+                        ),
+                        ("token_endpoint", format!("{b}/oauth/token").into()),
+                        ("revocation_endpoint", format!("{b}/oauth/revoke").into()),
+                        ("scopes", vec!["read"].into()),
+                        ("token_response_metadata", vec!["instance_url"].into()),
+                    ]),
+                ),
+                ("api_base_url", "{metadata.instance_url}/services".into()),
+            ]),
         ])
     }
 
@@ -153,13 +183,15 @@ impl Sandbox {
             ("catalog", self.apps()),
             (
                 "oauth_clients",
-                Value::object([(
-                    "sandbox",
-                    Value::object([
-                        ("client_id", CLIENT_ID.into()),
-                        ("client_secret", CLIENT_SECRET.into()),
-                    ]),
-                )]),
+                Value::object(["sandbox", "sandbox-meta"].map(|app| {
+                    (
+                        app,
+                        Value::object([
+                            ("client_id", CLIENT_ID.into()),
+                            ("client_secret", CLIENT_SECRET.into()),
+                        ]),
+                    )
+                })),
             ),
             (
                 "oauth",
@@ -176,6 +208,16 @@ impl Sandbox {
     /// GET /api/me with a token: its status.
     pub fn api_me(&self, token: &str) -> u16 {
         http_get(&format!("{}/api/me", self.base_url), Some(token)).0
+    }
+
+    /// Changes how the sandbox answers from now on (POST /admin/config,
+    /// docs/devserver.md), such as `{"token_response_extra": {...}}`.
+    pub fn set_config(&self, config: &Value) {
+        let (status, body) = http_post_json(
+            &format!("{}/admin/config", self.base_url),
+            &config.to_string(),
+        );
+        assert_eq!(status, 200, "POST /admin/config: {body}");
     }
 
     /// The sandbox's grants (GET /admin/grants), as (client_id, revoked).
@@ -232,6 +274,21 @@ pub fn random_key() -> String {
 
 /// A plain-HTTP GET to a loopback URL: (status, Location header, body).
 pub fn http_get(url: &str, bearer: Option<&str>) -> (u16, Option<String>, String) {
+    http_request("GET", url, bearer, None)
+}
+
+/// A plain-HTTP POST of a JSON body to a loopback URL: (status, body).
+pub fn http_post_json(url: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = http_request("POST", url, None, Some(body));
+    (status, body)
+}
+
+fn http_request(
+    method: &str,
+    url: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Option<String>, String) {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
@@ -242,9 +299,18 @@ pub fn http_get(url: &str, bearer: Option<&str>) -> (u16, Option<String>, String
     let auth = bearer
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    let content = body
+        .map(|b| {
+            format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            )
+        })
+        .unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}{content}Connection: close\r\n\r\n{}",
+        body.unwrap_or("")
     )
     .unwrap();
     let mut response = String::new();
