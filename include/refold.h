@@ -346,8 +346,9 @@ REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *accoun
  * "auth_type" may be left out: "fields" makes it keybased, else the app's
  * OAuth kind (oauth2_cc for a client-credentials app, else oauth2).
  * "client" is the customer's own OAuth client the connection was made
- * with (as refold_oauth_begin's option): its refreshes and revocation use
- * it, and its secret is sealed with the connection. A client-credentials
+ * with (as refold_oauth_begin's option, but both "client_id" and
+ * "client_secret" are required): its refreshes and revocation use it, and
+ * its secret is sealed with the connection. A client-credentials
  * import needs its client ("client_id" and "client_secret", or config
  * oauth_clients.<app>); its "access_token" is optional: without one, a
  * token is fetched now, as refold_connect does (which also runs the app's
@@ -361,8 +362,9 @@ REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *accoun
  * "connection" the app's connection_fields, checked
  * as refold_oauth_begin checks them; the api_base_url is built from them.
  * Key-based "fields" are checked, and verified with the provider, as
- * refold_connect does. An access token already expired is accepted only
- * with a refresh token still valid (the first read refreshes it), and a
+ * refold_connect does. An oauth2 access token already expired is accepted
+ * only with a refresh token still valid (the first read refreshes it; a
+ * client-credentials one is always accepted, as a new one can be had), and a
  * refresh token only with a client (its own "client", or config
  * oauth_clients.<app>): nothing is stored that could never be used.
  * Errors name the member, never a value.
@@ -423,8 +425,9 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  * "connection" (the inputs the connection was made with, such as a
  * tenant's subdomain), "metadata" (strings kept from the provider's token response and
  * authorization callback, such as Salesforce's instance_url or QuickBooks'
- * realmId) and "api_base_url" (where to call the provider's API for this
- * connection) appear when the app declares them (docs/catalog.md).
+ * realmId, or looked up after connecting, such as Jira's cloudId) and
+ * "api_base_url" (where to call the provider's API for this connection)
+ * appear when the app declares them (docs/catalog.md).
  * The refresh token is never returned. When an account has both auth types
  * of an app connected, the most recently updated one is returned.
  * Release *json_out with refold_free().
@@ -433,7 +436,9 @@ REFOLD_EXTERN int refold_delete_account(refold_client *client, const char *accou
  * inside the refresh-ahead window (config refresh_ahead_ms) the call still
  * returns it at once and makes sure one refresh is under way in the
  * background (stale-while-revalidate); later calls get the new token when
- * it is saved. An expired token is never returned: callers wait for the
+ * it is saved. An expired token is never returned (the "user" token aside:
+ * it is refreshed with the main one, and kept as it was when its refresh
+ * fails for a passing reason): callers wait for the
  * one refresh in flight, whether this process or another one sharing the
  * store sends it (a lease on the row), and that refresh starts at once,
  * ahead of background work.
@@ -601,7 +606,8 @@ REFOLD_EXTERN int refold_ack_events(refold_client *client, const char *consumer,
  * lists in extra_authorize_params) and "connection" (an object of the
  * inputs the app declares in connection_fields, such as {"subdomain":
  * "acme"}, checked like key-based fields; a value that goes into a host
- * name must be one DNS label). The inputs stay with the connection and
+ * name must be one DNS label, or for a host input (a field with
+ * host_suffixes) a host name within those domains). The inputs stay with the connection and
  * fill the app's URLs for its code exchange, refreshes and revocation; a
  * host they choose is reached only at public addresses (docs/catalog.md).
  * "client": {"client_id", "client_secret"} is the customer's own OAuth

@@ -97,6 +97,10 @@ Field parse_field(const bj::value& v, const std::string& where) {
     if (!is_host_name(d) || text::lower(d) != d || (d.find('.') == std::string::npos && d != "localhost"))
       fr.bad("host_suffixes", "has '" + d + "', which is not a lower-case domain of at least two labels (or "
                               "localhost)");
+  // URLs are checked with the first suffix: https for a real domain, http
+  // allowed for localhost. The two do not mix in one field.
+  if (std::count(f.host_suffixes.begin(), f.host_suffixes.end(), "localhost") > 0 && f.host_suffixes.size() > 1)
+    fr.bad("host_suffixes", "may not mix localhost with other domains");
   if (f.type == FieldType::select) {
     const bj::array* opts = fr.array("options", true);
     if (opts->empty()) fr.bad("options", "must not be empty");
@@ -230,6 +234,12 @@ Revocation parse_revocation(const bj::object& o, const std::string& where, const
 // Metadata is stored and listed in clear: a path or name whose last part
 // reads like a token or a secret is refused.
 bool names_secret(std::string_view path) {
+  // An array index names nothing: "tokens.0" is judged by "tokens".
+  auto is_index = [](std::string_view seg) {
+    return !seg.empty() && std::all_of(seg.begin(), seg.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  while (path.find('.') != std::string_view::npos && is_index(path.substr(path.rfind('.') + 1)))
+    path = path.substr(0, path.rfind('.'));
   std::string last(path.substr(path.rfind('.') + 1));
   std::transform(last.begin(), last.end(), last.begin(), [](unsigned char c) { return std::tolower(c); });
   for (std::string_view secret : {"token", "secret", "password", "key"})

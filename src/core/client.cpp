@@ -269,11 +269,11 @@ void Client::save_keybased(const std::string& account, const catalog::App& app, 
 
 void Client::save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
                              std::optional<Millis> expires_at, bool has_refresh_token,
-                             const std::string& config) {
+                             const std::string& config, std::optional<Millis> renew_by) {
   Millis now = clock_.now();
   store::UpsertResult r = store_->upsert(
       id, vault_->sealer(id, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size())),
-      now, expires_at, lifecycle_->schedule(now, expires_at, has_refresh_token), config);
+      now, expires_at, lifecycle_->schedule(now, renew_by ? renew_by : expires_at, has_refresh_token), config);
   lifecycle_->changed(id.account, id.app);
   events_.emit({Event(r.created ? "connection.created" : "connection.reauthenticated", id.account,
                       id.app, id.auth_type, now)});

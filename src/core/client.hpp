@@ -127,10 +127,11 @@ class Client {
   void save_tokens(const oauth::Completed& done);
   void verify_keys(const catalog::App& app, const boost::json::object& fields);
   // Saves a connect's sealed record and non-secret config (JSON), emits
-  // created or reauthenticated.
+  // created or reauthenticated. `renew_by`, when given, schedules the first
+  // refresh instead of `expires_at` (a user token that lapses sooner).
   void save_connection(const store::ConnectionId& id, const crypto::SecretString& plain,
                        std::optional<Millis> expires_at, bool has_refresh_token,
-                       const std::string& config = "{}");
+                       const std::string& config = "{}", std::optional<Millis> renew_by = std::nullopt);
   // Revokes what a removed connection held (best effort); nullopt when
   // there was nothing to revoke at.
   std::optional<bool> revoke(const store::ConnectionWithSecret& removed);

@@ -213,7 +213,7 @@ void Client::import_connection(const std::string& account, const std::string& sl
                           "connection's own 'client' (client_id, client_secret), or add oauth_clients." + slug +
                           " to the config");
   finish_imported(app, t);
-  save_connection({account, slug, "oauth2"}, oauth_record(t), oauth::renew_by(t), t.refresh_token.has_value(),
+  save_connection({account, slug, "oauth2"}, oauth_record(t), t.expires_at, t.refresh_token.has_value(),
                   connection_config(t));
 }
 

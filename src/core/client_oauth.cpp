@@ -68,8 +68,8 @@ std::string Client::oauth_begin(const std::string& account, const std::string& a
 
 void Client::save_tokens(const oauth::Completed& done) {
   crypto::SecretString plain = oauth_record(done.tokens);
-  save_connection({done.account, done.app, "oauth2"}, plain, oauth::renew_by(done.tokens),
-                  done.tokens.refresh_token.has_value(), connection_config(done.tokens));
+  save_connection({done.account, done.app, "oauth2"}, plain, done.tokens.expires_at,
+                  done.tokens.refresh_token.has_value(), connection_config(done.tokens), oauth::renew_by(done.tokens));
 }
 
 std::optional<bool> Client::revoke(const store::ConnectionWithSecret& row) {
@@ -207,8 +207,15 @@ void Client::fetch_and_save_cc(const std::string& account, const catalog::App& a
   for (auto& m : base.metadata)
     if (std::none_of(t.metadata.begin(), t.metadata.end(), [&](const auto& have) { return have.first == m.first; }))
       t.metadata.push_back(std::move(m));
-  oauth::run_after_connect(http(), app, t);
-  oauth::finish_metadata(app, t, nullptr);
+  try {
+    oauth::run_after_connect(http(), app, t);
+    oauth::finish_metadata(app, t, nullptr);
+  } catch (const Error&) {
+    // The provider granted a token that will not be stored: hand it back
+    // (best effort, as a disconnect does) before failing.
+    oauth::revoke_tokens(http(), app, reg, t);
+    throw;
+  }
   save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,
                   connection_config(t));
 }

@@ -69,6 +69,11 @@ HttpResponse Router::handle(const HttpRequest& req) {
     return post ? counted("token", req, [&] { return token(req); }) : method_not_allowed("POST");
   if (path == "/oauth/revoke")
     return post ? counted("revoke", req, [&] { return revoke(req); }) : method_not_allowed("POST");
+  if (path == "/api/auth.revoke")
+    return post ? counted("revoke", req, [&] { return revoke_bearer(req); }) : method_not_allowed("POST");
+  if (path.starts_with("/oauth/refresh-tokens/"))
+    return req.method == "DELETE" ? counted("revoke", req, [&] { return delete_refresh_token(req); })
+                                  : method_not_allowed("DELETE");
   if (path == "/api/me")
     return get ? counted("me", req, [&] { return me(req); }) : method_not_allowed("GET");
   if (path == "/api/resources")

@@ -54,6 +54,11 @@ class Router {
   HttpResponse token(const HttpRequest& request);
   HttpResponse token_grant(const HttpRequest& request);
   HttpResponse revoke(const HttpRequest& request);
+  // Revocations that are not RFC 7009, for apps' request templates:
+  // Slack's auth.revoke (the access token as a Bearer, answered with "ok")
+  // and HubSpot's DELETE of the refresh token in the path.
+  HttpResponse revoke_bearer(const HttpRequest& request);
+  HttpResponse delete_refresh_token(const HttpRequest& request);
 
   // admin_handlers.cpp
   HttpResponse admin(const HttpRequest& request);

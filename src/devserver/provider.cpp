@@ -351,6 +351,16 @@ bool Provider::revoke_grant_of(std::string_view refresh_token, const std::string
   return true;
 }
 
+bool Provider::revoke_grant_of_access(std::string_view access_token, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto it = access_tokens_.find(access_token);
+  if (it == access_tokens_.end() || it->second.revoked || Clock::now() >= it->second.expires_at) return false;
+  auto g = grants_.find(it->second.grant_id);
+  if (g == grants_.end() || g->second.summary.revoked) return false;
+  revoke_grant(g->second, reason);
+  return true;
+}
+
 bool Provider::revoke_grant_id(std::uint64_t id, const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto g = grants_.find(id);

@@ -171,6 +171,9 @@ class Provider {
   TokenQuirks token_quirks() const;
   void set_token_quirks(TokenQuirks quirks);
   bool revoke_grant_of(std::string_view refresh_token, const std::string& reason);
+  // Revokes the grant of a valid access token (Slack's auth.revoke); false
+  // for a token unknown, expired, revoked or of a revoked grant.
+  bool revoke_grant_of_access(std::string_view access_token, const std::string& reason);
   bool revoke_grant_id(std::uint64_t id, const std::string& reason);
   std::size_t revoke_all(const std::string& reason);
   std::vector<GrantSummary> grants() const;

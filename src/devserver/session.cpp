@@ -53,11 +53,15 @@ HttpRequest convert(http::request<http::string_body>&& req) {
 }
 
 // Method and path only: queries carry codes and state, headers carry
-// credentials, bodies carry secrets. Control characters are replaced so a
-// crafted path cannot forge log lines.
+// credentials, bodies carry secrets; so does the path of a refresh-token
+// DELETE, which is cut before the token. Control characters are replaced
+// so a crafted path cannot forge log lines.
 void log_request(const HttpRequest& req) {
+  constexpr std::string_view kTokenPath = "/oauth/refresh-tokens/";
   std::string line = "refold-devserver: " + req.method + " ";
-  for (char c : req.path.substr(0, 200))
+  const std::string path =
+      req.path.starts_with(kTokenPath) ? std::string(kTokenPath) + "[redacted]" : req.path.substr(0, 200);
+  for (char c : path)
     line.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -258,4 +258,22 @@ HttpResponse Router::revoke(const HttpRequest& req) {
   return r;
 }
 
+HttpResponse Router::revoke_bearer(const HttpRequest& req) {
+  auto token = bearer_token(req);
+  // Slack answers 200 either way; "ok" says whether a token was revoked.
+  if (!token || !provider_.revoke_grant_of_access(*token, "revoked with its access token"))
+    return json_response(200, json::object{{"ok", false}, {"error", "invalid_auth"}});
+  return json_response(200, json::object{{"ok", true}, {"revoked", true}});
+}
+
+HttpResponse Router::delete_refresh_token(const HttpRequest& req) {
+  auto token = percent_decode(std::string_view(req.path).substr(std::string_view("/oauth/refresh-tokens/").size()),
+                              false);
+  if (!token || token->empty() || !provider_.revoke_grant_of(*token, "its refresh token was deleted"))
+    return json_response(404, json::object{{"status", "error"}, {"message", "refresh token not found"}});
+  HttpResponse r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace refold::devserver

@@ -43,16 +43,29 @@ void run_after_connect(http::HttpClient& http, const catalog::App& app, TokenSet
   if (!app.oauth2 || !app.oauth2->after_connect) return;
   const catalog::AfterConnect& def = *app.oauth2->after_connect;
   const std::string who = "app '" + app.slug + "': the after_connect request";
-  auto value = [&](std::string_view name) { return placeholder_value(t, name); };
+  // Every value the request names must be there: a missing one would
+  // send it elsewhere, or without what the provider needs.
+  std::string missing;
+  auto value = [&](std::string_view name) {
+    auto v = placeholder_value(t, name);
+    if ((!v || v->empty()) && missing.empty()) missing = name;
+    return v;
+  };
   http::Request req;
   req.method = def.method;
-  catalog::FilledUrl u = catalog::fill_url(def.url, value);
+  catalog::FilledUrl u;
+  try {
+    u = catalog::fill_url(def.url, value);
+    for (const auto& [name, tmpl] : def.headers)
+      req.headers.push_back({name, catalog::fill_template(tmpl, value, false)});
+  } catch (const Error&) {
+    if (missing.empty()) fail(REFOLD_EPROVIDER, who + " cannot be made: a value in its host is not a host name");
+  }
+  if (!missing.empty()) fail(REFOLD_EPROVIDER, who + " needs '" + missing + "', which the connection lacks");
   req.url = std::move(u.url);
   req.public_only = u.public_only;
   req.cancel = cancel;
   req.timeout = std::chrono::milliseconds(10000);
-  for (const auto& [name, tmpl] : def.headers)
-    req.headers.push_back({name, catalog::fill_template(tmpl, value, false)});
   crypto::SecretString bearer("Bearer ");
   bearer += t.access_token.view();
   req.headers.push_back({"Authorization", std::move(bearer)});

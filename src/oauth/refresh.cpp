@@ -65,6 +65,9 @@ struct Exchange {
   // Whether sending it twice is harmless (a rotated refresh token sent
   // twice is a replay: the grant is revoked).
   bool idempotent = false;
+  // Shorter than the HTTP client's total timeout, for a request made while
+  // the connection's lease is already partly spent.
+  std::optional<std::chrono::milliseconds> timeout = std::nullopt;
 };
 
 // Sends `form` to the app's token endpoint as `reg` and sorts the outcome.
@@ -87,6 +90,7 @@ RefreshResult exchange(http::HttpClient& http, const catalog::App& app, const Cl
   set_token_body(req, form, def);
   req.cancel = cancel;
   req.idempotent = x.idempotent;
+  if (x.timeout) req.timeout = *x.timeout;
   if (reg.client_secret) secrets.push_back(*reg.client_secret);
 
   http::Response resp;
@@ -159,12 +163,27 @@ RefreshResult refresh(http::HttpClient& http, const catalog::App& app, const Cli
   // Refreshed now when it would lapse before the main token is next due.
   if (!user.refresh_token || !user.expires_at || (r.tokens.expires_at && *user.expires_at > *r.tokens.expires_at))
     return r;
+  // The main refresh token may have rotated: from here on, whatever happens
+  // to the user token, `r` is returned for the lifecycle to save. The
+  // request gets less time than the first, so that both fit in the
+  // connection's lease (the HTTP timeout plus 15 s).
   http::Params uform{{"grant_type", "refresh_token"}, {"refresh_token", *user.refresh_token}};
   for (const auto& [k, v] : app.oauth2->refresh_params) uform.emplace_back(k, v);
-  RefreshResult u = exchange(http, app, reg, std::move(uform),
-                             Exchange{"app '" + app.slug + "': refreshing the user token"}, {*user.refresh_token},
-                             user.scopes, now, cancel, stored);
-  if (u.failure == RefreshFailure::grant) return u;
+  Exchange ux{"app '" + app.slug + "': refreshing the user token"};
+  ux.timeout = std::chrono::milliseconds(10000);
+  RefreshResult u;
+  try {
+    u = exchange(http, app, reg, std::move(uform), ux, {*user.refresh_token}, user.scopes, now, cancel, stored);
+  } catch (const Error& e) {
+    if (e.code() != REFOLD_ECANCELLED) throw;
+    u = failure(RefreshFailure::transient, "cancelled", REFOLD_ECANCELLED, ux.who + " was cancelled");
+  }
+  if (u.failure == RefreshFailure::grant) {
+    // The user took their own authorization back (the bot's stands): the
+    // connection goes on with its main token, without a user token.
+    r.tokens.user.reset();
+    return r;
+  }
   if (u.failure != RefreshFailure::none) {
     ++user.failures;
     r.user_token_kept = true;

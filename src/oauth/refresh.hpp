@@ -47,10 +47,12 @@ struct RefreshResult {
 // Sends a refresh_token grant for `app` and classifies the outcome. When
 // `stored` holds a user token (TokenSet::user) with a refresh token that
 // expires no later than the new main token, it is refreshed too, with a
-// second request, once the first has succeeded: a grant failure there
-// fails the whole refresh as a grant failure; a passing one keeps the old
-// user token (RefreshResult::user_token_kept). A user token the answer does
-// not replace is carried over from `stored`. Never
+// second request, once the first has succeeded, with at most 10 s: a grant
+// failure there drops the user token (the main one stands); any other
+// failure, cancellation included, keeps the old user token
+// (RefreshResult::user_token_kept). Either way the new main tokens are
+// returned, to be saved. A user token the answer does not replace is
+// carried over from `stored`. Never
 // throws for what the provider or the network did; throws only for
 // cancellation (REFOLD_ECANCELLED, when `*cancel` became true). `scopes` are
 // the stored scopes (kept unless the response names others). `stored` is

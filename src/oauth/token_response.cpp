@@ -120,7 +120,8 @@ std::vector<std::string> scopes_of(const bj::object& o, std::string_view separat
 
 std::optional<Millis> renew_by(const TokenSet& t) {
   std::optional<Millis> at = t.expires_at;
-  if (t.user && t.user->refresh_token && t.user->expires_at && (!at || *t.user->expires_at < *at))
+  // Only a refresh of the main token renews the user token too.
+  if (t.refresh_token && t.user && t.user->refresh_token && t.user->expires_at && (!at || *t.user->expires_at < *at))
     at = t.user->expires_at;
   return at;
 }

@@ -58,8 +58,9 @@ struct TokenSet {
 };
 
 // When the connection must next be renewed: its access token's expiry, or
-// the user token's when that one expires sooner and can be refreshed.
-// Absent: nothing expires.
+// the user token's when that one expires sooner and both can be refreshed.
+// Absent: nothing expires. The connection's expires_at stays the access
+// token's; this only schedules the refresh.
 std::optional<Millis> renew_by(const TokenSet& t);
 
 // The value standing for "{connection.<name>}" or "{metadata.<name>}" in an

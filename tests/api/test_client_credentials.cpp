@@ -291,3 +291,17 @@ TEST_CASE("client credentials: a bad import names what is wrong and stores nothi
   CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
   CHECK(f.types().empty());
 }
+
+TEST_CASE("client credentials: a failed after_connect lookup stores nothing and revokes the token") {
+  Lifecycle f({"--auto-approve", "--access-token-ttl", "600"});
+  add_cc_app(f, false, bj::object{{"after_connect", bj::object{{"url", f.server.base_url() + "/api/resources"},
+                                                               {"metadata", bj::object{{"site", "0.id"}}}}}});
+  f.server.admin_post("/admin/fail", R"({"endpoint": "resources", "mode": "500"})");
+  CHECK(refold_connect(f.client.get(), "acct", "sandbox-cc", own_client().c_str()) == REFOLD_EPROVIDER);
+  CHECK(last_error().find("after_connect") != std::string::npos);
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+  CHECK(f.types().empty());
+  // The token fetched is handed back (RFC 7009: the sandbox revokes that
+  // token; a client-credentials grant has no refresh token).
+  CHECK(f.count("revoke") == 1);
+}

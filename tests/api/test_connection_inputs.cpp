@@ -261,6 +261,9 @@ TEST_CASE("connection inputs: host inputs are checked in the catalog") {
                      {"options", bj::array{bj::object{{"name", "a"}, {"value", "a.auth0.com"}}}},
                      {"host_suffixes", bj::array{"auth0.com"}}},
           "https://{connection.domain}/t", "applies only to text fields");
+  refused(bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                     {"host_suffixes", bj::array{"localhost", "auth0.com"}}},
+          "https://{connection.domain}/t", "may not mix localhost");
   refused(bj::object{{"name", "subdomain"}, {"label", "Subdomain"}, {"type", "text"}},
           "https://{connection.subdomain}/oauth/token", "whole label");
 }

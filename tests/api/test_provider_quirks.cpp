@@ -219,9 +219,53 @@ TEST_CASE("after_connect: catalog entries are checked, by app and key") {
   refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", bj::object{{"refresh_token", "0.x"}}}},
           "secret");
   refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", bj::object{{"site", "0.api_key"}}}}, "secret");
+  refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", bj::object{{"site", "access_token.0"}}}},
+          "secret");
   refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", bj::object{{"site", 3}}}}, "'site'");
   refused(bj::object{{"url", "https://api.example.com/r"}, {"headers", bj::object{{"Authorization", "x"}}},
                      {"metadata", ids}},
           "Authorization");
   refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", ids}, {"body", "x"}}, "'body'");
+}
+
+TEST_CASE("provider quirks: revocation requests as Slack and HubSpot declare them") {
+  Lifecycle f;
+  const std::string base = f.server.base_url();
+  SUBCASE("Slack's auth.revoke: each token as a Bearer, confirmed by \"ok\"") {
+    sandbox_config(f, R"({"errors_with_200": true, "user_tokens": true})");
+    f.reopen_with_sandbox([&](bj::object& app) {
+      bj::object& oauth2 = app.at("oauth2").as_object();
+      oauth2.erase("revocation_endpoint");
+      oauth2["revocation"] = bj::object{{"url", base + "/api/auth.revoke"}, {"client_auth", "bearer"}};
+      oauth2["user_token_path"] = "authed_user";
+    });
+    f.connect();
+    REQUIRE_MESSAGE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+    CHECK(f.count("revoke") == 2);  // the bot token and the user token
+    for (const auto& g : sandbox_grants(f)) CHECK(g.at("revoked") == true);
+    CHECK(f.last_event("connection.deleted").at("revoked") == true);
+
+    // The user removed the app meanwhile: Slack answers "ok": false, so the
+    // disconnect does not claim a revocation.
+    f.connect();
+    f.server.admin_post("/admin/grants/revoke", R"({"all": true})");
+    REQUIRE_MESSAGE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+    CHECK(f.last_event("connection.deleted").at("revoked") == false);
+  }
+  SUBCASE("HubSpot's DELETE of the refresh token, named in the path") {
+    f.reopen_with_sandbox([&](bj::object& app) {
+      bj::object& oauth2 = app.at("oauth2").as_object();
+      oauth2.erase("revocation_endpoint");
+      oauth2["revocation"] = bj::object{{"method", "DELETE"},
+                                        {"token", "refresh_token"},
+                                        {"url", base + "/oauth/refresh-tokens/{refresh_token}"}};
+    });
+    f.connect();
+    const std::string token = f.token_ok();
+    REQUIRE_MESSAGE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK, last_error());
+    CHECK(f.count("revoke") == 1);
+    CHECK(sandbox_grants(f).at(0).at("revoked") == true);
+    CHECK(f.last_event("connection.deleted").at("revoked") == true);
+    CHECK(f.me(token) == 401);
+  }
 }

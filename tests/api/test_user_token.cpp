@@ -104,24 +104,27 @@ TEST_CASE("user token: a passing failure keeps the old one and saves the rotated
   CHECK(f.status() == "active/");
 }
 
-TEST_CASE("user token: a refused one makes the connection need its user") {
+TEST_CASE("user token: a refused one is dropped, and the connection goes on with its main token") {
   Lifecycle f;
   two_token_app(f);
   f.connect();
   const std::string user_token = str_at(credentials(f).at("user").as_object(), "access_token");
-  // The user's grant is revoked at the provider (the user removed the
-  // app's access), the main one is not.
+  // The user's grant is revoked at the provider (the user took back their
+  // own authorization), the main one is not.
   std::uint64_t user_grant = 0;
   for (const auto& g : sandbox_grants(f)) user_grant = std::max(user_grant, g.at("id").to_number<std::uint64_t>());
   f.server.admin_post("/admin/grants/revoke", "{\"grant_id\": " + std::to_string(user_grant) + "}");
   CHECK(f.me(user_token) == 401);
   f.clock.ms = f.expires_at() + 1000;
-  int rc = 0;
-  f.token(rc);
-  CHECK(rc == REFOLD_EREAUTH);
-  CHECK(f.status() == "reauth_required/invalid_grant");
-  CHECK(last_error().find("user token") != std::string::npos);
-  CHECK(f.count_type("connection.expired") == 1);
+  const std::string main_token = f.token_ok();
+  CHECK(f.count("token_refresh") == 2);
+  CHECK(f.me(main_token) == 200);
+  CHECK(f.status() == "active/");
+  CHECK_FALSE(credentials(f).contains("user"));
+  // The rotated main refresh token was saved: the next refresh works.
+  f.clock.ms = f.expires_at() + 1000;
+  CHECK(f.token_ok() != main_token);
+  CHECK(f.count("token_refresh") == 3);
 }
 
 TEST_CASE("user token: an app without user_token_path ignores one, and a non-expiring one is never refreshed") {

@@ -153,3 +153,24 @@ TEST_CASE("failure injection: after lets the first requests through") {
   CHECK(api_me(server, t.access).status == 200);
   CHECK(server.post_json("/admin/fail", R"({"endpoint":"me","mode":"500","after":-1})").status == 400);
 }
+
+TEST_CASE("revocations that are not RFC 7009: Slack's auth.revoke and HubSpot's DELETE") {
+  DevServer server({"--auto-approve"});
+  Tokens t = obtain_tokens(server);
+  Request revoke{"POST", "/api/auth.revoke", {{"Authorization", "Bearer " + t.access}}, ""};
+  Response ok = send(server.port(), revoke);
+  CHECK(ok.status == 200);
+  CHECK(ok.json().at("ok") == true);
+  CHECK(api_me(server, t.access).status == 401);
+  Response again = send(server.port(), revoke);
+  CHECK(again.status == 200);
+  CHECK(again.json().at("ok") == false);
+
+  Tokens u = obtain_tokens(server);
+  Response gone = send(server.port(), Request{"DELETE", "/oauth/refresh-tokens/" + u.refresh, {}, ""});
+  CHECK(gone.status == 204);
+  CHECK(refresh(server, u.refresh).status == 400);
+  CHECK(send(server.port(), Request{"DELETE", "/oauth/refresh-tokens/nope", {}, ""}).status == 404);
+  CHECK(send(server.port(), Request{"GET", "/oauth/refresh-tokens/x", {}, ""}).status == 405);
+  CHECK(server.get("/admin/counters").json().at("revoke").to_number<int>() == 4);
+}

@@ -241,8 +241,8 @@ Credentials Lifecycle::refresh_leader(const std::string& account, const std::str
         const std::optional<Millis> main_due = schedule(done_at, t.expires_at, true);
         saved.next_refresh_at = main_due ? std::min(*main_due, retry) : retry;
       } else {
-        saved.expires_at = oauth::renew_by(t);
-        saved.next_refresh_at = schedule(done_at, saved.expires_at, true);
+        saved.expires_at = t.expires_at;
+        saved.next_refresh_at = schedule(done_at, oauth::renew_by(t), true);
       }
       saved.forced = forced.has_value();
       saved.config = connection_config(t);
