@@ -224,6 +224,7 @@ void Client::import_cc(const std::string& account, const catalog::App& app, cons
   oauth::TokenSet t;
   const bj::object* inputs = r.object("connection");
   t.connection = oauth::input_strings(app.check_connection(inputs ? *inputs : bj::object()));
+  oauth::require_inputs(app, t);
   t.metadata = metadata_member(o, app);
   oauth::ClientRegistration own;
   const oauth::ClientRegistration* reg = own_or_registered(app, o, r, own, t);

@@ -158,6 +158,7 @@ void Client::connect_client_credentials(const std::string& account, const catalo
   oauth::TokenSet base;
   const bj::object* inputs = r.object("connection");
   base.connection = oauth::input_strings(app.check_connection(inputs ? *inputs : bj::object()));
+  oauth::require_inputs(app, base);
   oauth::ClientRegistration own;
   const oauth::ClientRegistration* reg = own_or_registered(app, o, r, own, base);
   if (!reg)

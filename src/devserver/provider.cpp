@@ -149,7 +149,7 @@ std::string Provider::issue_code(const AuthorizeRequest& request) {
   std::lock_guard lock(mutex_);
   auto now = Clock::now();
   sweep(now);
-  codes_[code] = Code{request, now + kCodeLifetime, false, std::nullopt};
+  codes_[code] = Code{request, now + kCodeLifetime, false, std::nullopt, std::nullopt};
   return code;
 }
 
@@ -163,8 +163,9 @@ TokenOutcome Provider::redeem_code(std::string_view client_id, std::string_view 
   if (c.used) {
     // RFC 6749 4.1.2: a replayed code may mean it leaked; revoke what it
     // produced.
-    if (c.grant_id) {
-      auto g = grants_.find(*c.grant_id);
+    for (auto id : {c.grant_id, c.user_grant_id}) {
+      if (!id) continue;
+      auto g = grants_.find(*id);
       if (g != grants_.end()) revoke_grant(g->second, "authorization code reused");
     }
     return fail("invalid_grant",
@@ -196,6 +197,7 @@ TokenOutcome Provider::redeem_code(std::string_view client_id, std::string_view 
                                 unix_now()};
     out.user_tokens = issue_tokens(user, user.summary.scope, refresh_policy_.issue);
     out.sub = c.request.sub;
+    c.user_grant_id = user_id;
   }
   return out;
 }

@@ -184,6 +184,7 @@ class Provider {
     Clock::time_point expires_at;
     bool used = false;
     std::optional<std::uint64_t> grant_id;  // set once redeemed successfully
+    std::optional<std::uint64_t> user_grant_id;  // and its user token's, with TokenQuirks::user_tokens
   };
   struct Pending {
     AuthorizeRequest request;

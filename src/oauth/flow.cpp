@@ -248,6 +248,8 @@ std::string Flows::begin(const std::string& account, const std::string& slug,
   for (const std::string* tmpl : {&def.token_endpoint, &def.revocation_endpoint, &app.api_base_url})
     catalog::fill_url(*tmpl, probe);
   if (def.revocation) catalog::fill_url(def.revocation->url, probe);
+  if (def.after_connect) catalog::fill_url(def.after_connect->url, probe);
+  require_inputs(app, inputs);
   http::Request authorize;
   set_url(authorize, def.authorization_endpoint, inputs);
   std::string ep(authorize.url.view());

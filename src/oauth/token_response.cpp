@@ -227,6 +227,26 @@ std::optional<std::string_view> placeholder_value(const TokenSet& t, std::string
   return std::nullopt;
 }
 
+void require_inputs(const catalog::App& app, const TokenSet& t) {
+  const catalog::OAuth2& def = *app.oauth2;
+  std::vector<std::string_view> templates;
+  for (const auto& [name, value] : def.token_params) templates.push_back(value);
+  if (def.after_connect) {
+    templates.push_back(def.after_connect->url);
+    for (const auto& [name, value] : def.after_connect->headers) templates.push_back(value);
+  }
+  for (std::string_view tmpl : templates) {
+    for (std::size_t open = tmpl.find("{connection."); open != std::string_view::npos;
+         open = tmpl.find("{connection.", open + 1)) {
+      std::string_view name = tmpl.substr(open + 1, tmpl.find('}', open) - open - 1);
+      auto v = placeholder_value(t, name);
+      if (!v || v->empty())
+        fail(REFOLD_EINVALID, "app '" + app.slug + "' needs the connection input '" + std::string(name.substr(11)) +
+                                  "' for its token requests");
+    }
+  }
+}
+
 void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previous) {
   if (previous) {
     for (const auto& [k, v] : previous->metadata) {

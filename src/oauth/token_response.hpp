@@ -95,6 +95,12 @@ TokenSet parse_token_response(int http_status, std::string_view body,
 // to loopback); the message never quotes a value.
 void finish_metadata(const catalog::App& app, TokenSet& t, const TokenSet* previous);
 
+// Fails with REFOLD_EINVALID, naming the app and the input, when the app's
+// token parameters or its after_connect request name a connection input
+// that `t` lacks (an optional one left out): found before anything is sent,
+// not after the user has consented.
+void require_inputs(const catalog::App& app, const TokenSet& t);
+
 // Extracts the error of a failed response (nullopt when it is a success).
 std::optional<TokenError> token_error(int http_status, std::string_view body,
                                       const std::vector<std::string_view>& secrets);

@@ -267,3 +267,21 @@ TEST_CASE("connection inputs: host inputs are checked in the catalog") {
   refused(bj::object{{"name", "subdomain"}, {"label", "Subdomain"}, {"type", "text"}},
           "https://{connection.subdomain}/oauth/token", "whole label");
 }
+
+TEST_CASE("connection inputs: an optional input the token requests need is asked for before the user consents") {
+  Lifecycle f;
+  f.reopen_with_sandbox([&](bj::object& app) {
+    app["connection_fields"] = bj::array{bj::object{{"name", "org"}, {"label", "Org"}, {"type", "text"},
+                                                    {"required", false}}};
+    app.at("oauth2").as_object()["token_params"] = bj::object{{"audience", "https://api.example.com/{connection.org}"}};
+  });
+  char* url = nullptr;
+  CHECK(refold_oauth_begin(f.client.get(), "acct", "sandbox", nullptr, &url) == REFOLD_EINVALID);
+  CHECK(last_error() == "app 'sandbox' needs the connection input 'org' for its token requests");
+  CHECK(f.count("authorize") == 0);
+  const std::string options = to_json(bj::object{{"connection", {{"org", "acme"}}}});
+  REQUIRE_MESSAGE(refold_oauth_begin(f.client.get(), "acct", "sandbox", options.c_str(), &url) == REFOLD_OK,
+                  last_error());
+  REQUIRE_MESSAGE(refold_oauth_complete(f.client.get(), follow_authorize(take(url)).c_str(), nullptr) == REFOLD_OK,
+                  last_error());
+}

@@ -140,6 +140,18 @@ TEST_CASE("quirks: user_tokens grants a second token of its own grant under auth
   Response again = refresh(server, std::string(body.at("refresh_token").as_string()));
   REQUIRE(again.status == 200);
   CHECK_FALSE(again.json().as_object().contains("authed_user"));
+
+  // A replayed code revokes both grants it made.
+  Pkce second = make_pkce();
+  const std::string code = authorize_code(server, second);
+  Response first = exchange_code(server, code, second.verifier);
+  REQUIRE(first.status == 200);
+  CHECK(exchange_code(server, code, second.verifier).status == 400);
+  const boost::json::value grants = server.get("/admin/grants").json();
+  int revoked = 0;
+  for (const auto& g : grants.at("grants").as_array())
+    if (g.at("revoked_reason") == "authorization code reused") ++revoked;
+  CHECK(revoked == 2);
 }
 
 TEST_CASE("failure injection: after lets the first requests through") {
