@@ -410,12 +410,16 @@ func TestCredentialsMetadataJSON(t *testing.T) {
 // base built from it, and the connection input it was made with.
 func TestCredentialsMetadata(t *testing.T) {
 	s := startSandbox(t)
-	s.setConfig(t, map[string]any{"token_response_extra": map[string]any{"instance_url": "https://na1.example"}})
+	s.setConfig(t, map[string]any{
+		"token_response_extra": map[string]any{"instance_url": "https://na1.example"},
+		"refresh_token_ttl":    86400,
+	})
 	c := s.open(t)
 	var b browser
 	if err := c.SetURLOpener(b.open); err != nil {
 		t.Fatal(err)
 	}
+	before := time.Now()
 	if err := c.ConnectOAuthWith("acct", "sandbox-meta", &OAuthOptions{Connection: map[string]any{"team": "acme"}}); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -445,6 +449,33 @@ func TestCredentialsMetadata(t *testing.T) {
 	}
 	if plain.Metadata != nil || plain.APIBaseURL != "" || plain.Connection != nil {
 		t.Errorf("an app without metadata: %v", plain)
+	}
+
+	// The listing shows the same, and when the refresh token lapses.
+	conns, err := c.ListConnections("acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byApp := map[string]Connection{}
+	for _, conn := range conns {
+		byApp[conn.App] = conn
+	}
+	meta, ok := byApp["sandbox-meta"]
+	if !ok || len(byApp) != 2 {
+		t.Fatalf("listing: %+v", conns)
+	}
+	if meta.Metadata["instance_url"] != "https://na1.example" || len(meta.Metadata) != 1 ||
+		meta.Connection["team"] != "acme" || len(meta.Connection) != 1 ||
+		meta.APIBaseURL != "https://na1.example/services" {
+		t.Errorf("listed sandbox-meta: %+v", meta)
+	}
+	lapse := meta.RefreshTokenExpiresAt
+	if lapse == nil || lapse.Before(before.Add(86400*time.Second-time.Minute)) ||
+		lapse.After(time.Now().Add(86400*time.Second+time.Minute)) {
+		t.Errorf("the refresh token lapses at %v, not in a day", lapse)
+	}
+	if p := byApp["sandbox"]; p.Metadata != nil || p.Connection != nil || p.APIBaseURL != "" {
+		t.Errorf("listed sandbox: %+v", p)
 	}
 }
 

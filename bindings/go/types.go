@@ -248,6 +248,16 @@ type Connection struct {
 	ExpiresAt       *time.Time `json:"expires_at"`      // the OAuth token's expiry, if any
 	NextRefreshAt   *time.Time `json:"next_refresh_at"` // when a refresh is due, if any
 	RefreshFailures int        `json:"refresh_failures"`
+	// When the refresh token lapses, when the provider said so; nil
+	// otherwise. After it the connection is reauth_required (reason
+	// "expired").
+	RefreshTokenExpiresAt *time.Time `json:"refresh_token_expires_at,omitempty"`
+	// What Credentials also returns, none of it secret: the connection
+	// inputs it was made with, the values kept from the provider's answers
+	// and where to call its API. nil or "" when the app declares none.
+	Connection map[string]string `json:"connection,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	APIBaseURL string            `json:"api_base_url,omitempty"`
 }
 
 // ConnectionQuery selects the connections ListConnectionsPage lists; each

@@ -307,6 +307,23 @@ namespace Refold
 
         public long RefreshFailures { get; private set; }
 
+        /// <summary>When the refresh token lapses, when the provider said so; null
+        /// otherwise. After it the connection is reauth_required (reason
+        /// "expired").</summary>
+        public DateTimeOffset? RefreshTokenExpiresAt { get; private set; }
+
+        /// <summary>The connection inputs it was made with, as in
+        /// <see cref="Credentials.Connection"/>; empty when the app has none.</summary>
+        public IReadOnlyDictionary<string, string> ConnectionInputs { get; private set; }
+
+        /// <summary>Values kept from the provider's answers, as in
+        /// <see cref="Credentials.Metadata"/>; empty when the app keeps none.</summary>
+        public IReadOnlyDictionary<string, string> Metadata { get; private set; }
+
+        /// <summary>Where to call the provider's API for this connection; null
+        /// when the app declares none.</summary>
+        public string ApiBaseUrl { get; private set; }
+
         internal static Connection FromJson(object item)
         {
             var o = Json.Object(item);
@@ -322,6 +339,10 @@ namespace Refold
                 ExpiresAt = Json.OptTime(o, "expires_at"),
                 NextRefreshAt = Json.OptTime(o, "next_refresh_at"),
                 RefreshFailures = Json.OptLong(o, "refresh_failures") ?? 0,
+                RefreshTokenExpiresAt = Json.OptTime(o, "refresh_token_expires_at"),
+                ConnectionInputs = Json.StringMap(o, "connection"),
+                Metadata = Json.StringMap(o, "metadata"),
+                ApiBaseUrl = Json.OptStr(o, "api_base_url"),
             };
         }
 

@@ -247,11 +247,13 @@ namespace Refold.Tests
                 sandbox.SetConfig(new Dictionary<string, object>
                 {
                     ["token_response_extra"] = new Dictionary<string, object> { ["instance_url"] = "https://na1.example" },
+                    ["refresh_token_ttl"] = 86400,
                 });
                 using (var client = sandbox.Open())
                 {
                     var browser = new Sandbox.FakeBrowser();
                     client.UrlOpener = browser.Open;
+                    var before = DateTimeOffset.UtcNow;
                     client.ConnectOAuth("acct", "sandbox-meta",
                         new OAuthOptions { Connection = new Dictionary<string, object> { ["team"] = "acme" } });
                     browser.Check();
@@ -269,6 +271,23 @@ namespace Refold.Tests
                     var plain = client.GetCredentials("acct", "sandbox");
                     Assert.True(plain.Metadata.Count == 0 && plain.Connection.Count == 0 && plain.ApiBaseUrl == null,
                         "an app without metadata");
+
+                    // The listing shows the same, and when the refresh token lapses.
+                    var listed = client.ListConnections("acct").ToDictionary(c => c.App);
+                    Assert.Equal(2, listed.Count, "two connections listed");
+                    var meta = listed["sandbox-meta"];
+                    Assert.Equal(1, meta.Metadata.Count, "one listed metadata value");
+                    Assert.Equal("https://na1.example", meta.Metadata["instance_url"], "listed instance_url");
+                    Assert.Equal(1, meta.ConnectionInputs.Count, "one listed connection input");
+                    Assert.Equal("acme", meta.ConnectionInputs["team"], "the listed team input");
+                    Assert.Equal("https://na1.example/services", meta.ApiBaseUrl, "the listed API base");
+                    Assert.True(meta.RefreshTokenExpiresAt.HasValue, "the refresh token's lapse is listed");
+                    var lapse = meta.RefreshTokenExpiresAt.Value;
+                    Assert.True(lapse >= before.AddSeconds(86400 - 60) && lapse <= DateTimeOffset.UtcNow.AddSeconds(86400 + 60),
+                        "the refresh token lapses in a day");
+                    var listedPlain = listed["sandbox"];
+                    Assert.True(listedPlain.Metadata.Count == 0 && listedPlain.ConnectionInputs.Count == 0 &&
+                        listedPlain.ApiBaseUrl == null, "the sandbox app is listed without them");
                 }
             }
         }

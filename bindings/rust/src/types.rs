@@ -471,6 +471,18 @@ pub struct Connection {
     /// When a refresh is due, if any.
     pub next_refresh_at: Option<String>,
     pub refresh_failures: u64,
+    /// When the refresh token lapses (RFC 3339 UTC), when the provider said
+    /// so. After it the connection is `reauth_required` (reason `expired`).
+    pub refresh_token_expires_at: Option<String>,
+    /// The connection inputs it was made with, as in
+    /// [`Credentials::connection`]; empty when the app has none.
+    pub connection: Vec<(String, String)>,
+    /// Values kept from the provider's answers, as in
+    /// [`Credentials::metadata`]; empty when the app keeps none.
+    pub metadata: Vec<(String, String)>,
+    /// Where to call the provider's API for this connection, when the app
+    /// declares it.
+    pub api_base_url: Option<String>,
 }
 
 impl Connection {
@@ -489,6 +501,10 @@ impl Connection {
                 .get("refresh_failures")
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
+            refresh_token_expires_at: opt_string(v, "refresh_token_expires_at"),
+            connection: string_pairs(v, "connection")?,
+            metadata: string_pairs(v, "metadata")?,
+            api_base_url: opt_string(v, "api_base_url"),
         })
     }
 

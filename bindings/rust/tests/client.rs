@@ -308,10 +308,13 @@ fn client_credentials() {
 #[test]
 fn connection_metadata_and_api_base() {
     let sandbox = Sandbox::start();
-    sandbox.set_config(&Value::object([(
-        "token_response_extra",
-        Value::object([("instance_url", "https://na1.example".into())]),
-    )]));
+    sandbox.set_config(&Value::object([
+        (
+            "token_response_extra",
+            Value::object([("instance_url", "https://na1.example".into())]),
+        ),
+        ("refresh_token_ttl", 86400.into()),
+    ]));
     let client = sandbox.open();
     let rx = browser_opener(&client);
     let team = OAuthOptions {
@@ -349,6 +352,24 @@ fn connection_metadata_and_api_base() {
     let plain = client.credentials("acct", "sandbox").unwrap();
     assert!(plain.metadata().is_empty() && plain.connection().is_empty());
     assert_eq!(plain.api_base_url(), None);
+
+    // The listing shows the same, and when the refresh token lapses.
+    let listed = client.list_connections(Some("acct")).unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let meta = listed.iter().find(|c| c.app == "sandbox-meta").unwrap();
+    assert_eq!(meta.metadata, creds.metadata());
+    assert_eq!(meta.connection, creds.connection());
+    assert_eq!(
+        meta.api_base_url.as_deref(),
+        Some("https://na1.example/services")
+    );
+    // A day's refresh token lapses after the hour's access token (both
+    // RFC 3339 UTC, which sort as text).
+    let lapse = meta.refresh_token_expires_at.as_deref().unwrap();
+    assert!(lapse > meta.expires_at.as_deref().unwrap(), "{meta:?}");
+    let listed_plain = listed.iter().find(|c| c.app == "sandbox").unwrap();
+    assert!(listed_plain.metadata.is_empty() && listed_plain.connection.is_empty());
+    assert_eq!(listed_plain.api_base_url, None);
 }
 
 #[test]
