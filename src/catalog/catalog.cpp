@@ -247,15 +247,27 @@ bool names_secret(std::string_view path) {
   return last == "code";
 }
 
+// A path into an after_connect answer: names or array indexes, or
+// "name=value" selectors of an array's entry, joined by dots; a value, not
+// a selector, ends it.
+bool is_lookup_path(std::string_view p) {
+  static const re2::RE2 kPath(R"((?:[A-Za-z0-9_-]+(?:=[A-Za-z0-9_-]+)?\.)*[A-Za-z0-9_-]+)");
+  return p.size() <= 128 && re2::RE2::FullMatch(re2::StringPiece(p.data(), p.size()), kPath);
+}
+
 // `names`: the metadata names taken already (token response, callback);
 // the lookup's own are added.
 AfterConnect parse_after_connect(const bj::object& o, const std::string& where, const std::vector<Field>& inputs,
                                  const OAuth2& def, std::set<std::string>& names) {
   json::Reader r(o, where);
-  r.only({"method", "url", "headers", "metadata"});
+  r.only({"method", "url", "headers", "auth_scheme", "metadata"});
   AfterConnect v;
   v.method = r.str("method").value_or("GET");
   if (v.method != "GET" && v.method != "POST") r.bad("method", "must be GET or POST");
+  v.auth_scheme = r.str("auth_scheme").value_or("Bearer");
+  if (v.auth_scheme.empty() || v.auth_scheme.size() > 32 ||
+      !std::all_of(v.auth_scheme.begin(), v.auth_scheme.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; }))
+    r.bad("auth_scheme", "must be one word of letters, digits and '-' (such as Bearer or OAuth)");
   auto has = [](const std::vector<std::string>& list, std::string_view n) {
     return std::find(list.begin(), list.end(), n) != list.end();
   };
@@ -287,8 +299,9 @@ AfterConnect parse_after_connect(const bj::object& o, const std::string& where, 
     const std::string name(k);
     if (!is_metadata_path(name) || name.find('.') != std::string::npos)
       r.bad("metadata", "has '" + name + "', which is not a name (letters, digits, '_' and '-')");
-    if (!path.is_string() || !is_metadata_path(path.get_string()))
-      r.bad("metadata", "'" + name + "' must be a dotted path into the answer (names or array indexes joined by dots)");
+    if (!path.is_string() || !is_lookup_path(path.get_string()))
+      r.bad("metadata", "'" + name + "' must be a dotted path into the answer: names, array indexes or "
+                        "name=value picks of an array's entry, joined by dots and ending with a name or index");
     if (names_secret(name) || names_secret(path.get_string()))
       r.bad("metadata", "has '" + name + "', which names a secret: metadata is kept in clear");
     if (!names.insert(name).second)

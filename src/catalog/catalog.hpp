@@ -85,9 +85,14 @@ struct AfterConnect {
   std::string method = "GET";  // GET or POST (without a body)
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
+  // The Authorization header's scheme before the new access token
+  // (Mailchimp's metadata wants "OAuth").
+  std::string auth_scheme = "Bearer";
   // Metadata name -> dotted path into the answer; a segment of digits
-  // indexes an array ("0.id": the first site's id). Every path must be
-  // there, as a string, number or boolean.
+  // indexes an array ("0.id": the first site's id), a segment "name=value"
+  // picks an array's first object whose member `name` is that value
+  // ("accounts.is_default=true.account_id"). Every path must be there, as
+  // a string, number or boolean.
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 

@@ -38,17 +38,26 @@ std::optional<std::string> tenant_of(const HttpRequest& request) {
   return host;
 }
 
-std::optional<std::string> bearer_token(const HttpRequest& request) {
+namespace {
+
+// The token of an Authorization header of the scheme `scheme` (lower case;
+// compared without case, as RFC 9110 says), trimmed; nullopt for any other
+// header.
+std::optional<std::string> scheme_token(const HttpRequest& request, std::string_view scheme) {
   auto values = request.header_values("authorization");
   if (values.size() != 1) return std::nullopt;
   std::string_view v = values.front();
-  if (!starts_with_nocase(v, "bearer ")) return std::nullopt;
-  v.remove_prefix(7);
+  if (v.size() <= scheme.size() || v[scheme.size()] != ' ' || !starts_with_nocase(v, scheme)) return std::nullopt;
+  v.remove_prefix(scheme.size() + 1);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
   if (v.empty()) return std::nullopt;
   return std::string(v);
 }
+
+}  // namespace
+
+std::optional<std::string> bearer_token(const HttpRequest& request) { return scheme_token(request, "bearer"); }
 
 Router::Router(Provider& provider, Counters& counters, Faults& faults, Site site)
     : provider_(provider), counters_(counters), faults_(faults), site_(std::move(site)) {}
@@ -78,6 +87,8 @@ HttpResponse Router::handle(const HttpRequest& req) {
     return get ? counted("me", req, [&] { return me(req); }) : method_not_allowed("GET");
   if (path == "/api/resources")
     return get ? counted("resources", req, [&] { return resources(req); }) : method_not_allowed("GET");
+  if (path == "/api/accounts")
+    return get ? counted("resources", req, [&] { return accounts(req); }) : method_not_allowed("GET");
   if (path == "/keys/verify")
     return get ? counted("keys_verify", req, [&] { return keys_verify(req); })
                : method_not_allowed("GET");
@@ -211,6 +222,33 @@ HttpResponse Router::resources(const HttpRequest& req) {
                                                      {"name", "Sandbox site of " + out.info->sub},
                                                      {"url", "https://" + out.info->sub + ".sandbox.example"},
                                                      {"rank", 1}}});
+}
+
+// The other shape of lookup (DocuSign's userinfo, Basecamp's
+// authorization.json, Harvest's accounts): the user's accounts, of which
+// only one is for the app, marked by a member rather than by its place.
+// The token may come as a Bearer or, as Mailchimp's metadata endpoint
+// takes it, after "OAuth"; the answer says which.
+HttpResponse Router::accounts(const HttpRequest& req) {
+  std::string scheme = "Bearer";
+  auto token = bearer_token(req);
+  if (!token && (token = scheme_token(req, "oauth"))) scheme = "OAuth";
+  if (!token)
+    return invalid_token("a Bearer or OAuth access token is required", json::object{{"error", "invalid_token"}});
+  AccessOutcome out = provider_.check_access(*token);
+  if (!out.info)
+    return invalid_token(out.reason, json::object{{"error", "invalid_token"}, {"error_description", out.reason}});
+  const std::string& sub = out.info->sub;
+  return json_response(
+      200, json::object{{"scheme", scheme},
+                        {"accounts", json::array{json::object{{"account_id", "old-" + sub},
+                                                              {"product", "classic"},
+                                                              {"is_default", false},
+                                                              {"base_uri", site_.base_url + "/classic"}},
+                                                 json::object{{"account_id", "acct-" + sub},
+                                                              {"product", "current"},
+                                                              {"is_default", true},
+                                                              {"base_uri", site_.base_url}}}}});
 }
 
 HttpResponse Router::keys_verify(const HttpRequest& req) const {

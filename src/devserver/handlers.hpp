@@ -40,6 +40,7 @@ class Router {
   HttpResponse metadata() const;
   HttpResponse me(const HttpRequest& request);
   HttpResponse resources(const HttpRequest& request);
+  HttpResponse accounts(const HttpRequest& request);
   HttpResponse keys_verify(const HttpRequest& request) const;
 
   // authorize_handlers.cpp

@@ -14,16 +14,35 @@ namespace bj = boost::json;
 
 namespace {
 
+// True when `v` is the scalar written `text`: a string equal to it, or a
+// number or boolean whose JSON is it ("true", "42").
+bool is_written(const bj::value& v, std::string_view text) {
+  if (const bj::string* s = v.if_string()) return *s == text;
+  return (v.is_number() || v.is_bool()) && bj::serialize(v) == text;
+}
+
 // The value at a dotted path: names step into objects, a segment of digits
-// into an array. Null when a step is missing.
+// into an array, "name=value" to an array's first object whose member
+// `name` is that value. Null when a step is missing.
 const bj::value* at_path(const bj::value& root, std::string_view path) {
   const bj::value* v = &root;
   while (v) {
     std::size_t dot = path.find('.');
     std::string_view step = path.substr(0, dot);
-    if (const bj::object* o = v->if_object()) {
+    const std::size_t eq = step.find('=');
+    const bj::array* a = v->if_array();
+    if (eq != std::string_view::npos) {
+      const std::string_view member = step.substr(0, eq), want = step.substr(eq + 1);
+      const bj::value* picked = nullptr;
+      for (std::size_t i = 0; a && !picked && i < a->size(); ++i) {
+        const bj::object* entry = (*a)[i].if_object();
+        const bj::value* m = entry ? entry->if_contains(member) : nullptr;
+        if (m && is_written(*m, want)) picked = &(*a)[i];
+      }
+      v = picked;
+    } else if (const bj::object* o = v->if_object()) {
       v = o->if_contains(step);
-    } else if (const bj::array* a = v->if_array()) {
+    } else if (a) {
       std::size_t i = 0;
       auto [end, ec] = std::from_chars(step.data(), step.data() + step.size(), i);
       v = ec == std::errc() && end == step.data() + step.size() && i < a->size() ? &(*a)[i] : nullptr;
@@ -66,9 +85,9 @@ void run_after_connect(http::HttpClient& http, const catalog::App& app, TokenSet
   req.public_only = u.public_only;
   req.cancel = cancel;
   req.timeout = std::chrono::milliseconds(10000);
-  crypto::SecretString bearer("Bearer ");
-  bearer += t.access_token.view();
-  req.headers.push_back({"Authorization", std::move(bearer)});
+  crypto::SecretString authorization(def.auth_scheme + " ");
+  authorization += t.access_token.view();
+  req.headers.push_back({"Authorization", std::move(authorization)});
 
   http::Response resp;
   try {

@@ -199,6 +199,64 @@ TEST_CASE("after_connect: a failed lookup fails the connect, stores nothing and 
   CHECK(grants[0].at("revoked") == true);
 }
 
+namespace {
+
+// The sandbox app with a DocuSign-like lookup of the user's accounts, the
+// one to use marked by a member, and the token sent after `scheme`.
+void accounts_app(Lifecycle& f, const char* scheme, const char* id_path = "accounts.is_default=true.account_id") {
+  const std::string base = f.server.base_url();
+  f.reopen_with_sandbox([&](bj::object& app) {
+    bj::object lookup{{"url", base + "/api/accounts"},
+                      {"metadata", bj::object{{"account_id", id_path},
+                                              {"base_uri", "accounts.product=current.base_uri"},
+                                              {"scheme", "scheme"}}}};
+    if (scheme) lookup["auth_scheme"] = scheme;
+    app.at("oauth2").as_object()["after_connect"] = std::move(lookup);
+    app["api_base_url"] = "{metadata.base_uri}/restapi/accounts/{metadata.account_id}";
+  });
+}
+
+}  // namespace
+
+TEST_CASE("after_connect: an answer's entry picked by a member's value, with the token after the app's scheme") {
+  for (const char* scheme : {"OAuth", static_cast<const char*>(nullptr)}) {
+    CAPTURE(scheme ? scheme : "(default)");
+    Lifecycle f;
+    accounts_app(f, scheme);
+    f.connect();
+    CHECK(f.count("resources") == 1);
+    int rc = 0;
+    bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+    REQUIRE(rc == REFOLD_OK);
+    // The sandbox lists an older account first; the marked one is second.
+    const bj::value answer = parse(curl("GET", f.server.base_url() + "/api/accounts", "",
+                                        {"Authorization: Bearer " + str_at(creds, "access_token")})
+                                       .body);
+    const bj::object& marked = answer.at("accounts").at(1).as_object();
+    REQUIRE(marked.at("is_default") == true);
+    const bj::object want{{"account_id", marked.at("account_id")},
+                          {"base_uri", marked.at("base_uri")},
+                          {"scheme", scheme ? "OAuth" : "Bearer"}};
+    CHECK(creds.at("metadata").as_object() == want);
+    CHECK(creds.at("api_base_url").as_string() ==
+          str_at(marked, "base_uri") + "/restapi/accounts/" + str_at(marked, "account_id"));
+    CHECK(listed(f).at("metadata").as_object() == want);
+    refresh_and_disconnect(f);
+  }
+}
+
+TEST_CASE("after_connect: a pick that matches no entry fails the connect and names the path") {
+  Lifecycle f;
+  accounts_app(f, "OAuth", "accounts.product=gone.account_id");
+  CHECK(try_connect(f) == REFOLD_EPROVIDER);
+  CHECK(last_error().find("'accounts.product=gone.account_id'") != std::string::npos);
+  CHECK(last_error().find("account_id") != std::string::npos);
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+  bj::array grants = sandbox_grants(f);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].at("revoked") == true);
+}
+
 TEST_CASE("after_connect: catalog entries are checked, by app and key") {
   Lifecycle f;
   auto refused = [&](bj::object after_connect, const char* want) {
@@ -226,6 +284,18 @@ TEST_CASE("after_connect: catalog entries are checked, by app and key") {
                      {"metadata", ids}},
           "Authorization");
   refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", ids}, {"body", "x"}}, "'body'");
+  // Picks of an entry: a name, '=', a value, and something after them.
+  for (const char* path : {"accounts.=x.id", "accounts.product=.id", "accounts.a=b=c.id", "accounts.product=current",
+                           "accounts.product=two words.id", "accounts..id"}) {
+    CAPTURE(path);
+    refused(bj::object{{"url", "https://api.example.com/r"}, {"metadata", bj::object{{"site", path}}}}, "'site'");
+  }
+  for (const char* scheme : {"", "O Auth", "Bearer:"}) {
+    CAPTURE(scheme);
+    refused(bj::object{{"url", "https://api.example.com/r"}, {"auth_scheme", scheme}, {"metadata", ids}},
+            "'auth_scheme'");
+  }
+  refused(bj::object{{"url", "https://api.example.com/r"}, {"auth_scheme", 1}, {"metadata", ids}}, "'auth_scheme'");
 }
 
 TEST_CASE("provider quirks: revocation requests as Slack and HubSpot declare them") {

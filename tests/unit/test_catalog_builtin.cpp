@@ -77,10 +77,20 @@ boost::json::object sample_inputs(const catalog::App& app) {
 }
 
 // An app URL template filled with the sample inputs, and with a stand-in
-// for values only a connection has (tokens, a host from metadata).
+// for values only a connection has (tokens, metadata): a whole URL where it
+// starts the template (Salesforce's instance_url), a host name where it is
+// the whole host (Wrike's host), else a label (Mailchimp's data centre).
 std::string filled(const std::string& tmpl, const oauth::TokenSet& inputs) {
   return std::string(catalog::fill_url(tmpl, [&](std::string_view name) {
-                       return oauth::placeholder_value(inputs, name).value_or("sample.example.com");
+                       const std::string placeholder = "{" + std::string(name) + "}";
+                       const std::size_t at = tmpl.find("//" + placeholder);
+                       const std::size_t after = at + 2 + placeholder.size();
+                       const bool whole_host =
+                           at != std::string::npos && (after == tmpl.size() || tmpl[after] == '/' || tmpl[after] == ':');
+                       return oauth::placeholder_value(inputs, name)
+                           .value_or(tmpl.starts_with(placeholder) ? "https://sample.example.com"
+                                     : whole_host                  ? "sample.example.com"
+                                                                   : "sample");
                      }).url.view());
 }
 
@@ -150,8 +160,8 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
                   "an OAuth app declares one of revocation_endpoint, revocation {...} or revocation \"none\"");
     if (!def.revocation_endpoint.empty()) check_public_https("revocation_endpoint", filled(def.revocation_endpoint, inputs));
     if (def.revocation) check_public_https("revocation url", filled(def.revocation->url, inputs));
-    if (!app.api_base_url.empty() && app.api_base_url.front() != '{')
-      check_public_https("api_base_url", filled(app.api_base_url, inputs));
+    if (!app.api_base_url.empty()) check_public_https("api_base_url", filled(app.api_base_url, inputs));
+    if (def.after_connect) check_public_https("after_connect url", filled(def.after_connect->url, inputs));
     if (def.client_credentials) {
       // No user and no browser: begin refuses, naming the grant.
       ++cc_apps;
