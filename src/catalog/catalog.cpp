@@ -455,10 +455,26 @@ Verify parse_verify(const bj::object& o, const std::string& where, const std::ve
   if (v.method != "GET" && v.method != "POST" && v.method != "HEAD")
     r.bad("method", "must be GET, POST or HEAD");
   v.url = *r.str("url", true);
-  check_placeholders(r, "url", v.url, fields);
-  if (template_in_authority(v.url))
-    r.bad("url", "may use fields only in its path and query, not its host");
-  if (!acceptable_endpoint(v.url)) r.bad("url", "must be an https URL (http only for loopback hosts)");
+  // A field may choose the host, as a tenant's subdomain
+  // ("https://{subdomain}.freshdesk.com/api/v2/agents/me"), under the rules
+  // of a connection input there; never a secret one, nor an optional one.
+  auto field = [&](std::string_view n) -> const Field* {
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == n; });
+    return it == fields.end() ? nullptr : &*it;
+  };
+  auto is_field = [&](std::string_view n) { return field(n) != nullptr; };
+  check_url_template(
+      r, "url", v.url, is_field, "a field",
+      [&](std::string_view n) {
+        const Field* f = field(n);
+        return f && !f->secret && f->required;
+      },
+      [&](std::string_view n) -> std::optional<std::string> {
+        const Field* f = field(n);
+        if (!f || f->host_suffixes.empty()) return std::nullopt;
+        return f->host_suffixes.front();
+      },
+      is_field);
   if (const bj::object* h = r.object("headers")) {
     for (const auto& kv : *h) {
       if (!kv.value().is_string()) r.bad("headers", "values must be strings");
@@ -566,9 +582,6 @@ App parse_app(const bj::value& v, const std::string& origin) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < fields->size(); ++i) {
       Field f = parse_field((*fields)[i], r.where() + " field");
-      if (!f.host_suffixes.empty())
-        fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "': 'host_suffixes' applies only to "
-                              "connection fields");
       if (!names.insert(f.name).second)
         fail(REFOLD_EINVALID, r.where() + ": field '" + f.name + "' is declared twice (name)");
       app.fields.push_back(std::move(f));

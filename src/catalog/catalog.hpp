@@ -44,7 +44,7 @@ struct Field {
   std::optional<double> minimum;
   std::optional<double> maximum;
   std::vector<SelectOption> options;
-  // A host input (connection fields only): the value is a whole host name
+  // A host input: the value is a whole host name
   // that equals one of these domains or ends in "." and one ("auth0.com"
   // takes a tenant's "acme.us.auth0.com"); URLs may end their host with it.
   std::vector<std::string> host_suffixes;

@@ -52,15 +52,12 @@ bool is_host_name(std::string_view s) {
   }
 }
 
-bool template_in_authority(std::string_view tmpl) {
-  auto [start, end] = authority_of(tmpl);
-  return tmpl.substr(0, end).find('{') != std::string_view::npos;
-}
-
 void check_url_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
                         const std::function<bool(std::string_view)>& known, std::string_view what,
                         const std::function<bool(std::string_view)>& in_host,
-                        const std::function<std::optional<std::string>(std::string_view)>& host_input) {
+                        const std::function<std::optional<std::string>(std::string_view)>& host_input,
+                        const std::function<bool(std::string_view)>& is_input) {
+  auto input = [&](std::string_view name) { return is_input ? is_input(name) : is_connection_input(name); };
   auto sample_host = [&](std::string_view name) -> std::optional<std::string> {
     return host_input ? host_input(name) : std::nullopt;
   };
@@ -88,7 +85,7 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
         if (!alone)
           r.bad(key, "must use '{" + std::string(name) + "}', a host input, alone at the end of its host, as "
                      "in 'https://{" + std::string(name) + "}/' or 'https://api.{" + std::string(name) + "}/'");
-      } else if (is_connection_input(name)) {
+      } else if (input(name)) {
         any_input = true;
         bool whole = (pos == 0 || host[pos - 1] == '.') && close + 1 < host.size() && host[close + 1] == '.';
         if (!whole)
@@ -108,7 +105,8 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
   }
   // A whole URL the provider sends ("{metadata.instance_url}/..."): checked
   // once filled.
-  if (tmpl.starts_with("{") && !tmpl.starts_with("{connection.")) return;
+  if (tmpl.starts_with("{") && tmpl.find('}') != std::string_view::npos && !input(tmpl.substr(1, tmpl.find('}') - 1)))
+    return;
   std::string sample_value;
   std::string sample(fill_template(tmpl, [&](std::string_view name) {
                        auto h = sample_host(name);
@@ -123,7 +121,8 @@ void check_url_template(const json::Reader& r, std::string_view key, std::string
 }
 
 FilledUrl fill_url(std::string_view tmpl,
-                   const std::function<std::optional<std::string_view>(std::string_view)>& value) {
+                   const std::function<std::optional<std::string_view>(std::string_view)>& value,
+                   const std::function<bool(std::string_view)>& is_input) {
   auto [start, end] = authority_of(tmpl);
   FilledUrl out;
   bool chosen = false;
@@ -134,7 +133,7 @@ FilledUrl fill_url(std::string_view tmpl,
     auto v = value(name);
     // A whole URL the provider sent ("{metadata.instance_url}/...") goes in
     // as it is, and is checked once filled.
-    const bool input = is_connection_input(name);
+    const bool input = is_input ? is_input(name) : is_connection_input(name);
     const std::string placeholder = "{" + std::string(name) + "}";
     if (tmpl.starts_with(placeholder) && !input) return v;
     // Provider metadata standing for the whole host ("https://{metadata.host}/")
@@ -148,8 +147,9 @@ FilledUrl fill_url(std::string_view tmpl,
     // allows no other there): a host name, within its field's suffixes.
     const std::string_view host = authority.substr(0, authority.find(':', authority.rfind('}')));
     const bool host_input = input && host.ends_with(placeholder);
-    const std::string what = input ? "connection input '" + std::string(name.substr(11)) + "'"
-                                   : "'" + std::string(name) + "'";
+    const std::string what = !input                       ? "'" + std::string(name) + "'"
+                             : is_connection_input(name) ? "connection input '" + std::string(name.substr(11)) + "'"
+                                                         : "field '" + std::string(name) + "'";
     if (!v || v->empty()) fail(REFOLD_EINVALID, what + " is missing, and it is part of the host name");
     const bool ok = whole_host || host_input ? is_host_name(*v) : is_label(*v);
     if (!ok)

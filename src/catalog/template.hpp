@@ -19,10 +19,6 @@ namespace refold::catalog {
 void check_template(const json::Reader& r, std::string_view key, std::string_view tmpl,
                     const std::function<bool(std::string_view)>& known, std::string_view what);
 
-// True when a placeholder appears before the path of the URL template
-// `tmpl` (in its scheme, host or port).
-bool template_in_authority(std::string_view tmpl);
-
 // Replaces each "{name}" in `tmpl` (already checked) with `value(name)`, or
 // with nothing when it gives none; percent-encoded when `url` is true (every
 // byte outside RFC 3986's unreserved set), else as is. The result is secret:
@@ -48,11 +44,16 @@ crypto::SecretString fill_template(std::string_view tmpl,
 // others: such a placeholder must instead be the end of the host, alone
 // ("https://{connection.domain}/oauth/token", "https://api.{connection.site}/"),
 // and its value is checked against the field's suffixes when given.
+//
+// `is_input` says which placeholders a customer types (they get the rules
+// above for "{connection.*}"); empty: the "{connection.*}" ones. A key-based
+// verification URL passes its fields ("https://{subdomain}.freshdesk.com/").
 void check_url_template(
     const json::Reader& r, std::string_view key, std::string_view tmpl,
     const std::function<bool(std::string_view)>& known, std::string_view what,
     const std::function<bool(std::string_view)>& in_host,
-    const std::function<std::optional<std::string>(std::string_view)>& host_input = {});
+    const std::function<std::optional<std::string>(std::string_view)>& host_input = {},
+    const std::function<bool(std::string_view)>& is_input = {});
 
 // A DNS host name: labels of letters, digits and '-' (not at either end,
 // 1 to 63 characters) joined by dots, at most 253 characters.
@@ -75,7 +76,9 @@ struct FilledUrl {
 // public_only is set when a connection input is in the host and the host
 // is not "localhost" or under ".localhost". Throws REFOLD_EINVALID naming the placeholder (never its
 // value) for a missing value in the host or one that is not a label.
+// `is_input` as for check_url_template.
 FilledUrl fill_url(std::string_view tmpl,
-                   const std::function<std::optional<std::string_view>(std::string_view)>& value);
+                   const std::function<std::optional<std::string_view>(std::string_view)>& value,
+                   const std::function<bool(std::string_view)>& is_input = {});
 
 }  // namespace refold::catalog

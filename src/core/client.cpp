@@ -88,6 +88,12 @@ bj::object input_field(const catalog::Field& f) {
   if (f.minimum) o["minimum"] = *f.minimum;
   if (f.maximum) o["maximum"] = *f.maximum;
   if (f.type == catalog::FieldType::select) o["options"] = field_options(f);
+  // A host input: the domains its whole host name must be within.
+  if (!f.host_suffixes.empty()) {
+    bj::array suffixes;
+    for (const auto& d : f.host_suffixes) suffixes.emplace_back(d);
+    o["host_suffixes"] = std::move(suffixes);
+  }
   return o;
 }
 

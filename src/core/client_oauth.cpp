@@ -19,17 +19,23 @@ namespace bj = boost::json;
 
 namespace {
 
-// Replaces each "{field}" in `tmpl` with the field's value, percent-encoded
-// when it goes into a URL. Secret: the fields are keys.
-crypto::SecretString fill(const std::string& tmpl, const bj::object& fields, bool url) {
-  crypto::SecretString number;  // a non-string value, serialized
-  return catalog::fill_template(tmpl, [&](std::string_view name) -> std::optional<std::string_view> {
-    const bj::value* v = fields.if_contains(name);
-    if (!v) return std::nullopt;
-    if (v->is_string()) return std::string_view(v->get_string());
-    number = crypto::serialize(*v);
-    return number.view();
-  }, url);
+// A field's value as a template takes it: a string as it is, any other
+// value serialized (into `number`, which must outlive its use).
+std::optional<std::string_view> field_value(const bj::object& fields, std::string_view name,
+                                            crypto::SecretString& number) {
+  const bj::value* v = fields.if_contains(name);
+  if (!v) return std::nullopt;
+  if (v->is_string()) return std::string_view(v->get_string());
+  number = crypto::serialize(*v);
+  return number.view();
+}
+
+// Replaces each "{field}" in `tmpl` with the field's value (not in a URL).
+// Secret: the fields are keys.
+crypto::SecretString fill(const std::string& tmpl, const bj::object& fields) {
+  crypto::SecretString number;
+  return catalog::fill_template(tmpl, [&](std::string_view name) { return field_value(fields, name, number); },
+                                false);
 }
 
 }  // namespace
@@ -38,12 +44,20 @@ void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
   const catalog::Verify& v = *app.verify;
   http::Request req;
   req.method = v.method;
-  req.url = fill(v.url, fields, true);
-  for (const auto& [name, value] : v.headers) req.headers.push_back({name, fill(value, fields, false)});
+  // Every placeholder of the URL is a field the customer typed: one in the
+  // host chooses it, so the request may reach public addresses only
+  // (unless the app's host is under localhost).
+  crypto::SecretString number;
+  catalog::FilledUrl url = catalog::fill_url(
+      v.url, [&](std::string_view name) { return field_value(fields, name, number); },
+      [](std::string_view) { return true; });
+  req.url = std::move(url.url);
+  req.public_only = url.public_only;
+  for (const auto& [name, value] : v.headers) req.headers.push_back({name, fill(value, fields)});
   if (v.basic_auth) {
-    crypto::SecretString pair = fill(v.basic_auth->first, fields, false);
+    crypto::SecretString pair = fill(v.basic_auth->first, fields);
     pair += ':';
-    pair += fill(v.basic_auth->second, fields, false);
+    pair += fill(v.basic_auth->second, fields);
     crypto::SecretString value("Basic ");
     value += crypto::to_base64(std::span(reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()));
     req.headers.push_back({"Authorization", std::move(value)});

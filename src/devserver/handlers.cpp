@@ -252,8 +252,18 @@ HttpResponse Router::accounts(const HttpRequest& req) {
 }
 
 HttpResponse Router::keys_verify(const HttpRequest& req) const {
+  // Serving tenants, a key is its tenant's own (as a Zendesk token works on
+  // its subdomain only): "sk_sandbox_<tenant>_...", asked at <tenant>.localhost.
+  std::string prefix = "sk_sandbox_";
+  if (provider_.tenant_hosts()) {
+    auto tenant = tenant_of(req);
+    if (!tenant)
+      return json_response(404, json::object{{"ok", false}, {"error", "unknown tenant: send this request to "
+                                                                      "<tenant>.localhost"}});
+    prefix += *tenant + "_";
+  }
   auto key = bearer_token(req);
-  if (key && key->starts_with("sk_sandbox_") && key->size() >= 24)
+  if (key && key->starts_with(prefix) && key->size() >= 24)
     return json_response(200, json::object{{"ok", true}});
   return invalid_token("the key is not a valid sandbox key",
                        json::object{{"ok", false}, {"error", "invalid_key"}});

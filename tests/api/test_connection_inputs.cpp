@@ -214,6 +214,17 @@ TEST_CASE("connection inputs: a host input names the tenant's whole domain, with
   auto payload = [](const char* domain) {
     return to_json(bj::object{{"client_id", kClientId}, {"client_secret", kSecret}, {"connection", {{"domain", domain}}}});
   };
+  // The listing shows a custom UI the domains the input must be within.
+  char* apps = nullptr;
+  REQUIRE(refold_list_apps(f.client.get(), nullptr, &apps) == REFOLD_OK);
+  bool listed = false;
+  const bj::value catalog = parse(take(apps));
+  for (const auto& app : catalog.as_array()) {
+    if (app.at("slug") != "tenant-cc") continue;
+    listed = true;
+    CHECK(bj::serialize(app.at("connection_fields").at(0).at("host_suffixes")) == R"(["localhost"])");
+  }
+  CHECK(listed);
 
   // Outside the suffixes, or not a host name: refused by name before any
   // request.
@@ -284,4 +295,41 @@ TEST_CASE("connection inputs: an optional input the token requests need is asked
                   last_error());
   REQUIRE_MESSAGE(refold_oauth_complete(f.client.get(), follow_authorize(take(url)).c_str(), nullptr) == REFOLD_OK,
                   last_error());
+}
+
+TEST_CASE("connection inputs: a key-based app's field picks the host its verification goes to") {
+  Lifecycle f;
+  f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  // The sandbox key app with a required "tenant" field whose host serves
+  // the verification, as Zendesk's subdomain does for its API tokens.
+  bj::object cfg = parse(f.config).as_object();
+  bj::object& keybased = cfg.at("catalog").as_array().at(1).as_object().at("keybased").as_object();
+  keybased.at("fields").as_array().push_back(bj::object{{"name", "tenant"}, {"label", "Subdomain"}, {"type", "text"}});
+  std::string url = tenant_url(keybased.at("verify").at("url"));
+  url.replace(url.find("{connection.tenant}"), 19, "{tenant}");
+  keybased.at("verify").as_object()["url"] = url;
+  f.config = to_json(cfg);
+  f.client.reset();
+  f.client = f.open(f.config);
+
+  const std::string key = "sk_sandbox_acme_" + random_token(20);
+  auto payload = [&](const char* tenant) {
+    return to_json(bj::object{{"tenant", tenant}, {"api_key", key}});
+  };
+  REQUIRE_MESSAGE(refold_connect(f.client.get(), "acct", "sandbox-keys", payload("Acme").c_str()) == REFOLD_OK,
+                  last_error());
+  CHECK(field_is(credential_fields(f.client.get(), "acct", "sandbox-keys"), "tenant", "Acme"));
+  // Acme's key at another tenant's host is refused there, and nothing
+  // stored changes.
+  CHECK(refold_connect(f.client.get(), "acct", "sandbox-keys", payload("globex").c_str()) == REFOLD_EAUTH);
+  CHECK(last_error().find(key) == std::string::npos);
+  CHECK(field_is(credential_fields(f.client.get(), "acct", "sandbox-keys"), "tenant", "Acme"));
+  CHECK(f.count("keys_verify") == 2);
+  // A value that is not one label would change the host: refused before
+  // any request, naming the field and not the value.
+  CHECK(refold_connect(f.client.get(), "acct", "sandbox-keys", payload("evil.example").c_str()) == REFOLD_EINVALID);
+  CHECK(last_error().find("'tenant'") != std::string::npos);
+  CHECK(last_error().find("evil.example") == std::string::npos);
+  CHECK(f.count("keys_verify") == 2);
+  CHECK(field_is(credential_fields(f.client.get(), "acct", "sandbox-keys"), "tenant", "Acme"));
 }

@@ -82,6 +82,17 @@ TEST_CASE("bad definitions name the app and the key") {
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text","secret":true}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
       {R"({"slug":"a1","name":"x","auth_types":["oauth2"],"connection_fields":[{"name":"sub","label":"S","type":"text"},{"name":"sub","label":"T","type":"text"}],"oauth2":{"authorization_endpoint":"https://e.example/a","token_endpoint":"https://e.example/t"}})", "sub"},
       {R"({"slug":"a1","name":"x","auth_types":["keybased"],"api_base_url":"https://a.example","keybased":{"fields":[{"name":"k","label":"K","type":"text"}]}})", "api_base_url"},
+#define KB R"({"slug":"a1","name":"x","auth_types":["keybased"],"keybased":{"fields":[{"name":"sub","label":"S","type":"text"},{"name":"opt","label":"O","type":"text","required":false},{"name":"key","label":"K","type":"text","secret":true},{"name":"dom","label":"D","type":"text","host_suffixes":["desk.example"]}],"verify":{"url":)"
+      {KB R"("https://{key}.desk.example/me"}}})", "url"},
+      {KB R"("https://{opt}.desk.example/me"}}})", "url"},
+      {KB R"("https://x{sub}.desk.example/me"}}})", "url"},
+      {KB R"("https://{sub}.example/me"}}})", "url"},
+      {KB R"("https://{dom}.desk.example/me"}}})", "url"},
+      {KB R"("https://{nope}.desk.example/me"}}})", "url"},
+      {KB R"("http://{sub}.desk.example/me"}}})", "url"},
+      {KB R"("{sub}.desk.example/me"}}})", "url"},
+      {KB R"("https://desk.example:{sub}/me"}}})", "url"},
+#undef KB
 #define CC R"({"slug":"a1","name":"x","auth_types":["oauth2_cc"],"oauth2_cc":{"token_endpoint":"https://e.example/t")"
       {CC R"(,"authorization_endpoint":"https://e.example/a"}})", "authorization_endpoint"},
       {CC R"(,"pkce":false}})", "pkce"},
@@ -193,6 +204,49 @@ std::pair<int, std::string> catalog_error(const std::string& extra_json) {
 }
 
 }  // namespace
+
+TEST_CASE("key-based verification: a field may pick the host, as a connection input does") {
+  refold::catalog::App app = refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"desk","name":"Desk","auth_types":["keybased"],
+          "keybased":{"fields":[{"name":"sub","label":"Subdomain","type":"text"},
+                                {"name":"dom","label":"Domain","type":"text","host_suffixes":["desk.example"]},
+                                {"name":"key","label":"Key","type":"text","secret":true}],
+                      "verify":{"url":"https://{sub}.desk.example/me?key={key}"}}})",
+                          "test"),
+      "test");
+  REQUIRE(app.verify);
+  auto fields = [](std::string_view sub) {
+    return [=](std::string_view name) -> std::optional<std::string_view> {
+      if (name == "sub") return sub;
+      if (name == "key") return "k 1";
+      return std::nullopt;
+    };
+  };
+  auto every = [](std::string_view) { return true; };
+  auto u = refold::catalog::fill_url(app.verify->url, fields("Acme"), every);
+  CHECK(u.url == "https://acme.desk.example/me?key=k%201");
+  // The customer typed the host: only public addresses may be reached.
+  CHECK(u.public_only);
+  CHECK_FALSE(refold::catalog::fill_url("http://{sub}.localhost:8765/me", fields("acme"), every).public_only);
+  for (std::string_view bad : {"evil.example#", "a.b", "", "a@b"}) {
+    CAPTURE(bad);
+    try {
+      refold::catalog::fill_url(app.verify->url, fields(bad), every);
+      FAIL("accepted a value that is not a host name label");
+    } catch (const refold::Error& e) {
+      CHECK(e.code() == REFOLD_EINVALID);
+      CHECK(std::string(e.what()).find("field 'sub'") != std::string::npos);
+      if (!bad.empty()) CHECK(std::string(e.what()).find(bad) == std::string::npos);
+    }
+  }
+  // A field with host_suffixes ends the host alone, as a host input.
+  CHECK_NOTHROW(refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"desk","name":"Desk","auth_types":["keybased"],
+          "keybased":{"fields":[{"name":"dom","label":"Domain","type":"text","host_suffixes":["desk.example"]}],
+                      "verify":{"url":"https://api.{dom}/me"}}})",
+                          "test"),
+      "test"));
+}
 
 TEST_CASE("extends: an app inherits another's definition and overrides keys") {
   Catalog c;

@@ -52,11 +52,11 @@ void check_public_https(const std::string& what, const std::string& url) {
   CHECK(public_host(u.host));
 }
 
-// A value each connection input of `app` accepts, as a customer would type
-// it: a select's first option, a number within bounds, else "acme".
-boost::json::object sample_inputs(const catalog::App& app) {
+// A value each of `fields` accepts, as a customer would type it: a
+// select's first option, a number within bounds, else "acme".
+boost::json::object sample_values(const std::vector<catalog::Field>& fields) {
   boost::json::object o;
-  for (const auto& f : app.connection_fields) {
+  for (const auto& f : fields) {
     if (f.type == catalog::FieldType::select) o[f.name] = f.options.front().value;
     else if (f.type == catalog::FieldType::number) o[f.name] = f.minimum.value_or(1);
     else if (f.type == catalog::FieldType::boolean) o[f.name] = true;
@@ -75,6 +75,9 @@ boost::json::object sample_inputs(const catalog::App& app) {
   }
   return o;
 }
+
+// The same for the connection inputs of `app`.
+boost::json::object sample_inputs(const catalog::App& app) { return sample_values(app.connection_fields); }
 
 // An app URL template filled with the sample inputs, and with a stand-in
 // for values only a connection has (tokens, metadata): a whole URL where it
@@ -148,7 +151,19 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     check_public_https("docs_url", app.docs_url);
     oauth::TokenSet inputs;
     inputs.connection = oauth::input_strings(app.check_connection(sample_inputs(app)));
-    if (app.verify) check_public_https("verify url", filled(app.verify->url, inputs));
+    if (app.verify) {
+      // Filled as a connect fills it: every placeholder is a field the
+      // customer typed, here the field's placeholder where it is valid.
+      const boost::json::object fields = sample_values(app.fields);
+      auto value = [&](std::string_view name) -> std::optional<std::string_view> {
+        const boost::json::value* v = fields.if_contains(name);
+        if (!v || !v->is_string()) return std::nullopt;
+        return std::string_view(v->get_string());
+      };
+      check_public_https("verify url", std::string(catalog::fill_url(app.verify->url, value, [](std::string_view) {
+                                                     return true;
+                                                   }).url.view()));
+    }
     if (!app.oauth2) continue;
     ++oauth_apps;
     const catalog::OAuth2& def = *app.oauth2;
