@@ -483,7 +483,7 @@ REFOLD_EXTERN int refold_list_apps(refold_client *client, const char *account,
  * `account`'s connections (all accounts when NULL) as a JSON array of
  * {account, app, auth_type, status, reason, created_at, updated_at,
  * expires_at, next_refresh_at, refresh_failures[, connection, metadata,
- * api_base_url]}: status "active" or
+ * api_base_url, refresh_token_expires_at]}: status "active" or
  * "reauth_required"; reason says why re-auth is required, or, for an
  * active connection, why its last refresh failed; times are RFC 3339 or
  * null.

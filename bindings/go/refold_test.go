@@ -159,6 +159,13 @@ func TestKeyBasedConnectWithBadAndGoodPayloads(t *testing.T) {
 			if len(a.ConnectionFields) == 0 || a.ConnectionFields[0].Name != "subdomain" {
 				t.Errorf("zendesk's connection fields: %+v", a.ConnectionFields)
 			}
+		case "okta":
+			// Its key-based domain is a host input within Okta's domains.
+			fields := a.AuthTypeOptions[AuthKeyBased]
+			if len(fields) == 0 || fields[0].Name != "domain" ||
+				strings.Join(fields[0].HostSuffixes, " ") != "okta.com oktapreview.com okta-emea.com" {
+				t.Errorf("okta's key-based fields: %+v", fields)
+			}
 		}
 	}
 	if all, err := c.ListApps(""); err != nil || len(all) != len(apps) || all[0].Connected {

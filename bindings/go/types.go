@@ -217,6 +217,9 @@ type InputField struct {
 	Minimum     *float64       `json:"minimum,omitempty"`
 	Maximum     *float64       `json:"maximum,omitempty"`
 	Options     []SelectOption `json:"options,omitempty"`
+	// A host input's domains: the value is a whole host name equal to one
+	// of them or ending in "." and one; nil for other fields.
+	HostSuffixes []string `json:"host_suffixes,omitempty"`
 }
 
 // SelectOption is one choice of a select field.

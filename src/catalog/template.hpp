@@ -73,8 +73,9 @@ struct FilledUrl {
 // lower-cased; a value after the host
 // is percent-encoded; a placeholder that starts the template and is not a
 // connection input (a whole URL the provider sent) goes in as it is.
-// public_only is set when a connection input is in the host and the host
-// is not "localhost" or under ".localhost". Throws REFOLD_EINVALID naming the placeholder (never its
+// public_only is set when an input (a connection input, or what `is_input`
+// names) is in the host and the host is not "localhost" or under
+// ".localhost". Throws REFOLD_EINVALID naming the placeholder (never its
 // value) for a missing value in the host or one that is not a label.
 // `is_input` as for check_url_template.
 FilledUrl fill_url(std::string_view tmpl,

@@ -28,6 +28,14 @@ namespace refold::core {
 // The largest connect or import payload taken.
 inline constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
 
+// The request that verifies key-based `fields` (checked against the app's
+// fields) for an app with `verify`: its URL, headers and Basic
+// authentication filled from them. When a field chose the host it may reach
+// public addresses only (Request::public_only). Throws REFOLD_EINVALID
+// naming a field whose value cannot go into the host. The request carries
+// the keys: secret.
+http::Request verify_request(const catalog::App& app, const boost::json::object& fields);
+
 // The client's clock: the host's (refold_set_clock) when it set one, else
 // `base` (the system clock unless a test passed another).
 class HostClock final : public Clock {

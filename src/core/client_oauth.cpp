@@ -40,7 +40,7 @@ crypto::SecretString fill(const std::string& tmpl, const bj::object& fields) {
 
 }  // namespace
 
-void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
+http::Request verify_request(const catalog::App& app, const bj::object& fields) {
   const catalog::Verify& v = *app.verify;
   http::Request req;
   req.method = v.method;
@@ -62,7 +62,12 @@ void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
     value += crypto::to_base64(std::span(reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()));
     req.headers.push_back({"Authorization", std::move(value)});
   }
-  http::Response resp = http().send(req);
+  return req;
+}
+
+void Client::verify_keys(const catalog::App& app, const bj::object& fields) {
+  const catalog::Verify& v = *app.verify;
+  http::Response resp = http().send(verify_request(app, fields));
   bool ok = v.expect_status.empty()
                 ? resp.status >= 200 && resp.status < 300
                 : std::find(v.expect_status.begin(), v.expect_status.end(), resp.status) != v.expect_status.end();

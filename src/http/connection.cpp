@@ -218,7 +218,7 @@ std::unique_ptr<Connection> Connector::connect(const Url& url, const Deadline& d
     for (const auto& e : endpoints)
       if (!is_public_ip(e.address().to_string()))
         fail(REFOLD_EINVALID, context + ": refused: the host resolves to a loopback, private or reserved "
-                              "address, and a connection input chose it");
+                              "address, and a value the customer typed chose it");
 
   done = false;
   asio::async_connect(s->socket(), endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; done = true; });

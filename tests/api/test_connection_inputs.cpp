@@ -333,3 +333,37 @@ TEST_CASE("connection inputs: a key-based app's field picks the host its verific
   CHECK(f.count("keys_verify") == 2);
   CHECK(field_is(credential_fields(f.client.get(), "acct", "sandbox-keys"), "tenant", "Acme"));
 }
+
+TEST_CASE("connection inputs: a key-based host input (Okta's domain) verifies at the tenant's whole domain") {
+  Lifecycle f;
+  f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
+  const std::string port = f.server.base_url().substr(f.server.base_url().rfind(':') + 1);
+  bj::object cfg = parse(f.config).as_object();
+  cfg.at("catalog").as_array().push_back(bj::object{
+      {"slug", "tenant-keys"},
+      {"name", "Tenant keys"},
+      {"auth_types", bj::array{"keybased"}},
+      {"keybased",
+       bj::object{{"fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                                                  {"host_suffixes", bj::array{"localhost"}}},
+                                       bj::object{{"name", "api_key"}, {"label", "Key"}, {"type", "text"},
+                                                  {"secret", true}}}},
+                  {"verify", bj::object{{"url", "http://{domain}:" + port + "/keys/verify"},
+                                        {"headers", bj::object{{"Authorization", "Bearer {api_key}"}}}}}}}});
+  f.config = to_json(cfg);
+  f.client.reset();
+  f.client = f.open(f.config);
+  const std::string key = "sk_sandbox_acme_" + random_token(20);
+  auto payload = [&](const char* domain) { return to_json(bj::object{{"domain", domain}, {"api_key", key}}); };
+
+  // Outside the suffixes: refused by name before any request.
+  CHECK(refold_connect(f.client.get(), "acct", "tenant-keys", payload("acme.example.com").c_str()) == REFOLD_EINVALID);
+  CHECK(last_error().find("'domain'") != std::string::npos);
+  CHECK(f.count("keys_verify") == 0);
+  // The tenant's own domain takes its key; another tenant's refuses it.
+  REQUIRE_MESSAGE(refold_connect(f.client.get(), "acct", "tenant-keys", payload("ACME.localhost").c_str()) == REFOLD_OK,
+                  last_error());
+  CHECK(refold_connect(f.client.get(), "acct", "tenant-keys", payload("globex.localhost").c_str()) == REFOLD_EAUTH);
+  CHECK(f.count("keys_verify") == 2);
+  CHECK(field_is(credential_fields(f.client.get(), "acct", "tenant-keys"), "domain", "acme.localhost"));
+}

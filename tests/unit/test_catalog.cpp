@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/template.hpp"
+#include "core/client.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 
@@ -239,13 +240,31 @@ TEST_CASE("key-based verification: a field may pick the host, as a connection in
       if (!bad.empty()) CHECK(std::string(e.what()).find(bad) == std::string::npos);
     }
   }
+  // The request a connect sends: to the public host the field chose.
+  const boost::json::object typed{{"sub", "Acme"}, {"dom", "x.desk.example"}, {"key", "k 1"}};
+  refold::http::Request req = refold::core::verify_request(app, typed);
+  CHECK(req.url == "https://acme.desk.example/me?key=k%201");
+  CHECK(req.public_only);
+  CHECK_THROWS_AS(refold::core::verify_request(app, boost::json::object{{"sub", "a.b"}, {"key", "k"}}), refold::Error);
+
   // A field with host_suffixes ends the host alone, as a host input.
-  CHECK_NOTHROW(refold::catalog::parse_app(
+  refold::catalog::App hosted = refold::catalog::parse_app(
       refold::json::parse(R"({"slug":"desk","name":"Desk","auth_types":["keybased"],
           "keybased":{"fields":[{"name":"dom","label":"Domain","type":"text","host_suffixes":["desk.example"]}],
                       "verify":{"url":"https://api.{dom}/me"}}})",
                           "test"),
-      "test"));
+      "test");
+  req = refold::core::verify_request(hosted, typed);
+  CHECK(req.url == "https://api.x.desk.example/me");
+  CHECK(req.public_only);
+  // A field after the host leaves it as the app wrote it.
+  refold::catalog::App fixed = refold::catalog::parse_app(
+      refold::json::parse(R"({"slug":"desk","name":"Desk","auth_types":["keybased"],
+          "keybased":{"fields":[{"name":"sub","label":"S","type":"text"}],
+                      "verify":{"url":"https://api.desk.example/{sub}"}}})",
+                          "test"),
+      "test");
+  CHECK_FALSE(refold::core::verify_request(fixed, typed).public_only);
 }
 
 TEST_CASE("extends: an app inherits another's definition and overrides keys") {

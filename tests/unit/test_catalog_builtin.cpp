@@ -12,10 +12,12 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/builtin.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/template.hpp"
+#include "core/client.hpp"
 #include "http/client.hpp"
 #include "http/url.hpp"
 #include "oauth/flow.hpp"
@@ -152,17 +154,13 @@ TEST_CASE("built-in catalog: public https endpoints and an authorization URL for
     oauth::TokenSet inputs;
     inputs.connection = oauth::input_strings(app.check_connection(sample_inputs(app)));
     if (app.verify) {
-      // Filled as a connect fills it: every placeholder is a field the
-      // customer typed, here the field's placeholder where it is valid.
-      const boost::json::object fields = sample_values(app.fields);
-      auto value = [&](std::string_view name) -> std::optional<std::string_view> {
-        const boost::json::value* v = fields.if_contains(name);
-        if (!v || !v->is_string()) return std::nullopt;
-        return std::string_view(v->get_string());
-      };
-      check_public_https("verify url", std::string(catalog::fill_url(app.verify->url, value, [](std::string_view) {
-                                                     return true;
-                                                   }).url.view()));
+      // Built as a connect builds it, from the field's placeholder where it
+      // is valid: a field that picks the host limits the request to public
+      // addresses.
+      const http::Request req = core::verify_request(app, sample_values(app.fields));
+      const std::string url(req.url.view());
+      check_public_https("verify url", url);
+      CHECK(req.public_only == (app.verify->url.substr(0, app.verify->url.find('/', 8)).find('{') != std::string::npos));
     }
     if (!app.oauth2) continue;
     ++oauth_apps;

@@ -234,6 +234,10 @@ namespace Refold
         /// <summary>The choices of a select field: label (Key) and value.</summary>
         public IReadOnlyList<KeyValuePair<string, string>> Options { get; private set; }
 
+        /// <summary>A host input's domains: the value is a whole host name equal to
+        /// one of them or ending in "." and one; empty for other fields.</summary>
+        public IReadOnlyList<string> HostSuffixes { get; private set; }
+
         internal static InputField Parse(Dictionary<string, object> o)
         {
             return new InputField
@@ -255,6 +259,7 @@ namespace Refold
                     var opt = Json.Object(x);
                     return new KeyValuePair<string, string>(Json.Str(opt, "name"), Json.Str(opt, "value"));
                 }).ToList(),
+                HostSuffixes = Json.Strings(o, "host_suffixes"),
             };
         }
     }

@@ -91,6 +91,10 @@ namespace Refold.Tests
                 Assert.True(hubspot.Category == "crm" && hubspot.DocsUrl.StartsWith("https://") &&
                             hubspot.ConnectionFields.Count == 0, "hubspot's category, docs and inputs");
                 Assert.Equal("subdomain", apps.Single(a => a.Slug == "zendesk").ConnectionFields[0].Name, "zendesk's input");
+                var oktaDomain = apps.Single(a => a.Slug == "okta").KeyBasedFields[0];
+                Assert.Equal("domain", oktaDomain.Name, "okta's key-based domain");
+                Assert.Equal("okta.com oktapreview.com okta-emea.com", string.Join(" ", oktaDomain.HostSuffixes),
+                             "a host input within Okta's domains");
 
                 client.Disconnect("acct", "sandbox-keys");
                 var notFound = Assert.Throws<RefoldException>(() => client.GetCredentials("acct", "sandbox-keys"), "after disconnect");

@@ -376,6 +376,9 @@ pub struct InputField {
     pub maximum: Option<f64>,
     /// (label, value) pairs of a select field.
     pub options: Vec<(String, String)>,
+    /// A host input's domains: the value is a whole host name equal to one
+    /// of them or ending in `.` and one; empty for other fields.
+    pub host_suffixes: Vec<String>,
 }
 
 /// One connection of an app, in a listing of apps.
@@ -450,6 +453,7 @@ impl InputField {
                 .iter()
                 .map(|o| Ok((string(o, "name")?, string(o, "value")?)))
                 .collect::<Result<_>>()?,
+            host_suffixes: strings(v, "host_suffixes"),
         })
     }
 }

@@ -154,6 +154,14 @@ fn keybased_bad_and_good_payloads() {
     assert!(hubspot.connection_fields.is_empty());
     let zendesk = apps.iter().find(|a| a.slug == "zendesk").unwrap();
     assert_eq!(zendesk.connection_fields[0].name, "subdomain");
+    // Okta's key-based domain is a host input within Okta's domains.
+    let okta = apps.iter().find(|a| a.slug == "okta").unwrap();
+    assert_eq!(okta.keybased_fields[0].name, "domain");
+    assert_eq!(
+        okta.keybased_fields[0].host_suffixes,
+        ["okta.com", "oktapreview.com", "okta-emea.com"]
+    );
+    assert!(zendesk.connection_fields[0].host_suffixes.is_empty());
 
     client.disconnect("acct", "sandbox-keys").unwrap();
     assert!(matches!(
