@@ -358,9 +358,13 @@ REFOLD_EXTERN int refold_connect_oauth(refold_client *client, const char *accoun
  * absent means the token does not expire; a date-time may carry any
  * offset. "scopes" is an array or one space-separated string. "metadata"
  * takes only the names the app keeps (token_response_metadata,
- * callback_metadata, after_connect's, which an import does not look up),
- * "connection" the app's connection_fields, checked
- * as refold_oauth_begin checks them; the api_base_url is built from them.
+ * callback_metadata, after_connect's), "connection" the app's
+ * connection_fields, checked as refold_oauth_begin checks them; the
+ * api_base_url is built from them. When "metadata" lacks a name the app's
+ * after_connect lookup fills and the access token has not expired, the
+ * lookup runs with that token, as a connect's does (its errors:
+ * REFOLD_EPROVIDER and the network's); with an expired token the import
+ * is REFOLD_EINVALID, naming the missing metadata.
  * Key-based "fields" are checked, and verified with the provider, as
  * refold_connect does. An oauth2 access token already expired is accepted
  * only with a refresh token still valid (the first read refreshes it; a

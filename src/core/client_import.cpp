@@ -9,6 +9,7 @@
 #include "core/client.hpp"
 #include "core/oauth_record.hpp"
 #include "crypto/secure.hpp"
+#include "oauth/after_connect.hpp"
 #include "oauth/flow.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -105,6 +106,21 @@ void read_token_type(const json::Reader& r, oauth::TokenSet& t) {
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     t.token_type = lower == "bearer" ? "Bearer" : *type;
   }
+}
+
+// An import that lacks what the app's after_connect lookup finds (moved
+// from a system that never asked) runs the lookup with the imported
+// access token, as the connect would have, while that token is valid. A
+// lookup that fails fails the import, naming the app and after_connect;
+// with an expired token, finish_imported names the missing metadata.
+void look_up_missing(http::HttpClient& http, const catalog::App& app, oauth::TokenSet& t, Millis now) {
+  if (!app.oauth2 || !app.oauth2->after_connect) return;
+  const auto& wanted = app.oauth2->after_connect->metadata;
+  const bool missing = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) {
+    return std::none_of(t.metadata.begin(), t.metadata.end(), [&](const auto& have) { return have.first == w.first; });
+  });
+  if (!missing || (t.expires_at && *t.expires_at <= now)) return;
+  oauth::run_after_connect(http, app, t);
 }
 
 // Builds the API base from the imported inputs and metadata, naming the
@@ -212,6 +228,7 @@ void Client::import_connection(const std::string& account, const std::string& sl
     fail(REFOLD_EINVALID, "app '" + slug + "': no OAuth client to refresh the imported token with; give the "
                           "connection's own 'client' (client_id, client_secret), or add oauth_clients." + slug +
                           " to the config");
+  look_up_missing(http(), app, t, now);
   finish_imported(app, t);
   save_connection({account, slug, "oauth2"}, oauth_record(t), t.expires_at, t.refresh_token.has_value(),
                   connection_config(t));
@@ -247,6 +264,7 @@ void Client::import_cc(const std::string& account, const catalog::App& app, cons
   // Past or not, it is accepted: the client fetches a new one.
   t.expires_at = time_member(o, "expires_at");
   t.scopes = std::move(scopes);
+  look_up_missing(http(), app, t, clock_.now());
   finish_imported(app, t);
   save_connection({account, app.slug, "oauth2_cc"}, oauth_record(t, "oauth2_cc"), t.expires_at, true,
                   connection_config(t));

@@ -215,7 +215,7 @@ TEST_CASE("import: a connection made with the customer's own client is refreshed
   CHECK(f.me(fresh) == 401);
 }
 
-TEST_CASE("import: metadata an app looks up after connecting is taken from the import") {
+TEST_CASE("import: metadata an app looks up after connecting is taken from the import, or looked up") {
   Lifecycle f;
   const std::string base = f.server.base_url();
   f.reopen_with_sandbox([&](bj::object& app) {
@@ -223,12 +223,37 @@ TEST_CASE("import: metadata an app looks up after connecting is taken from the i
         bj::object{{"url", base + "/api/resources"}, {"metadata", bj::object{{"cloudId", "0.id"}}}};
     app["api_base_url"] = base + "/ex/jira/{metadata.cloudId}";
   });
-  CHECK(import(f, {{"access_token", "at-one-1234"}}) == REFOLD_EINVALID);
-  CHECK(last_error().find("'metadata' lacks 'cloudId'") != std::string::npos);
+  // Given: kept as given, and nothing is asked.
   REQUIRE_MESSAGE(import(f, {{"access_token", "at-one-1234"}, {"metadata", {{"cloudId", "c-42"}}}}) == REFOLD_OK,
                   last_error());
   CHECK(f.count("resources") == 0);
   int rc = 0;
   bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
   CHECK(creds.at("api_base_url").as_string() == base + "/ex/jira/c-42");
+  REQUIRE(refold_disconnect(f.client.get(), "acct", "sandbox") == REFOLD_OK);
+
+  // Missing, with an expired access token: named, and nothing is asked.
+  CHECK(import(f, {{"access_token", "at-one-1234"}, {"refresh_token", "rt-one-1234"},
+                   {"expires_at", "2001-01-01T00:00:00Z"}}) == REFOLD_EINVALID);
+  CHECK(last_error().find("'metadata' lacks 'cloudId'") != std::string::npos);
+  CHECK(f.count("resources") == 0);
+  // Missing, with a token the provider refuses: the lookup fails the import.
+  CHECK(import(f, {{"access_token", "at-one-1234"}}) == REFOLD_EPROVIDER);
+  CHECK(last_error().find("after_connect") != std::string::npos);
+  CHECK(last_error().find("at-one-1234") == std::string::npos);
+  CHECK(f.count("resources") == 1);
+  CHECK(sql_scalar(f.store.path, "SELECT count(*) FROM connections") == "0");
+
+  // Missing, with a working token: looked up with it, as a connect would.
+  bj::object got = tokens_from_elsewhere(f);
+  REQUIRE_MESSAGE(import(f, {{"access_token", got.at("access_token")}, {"refresh_token", got.at("refresh_token")}}) ==
+                      REFOLD_OK,
+                  last_error());
+  CHECK(f.count("resources") == 2);
+  creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
+  const bj::value sites = parse(curl("GET", base + "/api/resources", "",
+                                     {"Authorization: Bearer " + str_at(creds, "access_token")})
+                                    .body);
+  CHECK(creds.at("metadata").at("cloudId") == sites.at(0).at("id"));
+  CHECK(creds.at("api_base_url").as_string() == base + "/ex/jira/" + std::string(sites.at(0).at("id").as_string()));
 }
