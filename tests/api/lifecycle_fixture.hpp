@@ -69,15 +69,22 @@ struct Lifecycle {
     return c;
   }
 
-  // Opens the client again with the config's sandbox app changed by
-  // `change` (given the app's definition).
+  // Opens the client again with its config changed by `change` (given the
+  // config object).
   template <class F>
-  void reopen_with_sandbox(F&& change) {
+  void reopen_with_config(F&& change) {
     bj::object cfg = parse(config).as_object();
-    change(cfg.at("catalog").as_array().at(0).as_object());
+    change(cfg);
     config = to_json(cfg);
     client.reset();
     client = open(config);
+  }
+
+  // The same with the config's sandbox app changed by `change` (given the
+  // app's definition).
+  template <class F>
+  void reopen_with_sandbox(F&& change) {
+    reopen_with_config([&](bj::object& cfg) { change(cfg.at("catalog").as_array().at(0).as_object()); });
   }
 
   // Connects `account` to the sandbox through begin/complete.

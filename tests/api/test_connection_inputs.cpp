@@ -196,21 +196,19 @@ TEST_CASE("connection inputs: a host input names the tenant's whole domain, with
   const std::string port = f.server.base_url().substr(f.server.base_url().rfind(':') + 1);
   // An Auth0-like client-credentials app: the token endpoint on the
   // tenant's own domain, named in a token parameter too.
-  bj::object cfg = parse(f.config).as_object();
-  cfg.at("catalog").as_array().push_back(bj::object{
-      {"slug", "tenant-cc"},
-      {"name", "Tenant machine to machine"},
-      {"auth_types", bj::array{"oauth2_cc"}},
-      {"connection_fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
-                                                 {"host_suffixes", bj::array{"localhost"}}}}},
-      {"api_base_url", "https://{connection.domain}/api/v2"},
-      {"oauth2_cc", bj::object{{"token_endpoint", "http://{connection.domain}:" + port + "/oauth/token"},
-                               {"revocation_endpoint", "http://{connection.domain}:" + port + "/oauth/revoke"},
-                               {"token_params", bj::object{{"audience", "https://{connection.domain}/api/v2/"}}},
-                               {"token_response_metadata", bj::array{"tenant"}}}}});
-  f.config = to_json(cfg);
-  f.client.reset();
-  f.client = f.open(f.config);
+  f.reopen_with_config([&](bj::object& cfg) {
+    cfg.at("catalog").as_array().push_back(bj::object{
+        {"slug", "tenant-cc"},
+        {"name", "Tenant machine to machine"},
+        {"auth_types", bj::array{"oauth2_cc"}},
+        {"connection_fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                                                   {"host_suffixes", bj::array{"localhost"}}}}},
+        {"api_base_url", "https://{connection.domain}/api/v2"},
+        {"oauth2_cc", bj::object{{"token_endpoint", "http://{connection.domain}:" + port + "/oauth/token"},
+                                 {"revocation_endpoint", "http://{connection.domain}:" + port + "/oauth/revoke"},
+                                 {"token_params", bj::object{{"audience", "https://{connection.domain}/api/v2/"}}},
+                                 {"token_response_metadata", bj::array{"tenant"}}}}});
+  });
   auto payload = [](const char* domain) {
     return to_json(bj::object{{"client_id", kClientId}, {"client_secret", kSecret}, {"connection", {{"domain", domain}}}});
   };
@@ -302,15 +300,14 @@ TEST_CASE("connection inputs: a key-based app's field picks the host its verific
   f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
   // The sandbox key app with a required "tenant" field whose host serves
   // the verification, as Zendesk's subdomain does for its API tokens.
-  bj::object cfg = parse(f.config).as_object();
-  bj::object& keybased = cfg.at("catalog").as_array().at(1).as_object().at("keybased").as_object();
-  keybased.at("fields").as_array().push_back(bj::object{{"name", "tenant"}, {"label", "Subdomain"}, {"type", "text"}});
-  std::string url = tenant_url(keybased.at("verify").at("url"));
-  url.replace(url.find("{connection.tenant}"), 19, "{tenant}");
-  keybased.at("verify").as_object()["url"] = url;
-  f.config = to_json(cfg);
-  f.client.reset();
-  f.client = f.open(f.config);
+  f.reopen_with_config([](bj::object& cfg) {
+    bj::object& keybased = cfg.at("catalog").as_array().at(1).as_object().at("keybased").as_object();
+    keybased.at("fields").as_array().push_back(
+        bj::object{{"name", "tenant"}, {"label", "Subdomain"}, {"type", "text"}});
+    std::string url = tenant_url(keybased.at("verify").at("url"));
+    url.replace(url.find("{connection.tenant}"), 19, "{tenant}");
+    keybased.at("verify").as_object()["url"] = url;
+  });
 
   const std::string key = "sk_sandbox_acme_" + random_token(20);
   auto payload = [&](const char* tenant) {
@@ -338,21 +335,19 @@ TEST_CASE("connection inputs: a key-based host input (Okta's domain) verifies at
   Lifecycle f;
   f.server.admin_post("/admin/config", R"({"tenant_hosts": true})");
   const std::string port = f.server.base_url().substr(f.server.base_url().rfind(':') + 1);
-  bj::object cfg = parse(f.config).as_object();
-  cfg.at("catalog").as_array().push_back(bj::object{
-      {"slug", "tenant-keys"},
-      {"name", "Tenant keys"},
-      {"auth_types", bj::array{"keybased"}},
-      {"keybased",
-       bj::object{{"fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
-                                                  {"host_suffixes", bj::array{"localhost"}}},
-                                       bj::object{{"name", "api_key"}, {"label", "Key"}, {"type", "text"},
-                                                  {"secret", true}}}},
-                  {"verify", bj::object{{"url", "http://{domain}:" + port + "/keys/verify"},
-                                        {"headers", bj::object{{"Authorization", "Bearer {api_key}"}}}}}}}});
-  f.config = to_json(cfg);
-  f.client.reset();
-  f.client = f.open(f.config);
+  f.reopen_with_config([&](bj::object& cfg) {
+    cfg.at("catalog").as_array().push_back(bj::object{
+        {"slug", "tenant-keys"},
+        {"name", "Tenant keys"},
+        {"auth_types", bj::array{"keybased"}},
+        {"keybased",
+         bj::object{{"fields", bj::array{bj::object{{"name", "domain"}, {"label", "Domain"}, {"type", "text"},
+                                                    {"host_suffixes", bj::array{"localhost"}}},
+                                         bj::object{{"name", "api_key"}, {"label", "Key"}, {"type", "text"},
+                                                    {"secret", true}}}},
+                    {"verify", bj::object{{"url", "http://{domain}:" + port + "/keys/verify"},
+                                          {"headers", bj::object{{"Authorization", "Bearer {api_key}"}}}}}}}});
+  });
   const std::string key = "sk_sandbox_acme_" + random_token(20);
   auto payload = [&](const char* domain) { return to_json(bj::object{{"domain", domain}, {"api_key", key}}); };
 

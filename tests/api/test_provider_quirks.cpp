@@ -36,6 +36,13 @@ bj::array sandbox_grants(Lifecycle& f) {
   return parse(curl("GET", f.server.base_url() + "/admin/grants").body).at("grants").as_array();
 }
 
+// What the sandbox's lookup at `path` answers the connection's access
+// token (in `creds`), read the way a host would.
+bj::value sandbox_answer(Lifecycle& f, const char* path, const bj::object& creds) {
+  return parse(curl("GET", f.server.base_url() + path, "", {"Authorization: Bearer " + str_at(creds, "access_token")})
+                   .body);
+}
+
 // Runs the authorization and returns what refold_oauth_complete returned.
 int try_connect(Lifecycle& f) {
   char* url = nullptr;
@@ -151,10 +158,7 @@ TEST_CASE("after_connect: the lookup fills metadata and the API base, once, and 
   int rc = 0;
   bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
   REQUIRE(rc == REFOLD_OK);
-  // What the sandbox answers that token, read here the way a host would.
-  const bj::value sites = parse(curl("GET", f.server.base_url() + "/api/resources", "",
-                                     {"Authorization: Bearer " + str_at(creds, "access_token")})
-                                    .body);
+  const bj::value sites = sandbox_answer(f, "/api/resources", creds);
   const bj::object want{{"cloudId", sites.at(0).at("id")}, {"site_name", sites.at(0).at("name")}, {"rank", "1"}};
   CHECK(creds.at("metadata").as_object() == want);
   CHECK(creds.at("api_base_url").as_string() == f.server.base_url() + "/ex/jira/" + str_at(want, "cloudId"));
@@ -229,9 +233,7 @@ TEST_CASE("after_connect: an answer's entry picked by a member's value, with the
     bj::object creds = parse(get_credentials(f.client.get(), "acct", "sandbox", rc)).as_object();
     REQUIRE(rc == REFOLD_OK);
     // The sandbox lists an older account first; the marked one is second.
-    const bj::value answer = parse(curl("GET", f.server.base_url() + "/api/accounts", "",
-                                        {"Authorization: Bearer " + str_at(creds, "access_token")})
-                                       .body);
+    const bj::value answer = sandbox_answer(f, "/api/accounts", creds);
     const bj::object& marked = answer.at("accounts").at(1).as_object();
     REQUIRE(marked.at("is_default") == true);
     const bj::object want{{"account_id", marked.at("account_id")},
